@@ -1,0 +1,119 @@
+# moat - top-level build.
+#
+#   make            build every program into build/bin
+#   make test       install missing Debian packages, build, run unit tests
+#                   (plain and under ASan+UBSan), sandbox and integration tests
+#   make run        install missing packages, build, run moat in the foreground
+#                   on examples/run (127.0.0.1:2525)
+#   make install    PREFIX=/usr/local DESTDIR= (no setuid/setgid files)
+#   make fuzz       libFuzzer targets with clang into build/fuzz
+#   make bench      moat against a private Postfix instance, same run
+#   make clean
+#
+# Every directory of the layout is picked up by wildcard: a new .c file in a
+# module joins libmoat.a, a new daemons/<stage>/ becomes build/bin/moat-<stage>,
+# a new tools/<tool>/ becomes build/bin/<tool>, a new tests/unit/test_<x>.c a
+# unit test. A directory may add link flags in its build.mk (LDLIBS_<prog>).
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec/moat
+CC ?= gcc
+B ?= build
+MODE_CFLAGS ?= -O2
+MODE_LDFLAGS ?=
+PYTEST ?= /usr/bin/python3 -m pytest
+
+CFLAGS_ALL := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-Wno-format-nonliteral -D_GNU_SOURCE -I. $(MODE_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := -Wl,--as-needed $(MODE_LDFLAGS) $(LDFLAGS)
+LDLIBS_ALL := -lseccomp -lcap
+
+CORE_DIRS := lib mail queue ipc conf sandbox maps chroot-setup audit skeleton
+CORE_SRCS := $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c))
+CORE_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
+
+STAGES := $(filter-out broker,$(notdir $(wildcard daemons/*)))
+TOOLS := $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c))))
+PROGS := $(B)/bin/moatd $(addprefix $(B)/bin/moat-,$(STAGES)) $(addprefix $(B)/bin/,$(TOOLS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+UNIT_SUPPORT := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/unit/support/*.c))
+
+-include $(wildcard */build.mk */*/build.mk)
+
+.PHONY: all test run install clean deps unit unit-asan build-hooks integration fuzz bench
+all: $(PROGS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(B)/libmoat.a: $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+# prog_rule(binary name, source dir)
+define prog_rule
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(2)/*.c)) $(B)/libmoat.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(B)/libmoat.a $$(LDLIBS_$(1)) $$(LDLIBS_ALL)
+endef
+$(eval $(call prog_rule,moatd,daemons/broker))
+$(foreach s,$(STAGES),$(eval $(call prog_rule,moat-$(s),daemons/$(s))))
+$(foreach t,$(TOOLS),$(eval $(call prog_rule,$(t),tools/$(t))))
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT) $(B)/libmoat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(UNIT_SUPPORT) $(B)/libmoat.a $(LDLIBS_UNIT) -lcmocka $(LDLIBS_ALL)
+
+deps:
+	@sh tools/install-deps.sh
+
+# Unit tests: plain build, then the same tests under ASan+UBSan.
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+unit-asan:
+	$(MAKE) B=build/asan MODE_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		MODE_LDFLAGS="-fsanitize=address,undefined" unit
+
+# A build whose stages honour MOAT_TEST_ATTACK after confinement (sandbox tests).
+build-hooks:
+	$(MAKE) B=build/hooks MODE_CFLAGS="-O2 -DMOAT_TEST_HOOKS" all
+
+integration: all build-hooks
+	cd tests/integration && MOAT_BUILD=$(CURDIR)/build MOAT_HOOKS_BUILD=$(CURDIR)/build/hooks $(PYTEST) -q -p no:cacheprovider .
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) integration
+
+run: deps all
+	sh examples/run/run.sh $(CURDIR)/build/bin
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)
+	install -m 0755 $(B)/bin/moatd $(filter-out $(B)/bin/moatd $(B)/bin/moat-%,$(PROGS)) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(filter $(B)/bin/moat-%,$(PROGS)) $(DESTDIR)$(LIBEXECDIR)/
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	$(MAKE) B=build/fuzz CC=clang MODE_CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" \
+		MODE_LDFLAGS="-fsanitize=fuzzer,address,undefined" fuzz-bins
+fuzz-bins: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/libmoat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/libmoat.a $(LDLIBS_ALL)
+
+bench: deps all
+	sh bench/run.sh $(CURDIR)/build/bin
+
+clean:
+	rm -rf build
+
+-include $(CORE_OBJS:.o=.d) $(wildcard $(B)/obj/daemons/*/*.d $(B)/obj/tools/*/*.d $(B)/obj/tests/*/*.d)

@@ -1,0 +1,105 @@
+/*
+ * conf.h - moat's configuration: main.cf parameters and master.cf services.
+ *
+ * main.cf syntax is Postfix's: "name = value", '#' comment lines, a line that
+ * starts with white space continues the previous one, $name and ${name}
+ * expand (loops are detected and reported). Every parameter moat knows is in
+ * one table (conf/params.c): name, type, Postfix-compatible default, one-line
+ * doc. An unknown name draws a warning naming the nearest known parameter; a
+ * known parameter that moat does not implement draws a warning saying so; a
+ * bad value is an error "file:line: reason" that stops start-up.
+ */
+#ifndef MOAT_CONF_CONF_H
+#define MOAT_CONF_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+
+enum conf_type {
+	CONF_STR,	/* free text */
+	CONF_BOOL,	/* yes/no (also true/false, 1/0 on input) */
+	CONF_INT,	/* decimal integer within [min, max] */
+	CONF_TIME,	/* integer with unit s m h d w (default unit per param) */
+	CONF_SIZE,	/* byte count */
+	CONF_LIST,	/* separated by commas and/or white space */
+	CONF_TABLES,	/* list of type:name lookup tables */
+};
+
+#define CONF_F_UNIMPLEMENTED	0x01	/* known Postfix name moat does not implement */
+#define CONF_F_RESTART		0x02	/* takes effect only after stop+start */
+
+struct conf_param_def {
+	const char *name;
+	enum conf_type type;
+	const char *defval;	/* as Postfix writes it; may contain $name */
+	int64_t min, max;	/* CONF_INT/TIME/SIZE bounds, in base units */
+	char unit;		/* CONF_TIME default unit: 's', 'm', 'h', 'd' */
+	unsigned flags;
+	const char *doc;	/* one line */
+};
+
+/* The parameter table (conf/params.c). */
+extern const struct conf_param_def conf_params[];
+extern const size_t conf_nparams;
+const struct conf_param_def *conf_param_lookup(const char *name);
+const char *conf_param_nearest(const char *name);
+
+struct conf;
+
+/*
+ * conf_load - read <dir>/main.cf (a missing file means all defaults). Returns
+ * NULL and a "file:line: reason" text in *err on a bad value or syntax error.
+ * Warnings (unknown or unimplemented names) go to msg_warn.
+ */
+struct conf *conf_load(const char *dir, struct buf *err);
+void conf_free(struct conf *c);
+
+/* conf_set - set name=value as a -o override (where: "master.cf:12"). */
+int conf_set(struct conf *c, const char *name, const char *value, const char *where,
+	     struct buf *err);
+
+/* Typed access to the expanded, validated value of a known parameter. A name
+ * that is not in the table is a bug in the caller (msg_panic). */
+const char *conf_str(const struct conf *c, const char *name);
+int conf_bool(const struct conf *c, const char *name);
+int64_t conf_int(const struct conf *c, const char *name);
+int64_t conf_time(const struct conf *c, const char *name);	/* seconds */
+uint64_t conf_size(const struct conf *c, const char *name);
+/* conf_list - items of a LIST/TABLES parameter; NULL-terminated, owned by c. */
+char *const *conf_list(const struct conf *c, const char *name);
+
+/* What moatconf prints: the raw (unexpanded) value and whether main.cf set it. */
+const char *conf_raw(const struct conf *c, const char *name);
+int conf_is_set(const struct conf *c, const char *name);
+const char *conf_dir(const struct conf *c);
+
+/* conf_edit - atomically rewrite <dir>/main.cf with name = value (moatconf -e). */
+int conf_edit(const char *dir, const char *name, const char *value, struct buf *err);
+
+/* master.cf: one entry per service line. '-' columns take the defaults. */
+struct master_service {
+	char *name;		/* "smtp", "127.0.0.1:2525", "cleanup" */
+	char *type;		/* inet, unix, pass */
+	int private_;		/* y/n */
+	int unpriv;
+	int chroot;
+	int wakeup;		/* seconds, 0 = none */
+	int maxproc;		/* 0 = unlimited (takes default_process_limit if '-') */
+	char *command;		/* "smtpd", "cleanup", ... = the stage name */
+	char **args;		/* other arguments, NULL-terminated */
+	char **overrides;	/* "name=value" from -o, NULL-terminated */
+	char *where;		/* "master.cf:12" */
+};
+
+struct master_cf {
+	struct master_service *svc;
+	size_t nsvc;
+};
+
+/* master_load - read <dir>/master.cf; NULL and "master.cf:N: reason" on error. */
+struct master_cf *master_load(const char *dir, const struct conf *c, struct buf *err);
+void master_free(struct master_cf *m);
+
+#endif
