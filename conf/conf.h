@@ -29,6 +29,7 @@ enum conf_type {
 
 #define CONF_F_UNIMPLEMENTED	0x01	/* known Postfix name moat does not implement */
 #define CONF_F_RESTART		0x02	/* takes effect only after stop+start */
+#define CONF_F_DYNAMIC		0x04	/* default computed at load (myhostname, mydomain) */
 
 struct conf_param_def {
 	const char *name;
@@ -38,6 +39,7 @@ struct conf_param_def {
 	char unit;		/* CONF_TIME default unit: 's', 'm', 'h', 'd' */
 	unsigned flags;
 	const char *doc;	/* one line */
+	const char *choices;	/* STR/LIST: allowed words, blank-separated; NULL = any */
 };
 
 /* The parameter table (conf/params.c). */
@@ -56,7 +58,30 @@ struct conf;
 struct conf *conf_load(const char *dir, struct buf *err);
 void conf_free(struct conf *c);
 
-/* conf_set - set name=value as a -o override (where: "master.cf:12"). */
+/* conf_load_text - parse main.cf text from memory (conf_load reads the file
+ * and calls this; the fuzzer calls it directly). filename is used in messages. */
+struct conf *conf_load_text(const char *text, size_t len, const char *filename,
+			    struct buf *err);
+
+/* conf_dup - an independent copy (main.cf plus overrides so far), so that a
+ * caller can apply one master.cf service's -o overrides without touching the
+ * shared configuration. */
+struct conf *conf_dup(const struct conf *c);
+
+/* conf_default - the default value of a known parameter, unexpanded (for
+ * CONF_F_DYNAMIC parameters: the value computed at load). */
+const char *conf_default(const struct conf *c, const char *name);
+
+/* conf_expand - expand $name, ${name}, $(name), ${name?text}, ${name:text}
+ * in text against c into out. -1 and a reason in *err on a loop. */
+int conf_expand(const struct conf *c, const char *text, struct buf *out, struct buf *err);
+
+#define CONF_FILE_MAX	((size_t)4 << 20)	/* main.cf and master.cf size cap */
+
+/* conf_set - set name=value as a -o override (where: "master.cf:12"). The
+ * value is validated (and everything that expands it re-checked); on error c
+ * is unchanged. Pointers returned earlier by the accessors stay valid until
+ * conf_free. A parameter moat does not implement draws a warning and 0. */
 int conf_set(struct conf *c, const char *name, const char *value, const char *where,
 	     struct buf *err);
 
@@ -77,6 +102,9 @@ const char *conf_dir(const struct conf *c);
 
 /* conf_edit - atomically rewrite <dir>/main.cf with name = value (moatconf -e). */
 int conf_edit(const char *dir, const char *name, const char *value, struct buf *err);
+/* conf_editv - the same for n "name=value" assignments, validated together
+ * and written in one rename. Unknown names are refused (with a suggestion). */
+int conf_editv(const char *dir, char *const *assign, size_t n, struct buf *err);
 
 /* master.cf: one entry per service line. '-' columns take the defaults. */
 struct master_service {
@@ -91,6 +119,7 @@ struct master_service {
 	char **args;		/* other arguments, NULL-terminated */
 	char **overrides;	/* "name=value" from -o, NULL-terminated */
 	char *where;		/* "master.cf:12" */
+	int wakeup_if_used;	/* wakeup column ended in '?' */
 };
 
 struct master_cf {
@@ -101,5 +130,8 @@ struct master_cf {
 /* master_load - read <dir>/master.cf; NULL and "master.cf:N: reason" on error. */
 struct master_cf *master_load(const char *dir, const struct conf *c, struct buf *err);
 void master_free(struct master_cf *m);
+/* master_load_text - the same from memory (filename is used in messages). */
+struct master_cf *master_load_text(const char *text, size_t len, const char *filename,
+				   const struct conf *c, struct buf *err);
 
 #endif
