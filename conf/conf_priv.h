@@ -84,6 +84,8 @@ const char *conf_default_raw(const struct conf *c, size_t i);
 /* conf/maincf.c */
 struct conf *conf_new(const char *filename);
 int conf_parse_text(struct conf *c, const char *text, size_t len, struct buf *err);
+struct conf *conf_load_with_master(const char *dir, const char *text, size_t len,
+				   const char *filename, struct buf *err);
 struct conf_extra *conf_extra_find(const struct conf *c, const char *name);
 void conf_val_set(struct conf_val *v, const char *raw, enum conf_origin origin,
 		  const char *where);

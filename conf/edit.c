@@ -188,7 +188,7 @@ int conf_editv(const char *dir, char *const *assign, size_t n, struct buf *err)
 		xfree(name);
 		xfree(value);
 	}
-	check = conf_load_text(buf_str(&text), text.len, buf_str(&path), err);
+	check = conf_load_with_master(dir, buf_str(&text), text.len, buf_str(&path), err);
 	if (!check)
 		goto out;
 	conf_free(check);

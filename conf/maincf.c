@@ -152,8 +152,36 @@ static void conf_warn_unknown(const struct conf *c)
 	buf_free(&text);
 }
 
-/* conf_load_text - parse main.cf text from memory (see conf.h). */
-struct conf *conf_load_text(const char *text, size_t len, const char *filename, struct buf *err)
+/* conf_mark_refs - mark the unknown names that text (master.cf) refers to
+ * as $name, ${name} or $(name): they are macros for -o values, not typos. */
+static void conf_mark_refs(struct conf *c, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while ((p = memchr(p, '$', (size_t)(end - p))) != NULL) {
+		const char *q = ++p;
+		struct conf_extra *e;
+		char *name;
+
+		if (q < end && (*q == '{' || *q == '('))
+			q++;
+		p = q;
+		while (p < end && (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+				   || (*p >= '0' && *p <= '9')))
+			p++;
+		if (p == q)
+			continue;
+		name = xstrndup(q, (size_t)(p - q));
+		if ((e = conf_extra_find(c, name)) != NULL)
+			e->v.used = 1;
+		xfree(name);
+	}
+}
+
+/* conf_load_mem - parse and resolve text; refs is master.cf text (or NULL)
+ * whose $name references count as uses of main.cf macros. */
+static struct conf *conf_load_mem(const char *text, size_t len, const char *filename,
+				  const struct buf *refs, struct buf *err)
 {
 	struct conf *c;
 
@@ -167,7 +195,34 @@ struct conf *conf_load_text(const char *text, size_t len, const char *filename, 
 		conf_free(c);
 		return NULL;
 	}
+	if (refs)
+		conf_mark_refs(c, buf_str(refs), refs->len);
 	conf_warn_unknown(c);
+	return c;
+}
+
+/* conf_load_text - parse main.cf text from memory (see conf.h). */
+struct conf *conf_load_text(const char *text, size_t len, const char *filename, struct buf *err)
+{
+	return conf_load_mem(text, len, filename, NULL, err);
+}
+
+/* conf_load_with_master - parse main.cf text for dir; master.cf is read too
+ * (if it can be) only to see which macros it uses. conf_editv checks its
+ * new text through here. */
+struct conf *conf_load_with_master(const char *dir, const char *text, size_t len,
+				   const char *filename, struct buf *err)
+{
+	struct buf path = BUF_INIT, master = BUF_INIT, ignored = BUF_INIT;
+	struct conf *c;
+
+	buf_printf(&path, "%s/master.cf", dir);
+	if (cf_read_file(buf_str(&path), &master, &ignored) != 0)
+		buf_reset(&master);
+	c = conf_load_mem(text, len, filename, &master, err);
+	buf_free(&path);
+	buf_free(&master);
+	buf_free(&ignored);
 	return c;
 }
 
@@ -176,12 +231,10 @@ struct conf *conf_load(const char *dir, struct buf *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	struct conf *c = NULL;
-	int r;
 
 	buf_printf(&path, "%s/main.cf", dir);
-	r = cf_read_file(buf_str(&path), &text, err);
-	if (r >= 0)
-		c = conf_load_text(buf_str(&text), text.len, buf_str(&path), err);
+	if (cf_read_file(buf_str(&path), &text, err) >= 0)
+		c = conf_load_with_master(dir, buf_str(&text), text.len, buf_str(&path), err);
 	if (c)
 		c->dir = xstrdup(dir);
 	buf_free(&path);

@@ -256,6 +256,10 @@ static int master_check_values(const struct master_ctx *x, const struct master_s
 	if (!x->c || !sv->overrides[0])
 		return 0;
 	copy = conf_dup(x->c);
+	/* What the broker sets for the running stage, so $service_name works. */
+	if (conf_set(copy, "service_name", sv->name, sv->where, err) < 0
+	    || conf_set(copy, "process_name", sv->command, sv->where, err) < 0)
+		r = -1;
 	for (i = 0; r == 0 && sv->overrides[i]; i++) {
 		char *name = xstrndup(sv->overrides[i], strcspn(sv->overrides[i], "="));
 

@@ -80,6 +80,8 @@ const struct conf_param_def conf_params[] = {
 	P_TIME("ipc_timeout", "3600s", 's', 1, 0, "time limit of one IPC read or write"),
 	P_TIME("ipc_idle", "5s", 's', 1, 0, "idle time after which a client closes an IPC channel"),
 	P_TIME("service_throttle_time", "60s", 's', 1, 0, "how long the broker waits before restarting a failing stage"),
+	P_STR("service_name", "", 0, "read-only: master.cf service name of the running stage (set by the broker)"),
+	P_STR("process_name", "", 0, "read-only: program name of the running stage (set by the broker)"),
 	P_LIST("debug_peer_list", "", 0, "clients or servers to log verbosely for"),
 	P_INT("debug_peer_level", "2", 1, 100, 0, "verbosity added for debug_peer_list peers"),
 
@@ -353,7 +355,7 @@ const struct conf_param_def conf_params[] = {
 	P_STR("newaliases_path", "/usr/bin/newaliases", U, "path of the newaliases command"),
 	P_STR("mailq_path", "/usr/bin/mailq", U, "path of the mailq command"),
 	P_STR("command_directory", "/usr/sbin", U, "where the admin commands live"),
-	P_STR("daemon_directory", "/usr/libexec/postfix", U, "where the daemon programs live"),
+	P_STR("daemon_directory", "/usr/local/libexec/moat", 0, "where the moat-<stage> programs live (make install puts them in PREFIX/libexec/moat)"),
 	P_STR("data_directory", "/var/lib/postfix", U, "where caches live"),
 	P_STR("meta_directory", "$config_directory", U, "where installation metadata lives"),
 	P_STR("shlib_directory", "no", U, "where shared libraries live"),

@@ -13,7 +13,7 @@
 
 static struct buf test_warnings;	/* every warning since the last reset */
 
-static void test_sink(enum msg_level level, const char *text, size_t len, void *ctx)
+static inline void test_sink(enum msg_level level, const char *text, size_t len, void *ctx)
 {
 	(void)level;
 	(void)ctx;
@@ -22,25 +22,25 @@ static void test_sink(enum msg_level level, const char *text, size_t len, void *
 }
 
 /* test_capture - start collecting warnings (forgetting earlier ones). */
-static void test_capture(void)
+static inline void test_capture(void)
 {
 	buf_reset(&test_warnings);
 	msg_set_sink(test_sink, NULL);
 }
 
-static int test_warned(const char *needle)
+static inline int test_warned(const char *needle)
 {
 	return strstr(buf_str(&test_warnings), needle) != NULL;
 }
 
 /* test_load - parse text as "main.cf"; err gets the reason on failure. */
-static struct conf *test_load(const char *text, struct buf *err)
+static inline struct conf *test_load(const char *text, struct buf *err)
 {
 	buf_reset(err);
 	return conf_load_text(text, strlen(text), "main.cf", err);
 }
 
-static int test_conf_teardown(void **state)
+static inline int test_conf_teardown(void **state)
 {
 	(void)state;
 	msg_set_sink(NULL, NULL);
