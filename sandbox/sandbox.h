@@ -27,6 +27,16 @@ enum sandbox_user {
 	SANDBOX_USER_HELPER,	/* helper_user: owns no file at all */
 };
 
+/*
+ * A queue subdirectory a ROOT_QUEUE stage may use (Landlock). Read-only: read
+ * files and list the directory. Read-write: also create regular files, write,
+ * truncate, remove, and rename into or out of it. A list ends with path NULL.
+ */
+struct sandbox_dir {
+	const char *path;	/* beneath the new root, no slash: "incoming" */
+	int writable;
+};
+
 /* What a stage may do; one entry per stage in sandbox/policy.c. */
 struct sandbox_policy {
 	const char *stage;
@@ -38,6 +48,7 @@ struct sandbox_policy {
 	const char *const *syscalls;	/* allowlist on top of the common base */
 	unsigned features;	/* SANDBOX_F_* argument-filtered groups */
 	const char *why;	/* one paragraph: why this stage needs what it has */
+	const struct sandbox_dir *dirs;	/* Landlock: queue dirs it may use, or NULL */
 };
 
 #define SANDBOX_F_INET_CONNECT	0x01	/* socket(AF_INET/AF_INET6, SOCK_STREAM|SOCK_DGRAM) + connect */
@@ -46,6 +57,9 @@ struct sandbox_policy {
 #define SANDBOX_F_SPAWN		0x08	/* (broker only) fork, execve, kill, wait */
 
 const struct sandbox_policy *sandbox_policy_lookup(const char *stage);
+
+/* sandbox_policy_at - the i-th policy of the table, NULL past the end (audit, docs). */
+const struct sandbox_policy *sandbox_policy_at(size_t i);
 
 /* Resolved by the caller before confinement (getpwnam needs /etc/passwd). */
 struct sandbox_params {
@@ -63,7 +77,12 @@ struct sandbox_params {
 /* sandbox_enter - confine the calling process; returns only when all held. */
 void sandbox_enter(const struct sandbox_policy *p, const struct sandbox_params *sp);
 
-/* sandbox_syscall_name - name of a syscall number for the broker's log. */
+/*
+ * sandbox_syscall_name - name of a syscall number for the broker's log. A
+ * known name is cached for the life of the process; "unknown(NR)" for a
+ * number libseccomp does not know lives in a static buffer that the next call
+ * for an unknown number overwrites.
+ */
 const char *sandbox_syscall_name(unsigned nr, unsigned arch);
 
 /* sandbox_broker_enter - the broker's own, wider seccomp filter. */
