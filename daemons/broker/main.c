@@ -1,0 +1,275 @@
+/*
+ * main.c - moatd, the broker: the only privileged process of moat.
+ *
+ * It reads the configuration, creates and checks the stage users and the
+ * queue tree, binds the listeners, opens the log output and its control
+ * socket, then forks and execs one confined program per stage and supervises
+ * them: restarts with backoff, reload on SIGHUP (new configuration for new
+ * processes; old ones finish their work first), clean stop on SIGTERM.
+ *
+ * SECURITY: runs as root. It never parses mail, SMTP, DNS or any other
+ * network input, nor any message content a stage passes around; it reads
+ * only main.cf/master.cf (root-owned), typed control messages from its own
+ * stages (strictly decoded, per-channel allowlist), and typed requests from
+ * root-only moatctl clients. After start-up it runs under its own seccomp
+ * filter (sandbox/policy.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemons/broker/broker.h"
+#include "lib/iox.h"
+#include "lib/msg.h"
+#include "lib/xmem.h"
+#include "sandbox/sandbox.h"
+
+#define STOP_GRACE_MS 5000
+
+struct broker broker;
+
+static void usage(void)
+{
+	msg_fatal("usage: moatd [-c config_dir] [-f] [-v]");
+}
+
+/* main_log_first - the log stage starts first so every other stage has it. */
+static struct service *main_log_first(struct service *list)
+{
+	struct service **pp, *s;
+
+	for (pp = &list; (s = *pp) != NULL; pp = &s->next) {
+		if (strcmp(s->stage, "log") == 0) {
+			*pp = s->next;
+			s->next = list;
+			return s;
+		}
+	}
+	return list;
+}
+
+static void main_load(struct broker *b)
+{
+	struct buf err = BUF_INIT;
+
+	if ((b->conf = conf_load(b->confdir, &err)) == NULL)
+		msg_fatal("%s", buf_str(&err));
+	b->queue_dir = conf_str(b->conf, "queue_directory");
+	b->daemon_dir = conf_str(b->conf, "daemon_directory");
+	if (setup_users(b->conf, 1, &b->ids, &err) < 0 || setup_tree(b->queue_dir, &b->ids, 1, &err) < 0)
+		msg_fatal("%s", buf_str(&err));
+	if ((b->master = master_load(b->confdir, b->conf, &err)) == NULL)
+		msg_fatal("%s", buf_str(&err));
+	buf_free(&err);
+}
+
+/* main_lock - one moatd per queue directory. */
+static void main_lock(struct broker *b)
+{
+	struct buf path = BUF_INIT;
+
+	(void)buf_printf(&path, "%s/pid/moatd.lock", b->queue_dir);
+	b->lockfd = open(buf_str(&path), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (b->lockfd < 0)
+		msg_fatal("%s: %m", buf_str(&path));
+	if (flock(b->lockfd, LOCK_EX | LOCK_NB) < 0)
+		msg_fatal("another moatd is running on queue directory %s", b->queue_dir);
+	buf_free(&path);
+}
+
+static void main_daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		msg_fatal("fork: %m");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		msg_fatal("setsid: %m");
+	if ((fd = open("/dev/null", O_RDWR)) < 0)
+		msg_fatal("/dev/null: %m");
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			msg_fatal("dup2: %m");
+	if (fd > 2)
+		close(fd);
+}
+
+/* main_pidfile - write (whole, by rename) or remove pid/moatd.pid. */
+static void main_pidfile(struct broker *b, int remove)
+{
+	struct buf path = BUF_INIT, tmp = BUF_INIT, text = BUF_INIT;
+	int fd;
+
+	(void)buf_printf(&path, "%s/pid/moatd.pid", b->queue_dir);
+	(void)buf_printf(&tmp, "%s.tmp", buf_str(&path));
+	if (remove) {
+		(void)unlink(buf_str(&path));
+	} else {
+		(void)buf_printf(&text, "%ld\n", (long)getpid());
+		fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0 || iox_write_full(fd, text.data, text.len) < 0 || close(fd) < 0
+		    || rename(buf_str(&tmp), buf_str(&path)) < 0)
+			msg_fatal("%s: %m", buf_str(&path));
+	}
+	buf_free(&path);
+	buf_free(&tmp);
+	buf_free(&text);
+}
+
+static void main_signals(struct broker *b)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		msg_fatal("sigprocmask: %m");
+	signal(SIGPIPE, SIG_IGN);
+	if ((b->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		msg_fatal("signalfd: %m");
+}
+
+static void main_signal_readable(int fd, unsigned events, void *ctx)
+{
+	struct broker *b = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			broker_reap(b);
+		else if (si.ssi_signo == SIGHUP)
+			broker_reload(b);
+		else
+			broker_shutdown(b);
+	}
+}
+
+/* broker_shutdown - SIGTERM every stage; SIGKILL what is left after the grace time. */
+void broker_shutdown(struct broker *b)
+{
+	if (b->stopping)
+		return;
+	msg_info("terminating on request");
+	b->stopping = 1;
+	b->stop_deadline = event_now_ms() + STOP_GRACE_MS;
+	for (struct child *c = b->children; c; c = c->next)
+		if (kill(c->pid, SIGTERM) < 0 && errno != ESRCH)
+			msg_warn("kill %ld: %m", (long)c->pid);
+}
+
+/* broker_reload - new configuration for new processes; old ones finish first. */
+void broker_reload(struct broker *b)
+{
+	struct buf err = BUF_INIT;
+	struct conf *c = conf_load(b->confdir, &err);
+	struct master_cf *m = c ? master_load(b->confdir, c, &err) : NULL;
+	struct service *old = b->services;
+
+	if (m == NULL) {
+		msg_error("reload: %s; keeping the running configuration", buf_str(&err));
+		conf_free(c);
+		buf_free(&err);
+		return;
+	}
+	if (strcmp(conf_str(c, "queue_directory"), b->queue_dir) != 0)
+		msg_warn("reload: queue_directory changed; that takes a stop and start");
+	b->generation++;
+	for (struct child *ch = b->children; ch; ch = ch->next)
+		broker_child_retire(b, ch);
+	conf_free(b->conf);
+	master_free(b->master);
+	b->conf = c;
+	b->master = m;
+	b->daemon_dir = conf_str(c, "daemon_directory");
+	b->queue_dir = conf_str(c, "queue_directory");
+	b->services = main_log_first(broker_services_build(b, m, old));
+	broker_services_free(old);
+	msg_info("reload -- configuration %s, generation %u", b->confdir, b->generation);
+	broker_ensure(b);
+	buf_free(&err);
+}
+
+static void main_tick(void *ctx)
+{
+	struct broker *b = ctx;
+
+	if (b->stopping && event_now_ms() >= b->stop_deadline) {
+		for (struct child *c = b->children; c; c = c->next)
+			(void)kill(c->pid, SIGKILL);
+	}
+	broker_ensure(b);
+	(void)event_timer_add(b->loop, 500, main_tick, b);
+}
+
+static void main_parse(int argc, char **argv, struct broker *b)
+{
+	int c;
+
+	b->confdir = "/etc/moat";
+	while ((c = getopt(argc, argv, "c:fv")) != -1) {
+		switch (c) {
+		case 'c':
+			b->confdir = optarg;
+			break;
+		case 'f':
+			b->foreground = 1;
+			break;
+		case 'v':
+			msg_verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+int main(int argc, char **argv)
+{
+	struct broker *b = &broker;
+
+	msg_init("moat/moatd");
+	main_parse(argc, argv, b);
+	if (geteuid() != 0)
+		msg_fatal("moatd must be started as root (it drops privileges per stage)");
+	umask(022);
+	main_load(b);
+	main_lock(b);
+	broker_output_open(b);
+	b->services = main_log_first(broker_services_build(b, b->master, NULL));
+	if (!b->foreground)
+		main_daemonize();
+	main_pidfile(b, 0);
+	main_signals(b);
+	broker_control_open(b);
+	b->loop = event_loop_new();
+	if (event_add(b->loop, b->sigfd, EVENT_READ, main_signal_readable, b) < 0
+	    || event_add(b->loop, b->ctlfd, EVENT_READ, broker_control_readable, b) < 0)
+		msg_fatal("event loop: %m");
+	sandbox_broker_enter();
+	msg_info("daemon started -- configuration %s", b->confdir);
+	broker_ensure(b);
+	(void)event_timer_add(b->loop, 500, main_tick, b);
+	while (!b->stopping || b->children)
+		if (event_run_once(b->loop, -1) < 0)
+			msg_fatal("event loop: %m");
+	main_pidfile(b, 1);
+	broker_control_close(b);
+	msg_info("stopped");
+	return 0;
+}

@@ -1,0 +1,134 @@
+/*
+ * services.c - turn master.cf into the broker's service list.
+ *
+ * A service names a stage program (its command column); the broker runs only
+ * programs that exist as <daemon_directory>/moat-<stage> and have a sandbox
+ * policy, so master.cf can never make the root broker exec something else.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemons/broker/broker.h"
+#include "lib/buf.h"
+#include "lib/msg.h"
+#include "lib/xmem.h"
+#include "sandbox/sandbox.h"
+
+static char **services_copy_strv(char **v)
+{
+	size_t n = 0;
+	char **out;
+
+	while (v && v[n])
+		n++;
+	out = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+/* services_take_listeners - on reload, keep the sockets of a service that stays. */
+static int services_take_listeners(struct service *svc, struct service *old)
+{
+	for (; old; old = old->next) {
+		if (strcmp(old->name, svc->name) != 0 || old->nlisten == 0)
+			continue;
+		svc->listen_fds = old->listen_fds;
+		svc->nlisten = old->nlisten;
+		old->listen_fds = NULL;
+		old->nlisten = 0;
+		return 0;
+	}
+	return -1;
+}
+
+static struct service *services_one(struct broker *b, const struct master_service *ms,
+				    struct service *old)
+{
+	struct service *svc = xcalloc(1, sizeof(*svc));
+	struct buf path = BUF_INIT;
+
+	if (strcmp(ms->command, "broker") == 0 || sandbox_policy_lookup(ms->command) == NULL)
+		msg_fatal("%s: service %s: unknown stage program \"%s\"", ms->where, ms->name, ms->command);
+	(void)buf_printf(&path, "%s/moat-%s", b->daemon_dir, ms->command);
+	if (access(buf_str(&path), X_OK) < 0)
+		msg_fatal("%s: service %s: %s: %m", ms->where, ms->name, buf_str(&path));
+	buf_free(&path);
+	if (ms->args && ms->args[0])
+		msg_fatal("%s: service %s: unexpected argument \"%s\" (use -o name=value)",
+			  ms->where, ms->name, ms->args[0]);
+	svc->name = xstrdup(ms->name);
+	svc->stage = xstrdup(ms->command);
+	svc->overrides = services_copy_strv(ms->overrides);
+	svc->maxproc = ms->maxproc > 0 ? ms->maxproc : 1000000;
+	if (strcmp(ms->type, "inet") == 0) {
+		if (strcmp(ms->command, "smtpd") != 0)
+			msg_fatal("%s: inet service %s must run smtpd", ms->where, ms->name);
+		if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0)
+			msg_fatal("%s: service %s: nothing to listen on", ms->where, ms->name);
+	} else if (strcmp(ms->command, "smtpd") == 0) {
+		msg_fatal("%s: smtpd needs an inet service", ms->where);
+	}
+	return svc;
+}
+
+/* broker_services_build - one struct service per master.cf line; listeners of
+ * services in old with the same name move over instead of binding again. */
+struct service *broker_services_build(struct broker *b, const struct master_cf *m,
+				      struct service *old)
+{
+	struct service *head = NULL, **tail = &head;
+
+	for (size_t i = 0; i < m->nsvc; i++) {
+		*tail = services_one(b, &m->svc[i], old);
+		tail = &(*tail)->next;
+	}
+	return head;
+}
+
+static void services_free_one(struct service *s)
+{
+	for (int i = 0; i < s->nlisten; i++)
+		close(s->listen_fds[i]);
+	for (char **o = s->overrides; *o; o++)
+		xfree(*o);
+	xfree(s->overrides);
+	xfree(s->listen_fds);
+	xfree(s->name);
+	xfree(s->stage);
+	xfree(s);
+}
+
+/* broker_services_free - drop a list; services still used by a process wait. */
+void broker_services_free(struct service *list)
+{
+	while (list) {
+		struct service *next = list->next;
+
+		list->dead = 1;
+		list->next = NULL;
+		for (int i = 0; i < list->nlisten; i++)
+			close(list->listen_fds[i]);
+		list->nlisten = 0;
+		if (list->refs == 0)
+			services_free_one(list);
+		list = next;
+	}
+}
+
+/* broker_service_release - a process of svc is gone. */
+void broker_service_release(struct service *svc)
+{
+	if (--svc->refs == 0 && svc->dead)
+		services_free_one(svc);
+}
+
+/* broker_service_find - the (first) service that runs a stage. */
+struct service *broker_service_find(struct broker *b, const char *stage)
+{
+	for (struct service *s = b->services; s; s = s->next)
+		if (strcmp(s->stage, stage) == 0)
+			return s;
+	return NULL;
+}

@@ -1,0 +1,197 @@
+/*
+ * log.c - the log stage: the one writer of moat's log.
+ *
+ * Every other stage sends MSG_LOG_LINE over its own channel; this stage adds
+ * the program name and pid that the broker gave it with the channel (never
+ * what the sender claims), the time stamp and host name, replaces control
+ * characters, and writes the line to its output fd (fd 5): the maillog_file,
+ * the broker's stderr in foreground mode, or a datagram socket connected to
+ * /dev/log, all opened by the broker.
+ *
+ * SECURITY: runs as helper_user, chrooted in <queue>/empty, in an empty
+ * network namespace, with no capabilities; it opens nothing. It trusts only
+ * the broker. A peer that sends anything but MSG_LOG_LINE is cut off and
+ * reported to the broker as compromised.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/event.h"
+#include "lib/iox.h"
+#include "lib/logfmt.h"
+#include "lib/msg.h"
+#include "lib/xmem.h"
+#include "skeleton/stage.h"
+
+#define LOG_OUT_FD STAGE_FD_EXTRA
+
+struct log_state {
+	struct stage *st;
+	struct event_loop *loop;
+	int is_syslog;
+	int facility;
+	char host[256];
+	const char *syslog_name;
+	struct buf line;
+};
+
+struct log_peer {
+	struct log_state *ls;
+	struct ipc_chan ch;
+	char prog[96];
+	struct ipc_msg m;
+};
+
+static struct log_state log_state;
+
+/* log_write - format one line for the output and write it at once. */
+static void log_write(struct log_state *ls, const char *prog, pid_t pid, int level,
+		      const char *text, size_t len)
+{
+	buf_reset(&ls->line);
+	if (ls->is_syslog) {
+		logfmt_syslog_line(&ls->line, logfmt_priority(ls->facility, level), time(NULL),
+				   prog, pid, text, len);
+		(void)send(LOG_OUT_FD, ls->line.data, ls->line.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		return;
+	}
+	logfmt_file_line(&ls->line, time(NULL), ls->host, prog, pid, text, len);
+	(void)iox_write_full(LOG_OUT_FD, ls->line.data, ls->line.len);
+}
+
+/* log_own_sink - this stage's own messages skip the channel. */
+static void log_own_sink(enum msg_level level, const char *text, size_t len, void *ctx)
+{
+	struct log_state *ls = ctx;
+	char prog[96];
+
+	snprintf(prog, sizeof(prog), "%s/log", ls->syslog_name);
+	log_write(ls, prog, getpid(), (int)level, text, len);
+}
+
+static void log_peer_drop(struct log_peer *p, int violation)
+{
+	if (violation) {
+		struct ipc_broker_violation v = { (uint32_t)p->ch.peer_pid, buf_str(&p->ch.why), 0 };
+
+		msg_warn("%s", buf_str(&p->ch.why));
+		(void)ipc_chan_send(&p->ls->st->broker, MSG_BROKER_VIOLATION, &v);
+	}
+	event_del(p->ls->loop, p->ch.fd);
+	ipc_chan_close(&p->ch);
+	ipc_msg_free(&p->m);
+	xfree(p);
+}
+
+/* log_peer_read - drain every line the peer has queued. */
+static void log_peer_read(int fd, unsigned events, void *ctx)
+{
+	struct log_peer *p = ctx;
+
+	(void)fd;
+	(void)events;
+	for (;;) {
+		int r = ipc_chan_recv(&p->ch, &p->m);
+
+		if (r == IPC_RECV_AGAIN)
+			return;
+		if (r != IPC_RECV_MSG) {
+			log_peer_drop(p, r == IPC_RECV_VIOLATION);
+			return;
+		}
+		log_write(p->ls, p->prog, p->ch.peer_pid, (int)p->m.u.log_line.level,
+			  p->m.u.log_line.text, p->m.u.log_line.text_len);
+		ipc_msg_free(&p->m);
+	}
+}
+
+static void log_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
+{
+	struct log_peer *p = xcalloc(1, sizeof(*p));
+
+	(void)st;
+	p->ls = &log_state;
+	snprintf(p->prog, sizeof(p->prog), "%s/%s", log_state.syslog_name, peer_stage);
+	ipc_msg_init(&p->m);
+	ipc_chan_init(&p->ch, fd, IPC_CHAN_LOG, IPC_SIDE_B, peer_stage, peer_pid);
+	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&p->ch) < 0
+	    || event_add(log_state.loop, fd, EVENT_READ, log_peer_read, p) < 0) {
+		msg_warn("log channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
+		ipc_chan_close(&p->ch);
+		xfree(p);
+	}
+}
+
+static void log_broker_read(int fd, unsigned events, void *ctx)
+{
+	struct stage *st = ctx;
+
+	(void)fd;
+	(void)events;
+	if (stage_broker_dispatch(st) < 0)
+		exit(0);
+}
+
+static int log_facility(const char *name)
+{
+	static const struct { const char *n; int f; } tab[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcmp(tab[i].n, name) == 0)
+			return tab[i].f >> 3;
+	msg_warn("syslog_facility = %s: unknown facility, using mail", name);
+	return LOG_MAIL >> 3;
+}
+
+/* log_pre_jail - learn what the output is while we can still look around. */
+static void log_pre_jail(struct stage *st)
+{
+	struct stat sb;
+
+	log_state.st = st;
+	if (st->nextra < 1 || fstat(LOG_OUT_FD, &sb) < 0)
+		msg_fatal("no log output fd from the broker");
+	log_state.is_syslog = S_ISSOCK(sb.st_mode);
+	log_state.facility = log_facility(conf_str(st->conf, "syslog_facility"));
+	log_state.syslog_name = conf_str(st->conf, "syslog_name");
+	if (gethostname(log_state.host, sizeof(log_state.host) - 1) < 0)
+		strcpy(log_state.host, "localhost");
+	log_state.host[strcspn(log_state.host, ".")] = 0;
+	buf_init(&log_state.line, 16384);
+	msg_set_sink(log_own_sink, &log_state);
+}
+
+static void log_run(struct stage *st)
+{
+	log_state.loop = event_loop_new();
+	if (iox_set_nonblock(st->broker.fd, 0) < 0
+	    || event_add(log_state.loop, st->broker.fd, EVENT_READ, log_broker_read, st) < 0)
+		msg_fatal("broker channel: %m");
+	while (!st->stopping)
+		if (event_run_once(log_state.loop, -1) < 0)
+			msg_fatal("event loop: %m");
+}
+
+static const struct stage_ops log_ops = {
+	.pre_jail = log_pre_jail,
+	.peer_accept = log_peer_accept,
+	.run = log_run,
+	.own_log = 1,
+};
+
+int main(int argc, char **argv)
+{
+	return stage_main(argc, argv, "log", &log_ops);
+}

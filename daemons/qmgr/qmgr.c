@@ -1,0 +1,24 @@
+/*
+ * qmgr.c - the qmgr stage: the queue manager: moves mail incoming -> active -> deferred/hold, schedules deliveries, retries with backoff, expires, asks bounce for DSNs.
+ *
+ * Platform stage: it starts through the shared skeleton, confines itself,
+ * answers the broker, and serves nothing else yet; the mail path arrives with
+ * the next issue.
+ *
+ * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty network namespace, no capabilities. It trusts no queue file content: a file that fails to parse goes to corrupt/.
+ */
+#include "skeleton/stage.h"
+
+static void qmgr_run(struct stage *st)
+{
+	stage_idle_loop(st);
+}
+
+static const struct stage_ops qmgr_ops = {
+	.run = qmgr_run,
+};
+
+int main(int argc, char **argv)
+{
+	return stage_main(argc, argv, "qmgr", &qmgr_ops);
+}

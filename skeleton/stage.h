@@ -1,0 +1,71 @@
+/*
+ * stage.h - the one skeleton every stage program starts through.
+ *
+ * stage_main: parse the broker's argv, load main.cf plus -o overrides, open
+ * the broker channel (fd 3) and the log channel (fd 4), read the typed start
+ * message, run the stage's pre-jail hook (as root: nothing that reads
+ * untrusted input), resolve the stage user, sandbox_enter, tell the broker
+ * READY, then run the stage loop. The order of privilege drop is written here
+ * once and nowhere else.
+ *
+ * Fds at exec: 0 and 1 /dev/null, 2 stderr (the broker's in foreground mode,
+ * else /dev/null), 3 broker channel, 4 log channel, 5.. stage-specific
+ * (listeners for smtpd, the log output for the log stage); argv -n says how
+ * many stage-specific fds follow.
+ */
+#ifndef MOAT_SKELETON_STAGE_H
+#define MOAT_SKELETON_STAGE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf/conf.h"
+#include "ipc/ipc.h"
+
+#define STAGE_FD_BROKER	3
+#define STAGE_FD_LOG	4
+#define STAGE_FD_EXTRA	5
+
+struct stage;
+
+struct stage_ops {
+	/* As root, before confinement: open what the stage needs (optional). */
+	void (*pre_jail)(struct stage *st);
+	/* The broker handed us a new channel from a peer stage (optional). */
+	void (*peer_accept)(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd);
+	/* The stage loop; returning ends the process with status 0. */
+	void (*run)(struct stage *st);
+	/* 1: the stage writes its own log lines (the log stage itself). */
+	int own_log;
+};
+
+#define STAGE_START_FIRST	0x1	/* first process of this service since moatd started */
+
+struct stage {
+	const char *name;	/* stage: "smtpd" */
+	const char *service;	/* master.cf service: "127.0.0.1:2525" */
+	struct conf *conf;
+	const struct stage_ops *ops;
+	struct ipc_chan broker;
+	struct ipc_chan log;
+	uint32_t instance;
+	uint32_t generation;
+	uint32_t start_flags;
+	int nextra;		/* stage-specific fds at STAGE_FD_EXTRA.. */
+	int stopping;		/* broker asked for a graceful stop */
+	uint32_t next_request;
+	void *app;		/* the stage's own state */
+};
+
+int stage_main(int argc, char **argv, const char *name, const struct stage_ops *ops);
+
+/* stage_broker_dispatch - handle one message from the broker; -1 if it is gone. */
+int stage_broker_dispatch(struct stage *st);
+/* stage_request_peer - ask the broker for a channel to a peer stage; fd or -1. */
+int stage_request_peer(struct stage *st, const char *peer_stage, pid_t *peer_pid);
+/* stage_status - tell the broker whether we are busy (for process management). */
+void stage_status(struct stage *st, int busy, uint32_t uses);
+/* stage_idle_loop - serve only the broker channel until told to stop. */
+void stage_idle_loop(struct stage *st);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * stage_test.c - make a confined stage try what its sandbox must stop.
+ *
+ * Only in the test build (make build-hooks: -DMOAT_TEST_HOOKS); the normal
+ * build compiles this to an empty function and the broker passes no
+ * environment at all. MOAT_TEST_ATTACK="stage:action[,stage:action...]"
+ * names what to try right after confinement; the stage reports each outcome
+ * to the broker as MSG_BROKER_TEST_NOTE ("attack open: failed: ...") and the
+ * broker logs it. An attempt that the seccomp filter kills is reported by the
+ * sandbox's SIGSYS path instead, naming the syscall.
+ */
+#include "skeleton/stage_test.h"
+
+#ifndef MOAT_TEST_HOOKS
+void stage_test_attack(struct stage *st)
+{
+	(void)st;
+}
+#else
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/msg.h"
+#include "skeleton/stage.h"
+
+static void stage_test_note(struct stage *st, const char *action, int r)
+{
+	struct buf text = BUF_INIT;
+	struct ipc_broker_test_note n = { 0 };
+
+	if (r < 0)
+		(void)buf_printf(&text, "attack %s: failed: %s", action, strerror(errno));
+	else
+		(void)buf_printf(&text, "attack %s: SUCCEEDED", action);
+	n.text = buf_str(&text);
+	(void)ipc_chan_send(&st->broker, MSG_BROKER_TEST_NOTE, &n);
+	buf_free(&text);
+}
+
+/* stage_test_forbidden - send a type only the broker may send (raw, past our own check). */
+static int stage_test_forbidden(struct stage *st)
+{
+	struct ipc_broker_start bogus = { .stage = "smtpd", .service = "x" };
+	struct buf pkt = BUF_INIT;
+	int fds[IPC_MAX_FDS], nfds = 0;
+	ssize_t r;
+
+	if (ipc_encode(&pkt, fds, &nfds, MSG_BROKER_START, &bogus) < 0)
+		return -1;
+	r = send(st->broker.fd, pkt.data, pkt.len, MSG_NOSIGNAL);
+	buf_free(&pkt);
+	return r < 0 ? -1 : 0;
+}
+
+static int stage_test_one(struct stage *st, const char *action)
+{
+	if (strcmp(action, "open") == 0)
+		return open("/etc/passwd", O_RDONLY);
+	if (strcmp(action, "execve") == 0) {
+		char *const argv[] = { "sh", "-c", "true", NULL };
+
+		return execve("/bin/sh", argv, NULL);
+	}
+	if (strcmp(action, "socket") == 0)
+		return socket(AF_INET, SOCK_STREAM, 0);
+	if (strcmp(action, "setuid") == 0)
+		return setuid(0);
+	if (strcmp(action, "ptrace") == 0)
+		return (int)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	if (strcmp(action, "mount") == 0)
+		return mount("none", "/", "tmpfs", 0, NULL);
+	if (strcmp(action, "forbidden-msg") == 0)
+		return stage_test_forbidden(st);
+	errno = EINVAL;
+	return -1;
+}
+
+/* stage_test_attack - run each attack aimed at this stage, in order. */
+void stage_test_attack(struct stage *st)
+{
+	const char *spec = getenv("MOAT_TEST_ATTACK");
+	char *copy, *item, *save = NULL;
+	size_t nlen = strlen(st->name);
+
+	if (spec == NULL || !(st->start_flags & STAGE_START_FIRST))
+		return;
+	copy = strdup(spec);
+	if (copy == NULL)
+		return;
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (strncmp(item, st->name, nlen) != 0 || item[nlen] != ':')
+			continue;
+		stage_test_note(st, item + nlen + 1, stage_test_one(st, item + nlen + 1));
+	}
+	free(copy);
+}
+#endif

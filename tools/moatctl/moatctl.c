@@ -1,0 +1,140 @@
+/*
+ * moatctl - talk to a running moatd: status, stop, reload.
+ *
+ *   moatctl [-c config_dir] status   services and their stage processes
+ *   moatctl [-c config_dir] reload   new configuration for new processes
+ *   moatctl [-c config_dir] stop     stop moatd and every stage; waits until done
+ *
+ * It reads main.cf only to find queue_directory, then speaks the typed
+ * control protocol on <queue>/pid/control.sock (root only). It must never
+ * signal a process it found only by a pid file it did not check.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "ipc/ipc.h"
+#include "lib/buf.h"
+#include "lib/msg.h"
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: moatctl [-c config_dir] status|stop|reload\n");
+	exit(2);
+}
+
+static int moatctl_connect(const char *queue_dir)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/pid/control.sock", queue_dir);
+
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
+		msg_fatal("queue_directory too long");
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0)
+		msg_fatal("socket: %m");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		msg_fatal("moatd is not running (%s: %m)", sun.sun_path);
+	return fd;
+}
+
+/* moatctl_pid - the running moatd's pid from its pid file, or 0. */
+static pid_t moatctl_pid(const char *queue_dir)
+{
+	struct buf path = BUF_INIT;
+	char text[32] = "";
+	long pid = 0;
+	int fd;
+
+	(void)buf_printf(&path, "%s/pid/moatd.pid", queue_dir);
+	if ((fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC)) >= 0) {
+		ssize_t n = read(fd, text, sizeof(text) - 1);
+
+		if (n > 0)
+			text[n] = 0;
+		close(fd);
+		pid = strtol(text, NULL, 10);
+	}
+	buf_free(&path);
+	return (pid_t)pid;
+}
+
+/* moatctl_exited - pid is gone, or a zombie its parent has not reaped yet. */
+static int moatctl_exited(pid_t pid)
+{
+	char path[64], text[512];
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	text[n] = 0;
+	return strstr(text, ") Z ") != NULL;
+}
+
+/* moatctl_wait_gone - after "stop": wait up to 30 s for moatd to exit. */
+static int moatctl_wait_gone(pid_t pid)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	for (int i = 0; i < 600; i++) {
+		if (moatctl_exited(pid))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "moatctl: moatd pid %ld still running after 30 s\n", (long)pid);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *confdir = "/etc/moat";
+	struct ipc_control_request req = { 0 };
+	struct buf err = BUF_INIT;
+	struct ipc_chan ch;
+	struct ipc_msg m;
+	struct conf *c;
+	pid_t pid;
+	int opt, status;
+
+	msg_init("moatctl");
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt != 'c')
+			usage();
+		confdir = optarg;
+	}
+	if (optind != argc - 1)
+		usage();
+	req.command = argv[optind];
+	if ((c = conf_load(confdir, &err)) == NULL)
+		msg_fatal("%s", buf_str(&err));
+	pid = moatctl_pid(conf_str(c, "queue_directory"));
+	ipc_chan_init(&ch, moatctl_connect(conf_str(c, "queue_directory")), IPC_CHAN_CONTROL,
+		      IPC_SIDE_A, "moatd", pid);
+	ipc_msg_init(&m);
+	if (ipc_chan_send(&ch, MSG_CONTROL_REQUEST, &req) < 0 || ipc_chan_recv(&ch, &m) != IPC_RECV_MSG)
+		msg_fatal("control channel: %s", buf_str(&ch.why));
+	fputs(m.u.control_reply.text, stdout);
+	status = (int)m.u.control_reply.status;
+	ipc_msg_free(&m);
+	ipc_chan_close(&ch);
+	if (status == 0 && strcmp(req.command, "stop") == 0)
+		status = moatctl_wait_gone(pid);
+	conf_free(c);
+	buf_free(&err);
+	return status;
+}
