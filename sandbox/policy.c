@@ -148,6 +148,8 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	  "durability: file and directory are on disk before 250 is sent" },
 	{ SANDBOX_F_QUEUE_FILES, 0, "fdatasync", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "durability of per-recipient status updates" },
+	{ SANDBOX_F_QUEUE_FILES, 0, "flock", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
+	  "a writer holds its queue file locked; recovery skips locked files" },
 	{ SANDBOX_F_QUEUE_FILES, 0, "fchmod", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "mark a queue file complete (mode bits), as Postfix does" },
 	{ SANDBOX_F_QUEUE_FILES, 0, "ftruncate", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,

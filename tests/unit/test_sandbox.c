@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -499,7 +500,7 @@ static int try_create(const char *path)
 
 	if (fd < 0)
 		return -1;
-	if (write(fd, "q", 1) != 1 || fsync(fd) < 0)
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || write(fd, "q", 1) != 1 || fsync(fd) < 0)
 		return -1;
 	return close(fd);
 }
@@ -517,15 +518,20 @@ static int act_cleanup_files(void)
 		return act_fail_at(4);
 	if (open("/active/ro", O_RDONLY) >= 0 || errno != EACCES)
 		return act_fail_at(5);
+	/* Listing the queue root is not granted: use AT_FDCWD or O_PATH. */
+	if (open("/", O_RDONLY | O_DIRECTORY) >= 0 || errno != EACCES)
+		return act_fail_at(6);
 	return 0;
 }
 
-/* qmgr: moves between queue directories. */
+/* qmgr: moves between queue directories (through an O_PATH fd of the root, as queue/ does). */
 static int act_qmgr_files(void)
 {
-	if (try_create("/incoming/q1") < 0)
+	int q = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (q < 0 || try_create("/incoming/q1") < 0)
 		return act_fail_at(1);
-	if (rename("/incoming/q1", "/active/q1") < 0)
+	if (renameat2(q, "incoming/q1", q, "active/q1", RENAME_NOREPLACE) < 0)
 		return act_fail_at(2);
 	if (rename("/active/q1", "/corrupt/q1") < 0)
 		return act_fail_at(3);
