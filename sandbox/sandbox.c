@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +97,12 @@ static void sandbox_step_rlimits(const struct sandbox_policy *p)
 {
 	sandbox_lower_rlimit(RLIMIT_CORE, 0, "RLIMIT_CORE");
 	sandbox_lower_rlimit(RLIMIT_NPROC, 0, "RLIMIT_NPROC");
-	if (!p->writes_files)
+	if (!p->writes_files) {
 		sandbox_lower_rlimit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE");
+		/* A write to a regular file (stderr redirected to one) fails with EFBIG, not a kill. */
+		if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+			msg_fatal("sandbox: ignore SIGXFSZ: %m");
+	}
 	if (p->nofile > 0)
 		sandbox_lower_rlimit(RLIMIT_NOFILE, (rlim_t)p->nofile, "RLIMIT_NOFILE");
 }

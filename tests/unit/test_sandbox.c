@@ -62,7 +62,7 @@ struct run {
 	int (*fn)(void);	/* the action attempted after confinement */
 	int no_report;		/* report_fd = -1 */
 	int broker_first;	/* sandbox_broker_enter before sandbox_enter */
-	int listen_fd;		/* >= 0: passed as fd 5 */
+	int extra_fd;		/* >= 0: passed as fd 5 (listener, file) */
 	int inspect;		/* child waits while the parent reads /proc */
 	uid_t uid;
 	const char *queue_dir;
@@ -189,12 +189,12 @@ static void child_main(struct run *r, int rep, int ctl)
 	struct result res;
 	char go;
 
-	child_place_fds(rep, ctl, r->listen_fd);
+	child_place_fds(rep, ctl, r->extra_fd);
 	memset(&sp, 0, sizeof(sp));
 	sp.queue_dir = r->queue_dir ? r->queue_dir : qdir;
 	sp.uid = r->uid;
 	sp.gid = r->uid;
-	sp.nfds_keep = r->listen_fd >= 0 ? 6 : 5;
+	sp.nfds_keep = r->extra_fd >= 0 ? 6 : 5;
 	sp.report_fd = r->no_report ? -1 : 3;
 	sp.report_pkt = report_tmpl;
 	sp.report_len = report_tmpl_len;
@@ -367,7 +367,7 @@ static void run_init(struct run *r, const char *stage, int (*fn)(void))
 	memset(r, 0, sizeof(*r));
 	r->stage = stage;
 	r->fn = fn;
-	r->listen_fd = -1;
+	r->extra_fd = -1;
 	r->uid = TEST_ID;
 }
 
@@ -468,6 +468,12 @@ static int act_raise_limit(void)
 static int act_isatty(void)
 {
 	return isatty(0) ? 0 : -1;
+}
+
+/* act_write_file - write to an already open regular file (stderr redirected to a file). */
+static int act_write_file(void)
+{
+	return (int)write(5, "x", 1);
 }
 
 static int act_abort(void)
@@ -908,7 +914,7 @@ static void test_smtpd_accepts(void **state)
 	cfd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	run_init(&r, "smtpd", act_accept);
-	r.listen_fd = lfd;
+	r.extra_fd = lfd;
 	run_child(&r);
 	assert_worked(&r);
 	close(cfd);
@@ -936,6 +942,29 @@ static void test_queue_landlock(void **state)
 		assert_worked(&r);
 	}
 	assert_int_equal(make_file("maildrop/m"), 0);
+}
+
+/* RLIMIT_FSIZE 0: a stage that writes no file gets EFBIG, and is not killed by SIGXFSZ. */
+static void test_fsize_limit(void **state)
+{
+	struct buf path = BUF_INIT;
+	struct run r;
+	int fd;
+
+	(void)state;
+	buf_printf(&path, "%s/stderr.log", qdir);
+	fd = open(buf_str(&path), O_CREAT | O_WRONLY | O_APPEND, 0600);
+	assert_true(fd >= 0);
+	run_init(&r, "smtpd", act_write_file);
+	r.extra_fd = fd;
+	run_child(&r);
+	assert_refused(&r, -1, EFBIG, EFBIG);
+	run_init(&r, "log", act_write_file);
+	r.extra_fd = fd;
+	run_child(&r);
+	assert_worked(&r);
+	close(fd);
+	buf_free(&path);
 }
 
 static void test_no_report_fd(void **state)
@@ -1043,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(test_network_stages),
 		cmocka_unit_test(test_smtpd_accepts),
 		cmocka_unit_test(test_queue_landlock),
+		cmocka_unit_test(test_fsize_limit),
 		cmocka_unit_test(test_no_report_fd),
 		cmocka_unit_test(test_broker_filter),
 		cmocka_unit_test(test_broker_then_stage),
