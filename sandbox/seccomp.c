@@ -82,6 +82,8 @@ static void sandbox_seccomp_add_rules(scmp_filter_ctx ctx, uint32_t def,
 		if ((features & r->feature) != r->feature || (features & r->unless) != 0)
 			continue;
 		argc = r->argc;
+		if (argc > 2)
+			msg_panic("sandbox: rule for %s has %u comparisons", r->syscall, argc);
 		memcpy(arg, r->arg, argc * sizeof(arg[0]));
 		if (r->self_pid_arg0) {
 			arg[argc].arg = 0;
