@@ -90,11 +90,47 @@ void ipc_msg_init(struct ipc_msg *m);
 void ipc_msg_free(struct ipc_msg *m);
 int ipc_msg_take_fd(struct ipc_msg *m, int fd);
 
+/*
+ * Additions to the codec API (codec.c):
+ *
+ * Life of a struct ipc_msg: ipc_msg_init once; then any number of
+ * ipc_decode / ipc_chan_recv into it (each starts with ipc_msg_reset, so a
+ * loop may reuse one struct without freeing in between and keeps the arena
+ * allocation: no malloc per message); ipc_msg_free once at the end (closes
+ * fds not taken, releases the arena; the struct may then be reused as if
+ * just initialised). Calling ipc_msg_free after every message is also
+ * correct, only slower.
+ *
+ * ipc_msg_reset   close fds not taken, forget the message, keep the arena.
+ * ipc_encode_why  ipc_encode that also says in why (may be NULL) what was wrong.
+ * ipc_fd_check    NULL if fd is of the kind, else a short reason ("not a
+ *                 socket", "not opened read-only", ...).
+ *
+ * ipc_encode: a STR with _len 0 and a non-NULL pointer is sent as
+ * strlen(pointer) bytes (bounded by max+1, so an overlong string is refused
+ * without reading past it); a NULL STR or BYTES pointer with _len 0 is empty.
+ * ipc_decode: on success m owns the fds passed in (in m->fds and the FD
+ * fields); on -1 the caller still owns them. Decoded STR/BYTES fields are
+ * never NULL and are NUL-terminated inside m->arena.
+ * ipc_msg_take_fd: returns fd and stops m from closing it; -1 if m does not
+ * hold fd.
+ */
+void ipc_msg_reset(struct ipc_msg *m);
+int ipc_encode_why(struct buf *out, int *fds, int *nfds, enum ipc_type type, const void *msg,
+		   struct buf *why);
+const char *ipc_fd_check(int fd, enum ipc_fd_kind kind);
+
 /* channels.c: the allowlists and edges of channels.def. */
 const char *ipc_chan_proto(enum ipc_chan_kind kind);
 uint32_t ipc_chan_version(enum ipc_chan_kind kind);
 int ipc_chan_allowed(enum ipc_chan_kind kind, enum ipc_side sender, enum ipc_type type);
 int ipc_edge_lookup(const char *requester, const char *server, enum ipc_chan_kind *kind);
+/*
+ * ipc_chan_allowed: 1 if that side may send that type (MSG_HELLO: always),
+ * else 0. ipc_edge_lookup: 0 and *kind set if channels.def lists the edge,
+ * else -1. ipc_chan_side_name: "stage", "broker", ... for log text.
+ */
+const char *ipc_chan_side_name(enum ipc_chan_kind kind, enum ipc_side side);
 
 /*
  * chan.c: one end of a channel. The receiver knows who is on the other end
@@ -117,6 +153,16 @@ void ipc_chan_close(struct ipc_chan *ch);
 int ipc_chan_send(struct ipc_chan *ch, enum ipc_type type, const void *msg);
 int ipc_chan_recv(struct ipc_chan *ch, struct ipc_msg *m);
 int ipc_chan_hello(struct ipc_chan *ch);
+/*
+ * ipc_chan_send: 0, or -1 with ch->why set (refused type: a bug on our side;
+ * encoding error: a bug on our side; I/O error). A non-blocking fd whose
+ * socket is full gives -1 with errno EAGAIN; a blocking one just blocks.
+ * ipc_chan_hello: sends our MSG_HELLO once (later calls do nothing); send
+ * does it first by itself when needed.
+ * ipc_chan_recv: consumes the peer's MSG_HELLO itself and checks it; after
+ * IPC_RECV_VIOLATION or IPC_RECV_ERROR the channel is dead: close it.
+ * Not thread-safe: one packet buffer per process (stages are single-threaded).
+ */
 
 /* Return values of ipc_chan_recv. */
 #define IPC_RECV_MSG		1	/* *m holds a message; ipc_msg_free it */
