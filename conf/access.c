@@ -104,6 +104,14 @@ const char *conf_dir(const struct conf *c)
 	return c->dir ? c->dir : conf_str(c, "config_directory");
 }
 
+const char *conf_extra(const struct conf *c, size_t i, const char **raw)
+{
+	if (i >= c->nextra)
+		return NULL;
+	*raw = c->extra[i].v.raw;
+	return c->extra[i].name;
+}
+
 /* conf_set - a -o override; on error c keeps its previous values. */
 int conf_set(struct conf *c, const char *name, const char *value, const char *where,
 	     struct buf *err)

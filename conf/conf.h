@@ -99,6 +99,9 @@ char *const *conf_list(const struct conf *c, const char *name);
 const char *conf_raw(const struct conf *c, const char *name);
 int conf_is_set(const struct conf *c, const char *name);
 const char *conf_dir(const struct conf *c);
+/* conf_extra - the i-th name main.cf defines that the table does not know
+ * (a macro for $name, or a typo), with its raw value; NULL past the end. */
+const char *conf_extra(const struct conf *c, size_t i, const char **raw);
 
 /* conf_edit - atomically rewrite <dir>/main.cf with name = value (moatconf -e). */
 int conf_edit(const char *dir, const char *name, const char *value, struct buf *err);

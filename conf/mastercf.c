@@ -15,6 +15,7 @@
  * socket and program names from them.
  */
 #include <limits.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "conf/conf_priv.h"
@@ -83,6 +84,19 @@ static int master_tokens(const char *s, size_t len, char ***out, size_t *n, stru
 		}
 	}
 	return 0;
+}
+
+/* master_fail - record why an entry is refused; always -1. */
+static int master_fail(struct buf *why, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int master_fail(struct buf *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(why, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 /* master_word_ok - letters, digits and "._-", not starting with '.'. */
@@ -154,16 +168,16 @@ static int master_columns(struct master_ctx *x, struct master_service *sv, char 
 	for (i = 0; master_types[i] && strcmp(master_types[i], tok[1]) != 0; i++)
 		;
 	if (!master_types[i])
-		return buf_printf(why, "bad service type \"%.40s\" (expected inet, unix, unix-dgram, fifo or pass)", tok[1]), -1;
+		return master_fail(why, "bad service type \"%.40s\" (expected inet, unix, unix-dgram, fifo or pass)", tok[1]);
 	sv->type = xstrdup(tok[1]);
 	if (strcmp(sv->type, "inet") == 0 ? !master_inet_name_ok(tok[0]) : !master_word_ok(tok[0], ""))
-		return buf_printf(why, "bad service name \"%.60s\"", tok[0]), -1;
+		return master_fail(why, "bad service name \"%.60s\"", tok[0]);
 	sv->private_ = strcmp(sv->type, "inet") != 0;
 	sv->unpriv = 1;
 	sv->chroot = 1;
 	if (master_yn(tok[2], &sv->private_) < 0 || master_yn(tok[3], &sv->unpriv) < 0
 	    || master_yn(tok[4], &sv->chroot) < 0)
-		return buf_printf(why, "private, unpriv and chroot must be y, n or -"), -1;
+		return master_fail(why, "private, unpriv and chroot must be y, n or -");
 	if (!sv->chroot)
 		msg_warn("%s: chroot=n ignored: moat stages are always chrooted", sv->where);
 	if (!sv->unpriv)
@@ -174,12 +188,12 @@ static int master_columns(struct master_ctx *x, struct master_service *sv, char 
 	if (sv->wakeup_if_used)
 		tok[5][wl - 1] = 0;
 	if (strcmp(tok[5], "-") != 0 && strnum_int(tok[5], 0, INT_MAX, &sv->wakeup) < 0)
-		return buf_printf(why, "bad wakeup time \"%.40s\"", tok[5]), -1;
+		return master_fail(why, "bad wakeup time \"%.40s\"", tok[5]);
 	sv->maxproc = (int)conf_int(x->c, "default_process_limit");
 	if (strcmp(tok[6], "-") != 0 && strnum_int(tok[6], 0, INT_MAX, &sv->maxproc) < 0)
-		return buf_printf(why, "bad maxproc \"%.40s\"", tok[6]), -1;
+		return master_fail(why, "bad maxproc \"%.40s\"", tok[6]);
 	if (!master_word_ok(tok[7], ""))
-		return buf_printf(why, "bad command \"%.60s\" (a stage name, never a path)", tok[7]), -1;
+		return master_fail(why, "bad command \"%.60s\" (a stage name, never a path)", tok[7]);
 	sv->command = xstrdup(tok[7]);
 	return 0;
 }
@@ -197,7 +211,7 @@ static int master_override(struct master_service *sv, size_t *nover, const char 
 	while (arg[i] == ' ' || arg[i] == '\t')
 		i++;
 	if (n == 0 || arg[i] != '=')
-		return buf_printf(why, "bad -o \"%.60s\" (expected name=value)", arg), -1;
+		return master_fail(why, "bad -o \"%.60s\" (expected name=value)", arg);
 	v = arg + i + 1;
 	vlen = strlen(v);
 	cf_trim(&v, &vlen);
@@ -230,7 +244,7 @@ static int master_args(struct master_service *sv, char **tok, size_t ntok, struc
 
 		if (strcmp(arg, "-o") == 0) {
 			if (++i == ntok)
-				return buf_printf(why, "-o without name=value"), -1;
+				return master_fail(why, "-o without name=value");
 			arg = tok[i];
 		} else if (strncmp(arg, "-o", 2) == 0) {
 			arg += 2;

@@ -54,14 +54,12 @@ static int moatconf_name_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* moatconf_print - one parameter as the options say; 0 if printed or skipped. */
-static void moatconf_print(const struct conf *c, const struct moatconf_opts *o, const char *name)
+/* moatconf_line - "name = value" or, with -h, the value alone. */
+static void moatconf_line(const struct conf *c, const struct moatconf_opts *o, const char *name,
+			  const char *val)
 {
-	const char *val = o->defaults ? conf_default(c, name) : conf_raw(c, name);
 	struct buf out = BUF_INIT, err = BUF_INIT;
 
-	if (o->nondefault && !conf_is_set(c, name))
-		return;
 	if (o->expand && conf_expand(c, val, &out, &err) == 0)
 		val = buf_str(&out);
 	if (o->bare)
@@ -72,17 +70,47 @@ static void moatconf_print(const struct conf *c, const struct moatconf_opts *o, 
 	buf_free(&err);
 }
 
-/* moatconf_print_all - every parameter, sorted by name. */
+/* moatconf_print - one known parameter as the options say. */
+static void moatconf_print(const struct conf *c, const struct moatconf_opts *o, const char *name)
+{
+	if (o->nondefault && !conf_is_set(c, name))
+		return;
+	moatconf_line(c, o, name, o->defaults ? conf_default(c, name) : conf_raw(c, name));
+}
+
+/* moatconf_extra_raw - main.cf's value of a name the table does not know. */
+static const char *moatconf_extra_raw(const struct conf *c, const char *name)
+{
+	const char *n, *raw;
+	size_t i;
+
+	for (i = 0; (n = conf_extra(c, i, &raw)) != NULL; i++)
+		if (strcmp(n, name) == 0)
+			return raw;
+	return NULL;
+}
+
+/* moatconf_print_all - every parameter, sorted by name; without -d also
+ * the names main.cf defines for itself (macros), as postconf shows them. */
 static void moatconf_print_all(const struct conf *c, const struct moatconf_opts *o)
 {
 	const char **names = xreallocarray(NULL, conf_nparams, sizeof(char *));
-	size_t i;
+	const char *raw;
+	size_t i, n = 0;
 
 	for (i = 0; i < conf_nparams; i++)
-		names[i] = conf_params[i].name;
-	qsort(names, conf_nparams, sizeof(char *), moatconf_name_cmp);
-	for (i = 0; i < conf_nparams; i++)
-		moatconf_print(c, o, names[i]);
+		names[n++] = conf_params[i].name;
+	for (i = 0; !o->defaults && conf_extra(c, i, &raw); i++) {
+		names = xreallocarray(names, n + 1, sizeof(char *));
+		names[n++] = conf_extra(c, i, &raw);
+	}
+	qsort(names, n, sizeof(char *), moatconf_name_cmp);
+	for (i = 0; i < n; i++) {
+		if (conf_param_lookup(names[i]))
+			moatconf_print(c, o, names[i]);
+		else
+			moatconf_line(c, o, names[i], moatconf_extra_raw(c, names[i]));
+	}
 	xfree(names);
 }
 
@@ -97,6 +125,10 @@ static int moatconf_print_names(const struct conf *c, const struct moatconf_opts
 
 		if (conf_param_lookup(names[i])) {
 			moatconf_print(c, o, names[i]);
+			continue;
+		}
+		if (!o->defaults && moatconf_extra_raw(c, names[i])) {
+			moatconf_line(c, o, names[i], moatconf_extra_raw(c, names[i]));
 			continue;
 		}
 		near = conf_param_nearest(names[i]);
@@ -129,8 +161,8 @@ static int moatconf_print_master(const struct conf *c, const char *dir)
 		       s->wakeup_if_used ? "?" : "", s->maxproc, s->command);
 		for (j = 0; s->args[j]; j++)
 			printf(" %s", s->args[j]);
-		for (j = 0; s->overrides[j]; j++)
-			printf(" -o %s", s->overrides[j]);
+		for (j = 0; s->overrides[j]; j++)	/* braces keep blanks re-readable */
+			printf(strpbrk(s->overrides[j], " \t") ? " -o { %s }" : " -o %s", s->overrides[j]);
 		printf("\n");
 	}
 	master_free(m);
