@@ -135,7 +135,8 @@ static int qmove_list(int qdirfd, enum queue_name queue, struct buf *ids,
 		return -1;
 	}
 	closedir(d);
-	qsort(ids->data, ids->len / QUEUE_ID_LEN, QUEUE_ID_LEN, qmove_cmp_id);
+	if (ids->len > 0)
+		qsort(ids->data, ids->len / QUEUE_ID_LEN, QUEUE_ID_LEN, qmove_cmp_id);
 	return 0;
 }
 
