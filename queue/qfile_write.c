@@ -194,6 +194,7 @@ static int qf_open_new(struct queue_file *qf)
 	if (r < 0 || fstat(fd, &st) < 0) {
 		msg_warn("queue file %s: lock: %m", qf->id);
 		(void)close(fd);
+		qf_unlink(qf);
 		return -1;
 	}
 	QF_HOOK("lock");
