@@ -175,6 +175,7 @@ static void test_chan_reuse_and_take(void **state)
 		assert_int_equal(ipc_chan_recv(&p.a, &p.m), IPC_RECV_MSG);
 		assert_string_equal(p.m.u.broker_peer_accept.peer_stage, "cleanup");
 		fill_same_file(p.m.u.broker_peer_accept.fd, sv[0]);
+		assert_true(fcntl(p.m.u.broker_peer_accept.fd, F_GETFD) & FD_CLOEXEC);
 	}
 	assert_int_equal(ipc_chan_recv(&p.a, &p.m), IPC_RECV_MSG);
 	fd = ipc_msg_take_fd(&p.m, p.m.u.broker_peer_accept.fd);
@@ -214,6 +215,14 @@ static void test_chan_hello_eof_again(void **state)
 	assert_int_equal(close(p.a.fd), 0);
 	p.a.fd = -1;
 	assert_int_equal(ipc_chan_recv(&p.b, &p.m), IPC_RECV_EOF);
+	pair_close(&p);
+	/* Sending to a closed peer is an error return, not SIGPIPE. */
+	pair_open(&p, IPC_CHAN_LOG);
+	assert_int_equal(close(p.b.fd), 0);
+	p.b.fd = -1;
+	assert_int_equal(ipc_chan_send(&p.a, MSG_LOG_LINE, &l), -1);
+	assert_int_equal(errno, EPIPE);
+	assert_non_null(strstr(buf_str(&p.a.why), "send: "));
 	pair_close(&p);
 }
 
