@@ -45,17 +45,23 @@ static void stage_test_note(struct stage *st, const char *action, int r)
 	buf_free(&text);
 }
 
-/* stage_test_forbidden - send a type only the broker may send (raw, past our own check). */
-static int stage_test_forbidden(struct stage *st)
+/*
+ * stage_test_forbidden - send, raw and past our own send-side check, a type
+ * the channel does not allow from us: MSG_BROKER_START to the broker, or
+ * MSG_BROKER_STATUS to the log stage (to_peer).
+ */
+static int stage_test_forbidden(struct stage *st, int to_peer)
 {
 	struct ipc_broker_start bogus = { .stage = "smtpd", .service = "x" };
+	struct ipc_broker_status status = { .busy = 1 };
 	struct buf pkt = BUF_INIT;
 	int fds[IPC_MAX_FDS], nfds = 0;
 	ssize_t r;
 
-	if (ipc_encode(&pkt, fds, &nfds, MSG_BROKER_START, &bogus) < 0)
+	if (to_peer ? ipc_encode(&pkt, fds, &nfds, MSG_BROKER_STATUS, &status) < 0
+		    : ipc_encode(&pkt, fds, &nfds, MSG_BROKER_START, &bogus) < 0)
 		return -1;
-	r = send(st->broker.fd, pkt.data, pkt.len, MSG_NOSIGNAL);
+	r = send(to_peer ? st->log.fd : st->broker.fd, pkt.data, pkt.len, MSG_NOSIGNAL);
 	buf_free(&pkt);
 	return r < 0 ? -1 : 0;
 }
@@ -78,7 +84,9 @@ static int stage_test_one(struct stage *st, const char *action)
 	if (strcmp(action, "mount") == 0)
 		return mount("none", "/", "tmpfs", 0, NULL);
 	if (strcmp(action, "forbidden-msg") == 0)
-		return stage_test_forbidden(st);
+		return stage_test_forbidden(st, 0);
+	if (strcmp(action, "forbidden-peer-msg") == 0)
+		return stage_test_forbidden(st, 1);
 	errno = EINVAL;
 	return -1;
 }

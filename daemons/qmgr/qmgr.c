@@ -7,10 +7,32 @@
  *
  * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty network namespace, no capabilities. It trusts no queue file content: a file that fails to parse goes to corrupt/.
  */
+#include <fcntl.h>
+
+#include "lib/msg.h"
+#include "queue/qrecover.h"
 #include "skeleton/stage.h"
+
+/*
+ * qmgr_recover - the start-up rule of the queue: incomplete files in
+ * incoming/ go, files left in active/ by a previous qmgr go back to
+ * incoming/, files that do not parse go to corrupt/.
+ */
+static void qmgr_recover(void)
+{
+	struct queue_recover_stats rs = { 0 };
+
+	if (queue_recover(AT_FDCWD, &rs) < 0)
+		msg_fatal("queue recovery failed");
+	if (rs.requeued || rs.incomplete || rs.corrupt || rs.errors)
+		msg_info("queue recovery: %u requeued from active, %u incomplete removed, "
+			 "%u moved to corrupt, %u errors", rs.requeued, rs.incomplete, rs.corrupt,
+			 rs.errors);
+}
 
 static void qmgr_run(struct stage *st)
 {
+	qmgr_recover();
 	stage_idle_loop(st);
 }
 

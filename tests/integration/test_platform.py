@@ -210,3 +210,41 @@ def test_forbidden_message_cuts_off_and_restarts(moat_factory):
     else:
         raise AssertionError("cleanup not restarted:\n" + m.log())
     assert not pid_alive(bad)
+
+
+def test_forbidden_message_to_a_peer_stage_cuts_off_the_sender(moat_factory):
+    m = moat_factory(build=HOOKS_BUILD, env_extra={"MOAT_TEST_ATTACK": "qmgr:forbidden-peer-msg"})
+    m.start(wait=False)
+    mt = m.wait_log(r"log pid \d+ reports protocol violation by qmgr pid (\d+): .*MSG_BROKER_STATUS")
+    bad = int(mt.group(1))
+    m.wait_log(rf"killing qmgr pid {bad}: protocol violation")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        q = [p for p, s in m.stage_pids().items() if s == "qmgr"]
+        if q and bad not in q:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("qmgr not restarted:\n" + m.log())
+
+
+def write_file(path, data, mode):
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+    os.chown(path, uid_of("moat"), pwd.getpwnam("moat").pw_gid)
+
+
+def test_qmgr_start_recovers_the_queue(moat_factory):
+    m = moat_factory()
+    m.start()
+    m.stop()
+    m.proc = None
+    # a half-written file (mode 0600, no end record) and a leftover in active/
+    write_file(os.path.join(m.queue, "incoming", "0000000000A00001"), b"V\x05MOAT1", 0o600)
+    write_file(os.path.join(m.queue, "active", "0000000000A00002"), b"garbage", 0o700)
+    m.start()
+    m.wait_log(r"queue recovery: 1 requeued from active, 1 incomplete removed, 1 moved to corrupt")
+    assert os.listdir(os.path.join(m.queue, "incoming")) == []
+    assert os.listdir(os.path.join(m.queue, "active")) == []
+    assert os.listdir(os.path.join(m.queue, "corrupt")) == ["0000000000A00002"]
