@@ -7,6 +7,12 @@
  * the fewest channels), makes a socketpair, and sends one end to each side,
  * telling each who is on the other end. The broker never reads what flows on
  * these channels.
+ *
+ * A request names a stage ("cleanup") or a master.cf service ("relay", which
+ * runs the smtp stage with its own -o settings). Some stages serve one client
+ * channel per process, so that work that blocks (an fsync, an SMTP session)
+ * in one never stalls another client: for those the broker starts another
+ * process, up to the service's maxproc, when every process has a channel.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -25,34 +31,70 @@ static void peers_deny(struct child *c, const struct ipc_broker_peer_request *r,
 		msg_warn("deny to %s pid %ld: %s", c->svc->stage, (long)c->pid, buf_str(&c->ch.why));
 }
 
-/* peers_pick - the least-loaded live process of a stage, or NULL. */
-static struct child *peers_pick(struct broker *b, const char *stage)
+/* Stages that serve one client channel per process (see above). */
+static const char *const peers_one_client[] = {
+	"cleanup",	/* each commit waits for fsync: one client per process keeps commits parallel */
+	"smtp",		/* one delivery at a time: qmgr's concurrency is the number of channels */
+};
+
+static int peers_capacity(const char *stage)
 {
+	for (size_t i = 0; i < sizeof(peers_one_client) / sizeof(peers_one_client[0]); i++)
+		if (strcmp(peers_one_client[i], stage) == 0)
+			return 1;
+	return 0;
+}
+
+/* peers_pick - the least-loaded live process of svc with room, or NULL. */
+static struct child *peers_pick(struct broker *b, struct service *svc)
+{
+	int cap = peers_capacity(svc->stage);
 	struct child *best = NULL;
 
 	for (struct child *c = b->children; c; c = c->next) {
-		if (c->retiring || c->ch.fd < 0 || strcmp(c->svc->stage, stage) != 0)
+		if (c->retiring || c->ch.fd < 0 || c->svc != svc || (cap && c->npeers >= cap))
 			continue;
 		if (best == NULL || c->npeers < best->npeers)
 			best = c;
 	}
+	if (best == NULL && cap && svc->nproc < svc->maxproc && !svc->gave_up)
+		best = broker_spawn(b, svc);
 	return best;
+}
+
+/* peers_service - the service a request names: by service name, else by stage. */
+static struct service *peers_service(struct broker *b, const char *name)
+{
+	struct service *by_stage = NULL;
+
+	for (struct service *s = b->services; s; s = s->next) {
+		if (strcmp(s->name, name) == 0)
+			return s;
+		if (by_stage == NULL && strcmp(s->stage, name) == 0)
+			by_stage = s;
+	}
+	return by_stage;
 }
 
 void broker_peer_request(struct broker *b, struct child *c, const struct ipc_broker_peer_request *r)
 {
+	struct service *svc = peers_service(b, r->peer_stage);
 	enum ipc_chan_kind kind;
 	struct child *to;
 	int sv[2];
 
-	if (ipc_edge_lookup(c->svc->stage, r->peer_stage, &kind) < 0) {
+	if (svc == NULL) {
+		peers_deny(c, r, "no such service or stage");
+		return;
+	}
+	if (ipc_edge_lookup(c->svc->stage, svc->stage, &kind) < 0) {
 		msg_warn("%s pid %ld asked for a channel to %s: no such edge", c->svc->stage,
 			 (long)c->pid, r->peer_stage);
 		peers_deny(c, r, "not allowed");
 		return;
 	}
-	if ((to = peers_pick(b, r->peer_stage)) == NULL) {
-		peers_deny(c, r, "no such stage running");
+	if ((to = peers_pick(b, svc)) == NULL) {
+		peers_deny(c, r, "no process free (maxproc reached, or not running)");
 		return;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
