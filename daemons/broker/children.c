@@ -255,6 +255,8 @@ void broker_reap(struct broker *b)
 
 		if (c == NULL)
 			continue;
+		if (c->ch.fd >= 0)	/* read its last words (a seccomp report) first */
+			broker_child_readable(c->ch.fd, EVENT_READ, c);
 		child_detach(b, c);
 		child_backoff(b, c, child_log_exit(b, c, status));
 		child_free(b, c);

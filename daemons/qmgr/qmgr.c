@@ -22,12 +22,8 @@ static void qmgr_recover(void)
 {
 	struct queue_recover_stats rs = { 0 };
 
-	if (queue_recover(AT_FDCWD, &rs) < 0)
+	if (queue_recover(AT_FDCWD, &rs) < 0)	/* logs its own summary line */
 		msg_fatal("queue recovery failed");
-	if (rs.requeued || rs.incomplete || rs.corrupt || rs.errors)
-		msg_info("queue recovery: %u requeued from active, %u incomplete removed, "
-			 "%u moved to corrupt, %u errors", rs.requeued, rs.incomplete, rs.corrupt,
-			 rs.errors);
 }
 
 static void qmgr_run(struct stage *st)

@@ -244,7 +244,7 @@ def test_qmgr_start_recovers_the_queue(moat_factory):
     write_file(os.path.join(m.queue, "incoming", "0000000000A00001"), b"V\x05MOAT1", 0o600)
     write_file(os.path.join(m.queue, "active", "0000000000A00002"), b"garbage", 0o700)
     m.start()
-    m.wait_log(r"queue recovery: 1 requeued from active, 1 incomplete removed, 1 moved to corrupt")
+    m.wait_log(r"queue recovery: 1 requeued, 1 incomplete removed, 1 corrupt")
     assert os.listdir(os.path.join(m.queue, "incoming")) == []
     assert os.listdir(os.path.join(m.queue, "active")) == []
     assert os.listdir(os.path.join(m.queue, "corrupt")) == ["0000000000A00002"]
