@@ -62,12 +62,18 @@ static struct child *peers_pick(struct broker *b, struct service *svc)
 	return best;
 }
 
-/* peers_service - the service a request names: by service name, else by stage. */
+/*
+ * peers_service - the service a request names: by service name, else by
+ * stage. Only internal (unix) services count: "smtp" names the SMTP client
+ * service even when an inet service of the same name runs smtpd.
+ */
 static struct service *peers_service(struct broker *b, const char *name)
 {
 	struct service *by_stage = NULL;
 
 	for (struct service *s = b->services; s; s = s->next) {
+		if (s->nlisten > 0)
+			continue;
 		if (strcmp(s->name, name) == 0)
 			return s;
 		if (by_stage == NULL && strcmp(s->stage, name) == 0)

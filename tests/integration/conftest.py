@@ -103,14 +103,17 @@ class MoatInstance:
         self.seen_pids = set()
 
     def default_master(self):
-        return (
+        text = (
             "# service type private unpriv chroot wakeup maxproc command\n"
             f"127.0.0.1:{self.port} inet n - y - 20 smtpd\n"
-            "cleanup unix n - y - 4 cleanup\n"
+            "cleanup unix n - y - 0 cleanup\n"
             "qmgr unix n - y 300 1 qmgr\n"
             "smtp unix - - y - 10 smtp\n"
             "bounce unix - - y - 1 bounce\n"
             "log unix - - y - 1 log\n")
+        if os.path.exists(os.path.join(self.build, "bin", "moat-dns")):
+            text += "dns unix - - y - 1 dns\n"
+        return text
 
     def start(self, wait=True):
         self.stderr = open(os.path.join(self.dir, "stderr"), "w")
