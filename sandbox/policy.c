@@ -213,9 +213,9 @@ static const struct sandbox_policy sandbox_policies[] = {
 	{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0, 0, 32,
 	  sandbox_no_syscalls, SANDBOX_F_INET_CONNECT,
 	  "The only stage that sends DNS queries: UDP and TCP sockets of family "
-	  "AF_INET/AF_INET6 to the resolvers the broker configured. The resolver "
-	  "list arrives over IPC; it opens no file (/etc/resolv.conf is read by "
-	  "the broker).", NULL },
+	  "AF_INET/AF_INET6 to one resolver (dns_resolver_address, or the first "
+	  "nameserver of /etc/resolv.conf, read before confinement). It opens no "
+	  "file once confined; every answer is parsed as hostile.", NULL },
 	{ "cleanup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 32,
 	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
 	  "Writes new queue files into incoming/ and fsyncs them; Landlock lets it "

@@ -1,0 +1,230 @@
+/*
+ * dns.c - the dns stage: the only moat process that sends DNS queries.
+ *
+ * Serves IPC_CHAN_DNS channels (side B) that the broker hands over from
+ * smtp and smtpd processes. A client sends MSG_DNS_QUERY{id, name, type};
+ * the answer is zero or more MSG_DNS_RR{id, ...} and one MSG_DNS_END{id,
+ * status, reason}. Many queries from many clients are in flight at once in
+ * one event loop; a small cache (dns_cache.c) answers repeats. The wire work
+ * is in dns_query.c, the packet format in mail/dns_pkt.c.
+ *
+ * SECURITY: runs as network_user (owns no file), chrooted in <queue>/empty,
+ * no capabilities; it shares the host network namespace and may create
+ * UDP/TCP sockets of family AF_INET/AF_INET6 and connect them (to the one
+ * resolver read before confinement), nothing else. It opens no file after
+ * confinement. It trusts nothing a DNS server sends (strict parser, id and
+ * question checks) and nothing a client sends beyond the IPC schema: a
+ * malformed name is answered with DNS_PERMFAIL, never sent.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemons/dns/dns.h"
+#include "ipc/mailproto.h"
+#include "lib/iox.h"
+#include "lib/msg.h"
+#include "lib/xmem.h"
+#include "skeleton/stage.h"
+
+#define DNS_MAX_INFLIGHT	256	/* per client: a flood is cut off */
+
+struct dns_client {
+	struct dns_state *ds;
+	struct ipc_chan ch;
+	struct ipc_msg m;
+	struct dns_query *queries;
+	int nqueries;
+	int in_read;		/* inside dns_client_read: drop later, not now */
+	int broken;		/* a reply could not be sent */
+};
+
+static struct dns_state dns_state;
+
+/* dns_client_drop - close the channel; its queries finish unanswered. */
+static void dns_client_drop(struct dns_client *cl, int violation)
+{
+	if (violation) {
+		struct ipc_broker_violation v = { (uint32_t)cl->ch.peer_pid, buf_str(&cl->ch.why), 0 };
+
+		msg_warn("%s", buf_str(&cl->ch.why));
+		(void)ipc_chan_send(&cl->ds->st->broker, MSG_BROKER_VIOLATION, &v);
+	}
+	for (struct dns_query *q = cl->queries, *next; q; q = next) {
+		next = q->next;
+		dns_query_free(q);
+	}
+	event_del(cl->ds->loop, cl->ch.fd);
+	ipc_chan_close(&cl->ch);
+	ipc_msg_free(&cl->m);
+	xfree(cl);
+}
+
+/* dns_client_send - -1 if the client's channel is full or gone. */
+static int dns_client_send(struct dns_client *cl, enum ipc_type type, const void *msg)
+{
+	if (ipc_chan_send(&cl->ch, type, msg) < 0) {
+		msg_warn("dns channel to %s[%ld]: %s", cl->ch.peer_stage, (long)cl->ch.peer_pid,
+			 buf_str(&cl->ch.why));
+		return -1;
+	}
+	return 0;
+}
+
+/* dns_reply - the RRs and the END of one answer. */
+static int dns_reply(struct dns_client *cl, uint32_t id, const struct dns_result *res)
+{
+	struct ipc_dns_end end = { 0 };
+
+	for (size_t i = 0; i < res->nrr; i++) {
+		struct ipc_dns_rr rr = { 0 };
+
+		rr.id = id;
+		rr.type = res->rr[i].type;
+		rr.pref = res->rr[i].pref;
+		rr.ttl = res->rr[i].ttl;
+		rr.value = res->rr[i].value;
+		if (dns_client_send(cl, MSG_DNS_RR, &rr) < 0)
+			return -1;
+	}
+	end.id = id;
+	end.status = (uint32_t)res->status;
+	end.reason = res->status == DNS_OK ? "" : (res->reason ? res->reason : "failed");
+	return dns_client_send(cl, MSG_DNS_END, &end);
+}
+
+void dns_query_done(struct dns_query *q, const struct dns_result *res)
+{
+	struct dns_client *cl = q->cl;
+
+	dns_cache_put(q->name, q->type, res);
+	for (struct dns_query **pp = &cl->queries; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	cl->nqueries--;
+	if (!cl->broken && dns_reply(cl, q->client_id, res) < 0)
+		cl->broken = 1;
+	dns_query_free(q);
+	if (cl->broken && !cl->in_read)
+		dns_client_drop(cl, 0);
+}
+
+/* dns_client_query - one MSG_DNS_QUERY: from the cache or to the resolver. */
+static int dns_client_query(struct dns_client *cl, const struct ipc_dns_query *dq)
+{
+	const struct dns_result *cached;
+	struct dns_query *q;
+
+	if (dq->type != DNS_T_A && dq->type != DNS_T_AAAA && dq->type != DNS_T_MX
+	    && dq->type != DNS_T_PTR) {
+		struct dns_result res = { .status = DNS_PERMFAIL, .reason = "unsupported query type" };
+
+		return dns_reply(cl, dq->id, &res);
+	}
+	if ((cached = dns_cache_get(dq->name, (uint16_t)dq->type)) != NULL)
+		return dns_reply(cl, dq->id, cached);
+	if (cl->nqueries >= DNS_MAX_INFLIGHT) {
+		struct dns_result res = { .status = DNS_TEMPFAIL, .reason = "too many queries" };
+
+		return dns_reply(cl, dq->id, &res);
+	}
+	q = xcalloc(1, sizeof(*q));
+	q->ds = cl->ds;
+	q->cl = cl;
+	q->client_id = dq->id;
+	q->type = (uint16_t)dq->type;
+	memcpy(q->name, dq->name, dq->name_len + 1);	/* schema caps it at 255 */
+	buf_init(&q->out, 65535 + 2);
+	buf_init(&q->in, 65535 + 2);
+	q->next = cl->queries;
+	cl->queries = q;
+	cl->nqueries++;
+	dns_query_start(q);	/* may answer (and drop cl) at once */
+	return 0;
+}
+
+static void dns_client_read(int fd, unsigned events, void *ctx)
+{
+	struct dns_client *cl = ctx;
+
+	(void)fd;
+	(void)events;
+	cl->in_read = 1;
+	for (;;) {
+		int r = ipc_chan_recv(&cl->ch, &cl->m);
+
+		if (r == IPC_RECV_AGAIN)
+			break;
+		if (r != IPC_RECV_MSG) {
+			dns_client_drop(cl, r == IPC_RECV_VIOLATION);
+			return;
+		}
+		if (cl->m.type == MSG_DNS_QUERY && dns_client_query(cl, &cl->m.u.dns_query) < 0)
+			cl->broken = 1;
+		if (cl->broken)
+			break;
+	}
+	cl->in_read = 0;
+	if (cl->broken)
+		dns_client_drop(cl, 0);
+}
+
+static void dns_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
+{
+	struct dns_client *cl = xcalloc(1, sizeof(*cl));
+
+	(void)st;
+	cl->ds = &dns_state;
+	ipc_msg_init(&cl->m);
+	ipc_chan_init(&cl->ch, fd, IPC_CHAN_DNS, IPC_SIDE_B, peer_stage, peer_pid);
+	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&cl->ch) < 0
+	    || event_add(dns_state.loop, fd, EVENT_READ, dns_client_read, cl) < 0) {
+		msg_warn("dns channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
+		ipc_chan_close(&cl->ch);
+		ipc_msg_free(&cl->m);
+		xfree(cl);
+	}
+}
+
+static void dns_broker_read(int fd, unsigned events, void *ctx)
+{
+	struct stage *st = ctx;
+
+	(void)fd;
+	(void)events;
+	if (stage_broker_dispatch(st) < 0)
+		exit(0);
+}
+
+/* dns_pre_jail - learn the resolver while /etc/resolv.conf is still visible. */
+static void dns_pre_jail(struct stage *st)
+{
+	dns_state.st = st;
+	if (dns_conf_resolver(conf_str(st->conf, "dns_resolver_address"), &dns_state) < 0)
+		msg_fatal("no usable DNS resolver address");
+	dns_cache_init();
+}
+
+static void dns_run(struct stage *st)
+{
+	dns_state.loop = event_loop_new();
+	msg_info("resolver %s", dns_state.ns_text);
+	if (event_add(dns_state.loop, st->broker.fd, EVENT_READ, dns_broker_read, st) < 0)
+		msg_fatal("broker channel: %m");
+	while (!st->stopping)
+		if (event_run_once(dns_state.loop, -1) < 0)
+			msg_fatal("event loop: %m");
+}
+
+static const struct stage_ops dns_ops = {
+	.pre_jail = dns_pre_jail,
+	.peer_accept = dns_peer_accept,
+	.run = dns_run,
+};
+
+int main(int argc, char **argv)
+{
+	return stage_main(argc, argv, "dns", &dns_ops);
+}
