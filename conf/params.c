@@ -91,6 +91,8 @@ const struct conf_param_def conf_params[] = {
 	P_SIZE("header_size_limit", "102400", 1, 0, "largest message header, in bytes"),
 	P_INT("line_length_limit", "2048", 1, I32, 0, "longest line kept in one piece"),
 	P_INT("hopcount_limit", "50", 1, I32, 0, "Received: headers after which a message bounces"),
+	P_BOOL("always_add_missing_headers", "no", 0, "add missing From:, Date:, Message-ID: for every client, not only local ones"),
+	P_LIST("message_drop_headers", "bcc, content-length, resent-bcc, return-path", 0, "headers cleanup removes from every message"),
 	P_INT("header_address_token_limit", "10240", 1, I32, 0, "address tokens kept from one header"),
 	P_INT("mime_nesting_limit", "100", 1, I32, 0, "deepest MIME nesting examined"),
 	P_INT("mime_boundary_length_limit", "2048", 1, I32, 0, "longest MIME boundary string examined"),

@@ -1,20 +1,314 @@
 /*
- * cleanup.c - the cleanup stage: receives messages from smtpd and bounce, normalises headers, writes the queue file with the durability rule, tells qmgr.
+ * cleanup.c - the cleanup stage: takes messages from smtpd and bounce over
+ * IPC, writes each into incoming/ with the durability rule, answers, then
+ * tells qmgr.
  *
- * Platform stage: it starts through the shared skeleton, confines itself,
- * answers the broker, and serves nothing else yet; the mail path arrives with
- * the next issue.
+ * Channels: clients (smtpd, bounce) arrive through ops.peer_accept, one per
+ * process as the broker hands them out (so fsyncs of different clients run
+ * in parallel processes), but the event loop serves any number. Per client
+ * one message at a time: OPEN -> OPENED, RCPT*, DATA*, END -> DONE (or
+ * ABORT, or EOF: the file is removed). The core is cleanup_msg.c and
+ * cleanup_hdr.c. After DONE with status 0, MSG_QMGR_NEW goes to qmgr over a
+ * channel asked for once; if qmgr is away the file waits in incoming/ for
+ * its start-up scan, and the message never fails for that.
  *
- * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty network namespace, no capabilities; it may create files in incoming/ only. It trusts no message content and no envelope field from its clients.
+ * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty
+ * network namespace, no capabilities; Landlock lets it create and write
+ * files in incoming/ only. It trusts no message content and no envelope
+ * field from its clients: a client that breaks the message order or the
+ * channel allowlist is cut off and reported to the broker as compromised.
+ * It must never answer 250 (DONE status 0) before queue_file_commit
+ * returned 0.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemons/cleanup/cleanup_msg.h"
+#include "lib/event.h"
+#include "lib/iox.h"
+#include "lib/msg.h"
+#include "lib/xmem.h"
 #include "skeleton/stage.h"
+
+#define CLEANUP_QMGR_RETRY	5	/* seconds between channel requests to an absent qmgr */
+
+struct cleanup_srv {
+	struct stage *st;
+	struct event_loop *loop;
+	struct cleanup_cfg cfg;
+	int nclients;
+	uint32_t uses;
+	int64_t max_use;
+	int64_t max_idle;
+	uint64_t idle_timer;
+	struct ipc_chan qmgr;
+	time_t qmgr_retry;
+};
+
+struct cleanup_peer {
+	struct cleanup_srv *cs;
+	struct ipc_chan ch;
+	struct ipc_msg m;
+	struct cleanup_msg cm;
+};
+
+static struct cleanup_srv cleanup_srv_state;
+
+static void cleanup_idle_expired(void *ctx)
+{
+	struct cleanup_srv *cs = ctx;
+
+	cs->idle_timer = 0;
+	if (cs->nclients == 0) {
+		msg_debug("idle for %lld s: exiting", (long long)cs->max_idle);
+		cs->st->stopping = 1;
+	}
+}
+
+/* cleanup_clients - the number of clients changed: tell the broker, arm the idle timer. */
+static void cleanup_clients(struct cleanup_srv *cs, int delta)
+{
+	cs->nclients += delta;
+	stage_status(cs->st, cs->nclients, cs->uses);
+	if (cs->idle_timer) {
+		event_timer_cancel(cs->loop, cs->idle_timer);
+		cs->idle_timer = 0;
+	}
+	if (cs->nclients == 0) {
+		if (cs->uses >= (uint64_t)cs->max_use)
+			cs->st->stopping = 1;
+		else
+			cs->idle_timer = event_timer_add(cs->loop, cs->max_idle * 1000,
+							 cleanup_idle_expired, cs);
+	}
+}
+
+/* cleanup_qmgr_send - tell qmgr about a new file; a failure only delays it. */
+static void cleanup_qmgr_new(struct cleanup_srv *cs, const char *qid)
+{
+	struct ipc_qmgr_new n = { .queue_id = qid };
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (cs->qmgr.fd < 0) {
+			pid_t pid = 0;
+			int fd;
+
+			if (time(NULL) < cs->qmgr_retry)
+				return;
+			if ((fd = stage_request_peer(cs->st, "qmgr", &pid)) < 0
+			    || iox_set_nonblock(fd, 1) < 0) {
+				if (fd >= 0)
+					close(fd);
+				cs->qmgr_retry = time(NULL) + CLEANUP_QMGR_RETRY;
+				return;
+			}
+			ipc_chan_init(&cs->qmgr, fd, IPC_CHAN_QMGR, IPC_SIDE_A, "qmgr", pid);
+		}
+		if (ipc_chan_send(&cs->qmgr, MSG_QMGR_NEW, &n) == 0)
+			return;
+		if (errno == EAGAIN) {
+			msg_warn("%s: qmgr is not keeping up; it will find the file by its scan", qid);
+			return;
+		}
+		/* qmgr restarted: the old channel is dead; ask for a new one once. */
+		ipc_chan_close(&cs->qmgr);
+		cs->qmgr.fd = -1;
+	}
+}
+
+static void cleanup_peer_drop(struct cleanup_peer *p, int violation)
+{
+	struct cleanup_srv *cs = p->cs;
+
+	if (violation) {
+		struct ipc_broker_violation v = { (uint32_t)p->ch.peer_pid, buf_str(&p->ch.why), 0 };
+
+		msg_warn("%s[%ld]: %s", p->ch.peer_stage, (long)p->ch.peer_pid, buf_str(&p->ch.why));
+		(void)ipc_chan_send(&cs->st->broker, MSG_BROKER_VIOLATION, &v);
+	}
+	if (cleanup_msg_busy(&p->cm) && p->cm.qid[0])
+		msg_info("%s: lost connection with %s[%ld] before the end of the message",
+			 p->cm.qid, p->ch.peer_stage, (long)p->ch.peer_pid);
+	event_del(cs->loop, p->ch.fd);
+	ipc_chan_close(&p->ch);
+	ipc_msg_free(&p->m);
+	cleanup_msg_free(&p->cm);
+	xfree(p);
+	cleanup_clients(cs, -1);
+}
+
+/* cleanup_reply - OPENED or DONE with the message's status. */
+static int cleanup_reply(struct cleanup_peer *p, enum ipc_type type)
+{
+	struct cleanup_msg *cm = &p->cm;
+	struct ipc_cleanup_done d = {
+		.status = cm->status, .queue_id = cm->qid, .reason = buf_str(&cm->reason),
+	};
+	struct ipc_cleanup_opened o = {
+		.status = cm->status, .queue_id = cm->qid, .reason = buf_str(&cm->reason),
+	};
+
+	if (ipc_chan_send(&p->ch, type, type == MSG_CLEANUP_DONE ? (void *)&d : (void *)&o) < 0) {
+		msg_warn("reply to %s[%ld]: %s", p->ch.peer_stage, (long)p->ch.peer_pid,
+			 buf_str(&p->ch.why));
+		return -1;
+	}
+	return 0;
+}
+
+/* cleanup_end - commit, answer, then (only then) tell qmgr. */
+static int cleanup_end(struct cleanup_peer *p)
+{
+	struct cleanup_msg *cm = &p->cm;
+
+	if (cleanup_msg_end(cm) < 0)
+		return -1;
+	if (cm->status != 0 && cm->qid[0])
+		msg_info("%s: reject: %u %s", cm->qid, cm->status, buf_str(&cm->reason));
+	if (cleanup_reply(p, MSG_CLEANUP_DONE) < 0)
+		return -2;
+	if (cm->status == 0) {
+		p->cs->uses++;
+		cleanup_qmgr_new(p->cs, cm->qid);
+	}
+	return 0;
+}
+
+/* cleanup_dispatch - one client message; -1 protocol order broken, -2 channel dead. */
+static int cleanup_dispatch(struct cleanup_peer *p, struct ipc_msg *m)
+{
+	struct cleanup_msg *cm = &p->cm;
+
+	switch (m->type) {
+	case MSG_CLEANUP_OPEN:
+		if (cleanup_msg_open(cm, &m->u.cleanup_open) < 0)
+			return -1;
+		return cleanup_reply(p, MSG_CLEANUP_OPENED) < 0 ? -2 : 0;
+	case MSG_CLEANUP_RCPT:
+		return cleanup_msg_rcpt(cm, &m->u.cleanup_rcpt);
+	case MSG_CLEANUP_DATA:
+		return cleanup_msg_data(cm, m->u.cleanup_data.data, m->u.cleanup_data.data_len);
+	case MSG_CLEANUP_END:
+		return cleanup_end(p);
+	case MSG_CLEANUP_ABORT:
+		cleanup_msg_abort(cm);
+		return 0;
+	default:
+		return -1;	/* the channel allowlist lets nothing else through */
+	}
+}
+
+static void cleanup_peer_read(int fd, unsigned events, void *ctx)
+{
+	struct cleanup_peer *p = ctx;
+
+	(void)fd;
+	(void)events;
+	for (;;) {
+		int r = ipc_chan_recv(&p->ch, &p->m), d;
+
+		if (r == IPC_RECV_AGAIN)
+			return;
+		if (r != IPC_RECV_MSG) {
+			cleanup_peer_drop(p, r == IPC_RECV_VIOLATION);
+			return;
+		}
+		d = cleanup_dispatch(p, &p->m);
+		if (d == -1)
+			buf_printf(&p->ch.why, "%s out of order", ipc_type_name(p->m.type));
+		ipc_msg_reset(&p->m);
+		if (d < 0) {
+			cleanup_peer_drop(p, d == -1);
+			return;
+		}
+	}
+}
+
+static void cleanup_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
+{
+	struct cleanup_peer *p = xcalloc(1, sizeof(*p));
+
+	(void)st;
+	p->cs = &cleanup_srv_state;
+	ipc_msg_init(&p->m);
+	cleanup_msg_init(&p->cm, &cleanup_srv_state.cfg);
+	ipc_chan_init(&p->ch, fd, IPC_CHAN_CLEANUP, IPC_SIDE_B, peer_stage, peer_pid);
+	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&p->ch) < 0
+	    || event_add(cleanup_srv_state.loop, fd, EVENT_READ, cleanup_peer_read, p) < 0) {
+		msg_warn("cleanup channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
+		ipc_chan_close(&p->ch);
+		cleanup_msg_free(&p->cm);
+		xfree(p);
+		return;
+	}
+	cleanup_clients(&cleanup_srv_state, +1);
+}
+
+static void cleanup_broker_read(int fd, unsigned events, void *ctx)
+{
+	struct stage *st = ctx;
+
+	(void)fd;
+	(void)events;
+	if (stage_broker_dispatch(st) < 0)
+		exit(0);
+}
+
+/* cleanup_pre_jail - settings, and the time zone while /etc/localtime is in reach. */
+static void cleanup_pre_jail(struct stage *st)
+{
+	struct cleanup_srv *cs = &cleanup_srv_state;
+	struct cleanup_cfg *cfg = &cs->cfg;
+
+	tzset();
+	cs->st = st;
+	cfg->qdirfd = AT_FDCWD;
+	cfg->statfd = -1;
+	cfg->myhostname = conf_str(st->conf, "myhostname");
+	cfg->mail_name = conf_str(st->conf, "mail_name");
+	cfg->message_size_limit = conf_size(st->conf, "message_size_limit");
+	cfg->queue_minfree = conf_size(st->conf, "queue_minfree");
+	if (cfg->queue_minfree == 0)
+		cfg->queue_minfree = cfg->message_size_limit / 2 * 3;
+	cfg->header_size_limit = (size_t)conf_size(st->conf, "header_size_limit");
+	cfg->hopcount_limit = (int)conf_int(st->conf, "hopcount_limit");
+	cfg->always_add = conf_bool(st->conf, "always_add_missing_headers");
+	cfg->drop_headers = conf_list(st->conf, "message_drop_headers");
+	cs->max_use = conf_int(st->conf, "max_use");
+	cs->max_idle = conf_time(st->conf, "max_idle");
+	cs->qmgr.fd = -1;
+}
 
 static void cleanup_run(struct stage *st)
 {
-	stage_idle_loop(st);
+	struct cleanup_srv *cs = &cleanup_srv_state;
+
+	/* Inside the chroot now: "incoming" is <queue>/incoming. O_PATH: only for fstatfs. */
+	cs->cfg.statfd = open("incoming", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cs->cfg.statfd < 0)
+		msg_warn("incoming: %m (no free-space check)");
+	cs->loop = event_loop_new();
+	if (iox_set_nonblock(st->broker.fd, 0) < 0
+	    || event_add(cs->loop, st->broker.fd, EVENT_READ, cleanup_broker_read, st) < 0)
+		msg_fatal("broker channel: %m");
+	cs->idle_timer = event_timer_add(cs->loop, cs->max_idle * 1000, cleanup_idle_expired, cs);
+	/*
+	 * XXX a stop drops messages in progress: their clients see the channel
+	 * close (a 4xx for SMTP), and the uncommitted files are removed by
+	 * queue recovery; nothing acknowledged is lost.
+	 */
+	while (!st->stopping)
+		if (event_run_once(cs->loop, -1) < 0)
+			msg_fatal("event loop: %m");
 }
 
 static const struct stage_ops cleanup_ops = {
+	.pre_jail = cleanup_pre_jail,
+	.peer_accept = cleanup_peer_accept,
 	.run = cleanup_run,
 };
 

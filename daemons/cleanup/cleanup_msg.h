@@ -1,0 +1,105 @@
+/*
+ * cleanup_msg.h - one message on its way into the queue: the cleanup
+ * stage's core, free of any channel or event-loop code so that the unit
+ * tests drive it directly (tests/unit/test_cleanup.c).
+ *
+ *	cleanup_msg_init(&cm, &cfg);
+ *	cleanup_msg_open(&cm, &open)    status 0: queue file created, cm.qid set
+ *	cleanup_msg_rcpt(&cm, &rcpt)    any number
+ *	cleanup_msg_data(&cm, p, n)     any number, any chunk boundaries
+ *	cleanup_msg_end(&cm)            commit; status 0 = on disk, say 250
+ *	(or cleanup_msg_abort(&cm) at any point: nothing stays in incoming/)
+ *
+ * Each call returns 0, or -1 when the client broke the order of the
+ * protocol (treat the peer as broken). A problem with the message itself
+ * (size, hops, disk) is not -1: it is remembered in cm.status/cm.reason and
+ * reported by cleanup_msg_end, as SMTP reports it after the final dot.
+ *
+ * Queue file attributes written for the readers (qmgr, bounce, mailq):
+ *   client_name client_addr client_port helo protocol   always
+ *   sasl_user envid                                     when not empty
+ *   ret        "FULL" or "HDRS"                          when given
+ *   body       "7BIT" or "8BITMIME"                      when given
+ *   smtputf8   "1"                                       CLEANUP_F_SMTPUTF8
+ *   bounce     "1"                                       CLEANUP_F_BOUNCE: a DSN; never bounce it
+ * Recipients carry QUEUE_NOTIFY_* bits (converted from DSN_NOTIFY_*).
+ */
+#ifndef MOAT_CLEANUP_MSG_H
+#define MOAT_CLEANUP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "ipc/ipc.h"
+#include "lib/buf.h"
+#include "queue/qfile.h"
+
+struct cleanup_cfg {
+	int qdirfd;			/* AT_FDCWD in the stage (chroot = queue dir) */
+	int statfd;			/* O_PATH fd of incoming/ for fstatfs, or -1 */
+	const char *myhostname;
+	const char *mail_name;
+	uint64_t message_size_limit;	/* 0 = none */
+	uint64_t queue_minfree;		/* bytes that must stay free */
+	size_t header_size_limit;	/* per logical header; the excess is discarded */
+	int hopcount_limit;
+	int always_add;			/* always_add_missing_headers */
+	char *const *drop_headers;	/* message_drop_headers */
+};
+
+enum cleanup_state { CM_IDLE, CM_ENVELOPE, CM_HEADERS, CM_BODY, CM_FAILED };
+
+/* Where the header scanner is inside the current line. */
+enum cleanup_line { CL_START, CL_NAME, CL_NAME_WSP, CL_TEXT, CL_CR };
+
+struct cleanup_msg {
+	const struct cleanup_cfg *cfg;
+	enum cleanup_state state;
+	struct queue_file *qf;		/* NULL when no file is open */
+	char qid[QUEUE_ID_LEN + 1];
+	uint32_t flags;
+	int local;			/* add missing headers (a local client) */
+	struct timeval arrival;
+	struct buf helo, client_name, client_addr, protocol, sender, rcpt1;
+	size_t nrcpt;
+	/* header section */
+	enum cleanup_line line;
+	struct buf hdr;			/* the current logical header, raw */
+	int hdr_trunc;			/* part of it was discarded */
+	struct buf out;			/* headers waiting for queue_file_put_content */
+	unsigned seen;			/* CM_SEEN_* */
+	int hops;
+	struct buf msgid;		/* for the log line */
+	uint64_t size;			/* content bytes received */
+	/* outcome */
+	uint32_t status;		/* 0, or an SMTP code */
+	struct buf reason;		/* "4.3.0 text" */
+};
+
+#define CM_SEEN_MSGID		0x01
+#define CM_SEEN_DATE		0x02
+#define CM_SEEN_FROM		0x04
+#define CM_SEEN_RESENT		0x08
+#define CM_SEEN_RESENT_MSGID	0x10
+#define CM_SEEN_RESENT_DATE	0x20
+#define CM_SEEN_RESENT_FROM	0x40
+
+void cleanup_msg_init(struct cleanup_msg *cm, const struct cleanup_cfg *cfg);
+void cleanup_msg_free(struct cleanup_msg *cm);
+int cleanup_msg_open(struct cleanup_msg *cm, const struct ipc_cleanup_open *o);
+int cleanup_msg_rcpt(struct cleanup_msg *cm, const struct ipc_cleanup_rcpt *r);
+int cleanup_msg_data(struct cleanup_msg *cm, const void *p, size_t n);
+int cleanup_msg_end(struct cleanup_msg *cm);
+void cleanup_msg_abort(struct cleanup_msg *cm);
+int cleanup_msg_busy(const struct cleanup_msg *cm);
+
+/* cleanup_hdr.c: the header section. */
+void cleanup_hdr_begin(struct cleanup_msg *cm);
+int cleanup_hdr_data(struct cleanup_msg *cm, const char *p, size_t n, size_t *used);
+void cleanup_hdr_finish(struct cleanup_msg *cm);
+void cleanup_fail(struct cleanup_msg *cm, uint32_t code, const char *reason);
+void cleanup_put(struct cleanup_msg *cm, const void *p, size_t n);
+void cleanup_flush(struct cleanup_msg *cm);
+
+#endif
