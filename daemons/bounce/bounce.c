@@ -1,20 +1,156 @@
 /*
- * bounce.c - the bounce stage: builds RFC 3464 delivery status notifications and submits them through cleanup.
+ * bounce.c - the bounce stage: builds RFC 3464 delivery status
+ * notifications when qmgr asks (MSG_BOUNCE_REQUEST) and submits them
+ * through cleanup; qmgr then delivers them like any message.
  *
- * Platform stage: it starts through the shared skeleton, confines itself,
- * answers the broker, and serves nothing else yet; the mail path arrives with
- * the next issue.
+ * Channels: qmgr's requests arrive through ops.peer_accept (any number,
+ * served by an event loop); the channel to cleanup is asked for once and
+ * reused. A request is served to its end before the next one (bounces are
+ * rare; the wait for cleanup is bounded by ipc_timeout).
  *
- * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty network namespace, no capabilities; reads queue files, writes nothing but its bounce/defer logs.
+ * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty
+ * network namespace, no capabilities; Landlock lets it read the queue
+ * directories and write only bounce/ and defer/. It trusts nothing in the
+ * queue files or logs (strict readers, bounded sizes). It must never send a
+ * notice about a message from the null sender to that sender (no bounce of a
+ * bounce), and never tells qmgr "sent" before cleanup committed the notice.
  */
-#include "skeleton/stage.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemons/bounce/bounce.h"
+#include "lib/event.h"
+#include "lib/iox.h"
+#include "lib/msg.h"
+#include "lib/xmem.h"
+
+struct bounce_peer {
+	struct bounce_srv *bs;
+	struct event_loop *loop;
+	struct ipc_chan ch;
+	struct ipc_msg m;
+};
+
+static struct bounce_srv bounce_srv;
+static struct event_loop *bounce_loop;
+
+static void bounce_peer_drop(struct bounce_peer *p, int violation)
+{
+	if (violation) {
+		struct ipc_broker_violation v = { (uint32_t)p->ch.peer_pid, buf_str(&p->ch.why), 0 };
+
+		msg_warn("%s", buf_str(&p->ch.why));
+		(void)ipc_chan_send(&p->bs->st->broker, MSG_BROKER_VIOLATION, &v);
+	}
+	event_del(p->loop, p->ch.fd);
+	ipc_chan_close(&p->ch);
+	ipc_msg_free(&p->m);
+	xfree(p);
+}
+
+/* bounce_serve - one request, one answer. */
+static int bounce_serve(struct bounce_peer *p, const struct ipc_bounce_request *req)
+{
+	struct buf qid = BUF_INIT, why = BUF_INIT;
+	int rc = bounce_dsn_send(p->bs, req, &qid, &why);
+	struct ipc_bounce_done d = {
+		.req_id = req->req_id, .status = rc == 0 ? 0 : 1, .dsn_queue_id = buf_str(&qid),
+		.reason = buf_str(&why),
+	};
+
+	if (rc < 0)
+		msg_warn("%s: cannot send a delivery status notification: %s", req->queue_id,
+			 buf_str(&why));
+	rc = ipc_chan_send(&p->ch, MSG_BOUNCE_DONE, &d);
+	buf_free(&qid);
+	buf_free(&why);
+	return rc;
+}
+
+static void bounce_peer_read(int fd, unsigned events, void *ctx)
+{
+	struct bounce_peer *p = ctx;
+
+	(void)fd;
+	(void)events;
+	for (;;) {
+		int r = ipc_chan_recv(&p->ch, &p->m);
+
+		if (r == IPC_RECV_AGAIN)
+			return;
+		if (r != IPC_RECV_MSG) {
+			bounce_peer_drop(p, r == IPC_RECV_VIOLATION);
+			return;
+		}
+		r = bounce_serve(p, &p->m.u.bounce_request);
+		ipc_msg_reset(&p->m);
+		if (r < 0) {
+			bounce_peer_drop(p, 0);
+			return;
+		}
+	}
+}
+
+static void bounce_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
+{
+	struct bounce_peer *p = xcalloc(1, sizeof(*p));
+
+	(void)st;
+	p->bs = &bounce_srv;
+	p->loop = bounce_loop;
+	ipc_msg_init(&p->m);
+	ipc_chan_init(&p->ch, fd, IPC_CHAN_BOUNCE, IPC_SIDE_B, peer_stage, peer_pid);
+	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&p->ch) < 0
+	    || event_add(bounce_loop, fd, EVENT_READ, bounce_peer_read, p) < 0) {
+		msg_warn("bounce channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
+		ipc_chan_close(&p->ch);
+		xfree(p);
+	}
+}
+
+static void bounce_broker_read(int fd, unsigned events, void *ctx)
+{
+	struct stage *st = ctx;
+
+	(void)fd;
+	(void)events;
+	if (stage_broker_dispatch(st) < 0)
+		exit(0);
+}
+
+static void bounce_pre_jail(struct stage *st)
+{
+	struct bounce_cfg *cfg = &bounce_srv.cfg;
+
+	tzset();	/* Arrival-Date in local time, inside the chroot too */
+	bounce_srv.st = st;
+	bounce_srv.cleanup.fd = -1;
+	cfg->myhostname = conf_str(st->conf, "myhostname");
+	cfg->myorigin = conf_str(st->conf, "myorigin");
+	cfg->size_limit = (size_t)conf_size(st->conf, "bounce_size_limit");
+	cfg->twobounce_rcpt = conf_str(st->conf, "2bounce_notice_recipient");
+	for (char *const *c = conf_list(st->conf, "notify_classes"); c && *c; c++)
+		if (strcmp(*c, "2bounce") == 0)
+			cfg->notify_2bounce = 1;
+	cfg->timeout_ms = (int)(conf_time(st->conf, "ipc_timeout") > 300 ? 300000
+				: conf_time(st->conf, "ipc_timeout") * 1000);
+}
 
 static void bounce_run(struct stage *st)
 {
-	stage_idle_loop(st);
+	bounce_loop = event_loop_new();
+	if (iox_set_nonblock(st->broker.fd, 0) < 0
+	    || event_add(bounce_loop, st->broker.fd, EVENT_READ, bounce_broker_read, st) < 0)
+		msg_fatal("broker channel: %m");
+	while (!st->stopping)
+		if (event_run_once(bounce_loop, -1) < 0)
+			msg_fatal("event loop: %m");
 }
 
 static const struct stage_ops bounce_ops = {
+	.pre_jail = bounce_pre_jail,
+	.peer_accept = bounce_peer_accept,
 	.run = bounce_run,
 };
 
