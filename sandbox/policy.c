@@ -165,6 +165,11 @@ const struct sandbox_rule sandbox_base_rules[] = {
 
 static const char *const sandbox_no_syscalls[] = { NULL };
 
+static const char *const sandbox_qmgr_syscalls[] = {
+	"utimensat",	/* a deferred file's mtime is its next retry time (Postfix's rule) */
+	NULL
+};
+
 static const char *const sandbox_log_syscalls[] = {
 	"fsync", "fdatasync",	/* the audit trail fd is made durable per record */
 	NULL
@@ -221,8 +226,8 @@ static const struct sandbox_policy sandbox_policies[] = {
 	  "Writes new queue files into incoming/ and fsyncs them; Landlock lets it "
 	  "create, write and rename files in incoming/ only. No network namespace "
 	  "entries: it talks only over passed channels.", sandbox_dirs_cleanup },
-	{ "qmgr", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 256,
-	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
+	{ "qmgr", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 2048,
+	  sandbox_qmgr_syscalls, SANDBOX_F_QUEUE_FILES,
 	  "Moves queue files between incoming, active, deferred, hold and corrupt, "
 	  "records per-recipient status in bounce/ and defer/, and passes read-only "
 	  "fds of queue files to smtp. Many channels (one per smtp process), hence "

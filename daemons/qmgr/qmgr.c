@@ -1,23 +1,60 @@
 /*
- * qmgr.c - the qmgr stage: the queue manager: moves mail incoming -> active -> deferred/hold, schedules deliveries, retries with backoff, expires, asks bounce for DSNs.
+ * qmgr.c - the qmgr stage: the queue manager. It moves mail incoming ->
+ * active -> deferred, schedules deliveries over the smtp services, retries
+ * with backoff, expires old mail and asks bounce for failure notices.
  *
- * Platform stage: it starts through the shared skeleton, confines itself,
- * answers the broker, and serves nothing else yet; the mail path arrives with
- * the next issue.
+ * Start: queue recovery (active/ back to incoming/, incomplete files
+ * removed), then a scan of incoming/ and deferred/. After that new mail
+ * arrives as MSG_QMGR_NEW from cleanup and is picked up at once; incoming/
+ * and deferred/ are scanned again every queue_run_delay as a safety net,
+ * and deferred/ also when the earliest message we deferred is due. An idle
+ * qmgr sleeps in epoll with one timer armed. hold/ and corrupt/ are never
+ * touched. The other files: qmgr_msg.c (one message), qmgr_deliver.c (smtp
+ * channels), qmgr_bounce.c, qmgr_sched.c (the scheduling core).
  *
- * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty network namespace, no capabilities. It trusts no queue file content: a file that fails to parse goes to corrupt/.
+ * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty
+ * network namespace, no capabilities; Landlock limits writes to the queue
+ * directories it manages. It trusts no queue file (strict parser; a bad
+ * file goes to corrupt/), no queue ID from a channel (queue_id_ok before any
+ * path is made) and no result from an smtp process beyond the job it gave
+ * it. It must never deliver anything itself, never open a network
+ * connection, and never touch hold/ or corrupt/ files except to move a bad
+ * file into corrupt/.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
+#include "daemons/qmgr/qmgr.h"
+#include "lib/iox.h"
 #include "lib/msg.h"
+#include "lib/xmem.h"
+#include "queue/qmove.h"
+#include "queue/qfile.h"
 #include "queue/qrecover.h"
-#include "skeleton/stage.h"
 
-/*
- * qmgr_recover - the start-up rule of the queue: incomplete files in
- * incoming/ go, files left in active/ by a previous qmgr go back to
- * incoming/, files that do not parse go to corrupt/.
- */
+#define QMGR_PENDING_MAX	(100000 * QUEUE_ID_LEN)	/* queued notices, then scan */
+
+static struct qmgr qmgr;
+
+struct qmgr_peer {
+	struct qmgr *q;
+	struct ipc_chan ch;
+	struct ipc_msg m;
+};
+
+int64_t qmgr_now_ms(void)
+{
+	return event_now_ms();
+}
+
+static void qmgr_scan_incoming(struct qmgr *q);
+static void qmgr_scan_deferred(struct qmgr *q);
+
+/* qmgr_recover - the start-up rule of the queue (queue/qrecover.h). */
 static void qmgr_recover(void)
 {
 	struct queue_recover_stats rs = { 0 };
@@ -26,13 +63,272 @@ static void qmgr_recover(void)
 		msg_fatal("queue recovery failed");
 }
 
+/* qmgr_room - a message left the active queue: take waiting ones in. */
+void qmgr_room(struct qmgr *q)
+{
+	char id[QUEUE_ID_LEN + 1];
+
+	while (q->pending.len >= QUEUE_ID_LEN && q->nactive < q->active_limit) {
+		memcpy(id, q->pending.data, QUEUE_ID_LEN);
+		id[QUEUE_ID_LEN] = 0;
+		buf_consume(&q->pending, QUEUE_ID_LEN);
+		(void)qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE);
+	}
+	if (q->rescan_incoming && q->nactive < q->active_limit) {
+		q->rescan_incoming = 0;
+		qmgr_scan_incoming(q);
+	}
+}
+
+static void qmgr_new(struct qmgr *q, const char *id)
+{
+	if (q->pending.len == 0 && qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE) == 0)
+		return;
+	if (buf_append(&q->pending, id, QUEUE_ID_LEN) < 0)
+		q->rescan_incoming = 1;	/* too many: the scan finds them */
+}
+
+static void qmgr_peer_drop(struct qmgr_peer *p, const char *violation)
+{
+	if (violation) {
+		struct ipc_broker_violation v = { (uint32_t)p->ch.peer_pid, violation, 0 };
+
+		msg_warn("%s[%ld]: %s", p->ch.peer_stage, (long)p->ch.peer_pid, violation);
+		(void)ipc_chan_send(&p->q->st->broker, MSG_BROKER_VIOLATION, &v);
+	}
+	event_del(p->q->loop, p->ch.fd);
+	ipc_chan_close(&p->ch);
+	ipc_msg_free(&p->m);
+	xfree(p);
+}
+
+/* qmgr_peer_read - drain the notices a cleanup process sent. */
+static void qmgr_peer_read(int fd, unsigned events, void *ctx)
+{
+	struct qmgr_peer *p = ctx;
+
+	(void)fd;
+	(void)events;
+	for (;;) {
+		int r = ipc_chan_recv(&p->ch, &p->m);
+
+		if (r == IPC_RECV_AGAIN)
+			return;
+		if (r != IPC_RECV_MSG) {
+			qmgr_peer_drop(p, r == IPC_RECV_VIOLATION ? buf_str(&p->ch.why) : NULL);
+			return;
+		}
+		if (!queue_id_ok(p->m.u.qmgr_new.queue_id)) {
+			qmgr_peer_drop(p, "MSG_QMGR_NEW with an invalid queue ID");
+			return;
+		}
+		qmgr_new(p->q, p->m.u.qmgr_new.queue_id);
+		ipc_msg_reset(&p->m);
+	}
+}
+
+static void qmgr_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
+{
+	struct qmgr_peer *p = xcalloc(1, sizeof(*p));
+
+	(void)st;
+	p->q = &qmgr;
+	ipc_msg_init(&p->m);
+	ipc_chan_init(&p->ch, fd, IPC_CHAN_QMGR, IPC_SIDE_B, peer_stage, peer_pid);
+	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&p->ch) < 0
+	    || event_add(qmgr.loop, fd, EVENT_READ, qmgr_peer_read, p) < 0) {
+		msg_warn("channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
+		ipc_chan_close(&p->ch);
+		ipc_msg_free(&p->m);
+		xfree(p);
+	}
+}
+
+static int qmgr_scan_incoming_one(const char *id, void *ctx)
+{
+	struct qmgr *q = ctx;
+
+	if (qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_SCAN) == 1) {
+		q->rescan_incoming = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void qmgr_scan_incoming(struct qmgr *q)
+{
+	if (queue_scan(AT_FDCWD, QUEUE_INCOMING, qmgr_scan_incoming_one, q) < 0)
+		msg_warn("scan incoming: %m");
+}
+
+struct qmgr_dscan {
+	struct qmgr *q;
+	int64_t now_s, next_s;
+	int full;
+};
+
+static int qmgr_scan_deferred_one(const char *id, void *ctx)
+{
+	struct qmgr_dscan *d = ctx;
+	struct buf path = BUF_INIT;
+	struct stat sb;
+	int r = -1;
+
+	if (queue_path(&path, QUEUE_DEFERRED, id) == 0)
+		r = fstatat(AT_FDCWD, buf_str(&path), &sb, AT_SYMLINK_NOFOLLOW);
+	buf_free(&path);
+	if (r < 0)
+		return 0;
+	if (sb.st_mtime > d->now_s) {
+		if (d->next_s == 0 || sb.st_mtime < d->next_s)
+			d->next_s = sb.st_mtime;
+		return 0;
+	}
+	if (qmgr_msg_activate(d->q, id, QUEUE_DEFERRED, QMGR_FROM_SCAN) == 1) {
+		d->full = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void qmgr_due(void *ctx)
+{
+	struct qmgr *q = ctx;
+
+	q->due_timer = 0;
+	q->due_at = 0;
+	qmgr_scan_deferred(q);
+}
+
+/* qmgr_due_at - make sure deferred/ is scanned by when_ms. */
+void qmgr_due_at(struct qmgr *q, int64_t when_ms)
+{
+	int64_t now = qmgr_now_ms();
+
+	if (q->due_timer && q->due_at <= when_ms)
+		return;
+	if (q->due_timer)
+		event_timer_cancel(q->loop, q->due_timer);
+	q->due_at = when_ms;
+	q->due_timer = event_timer_add(q->loop, when_ms > now ? when_ms - now : 0, qmgr_due, q);
+}
+
+static void qmgr_scan_deferred(struct qmgr *q)
+{
+	struct qmgr_dscan d = { q, time(NULL), 0, 0 };
+
+	if (queue_scan(AT_FDCWD, QUEUE_DEFERRED, qmgr_scan_deferred_one, &d) < 0)
+		msg_warn("scan deferred: %m");
+	if (d.full)	/* no room now: look again soon */
+		qmgr_due_at(q, qmgr_now_ms() + 1000);
+	else if (d.next_s)
+		qmgr_due_at(q, d.next_s * 1000 + 1);
+}
+
+static void qmgr_run_timer(void *ctx)
+{
+	struct qmgr *q = ctx;
+
+	qmgr_scan_incoming(q);
+	qmgr_scan_deferred(q);
+	sched_sweep(q->sched, qmgr_now_ms());
+	q->run_timer = event_timer_add(q->loop, q->run_delay * 1000, qmgr_run_timer, q);
+}
+
+static void qmgr_broker_read(int fd, unsigned events, void *ctx)
+{
+	struct stage *st = ctx;
+
+	(void)fd;
+	(void)events;
+	if (stage_broker_dispatch(st) < 0)
+		exit(0);
+}
+
+/* qmgr_transport_init - per-transport limits where main.cf has the names. */
+static void qmgr_transport_init(void *ctx, struct sched_transport *tr)
+{
+	struct qmgr *q = ctx;
+	struct buf name = BUF_INIT;
+
+	tr->conc_limit = (int)conf_int(q->st->conf, "default_destination_concurrency_limit");
+	tr->rcpt_limit = (int)conf_int(q->st->conf, "default_destination_recipient_limit");
+	if (buf_printf(&name, "%s_destination_concurrency_limit", tr->name) == 0
+	    && conf_param_lookup(buf_str(&name)))
+		tr->conc_limit = (int)conf_int(q->st->conf, buf_str(&name));
+	buf_reset(&name);
+	if (buf_printf(&name, "%s_destination_recipient_limit", tr->name) == 0
+	    && conf_param_lookup(buf_str(&name)))
+		tr->rcpt_limit = (int)conf_int(q->st->conf, buf_str(&name));
+	buf_free(&name);
+}
+
+static void qmgr_configure(struct qmgr *q, struct stage *st)
+{
+	const struct conf *c = st->conf;
+	struct resolve_params rp = {
+		conf_list(c, "mydestination"), conf_list(c, "relay_domains"),
+		conf_str(c, "relayhost"), conf_str(c, "default_transport"),
+		conf_str(c, "relay_transport"),
+	};
+	struct sched_params sp = { 0 };
+	struct buf err = BUF_INIT;
+	char *const *maps = conf_list(c, "transport_maps");
+
+	if (maps && maps[0])
+		msg_fatal("transport_maps = %s: transport tables are not implemented yet "
+			  "(use relayhost, default_transport or relay_transport)", maps[0]);
+	if (resolve_init(&q->res, &rp, &err) < 0)
+		msg_fatal("%s", buf_str(&err));
+	buf_free(&err);
+	resolve_result_init(&q->rr);
+	q->st = st;
+	q->active_limit = (unsigned)conf_int(c, "qmgr_message_active_limit");
+	q->min_backoff = conf_time(c, "minimal_backoff_time");
+	q->max_backoff = conf_time(c, "maximal_backoff_time");
+	if (q->max_backoff < q->min_backoff)
+		q->max_backoff = q->min_backoff;
+	q->max_life = conf_time(c, "maximal_queue_lifetime");
+	q->bounce_life = conf_time(c, "bounce_queue_lifetime");
+	q->run_delay = conf_time(c, "queue_run_delay");
+	sp.init_conc = (int)conf_int(c, "initial_destination_concurrency");
+	sp.dead_ms = q->min_backoff * 1000;
+	sp.tr_retry_ms = conf_time(c, "transport_retry_time") * 1000;
+	sp.cap_ms = 5000;
+	sp.transport_init = qmgr_transport_init;
+	sp.ctx = q;
+	q->sched = sched_new(&sp);
+	buf_init(&q->pending, QMGR_PENDING_MAX);
+	q->bfd = -1;
+}
+
+static void qmgr_pre_jail(struct stage *st)
+{
+	qmgr.st = st;
+	qmgr_configure(&qmgr, st);	/* a bad configuration stops us before the jail */
+}
+
 static void qmgr_run(struct stage *st)
 {
+	struct qmgr *q = &qmgr;
+
 	qmgr_recover();
-	stage_idle_loop(st);
+	q->loop = event_loop_new();	/* after sandbox_enter closed stray fds */
+	if (iox_set_nonblock(st->broker.fd, 0) < 0
+	    || event_add(q->loop, st->broker.fd, EVENT_READ, qmgr_broker_read, st) < 0)
+		msg_fatal("broker channel: %m");
+	qmgr_scan_incoming(q);
+	qmgr_scan_deferred(q);
+	q->run_timer = event_timer_add(q->loop, q->run_delay * 1000, qmgr_run_timer, q);
+	while (!st->stopping)
+		if (event_run_once(q->loop, -1) < 0 && errno != EINTR)
+			msg_fatal("event loop: %m");
+	/* Messages still in active/ go back to incoming/ at the next start. */
 }
 
 static const struct stage_ops qmgr_ops = {
+	.pre_jail = qmgr_pre_jail,
+	.peer_accept = qmgr_peer_accept,
 	.run = qmgr_run,
 };
 

@@ -1,0 +1,111 @@
+/*
+ * qmgr.h - the queue manager's shared state (one process, one event loop).
+ *
+ *   qmgr.c          stage entry, configuration, event loop, cleanup channels,
+ *                   queue scans and timers
+ *   qmgr_msg.c      one message: activation, recipient outcomes, the end of
+ *                   an attempt (remove, defer with backoff, expire, bounce)
+ *   qmgr_deliver.c  channels to the smtp services: jobs out, results in
+ *   qmgr_bounce.c   the channel to the bounce stage
+ *   qmgr_sched.c    the scheduling core (no I/O)
+ */
+#ifndef MOAT_QMGR_QMGR_H
+#define MOAT_QMGR_QMGR_H
+
+#include <stdint.h>
+
+#include "daemons/qmgr/qmgr_sched.h"
+#include "ipc/ipc.h"
+#include "lib/event.h"
+#include "mail/resolve.h"
+#include "queue/layout.h"
+#include "queue/qenv.h"
+#include "queue/qid.h"
+#include "skeleton/stage.h"
+
+/* Per-recipient state of this attempt. */
+#define QR_TODO		0	/* scheduled, no outcome yet (or already done in the file) */
+#define QR_SENT		1
+#define QR_BOUNCED	2
+#define QR_DEFERRED	3
+
+struct qmgr_rcpt {
+	unsigned char state;
+	char *dsn, *reason;	/* last defer, kept for expiry */
+};
+
+struct qmgr_msg {
+	struct sched_msg sm;	/* first: the core's counters */
+	struct qmgr *q;
+	char id[QUEUE_ID_LEN + 1];
+	struct queue_env env;
+	int fd;			/* read-write, for done marks; -1 while idle */
+	int64_t arrival_us, active_us;
+	struct qmgr_rcpt *r;	/* env.nrcpts */
+	unsigned ndefer;	/* recipients deferred this attempt */
+	int bounce_log;		/* bounce/<id> holds entries not yet sent */
+	int defer_log;		/* defer/<id> was written this attempt */
+	int is_bounce;		/* a DSN (bounce attribute or null sender) */
+	const char *envid;
+	uint32_t ret, body_type;
+};
+
+struct qmgr_breq;
+struct qmgr_chan;
+
+struct qmgr {
+	struct stage *st;
+	struct event_loop *loop;
+	struct sched *sched;
+	struct resolve res;
+	struct resolve_result rr;
+	/* configuration */
+	unsigned active_limit;
+	int64_t min_backoff, max_backoff, max_life, bounce_life, run_delay;
+	/* the active queue */
+	unsigned nactive;
+	struct buf pending;	/* queue IDs from MSG_QMGR_NEW waiting for room */
+	int rescan_incoming;	/* some notices were dropped: scan incoming/ */
+	/* timers */
+	uint64_t run_timer, due_timer, wake_timer, idle_timer;
+	int64_t due_at;		/* when the earliest deferred message is due (ms) */
+	/* delivery */
+	struct qmgr_chan *chans;
+	uint32_t next_job;
+	int kicking, kick_again;
+	/* bounce */
+	int bfd;
+	struct ipc_chan bch;
+	struct ipc_msg bm;
+	struct qmgr_breq *breqs;
+	uint32_t next_breq;
+};
+
+/* qmgr.c */
+int64_t qmgr_now_ms(void);
+void qmgr_room(struct qmgr *q);
+void qmgr_due_at(struct qmgr *q, int64_t when_ms);
+
+/* qmgr_msg.c */
+#define QMGR_FROM_NOTICE	0	/* MSG_QMGR_NEW: committed, move at once */
+#define QMGR_FROM_SCAN		1	/* found by a scan: a writer may still hold it */
+int qmgr_msg_activate(struct qmgr *q, const char *id, enum queue_name from, int how);
+int qmgr_msg_fd(struct qmgr_msg *m);
+void qmgr_msg_idle(struct qmgr_msg *m);
+void qmgr_rcpt_sent(struct qmgr_msg *m, uint32_t i);
+void qmgr_rcpt_bounce(struct qmgr_msg *m, uint32_t i, const char *dsn, const char *reason,
+		      const char *relay, int log_it);
+void qmgr_rcpt_defer(struct qmgr_msg *m, uint32_t i, const char *dsn, const char *reason,
+		     const char *relay, int log_it);
+void qmgr_msg_check_done(struct qmgr_msg *m);
+void qmgr_msg_bounced(struct qmgr_msg *m, int ok);
+uint32_t qmgr_notify_dsn(unsigned queue_notify);
+
+/* qmgr_deliver.c */
+void qmgr_deliver_kick(struct qmgr *q);
+void qmgr_deliver_idle_sweep(struct qmgr *q);
+
+/* qmgr_bounce.c */
+int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m);
+
+#endif
