@@ -200,10 +200,15 @@ static void qmgr_due(void *ctx)
 	qmgr_scan_deferred(q);
 }
 
-/* qmgr_due_at - make sure deferred/ is scanned by when_ms. */
-void qmgr_due_at(struct qmgr *q, int64_t when_ms)
+/* qmgr_due_at - make sure deferred/ is scanned by when_ms (epoch ms: file
+ * times are wall-clock; the timer runs on the monotonic clock). */
+void qmgr_due_at(struct qmgr *q, int64_t when_epoch_ms)
 {
-	int64_t now = qmgr_now_ms();
+	struct timespec ts;
+	int64_t now = qmgr_now_ms(), when_ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	when_ms = now + (when_epoch_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
 
 	if (q->due_timer && q->due_at <= when_ms)
 		return;
@@ -220,7 +225,7 @@ static void qmgr_scan_deferred(struct qmgr *q)
 	if (queue_scan(AT_FDCWD, QUEUE_DEFERRED, qmgr_scan_deferred_one, &d) < 0)
 		msg_warn("scan deferred: %m");
 	if (d.full)	/* no room now: look again soon */
-		qmgr_due_at(q, qmgr_now_ms() + 1000);
+		qmgr_due_at(q, (int64_t)time(NULL) * 1000 + 1000);
 	else if (d.next_s)
 		qmgr_due_at(q, d.next_s * 1000 + 1);
 }
@@ -299,6 +304,7 @@ static void qmgr_configure(struct qmgr *q, struct stage *st)
 	sp.ctx = q;
 	q->sched = sched_new(&sp);
 	buf_init(&q->pending, QMGR_PENDING_MAX);
+	buf_init(&q->reason, 4096);
 	q->bfd = -1;
 }
 

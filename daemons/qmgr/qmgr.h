@@ -73,6 +73,7 @@ struct qmgr {
 	struct qmgr_chan *chans;
 	uint32_t next_job;
 	int kicking, kick_again;
+	struct buf reason;	/* scratch for a job's closing reason */
 	/* bounce */
 	int bfd;
 	struct ipc_chan bch;
@@ -84,7 +85,7 @@ struct qmgr {
 /* qmgr.c */
 int64_t qmgr_now_ms(void);
 void qmgr_room(struct qmgr *q);
-void qmgr_due_at(struct qmgr *q, int64_t when_ms);
+void qmgr_due_at(struct qmgr *q, int64_t when_epoch_ms);
 
 /* qmgr_msg.c */
 #define QMGR_FROM_NOTICE	0	/* MSG_QMGR_NEW: committed, move at once */

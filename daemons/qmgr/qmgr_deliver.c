@@ -48,6 +48,7 @@ struct qmgr_chan {
 	char *last_nexthop;
 	struct sched_job *job;	/* NULL while idle */
 	uint32_t settled;	/* recipients of job with a status */
+	struct buf why;		/* the job's last defer reason: a dead site's reason */
 	int64_t idle_since;
 };
 
@@ -98,6 +99,7 @@ static void qmgr_chan_close(struct qmgr_chan *c, const char *dsn, const char *wh
 	event_del(q->loop, c->ch.fd);
 	ipc_chan_close(&c->ch);
 	ipc_msg_free(&c->m);
+	buf_free(&c->why);
 	sched_transport_freed(q->sched, c->tr);
 	xfree(c->last_nexthop);
 	xfree(c);
@@ -197,6 +199,7 @@ static struct qmgr_chan *qmgr_chan_new(struct qmgr *q, struct sched_transport *t
 	c = xcalloc(1, sizeof(*c));
 	c->q = q;
 	c->tr = tr;
+	buf_init(&c->why, 2048);
 	ipc_msg_init(&c->m);
 	ipc_chan_init(&c->ch, fd, IPC_CHAN_DELIVER, IPC_SIDE_A, tr->name, pid);
 	if (iox_set_nonblock(fd, 1) < 0
@@ -227,6 +230,7 @@ static void qmgr_run_job(struct qmgr *q, struct sched_job *j)
 	}
 	c->job = j;
 	c->settled = 0;
+	buf_reset(&c->why);
 	j->chan = c;
 	xfree(c->last_nexthop);
 	c->last_nexthop = xstrdup(j->dest->nexthop);
@@ -293,6 +297,7 @@ static void qmgr_chan_status(struct qmgr_chan *c, const struct ipc_deliver_statu
 		break;
 	default:
 		qmgr_rcpt_defer(m, i, s->dsn, s->reply, s->relay, 0);
+		(void)buf_set_str(&c->why, s->reply);
 		break;
 	}
 }
@@ -312,8 +317,18 @@ static void qmgr_chan_done(struct qmgr_chan *c, const struct ipc_deliver_done *d
 	how = d->site_status == DELIVER_DEFER ? SCHED_DONE_SITE_FAIL : SCHED_DONE_OK;
 	/* recipients it did not report: deferred with the site's reason. From
 	 * here on c may be gone (ending the message can start other work). */
-	qmgr_job_finish(q, j, how, "4.4.1",
-			*d->reason ? d->reason : "delivery agent gave no status", 1);
+	if (how == SCHED_DONE_SITE_FAIL) {
+		/* Postfix's words for the jobs this dead site will not get */
+		const char *why = c->why.len ? buf_str(&c->why) : d->reason;
+
+		buf_reset(&q->reason);
+		(void)buf_printf(&q->reason, "delivery temporarily suspended: %s",
+				 *why ? why : "destination not reachable");
+	} else {
+		(void)buf_set_str(&q->reason, *d->reason ? d->reason
+				  : "delivery agent gave no status");
+	}
+	qmgr_job_finish(q, j, how, "4.4.1", buf_str(&q->reason), 1);
 	if (q->idle_timer == 0)
 		q->idle_timer = event_timer_add(q->loop, QMGR_CHAN_IDLE_MS / 3, qmgr_idle_timer, q);
 	qmgr_deliver_kick(q);

@@ -39,6 +39,16 @@
 
 static unsigned qmgr_msg_fds;
 
+/* qmgr_wall_us - epoch microseconds (log delays, MSG_DELIVER_JOB times);
+ * the scheduler's own timers use the monotonic qmgr_now_ms. */
+static int64_t qmgr_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* qmgr_fmt_delay - seconds as Postfix logs them: 2 significant digits, at most 2 decimals. */
 static void qmgr_fmt_delay(char *out, size_t size, int64_t us)
 {
@@ -70,7 +80,7 @@ static void qmgr_log_rcpt(struct qmgr_msg *m, uint32_t i, const char *status, co
 			  const char *reason, const char *relay)
 {
 	const struct queue_rcpt *rc = &m->env.rcpts[i];
-	int64_t now = qmgr_now_ms() * 1000;
+	int64_t now = qmgr_wall_us();
 	char total[32], a[32], b[32];
 
 	qmgr_fmt_delay(total, sizeof(total), now - m->arrival_us);
@@ -434,7 +444,7 @@ int qmgr_msg_activate(struct qmgr *q, const char *id, enum queue_name from, int 
 	}
 	q->nactive++;
 	m->arrival_us = (int64_t)m->env.arrival.tv_sec * 1000000 + m->env.arrival.tv_usec;
-	m->active_us = qmgr_now_ms() * 1000;
+	m->active_us = qmgr_wall_us();
 	m->r = xcalloc(m->env.nrcpts ? m->env.nrcpts : 1, sizeof(*m->r));
 	qmgr_msg_attrs(m);
 	msg_info("%s: from=<%s>, size=%" PRIu64 ", nrcpt=%zu (queue active)", id, m->env.sender,
