@@ -1,0 +1,128 @@
+/*
+ * smtp.h - the smtp stage's internal interfaces (daemons/smtp only).
+ */
+#ifndef MOAT_DAEMONS_SMTP_H
+#define MOAT_DAEMONS_SMTP_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ipc/ipc.h"
+#include "lib/buf.h"
+#include "mail/smtp_reply.h"
+#include "skeleton/stage.h"
+
+struct smtp_rcpt {
+	char *addr;
+	char *orcpt;
+	uint32_t notify;
+	uint32_t index;
+	int done;		/* a status was sent */
+	int sent;		/* RCPT sent in the current transaction */
+	int accepted;		/* RCPT got 2xx in the current transaction */
+};
+
+struct smtp_job {
+	uint32_t job_id;
+	char queue_id[33];
+	int fd;
+	char *transport;
+	char *nexthop;
+	char *sender;
+	char *envid;
+	uint64_t arrival_us, active_us, recv_us, conn_us;
+	uint64_t content_offset, content_size;
+	uint64_t file_size;	/* fstat at job start: the content reader's bound */
+	uint32_t ret, body_type, nrcpt, ngot;
+	struct smtp_rcpt *rcpt;
+	int site_defer;		/* no server could be reached */
+	int ndone;
+};
+
+/* One SMTP connection (live or cached). */
+struct smtp_conn {
+	int fd;			/* -1: none */
+	char host[256];
+	char addr[64];
+	unsigned port;
+	char relay[320];	/* "host[addr]:port" (the IPC field size) */
+	char key[400];		/* transport/nexthop it was opened for */
+	struct buf rbuf;	/* bytes received, not yet parsed */
+	struct smtp_ehlo ehlo;
+	int64_t idle_since_ms;
+	int reused;
+};
+
+/* One address to try. */
+struct smtp_addr {
+	char host[256];
+	char addr[64];
+	int family;
+	unsigned port;
+};
+
+struct smtp_state {
+	struct stage *st;
+	struct ipc_chan qch;
+	int have_q;
+	struct ipc_chan dns;
+	int have_dns;
+	uint32_t dns_id;
+	struct smtp_conn conn;
+	struct smtp_reply reply;
+	struct buf wbuf;
+	struct buf text;	/* scratch for reply text */
+	uint32_t uses;
+	/* parameters, read once */
+	int64_t t_connect, t_helo, t_mail, t_rcpt, t_data_init, t_data_xfer, t_data_done,
+		t_quit, t_rset, cache_time;
+	int skip_4xx, skip_5xx, never_ehlo, want4, want6, prefer6, disable_dns;
+	int addr_limit, session_limit, randomize;
+	const char *helo_name, *myhostname;
+	char *const *discard_ehlo;
+	unsigned default_port;
+};
+
+/* smtp_io.c: the connection's bytes, with deadlines. */
+#define SMTP_IO_OK	0
+#define SMTP_IO_TIMEOUT	(-1)
+#define SMTP_IO_LOST	(-2)
+#define SMTP_IO_BAD	(-3)
+#define SMTP_IO_FILE	(-4)	/* the queue file could not be read */
+int smtp_io_connect(const struct smtp_addr *a, int64_t timeout_s, struct buf *why);
+int smtp_io_write(struct smtp_conn *c, const void *p, size_t n, int64_t timeout_s);
+int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, struct buf *why);
+int smtp_io_content(struct smtp_conn *c, int fd, uint64_t off, uint64_t len, uint64_t end,
+		    struct buf *tmp, int64_t timeout_s);
+void smtp_conn_close(struct smtp_conn *c);
+uint64_t smtp_now_us(void);
+
+/* smtp_dns.c: lookups through the dns stage. */
+struct smtp_dns_rr {
+	uint16_t pref;
+	char value[256];
+};
+int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
+		    struct smtp_dns_rr *rr, size_t max, size_t *nrr, struct buf *reason);
+
+/* smtp_addr.c: the next hop into an ordered address list. */
+#define SMTP_ADDR_MAX	64
+int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr *out,
+		   size_t *n, struct buf *reason, char dsn[16]);
+
+/* smtp_session.c: deliver one job over one connection. */
+#define SMTP_SESS_DONE		0	/* every recipient has a status */
+#define SMTP_SESS_NEXT		1	/* this server failed: try the next one */
+int smtp_session_open(struct smtp_state *s, struct smtp_job *job, const struct smtp_addr *a,
+		      struct buf *why, char dsn[16]);
+int smtp_session_deliver(struct smtp_state *s, struct smtp_job *job, int reused);
+void smtp_session_quit(struct smtp_state *s);
+
+/* smtp_status.c: per-recipient results, log lines, DONE. */
+void smtp_status_rcpt(struct smtp_state *s, struct smtp_job *job, struct smtp_rcpt *r,
+		      int status, const char *dsn, const char *relay, const char *reply);
+void smtp_status_rest(struct smtp_state *s, struct smtp_job *job, int status, const char *dsn,
+		      const char *relay, const char *reply);
+void smtp_status_delay(struct buf *out, uint64_t us);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * smtp_addr.c - from a next hop to the ordered list of addresses to try.
+ *
+ * Called by smtp.c once per job (unless a cached connection serves it).
+ * "[host]" and disable_dns_lookups: the host's own A/AAAA records; an IP
+ * literal: itself; "host": its MX records sorted by preference (equal
+ * preferences shuffled), each MX host's addresses in turn, up to
+ * smtp_mx_address_limit; no MX records: the domain's own addresses (RFC 5321
+ * 5.1 implicit MX). An MX list that names this host (myhostname) keeps only
+ * the MX hosts better than us; none left means the mail loops back to us.
+ * Results that end the job (bounce, defer) come back with a Postfix-style
+ * reason and DSN code.
+ *
+ * SECURITY: names and addresses come from DNS via the dns stage and are
+ * untrusted; host names are checked, addresses parsed with inet_pton later.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "daemons/smtp/smtp.h"
+#include "ipc/mailproto.h"
+#include "lib/xmem.h"
+#include "mail/nexthop.h"
+
+#define SMTP_MX_MAX	32
+
+static const char *addr_type_name(uint32_t type)
+{
+	return type == DNS_T_A ? "A" : type == DNS_T_AAAA ? "AAAA" : "MX";
+}
+
+/* addr_fail - the reason text Postfix gives for a failed lookup. */
+static void addr_fail(struct buf *reason, const char *name, uint32_t type, const char *why)
+{
+	buf_reset(reason);
+	(void)buf_printf(reason, "Host or domain name not found. Name service error for "
+			 "name=%s type=%s: %s", name, addr_type_name(type), why);
+}
+
+/* addr_host - append the addresses of one host; the worst DNS status. */
+static int addr_host(struct smtp_state *s, const char *host, unsigned port, struct smtp_addr *out,
+		     size_t *n, size_t max, struct buf *reason)
+{
+	struct smtp_dns_rr *rr = xcalloc(SMTP_ADDR_MAX, sizeof(*rr));
+	uint32_t types[2];
+	int ntypes = 0, tempfail = 0, found = 0;
+
+	if (s->want4 && !(s->prefer6 && s->want6))
+		types[ntypes++] = DNS_T_A;
+	if (s->want6)
+		types[ntypes++] = DNS_T_AAAA;
+	if (s->want4 && s->prefer6 && s->want6)
+		types[ntypes++] = DNS_T_A;
+	for (int t = 0; t < ntypes; t++) {
+		struct buf why = BUF_INIT;
+		size_t nrr = 0;
+		int st = smtp_dns_lookup(s, host, types[t], rr, SMTP_ADDR_MAX, &nrr, &why);
+
+		if (st == DNS_OK) {
+			for (size_t i = 0; i < nrr && *n < max; i++) {
+				struct smtp_addr *a = &out[(*n)++];
+
+				snprintf(a->host, sizeof(a->host), "%s", host);
+				snprintf(a->addr, sizeof(a->addr), "%s", rr[i].value);
+				a->family = types[t] == DNS_T_A ? AF_INET : AF_INET6;
+				a->port = port;
+				found = 1;
+			}
+		} else if (st == DNS_TEMPFAIL || !tempfail) {
+			tempfail |= st == DNS_TEMPFAIL;
+			addr_fail(reason, host, types[t], buf_str(&why));
+		}
+		buf_free(&why);
+	}
+	xfree(rr);
+	return found ? DNS_OK : tempfail ? DNS_TEMPFAIL : DNS_NOTFOUND;
+}
+
+static uint32_t addr_random(void)
+{
+	uint32_t r = 0;
+
+	(void)getrandom(&r, sizeof(r), GRND_NONBLOCK);
+	return r;
+}
+
+/* addr_sort_mx - by preference; equal preferences in random order. */
+static void addr_sort_mx(struct smtp_dns_rr *mx, size_t n, uint32_t *key)
+{
+	for (size_t i = 0; i < n; i++)
+		key[i] = addr_random();
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && (mx[j].pref < mx[j - 1].pref
+			|| (mx[j].pref == mx[j - 1].pref && key[j] < key[j - 1])); j--) {
+			struct smtp_dns_rr t = mx[j];
+			uint32_t k = key[j];
+
+			mx[j] = mx[j - 1];
+			mx[j - 1] = t;
+			key[j] = key[j - 1];
+			key[j - 1] = k;
+		}
+}
+
+/* addr_strip_self - drop MX hosts no better than us; 0 if none is left. */
+static size_t addr_strip_self(struct smtp_state *s, struct smtp_dns_rr *mx, size_t n)
+{
+	int self = -1;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(mx[i].value, s->myhostname) == 0 && (self < 0 || mx[i].pref < self))
+			self = mx[i].pref;
+	if (self < 0)
+		return n;
+	for (size_t i = 0; i < n; i++)
+		if (mx[i].pref < self)
+			mx[keep++] = mx[i];
+	return keep;
+}
+
+/* addr_mx - MX lookup and the addresses of each MX host. */
+static int addr_mx(struct smtp_state *s, const char *domain, unsigned port, struct smtp_addr *out,
+		   size_t *n, size_t max, struct buf *reason, char dsn[16])
+{
+	struct smtp_dns_rr *mx = xcalloc(SMTP_MX_MAX, sizeof(*mx));
+	uint32_t key[SMTP_MX_MAX];
+	struct buf why = BUF_INIT;
+	size_t nmx = 0;
+	int st = smtp_dns_lookup(s, domain, DNS_T_MX, mx, SMTP_MX_MAX, &nmx, &why), result;
+
+	if (st == DNS_NODATA || (st == DNS_OK && nmx == 0)) {
+		/* RFC 5321 5.1: no MX records, the domain is its own MX. */
+		nmx = 1;
+		mx[0].pref = 0;
+		snprintf(mx[0].value, sizeof(mx[0].value), "%s", domain);
+	} else if (st != DNS_OK) {
+		addr_fail(reason, domain, DNS_T_MX, buf_str(&why));
+		memcpy(dsn, st == DNS_TEMPFAIL ? "4.4.3" : "5.1.2", 6);
+		result = st == DNS_TEMPFAIL ? DELIVER_DEFER : DELIVER_BOUNCE;
+		goto out;
+	}
+	if (nmx == 1 && strcmp(mx[0].value, ".") == 0) {
+		buf_reset(reason);
+		(void)buf_printf(reason, "Domain %s does not accept mail (nullMX)", domain);
+		memcpy(dsn, "5.1.10", 7);
+		result = DELIVER_BOUNCE;
+		goto out;
+	}
+	addr_sort_mx(mx, nmx, key);
+	if ((nmx = addr_strip_self(s, mx, nmx)) == 0) {
+		buf_reset(reason);
+		(void)buf_printf(reason, "mail for %s loops back to myself", domain);
+		memcpy(dsn, "5.4.6", 6);
+		result = DELIVER_BOUNCE;
+		goto out;
+	}
+	result = DELIVER_BOUNCE;
+	memcpy(dsn, "5.4.4", 6);
+	for (size_t i = 0; i < nmx && *n < max; i++) {
+		if (!nexthop_valid_hostname(mx[i].value, strlen(mx[i].value)))
+			continue;
+		st = addr_host(s, mx[i].value, port, out, n, max, reason);
+		if (st == DNS_TEMPFAIL) {
+			result = DELIVER_DEFER;
+			memcpy(dsn, "4.4.3", 6);
+		}
+	}
+	if (*n > 0)
+		result = DELIVER_SENT;
+	else if (reason->len == 0)
+		addr_fail(reason, domain, DNS_T_MX, "no usable MX host");
+out:
+	buf_free(&why);
+	xfree(mx);
+	return result;
+}
+
+int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr *out,
+		   size_t *n, struct buf *reason, char dsn[16])
+{
+	struct nexthop nh;
+	size_t max = SMTP_ADDR_MAX;
+	int st;
+
+	*n = 0;
+	if (s->addr_limit > 0 && (size_t)s->addr_limit < max)
+		max = (size_t)s->addr_limit;
+	if (nexthop_parse(job->nexthop, s->default_port, &nh, reason) < 0) {
+		buf_reset(reason);
+		(void)buf_printf(reason, "malformed next-hop destination \"%s\"", job->nexthop);
+		memcpy(dsn, "4.3.5", 6);
+		return DELIVER_DEFER;
+	}
+	if (nh.family) {
+		snprintf(out[0].host, sizeof(out[0].host), "%s", nh.host);
+		snprintf(out[0].addr, sizeof(out[0].addr), "%.63s", nh.host);
+		out[0].family = nh.family;
+		out[0].port = nh.port;
+		*n = 1;
+		return DELIVER_SENT;
+	}
+	if (!nh.no_mx && !s->disable_dns)
+		return addr_mx(s, nh.host, nh.port, out, n, max, reason, dsn);
+	st = addr_host(s, nh.host, nh.port, out, n, max, reason);
+	if (st == DNS_OK)
+		return DELIVER_SENT;
+	memcpy(dsn, st == DNS_TEMPFAIL ? "4.4.3" : "5.4.4", 6);
+	return st == DNS_TEMPFAIL ? DELIVER_DEFER : DELIVER_BOUNCE;
+}

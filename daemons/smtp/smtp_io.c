@@ -1,0 +1,254 @@
+/*
+ * smtp_io.c - the smtp client's bytes on the wire: connect, write, read
+ * replies and send message content, each with a deadline.
+ *
+ * Called by smtp_session.c. The socket is non-blocking; every wait is a
+ * poll() with the remaining time, so a server that stalls or trickles can
+ * never hold the stage past the Postfix time limit of that step. Replies are
+ * parsed in the receive buffer by mail/smtp_reply.c, whose caps bound what a
+ * server can make us buffer. Content is read from the queue file fd with
+ * pread in large chunks through queue/qcontent.c (one write per 64 KB; the
+ * last write carries the final ".\r\n"), never line by line: it is stored
+ * in wire form already.
+ *
+ * SECURITY: everything read here comes from a server and is hostile.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemons/smtp/smtp.h"
+#include "lib/iox.h"
+#include "lib/msg.h"
+#include "queue/qcontent.h"
+
+#define SMTP_IO_CHUNK	(64 * 1024)
+
+uint64_t smtp_now_us(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int64_t io_mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* io_wait - poll one fd until deadline_ms; 1 ready, 0 timeout, -1 error. */
+static int io_wait(int fd, short ev, int64_t deadline_ms)
+{
+	for (;;) {
+		struct pollfd p = { fd, ev, 0 };
+		int64_t left = deadline_ms - io_mono_ms();
+		int r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+void smtp_conn_close(struct smtp_conn *c)
+{
+	if (c->fd >= 0)
+		(void)close(c->fd);
+	c->fd = -1;
+	c->key[0] = 0;
+	buf_reset(&c->rbuf);
+}
+
+int smtp_io_connect(const struct smtp_addr *a, int64_t timeout_s, struct buf *why)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1, err = 0;
+	socklen_t elen = sizeof(err);
+
+	memset(&ss, 0, sizeof(ss));
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)a->port);
+		if (inet_pton(AF_INET6, a->addr, &s6->sin6_addr) != 1)
+			goto bad;
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)a->port);
+		if (inet_pton(AF_INET, a->addr, &s4->sin_addr) != 1)
+			goto bad;
+		sl = sizeof(*s4);
+	}
+	fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		buf_printf(why, "%m");
+		return -1;
+	}
+	/* Commands and the final dot go out at once: no Nagle delay. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+		if (errno != EINPROGRESS) {
+			buf_printf(why, "%m");
+			(void)close(fd);
+			return -1;
+		}
+		switch (io_wait(fd, POLLOUT, io_mono_ms() + (timeout_s > 0 ? timeout_s : 75) * 1000)) {
+		case 0:
+			buf_set_str(why, "Connection timed out");
+			(void)close(fd);
+			return -1;
+		case -1:
+			buf_printf(why, "%m");
+			(void)close(fd);
+			return -1;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err != 0) {
+			errno = err;
+			buf_printf(why, "%m");
+			(void)close(fd);
+			return -1;
+		}
+	}
+	return fd;
+bad:
+	buf_set_str(why, "bad address");
+	return -1;
+}
+
+int smtp_io_write(struct smtp_conn *c, const void *p, size_t n, int64_t timeout_s)
+{
+	const char *b = p;
+	int64_t deadline = io_mono_ms() + timeout_s * 1000;
+
+	while (n > 0) {
+		ssize_t w = send(c->fd, b, n, MSG_NOSIGNAL);
+
+		if (w > 0) {
+			b += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN)
+			return SMTP_IO_LOST;
+		switch (io_wait(c->fd, POLLOUT, deadline)) {
+		case 0:
+			return SMTP_IO_TIMEOUT;
+		case -1:
+			return SMTP_IO_LOST;
+		}
+	}
+	return SMTP_IO_OK;
+}
+
+int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, struct buf *why)
+{
+	int64_t deadline = io_mono_ms() + timeout_s * 1000;
+
+	for (;;) {
+		size_t used = 0;
+		int pr = smtp_reply_parse(r, c->rbuf.data ? c->rbuf.data : "", c->rbuf.len, &used, why);
+		char tmp[16384];
+		ssize_t n;
+
+		if (pr == SMTP_REPLY_DONE) {
+			buf_consume(&c->rbuf, used);
+			return SMTP_IO_OK;
+		}
+		if (pr == SMTP_REPLY_BAD)
+			return SMTP_IO_BAD;
+		n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		if (n > 0) {
+			if (buf_append(&c->rbuf, tmp, (size_t)n) < 0) {
+				buf_set_str(why, "server sent too much");
+				return SMTP_IO_BAD;
+			}
+			continue;
+		}
+		if (n == 0)
+			return SMTP_IO_LOST;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return SMTP_IO_LOST;
+		switch (io_wait(c->fd, POLLIN, deadline)) {
+		case 0:
+			return SMTP_IO_TIMEOUT;
+		case -1:
+			return SMTP_IO_LOST;
+		}
+	}
+}
+
+/*
+ * smtp_io_content - the message content, then ".\r\n". The queue file
+ * holds it as 'B' records (queue/qcontent.h) of bytes in wire form: CRLF,
+ * dot-stuffed, without the final dot. Chunks are gathered into writes of up
+ * to SMTP_IO_CHUNK bytes; a content that does not end in CRLF gets one
+ * (RFC 5321 4.1.1.4). end is the file size: the reader checks every record
+ * header against it and against len.
+ */
+int smtp_io_content(struct smtp_conn *c, int fd, uint64_t off, uint64_t len, uint64_t end,
+		    struct buf *tmp, int64_t timeout_s)
+{
+	struct queue_env env;
+	struct queue_content qc;
+	int ends_crlf = 1;	/* an empty content needs no CRLF */
+	char last = 0;
+
+	memset(&env, 0, sizeof(env));
+	env.data_offset = (off_t)off;
+	env.data_end = (off_t)end;
+	env.content_length = len;
+	queue_content_init(&qc, fd, &env);
+	if (buf_reserve(tmp, SMTP_IO_CHUNK + 8) < 0)
+		return SMTP_IO_FILE;
+	for (;;) {
+		int r;
+
+		buf_reset(tmp);
+		while (qc.left > 0 && tmp->len < SMTP_IO_CHUNK) {
+			ssize_t n = queue_content_read(&qc, tmp->data + tmp->len, SMTP_IO_CHUNK - tmp->len);
+
+			if (n <= 0)
+				return SMTP_IO_FILE;
+			tmp->len += (size_t)n;
+		}
+		tmp->data[tmp->len] = 0;
+		if (tmp->len > 0) {
+			char before = tmp->len >= 2 ? tmp->data[tmp->len - 2] : last;
+
+			last = tmp->data[tmp->len - 1];
+			ends_crlf = before == '\r' && last == '\n';
+		}
+		if (qc.left == 0) {
+			if (!ends_crlf)
+				(void)buf_append(tmp, "\r\n", 2);
+			(void)buf_append(tmp, ".\r\n", 3);
+		}
+		if ((r = smtp_io_write(c, tmp->data, tmp->len, timeout_s)) != SMTP_IO_OK)
+			return r;
+		if (qc.left == 0)
+			return SMTP_IO_OK;
+	}
+}
