@@ -319,7 +319,7 @@ const struct conf_param_def conf_params[] = {
 	P_LIST("masquerade_exceptions", "", U, "users never masqueraded"),
 	P_STR("remote_header_rewrite_domain", "", U, "domain for incomplete addresses in remote mail"),
 	P_LIST("local_header_rewrite_clients", "permit_inet_interfaces", U, "clients whose headers are rewritten"),
-	P_LIST("parent_domain_matches_subdomains", "debug_peer_list, fast_flush_domains, mynetworks, permit_mbox_mx_backup_networks, qmqpd_authorized_clients, relay_domains, smtpd_access_maps", U, "features where example.com also matches sub.example.com"),
+	P_LIST("parent_domain_matches_subdomains", "debug_peer_list, fast_flush_domains, mynetworks, permit_mbox_mx_backup_networks, qmqpd_authorized_clients, relay_domains, smtpd_access_maps", 0, "features where example.com also matches sub.example.com"),
 	P_STR("address_verify_map", "", U, "cache of address verification results"),
 	P_STR("address_verify_sender", "$double_bounce_sender", U, "sender of address probes"),
 	P_STR("double_bounce_sender", "double-bounce", U, "sender of postmaster notices"),

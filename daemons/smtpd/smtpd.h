@@ -1,0 +1,150 @@
+/*
+ * smtpd.h - the smtpd stage's shared types: configuration, session, modules.
+ *
+ *   smtpd.c          stage entry, pre-jail, accept loop, process limits
+ *   smtpd_conf.c     reads main.cf into struct smtpd_conf (fatal on bad lists)
+ *   smtpd_io.c       buffered client I/O: line reader, reply buffer, timeouts
+ *   smtpd_session.c  one SMTP session: greeting, command loop, logging
+ *   smtpd_verbs.c    HELO/EHLO/MAIL/RCPT/RSET/NOOP/VRFY/... handlers
+ *   smtpd_dataphase.c DATA: restrictions, 354, stream to cleanup, result
+ *   smtpd_check.c    restriction lists and relay policy
+ *   smtpd_cleanup.c  the channel to cleanup
+ *   smtpd_cmd.c      command-line parsing (pure)
+ *   smtpd_data.c     DATA terminator/normalisation state machine (pure)
+ */
+#ifndef MOAT_SMTPD_H
+#define MOAT_SMTPD_H
+
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "daemons/smtpd/smtpd_cmd.h"
+#include "lib/buf.h"
+#include "mail/addr.h"
+#include "mail/cidr.h"
+#include "mail/domlist.h"
+#include "skeleton/stage.h"
+
+/* Restrictions (smtpd_check.c). */
+enum smtpd_restr {
+	R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_REJECT_UNAUTH_DEST, R_DEFER_UNAUTH_DEST,
+	R_PERMIT_AUTH_DEST, R_PERMIT, R_REJECT, R_DEFER, R_REJECT_NON_FQDN_SENDER,
+	R_REJECT_NON_FQDN_RCPT, R_REJECT_NON_FQDN_HELO, R_REJECT_INVALID_HELO,
+	R_REJECT_UNAUTH_PIPELINING, R_WARN_IF_REJECT, R_COUNT
+};
+
+struct smtpd_rlist {
+	const char *param;
+	enum smtpd_restr *v;
+	size_t n;
+};
+
+enum smtpd_list { L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RCPT, L_DATA, L_COUNT };
+
+struct smtpd_conf {
+	struct cidr_list mynetworks;	/* configured, or computed from the style */
+	int mynetworks_computed;	/* add the accepted socket's own address */
+	int style;			/* 0 host, 1 subnet, 2 class */
+	struct cidr_list local_addrs;	/* this host's addresses (address literals) */
+	struct domlist mydest, relay_domains;
+	struct smtpd_rlist lists[L_COUNT];
+	const char *myhostname, *banner;
+	uint64_t size_limit;
+	int rcpt_limit, timeout, soft_limit, hard_limit, error_sleep, junk_limit;
+	int helo_required, strict, disable_vrfy, delay_reject, forbid_unauth_pipe;
+	int reject_code, defer_code, relay_code, non_fqdn_code, invalid_hostname_code;
+	int max_use, max_idle;
+};
+
+/* Per-command counters for the "disconnect from" line (Postfix order). */
+struct smtpd_count { uint32_t ok, total; };
+
+struct smtpd_session {
+	struct stage *st;
+	const struct smtpd_conf *cf;
+	int fd;
+	/* client */
+	char addr[INET6_ADDRSTRLEN];
+	unsigned port;
+	int family;
+	unsigned char ip[16];
+	const char *name;
+	char laddr[INET6_ADDRSTRLEN];
+	int lfamily;
+	unsigned char lip[16];
+	int trusted;			/* client in mynetworks */
+	/* I/O */
+	struct buf in;			/* raw input; bytes before inpos are used */
+	size_t inpos;
+	struct buf out;			/* pending replies */
+	int eof, io_error, timed_out;
+	int reply_ok;			/* the last reply was 2xx/3xx */
+	int rejected_rcpts;		/* RCPTs refused in this transaction */
+	const char *where;		/* last command, for "after X" */
+	/* protocol */
+	struct buf helo;
+	int esmtp;
+	int unauth_pipelined;
+	int errors, junk;
+	int quit;
+	/* transaction */
+	int in_mail;
+	struct buf sender;
+	unsigned sender_flags;
+	struct smtpd_mail_params mp;
+	int nrcpt;
+	int cleanup_open;
+	struct buf qid;
+	uint64_t data_bytes;
+	int in_data;			/* reading message content */
+	struct smtpd_count count[V_COUNT + 1];	/* [V_COUNT] = all commands */
+	struct buf line;		/* scratch for log text */
+};
+
+/* smtpd_conf.c */
+void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st);
+
+/* smtpd_io.c */
+int smtpd_io_fill(struct smtpd_session *s);
+int smtpd_io_getline(struct smtpd_session *s, const char **line, size_t *len, size_t *wirelen);
+size_t smtpd_io_pending(const struct smtpd_session *s);
+void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int smtpd_flush(struct smtpd_session *s);
+int smtpd_io_wait_read(struct smtpd_session *s);
+#define SMTPD_LINE_TOOLONG	(-2)
+#define SMTPD_LINE_NUL		(-3)
+
+/* smtpd_session.c */
+void smtpd_session_run(struct smtpd_session *s);
+void smtpd_log_reject(struct smtpd_session *s, const char *cmd, const char *reply,
+		      const char *rcpt);
+void smtpd_mail_reset(struct smtpd_session *s);
+
+/* smtpd_verbs.c */
+void smtpd_verb_run(struct smtpd_session *s, enum smtpd_verb v, const char *arg, size_t alen,
+		    size_t wirelen);
+
+/* smtpd_dataphase.c */
+void smtpd_data_cmd(struct smtpd_session *s, const char *arg, size_t alen);
+
+/* smtpd_check.c */
+void smtpd_check_parse(struct smtpd_rlist *l, const char *param, char *const *items);
+/* smtpd_check_rcpt - all RCPT-time checks; 0 = accept, else *reply is set. */
+int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply);
+int smtpd_check_list(struct smtpd_session *s, enum smtpd_list which,
+		     const struct addr_path *rcpt, struct buf *reply);
+int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path *rcpt);
+int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *rcpt);
+#define CHECK_DUNNO	0
+#define CHECK_OK	1
+#define CHECK_REJECT	2
+
+/* smtpd_cleanup.c: 0 ok; -1 = no cleanup (reply set to a 4xx/5xx text). */
+int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply);
+int smtpd_cleanup_rcpt(struct smtpd_session *s, const char *addr);
+int smtpd_cleanup_data(struct smtpd_session *s, const char *p, size_t n);
+int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply);
+void smtpd_cleanup_abort(struct smtpd_session *s);
+
+#endif

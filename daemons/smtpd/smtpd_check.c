@@ -1,0 +1,248 @@
+/*
+ * smtpd_check.c - smtpd's access policy: restriction lists and relay control.
+ *
+ * Lists are parsed once at start-up: an unknown or unsupported restriction
+ * name is fatal, naming the parameter, so that a policy is never silently
+ * weaker than written. At RCPT time (smtpd_delay_reject = yes, the default)
+ * the client, helo and sender lists run, then smtpd_relay_restrictions,
+ * then smtpd_recipient_restrictions; each list stops at its first OK
+ * (permit...) or reject/defer; DUNNO goes on; every list must end without
+ * reject for the recipient to pass. Then moat's own rule: a recipient this
+ * host would deliver locally is refused, since moat has no local delivery.
+ *
+ * Relay control: a recipient is an authorised destination only if its
+ * domain is in mydestination or relay_domains (or it is an address literal
+ * of this host, or it has no domain) AND it carries no routing trick
+ * (user%host@, host!user@, "a@b"@, @route:). Address literals of other
+ * hosts are never authorised destinations.
+ *
+ * SECURITY: decides who may relay. It trusts main.cf and the kernel's view
+ * of the client address (getpeername), never what the client claims.
+ */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "daemons/smtpd/smtpd.h"
+#include "lib/msg.h"
+#include "lib/xmem.h"
+
+static const char *const restr_names[R_COUNT] = {
+	"permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination",
+	"defer_unauth_destination", "permit_auth_destination", "permit", "reject", "defer",
+	"reject_non_fqdn_sender", "reject_non_fqdn_recipient", "reject_non_fqdn_helo_hostname",
+	"reject_invalid_helo_hostname", "reject_unauth_pipelining", "warn_if_reject",
+};
+
+void smtpd_check_parse(struct smtpd_rlist *l, const char *param, char *const *items)
+{
+	size_t n = 0;
+
+	while (items && items[n])
+		n++;
+	l->param = param;
+	l->n = 0;
+	l->v = xcalloc(n + 1, sizeof(*l->v));
+	for (size_t i = 0; i < n; i++) {
+		int k = 0;
+
+		while (k < R_COUNT && strcmp(items[i], restr_names[k]) != 0)
+			k++;
+		if (k == R_COUNT)
+			msg_fatal("%s: unknown or unsupported restriction \"%s\"", param, items[i]);
+		l->v[l->n++] = (enum smtpd_restr)k;
+	}
+}
+
+/* check_literal_local - an address literal that names this host. */
+static int check_literal_local(const struct smtpd_session *s, const char *dom)
+{
+	unsigned char ip[16];
+	int fam;
+
+	if (addr_literal_ip(dom, strlen(dom), &fam, ip) < 0)
+		return 0;
+	if (s->lfamily == fam && memcmp(ip, s->lip, fam == AF_INET ? 4 : 16) == 0)
+		return 1;
+	return cidr_list_match(&s->cf->local_addrs, fam, ip);
+}
+
+/* smtpd_check_is_local - where Postfix would deliver locally. */
+int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *rcpt)
+{
+	const char *dom = addr_domain(rcpt);
+
+	if (rcpt->flags & ADDR_F_NODOMAIN)
+		return 1;
+	if (rcpt->flags & ADDR_F_LITERAL)
+		return check_literal_local(s, dom);
+	return domlist_match(&s->cf->mydest, dom);
+}
+
+int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path *rcpt)
+{
+	if (rcpt->flags & ADDR_F_TRICKS)
+		return 0;
+	if (smtpd_check_is_local(s, rcpt))
+		return 1;
+	if (rcpt->flags & ADDR_F_LITERAL)
+		return 0;
+	return domlist_match(&s->cf->relay_domains, addr_domain(rcpt));
+}
+
+/* check_what - "<x>: Y rejected" parts for a list. */
+static void check_subject(struct smtpd_session *s, enum smtpd_list which,
+			  const struct addr_path *rcpt, struct buf *out, const char **cls)
+{
+	switch (which) {
+	case L_CLIENT:
+		buf_printf(out, "%s[%s]", s->name, s->addr);
+		*cls = "Client host";
+		break;
+	case L_HELO:
+		buf_append_str(out, buf_str(&s->helo));
+		*cls = "Helo command";
+		break;
+	case L_SENDER:
+		buf_append_str(out, buf_str(&s->sender));
+		*cls = "Sender address";
+		break;
+	case L_DATA:
+		buf_append_str(out, "DATA");
+		*cls = "Data command";
+		break;
+	default:
+		buf_append_str(out, rcpt ? buf_str(&rcpt->addr) : "");
+		*cls = "Recipient address";
+		break;
+	}
+}
+
+static int check_reject(struct smtpd_session *s, enum smtpd_list which,
+			const struct addr_path *rcpt, struct buf *reply, int code,
+			const char *dsn, const char *why)
+{
+	struct buf subj = BUF_INIT;
+	const char *cls;
+
+	check_subject(s, which, rcpt, &subj, &cls);
+	buf_reset(reply);
+	buf_printf(reply, "%d %c%s <%s>: %s rejected: %s", code, code >= 500 ? '5' : '4', dsn + 1,
+		   buf_str(&subj), cls, why);
+	buf_free(&subj);
+	return CHECK_REJECT;
+}
+
+static int check_relay(struct smtpd_session *s, const struct addr_path *rcpt,
+		       struct buf *reply, int code)
+{
+	if (rcpt == NULL || smtpd_check_auth_dest(s, rcpt))
+		return CHECK_DUNNO;
+	buf_reset(reply);
+	buf_printf(reply, "%d %c.7.1 <%s>: Relay access denied", code, code >= 500 ? '5' : '4',
+		   buf_str(&rcpt->addr));
+	return CHECK_REJECT;
+}
+
+/* check_one - evaluate one restriction. */
+static int check_one(struct smtpd_session *s, enum smtpd_list which, enum smtpd_restr r,
+		     const struct addr_path *rcpt, struct buf *reply)
+{
+	const struct smtpd_conf *cf = s->cf;
+	const char *h = buf_str(&s->helo);
+
+	switch (r) {
+	case R_PERMIT_MYNETWORKS:
+		return s->trusted ? CHECK_OK : CHECK_DUNNO;
+	case R_PERMIT_SASL:
+		return CHECK_DUNNO;	/* no SASL in moat yet */
+	case R_REJECT_UNAUTH_DEST:
+		return check_relay(s, rcpt, reply, cf->relay_code);
+	case R_DEFER_UNAUTH_DEST:
+		return check_relay(s, rcpt, reply, cf->defer_code);
+	case R_PERMIT_AUTH_DEST:
+		return rcpt && smtpd_check_auth_dest(s, rcpt) ? CHECK_OK : CHECK_DUNNO;
+	case R_PERMIT:
+		return CHECK_OK;
+	case R_REJECT:
+		return check_reject(s, which, rcpt, reply, cf->reject_code, "5.7.1", "Access denied");
+	case R_DEFER:
+		return check_reject(s, which, rcpt, reply, cf->defer_code, "4.7.1", "Access denied");
+	case R_REJECT_NON_FQDN_SENDER:
+		if (s->sender.len == 0 || addr_domain_fqdn(strchr(buf_str(&s->sender), '@')
+							   ? strrchr(buf_str(&s->sender), '@') + 1 : ""))
+			return CHECK_DUNNO;
+		return check_reject(s, L_SENDER, rcpt, reply, cf->non_fqdn_code, "5.5.2",
+				    "need fully-qualified address");
+	case R_REJECT_NON_FQDN_RCPT:
+		if (rcpt == NULL || addr_domain_fqdn(addr_domain(rcpt)))
+			return CHECK_DUNNO;
+		return check_reject(s, L_RCPT, rcpt, reply, cf->non_fqdn_code, "5.5.2",
+				    "need fully-qualified address");
+	case R_REJECT_NON_FQDN_HELO:
+		if (s->helo.len == 0 || addr_domain_fqdn(h))
+			return CHECK_DUNNO;
+		return check_reject(s, L_HELO, rcpt, reply, cf->non_fqdn_code, "5.5.2",
+				    "need fully-qualified hostname");
+	case R_REJECT_INVALID_HELO:
+		if (s->helo.len == 0 || addr_domain_valid(h, s->helo.len)
+		    || (h[0] == '[' && addr_domain_fqdn(h)))
+			return CHECK_DUNNO;
+		return check_reject(s, L_HELO, rcpt, reply, cf->invalid_hostname_code, "5.5.2",
+				    "Invalid name");
+	case R_REJECT_UNAUTH_PIPELINING:
+		if (!s->unauth_pipelined)
+			return CHECK_DUNNO;
+		return check_reject(s, which, rcpt, reply, 503, "5.5.0",
+				    "Improper use of SMTP command pipelining");
+	case R_WARN_IF_REJECT:
+	case R_COUNT:
+		break;
+	}
+	return CHECK_DUNNO;
+}
+
+/* smtpd_check_list - run one restriction list; CHECK_OK, _DUNNO or _REJECT. */
+int smtpd_check_list(struct smtpd_session *s, enum smtpd_list which,
+		     const struct addr_path *rcpt, struct buf *reply)
+{
+	const struct smtpd_rlist *l = &s->cf->lists[which];
+	int warn = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		int r;
+
+		if (l->v[i] == R_WARN_IF_REJECT) {
+			warn = 1;
+			continue;
+		}
+		r = check_one(s, which, l->v[i], rcpt, reply);
+		if (r == CHECK_REJECT && warn) {
+			msg_info("reject_warning: %s from %s[%s]: %s", s->where, s->name, s->addr,
+				 buf_str(reply));
+			r = CHECK_DUNNO;
+		}
+		warn = 0;
+		if (r != CHECK_DUNNO)
+			return r;
+	}
+	return CHECK_DUNNO;
+}
+
+int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply)
+{
+	static const enum smtpd_list order[] = { L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RCPT };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!s->cf->delay_reject && order[i] <= L_SENDER)
+			continue;	/* already applied at connect/HELO/MAIL time */
+		if (smtpd_check_list(s, order[i], rcpt, reply) == CHECK_REJECT)
+			return -1;
+	}
+	if (smtpd_check_is_local(s, rcpt)) {
+		buf_reset(reply);
+		buf_printf(reply, "550 5.1.1 <%s>: Recipient address rejected: "
+			   "local delivery is not supported by moat", buf_str(&rcpt->addr));
+		return -1;
+	}
+	return 0;
+}

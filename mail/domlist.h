@@ -1,0 +1,32 @@
+/*
+ * domlist.h - domain lists with Postfix matching (relay_domains, mydestination).
+ *
+ * "example.com" matches the domain itself, and also its subdomains when the
+ * list's parameter is named in parent_domain_matches_subdomains;
+ * ".example.com" matches subdomains only; "!example.com" excludes (the first
+ * matching entry decides). Matching ignores case and one trailing dot.
+ * Lookup tables (type:name) and /file entries are not supported yet:
+ * domlist_init refuses them, so that a list is never half-applied.
+ */
+#ifndef MOAT_MAIL_DOMLIST_H
+#define MOAT_MAIL_DOMLIST_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+
+struct domlist {
+	char **v;		/* lower-cased entries, '!' kept */
+	size_t n;
+	int parent_sub;		/* example.com also matches sub.example.com */
+};
+
+/* domlist_init - from a NULL-terminated item list; -1 and err on an unsupported entry. */
+int domlist_init(struct domlist *d, char *const *items, int parent_sub, struct buf *err);
+void domlist_free(struct domlist *d);
+/* domlist_match - 1 if the domain is in the list. */
+int domlist_match(const struct domlist *d, const char *domain);
+/* domlist_param_in - 1 if name appears in a parent_domain_matches_subdomains-like list. */
+int domlist_param_in(char *const *list, const char *name);
+
+#endif
