@@ -1,0 +1,95 @@
+"""The smtp client stage and the dns stage, end to end: moat relays to a
+recording aiosmtpd next hop, found by relayhost or through MX records that a
+private dnsmasq serves to the dns stage."""
+import os
+import re
+
+import pytest
+
+from conftest import free_port
+from mailpeers import Dnsmasq, RecordingSink
+from relayenv import FAST_RETRY, send
+
+BODY = (b"From: a@sender.test\r\nTo: b@remote.test\r\nSubject: t\r\n"
+        b"Message-ID: <smtp-1@sender.test>\r\n\r\nhello\r\n.dot\r\n")
+
+LINE = (r"{qid}: to=<{rcpt}>, relay={relay}, delay=[0-9.]+, "
+        r"delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn={dsn}, status={status} \(.*\)")
+
+
+@pytest.fixture
+def sink():
+    with RecordingSink() as s:
+        yield s
+
+
+def start(moat_factory, main_cf, dns=False):
+    m = moat_factory(main_cf_extra="mynetworks = 127.0.0.0/8\n" + FAST_RETRY + main_cf)
+    master = m.default_master() + "relay unix - - y - 10 smtp\n"
+    if dns and "\ndns " not in master:
+        master += "dns unix - - y - 1 dns\n"
+    with open(os.path.join(m.confdir, "master.cf"), "w") as f:
+        f.write(master)
+    return m.start()
+
+
+def test_relayhost_delivery_and_log_line(moat_factory, sink):
+    m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n")
+    qid = send(m, "a@sender.test", ["b@remote.test", "c@remote.test"], BODY)
+    (msg,) = sink.wait_count(1)
+    assert msg.rcpt_tos == ["b@remote.test", "c@remote.test"]
+    assert msg.content.endswith(b"\r\nhello\r\n.dot\r\n")
+    for rcpt in ("b@remote.test", "c@remote.test"):
+        m.wait_log(LINE.format(qid=qid, rcpt=re.escape(rcpt),
+                               relay=re.escape(f"127.0.0.1[127.0.0.1]:{sink.port}"),
+                               dsn=r"2\.0\.0", status="sent"))
+
+
+def test_connection_reuse(moat_factory, sink):
+    m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n")
+    for i in range(3):
+        send(m, "a@sender.test", [f"r{i}@remote.test"], BODY)
+    sink.wait_count(3)
+    peers = {msg.peer for msg in sink.messages}
+    assert len(peers) < 3, peers
+
+
+def test_rejected_recipient_bounces_with_remote_reply(moat_factory, sink):
+    sink.handler.rcpt_rules = {"nobody@remote.test": (550, "5.1.1 no such user")}
+    m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n")
+    qid = send(m, "a@sender.test", ["nobody@remote.test", "ok@remote.test"], BODY)
+    m.wait_log(LINE.format(qid=qid, rcpt="nobody@remote.test", relay=r"\S+", dsn=r"5\.1\.1",
+                           status="bounced")
+               .replace(r"\(.*\)", r"\(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 550 5\.1\.1 "
+                                   r"no such user \(in reply to RCPT TO command\)\)"))
+    m.wait_log(LINE.format(qid=qid, rcpt="ok@remote.test", relay=r"\S+", dsn=r"2\.0\.0",
+                           status="sent"))
+
+
+def test_connection_refused_defers(moat_factory):
+    port = free_port()
+    m = start(moat_factory, f"relayhost = [127.0.0.1]:{port}\n")
+    qid = send(m, "a@sender.test", ["b@remote.test"], BODY)
+    m.wait_log(rf"connect to 127\.0\.0\.1\[127\.0\.0\.1\]:{port}: Connection refused")
+    m.wait_log(LINE.format(qid=qid, rcpt="b@remote.test", relay="none", dsn=r"4\.4\.1",
+                           status="deferred"))
+
+
+def test_mx_lookup_through_the_dns_stage(moat_factory, sink):
+    records = ["--mx-host=example.test,mx1.example.test,10",
+               "--mx-host=example.test,mx0.example.test,5",
+               "--host-record=mx1.example.test,127.0.0.1",
+               "--address=/nowhere.test/"]
+    with Dnsmasq(records) as dns:
+        m = start(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
+                                f"smtp_tcp_port = {sink.port}\n"
+                                "relay_domains = example.test, nowhere.test\n", dns=True)
+        qid = send(m, "a@sender.test", ["u@example.test"], BODY)
+        (msg,) = sink.wait_count(1)
+        assert msg.rcpt_tos == ["u@example.test"]
+        m.wait_log(LINE.format(qid=qid, rcpt="u@example.test",
+                               relay=re.escape(f"mx1.example.test[127.0.0.1]:{sink.port}"),
+                               dsn=r"2\.0\.0", status="sent"))
+        qid = send(m, "a@sender.test", ["u@nowhere.test"], BODY)
+        m.wait_log(LINE.format(qid=qid, rcpt="u@nowhere.test", relay="none", dsn=r"5\.1\.2",
+                               status="bounced"))
