@@ -1,0 +1,154 @@
+/*
+ * test_cidr.c - unit tests for mail/cidr.c (mynetworks) and mail/domlist.c
+ * (relay_domains, mydestination).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "mail/cidr.h"
+#include "mail/domlist.h"
+
+static int match(const struct cidr_list *l, const char *text)
+{
+	unsigned char ip[16];
+	int fam;
+
+	assert_int_equal(cidr_parse_addr(text, &fam, ip), 0);
+	return cidr_list_match(l, fam, ip);
+}
+
+static void test_cidr_ipv4(void **state)
+{
+	struct cidr_list l;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	cidr_list_init(&l);
+	assert_int_equal(cidr_list_add(&l, "10.0.0.0/8", &err), 0);
+	assert_int_equal(cidr_list_add(&l, "192.0.2.7", &err), 0);
+	assert_true(match(&l, "10.1.2.3"));
+	assert_false(match(&l, "11.0.0.1"));
+	assert_true(match(&l, "192.0.2.7"));
+	assert_false(match(&l, "192.0.2.8"));
+	assert_true(match(&l, "::ffff:10.9.9.9"));	/* IPv4-mapped */
+	assert_false(match(&l, "::1"));
+	cidr_list_free(&l);
+	buf_free(&err);
+}
+
+static void test_cidr_ipv6_and_negation(void **state)
+{
+	struct cidr_list l;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	cidr_list_init(&l);
+	assert_int_equal(cidr_list_add(&l, "!2001:db8:1::/48", &err), 0);
+	assert_int_equal(cidr_list_add(&l, "[2001:db8::]/32", &err), 0);
+	assert_int_equal(cidr_list_add(&l, "[::1]", &err), 0);
+	assert_true(match(&l, "2001:db8:2::5"));
+	assert_false(match(&l, "2001:db8:1::5"));	/* excluded first */
+	assert_true(match(&l, "::1"));
+	assert_false(match(&l, "2001:db9::1"));
+	cidr_list_free(&l);
+	buf_free(&err);
+}
+
+static void test_cidr_errors(void **state)
+{
+	static const char *const bad[] = {
+		"10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "host.example", "hash:/etc/x", "1.2.3",
+		"[::1", "::/129", "10.0.0.0/-1", "",
+	};
+	struct cidr_list l;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	cidr_list_init(&l);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf_reset(&err);
+		assert_int_equal(cidr_list_add(&l, bad[i], &err), -1);
+		assert_true(err.len > 0);
+	}
+	assert_int_equal(l.n, 0);
+	cidr_list_free(&l);
+	buf_free(&err);
+}
+
+static void test_cidr_add_addr_masks(void **state)
+{
+	struct cidr_list l;
+	unsigned char a[4] = { 192, 168, 77, 9 };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	cidr_list_init(&l);
+	cidr_list_add_addr(&l, AF_INET, a, 20);
+	cidr_format(&l.v[0], &out);
+	assert_string_equal(buf_str(&out), "192.168.64.0/20");
+	assert_true(match(&l, "192.168.79.255"));
+	assert_false(match(&l, "192.168.80.0"));
+	cidr_list_free(&l);
+	buf_free(&out);
+}
+
+static void test_domlist_matching(void **state)
+{
+	char *items[] = { "Example.COM", ".sub.test", "!bad.relay.example", "relay.example", NULL };
+	struct domlist exact, parent;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(domlist_init(&exact, items, 0, &err), 0);
+	assert_int_equal(domlist_init(&parent, items, 1, &err), 0);
+	assert_true(domlist_match(&exact, "example.com"));
+	assert_true(domlist_match(&exact, "EXAMPLE.com."));
+	assert_false(domlist_match(&exact, "mx.example.com"));
+	assert_true(domlist_match(&parent, "mx.example.com"));
+	assert_false(domlist_match(&parent, "badexample.com"));	/* label boundary */
+	assert_true(domlist_match(&exact, "a.sub.test"));
+	assert_false(domlist_match(&exact, "sub.test"));		/* ".x" is subdomains only */
+	assert_false(domlist_match(&parent, "bad.relay.example"));	/* excluded first */
+	assert_true(domlist_match(&parent, "ok.relay.example"));
+	assert_false(domlist_match(&exact, ""));
+	domlist_free(&exact);
+	domlist_free(&parent);
+	buf_free(&err);
+}
+
+static void test_domlist_refuses_tables(void **state)
+{
+	char *items[] = { "example.com", "hash:/etc/postfix/relay", NULL };
+	char *files[] = { "/etc/postfix/domains", NULL };
+	struct domlist d;
+	struct buf err = BUF_INIT;
+	char *pdms[] = { "debug_peer_list", "relay_domains", NULL };
+
+	(void)state;
+	assert_int_equal(domlist_init(&d, items, 0, &err), -1);
+	assert_non_null(strstr(buf_str(&err), "hash:/etc/postfix/relay"));
+	assert_int_equal(domlist_init(&d, files, 0, &err), -1);
+	assert_true(domlist_param_in(pdms, "relay_domains"));
+	assert_false(domlist_param_in(pdms, "mydestination"));
+	buf_free(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cidr_ipv4),
+		cmocka_unit_test(test_cidr_ipv6_and_negation),
+		cmocka_unit_test(test_cidr_errors),
+		cmocka_unit_test(test_cidr_add_addr_masks),
+		cmocka_unit_test(test_domlist_matching),
+		cmocka_unit_test(test_domlist_refuses_tables),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
