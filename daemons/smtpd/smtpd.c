@@ -133,6 +133,7 @@ static void smtpd_serve(struct stage *st, int lfd, uint32_t *uses)
 	stage_status(st, 1, *uses);
 	smtpd_session_init(&smtpd_sess, st, fd);
 	smtpd_session_run(&smtpd_sess);
+	smtpd_cleanup_release();
 	if (close(fd) < 0)
 		msg_warn("close client socket: %m");
 	stage_status(st, 0, *uses);

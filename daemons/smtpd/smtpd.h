@@ -146,5 +146,6 @@ int smtpd_cleanup_rcpt(struct smtpd_session *s, const char *addr);
 int smtpd_cleanup_data(struct smtpd_session *s, const char *p, size_t n);
 int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply);
 void smtpd_cleanup_abort(struct smtpd_session *s);
+void smtpd_cleanup_release(void);
 
 #endif

@@ -1,8 +1,12 @@
 /*
  * smtpd_cleanup.c - smtpd's channel to a cleanup process.
  *
- * One channel per smtpd process, asked from the broker at the first message
- * and kept for the process lifetime (asked again if it breaks). Per
+ * The channel is asked from the broker at the first message of a session,
+ * kept for the rest of the session (asked again if it breaks), and given
+ * back when the session ends: the broker grants one client per cleanup
+ * process, so an idle smtpd that kept its channel would starve busy ones
+ * whenever smtpd's maxproc exceeds cleanup's. One broker round trip per
+ * connection, none per message. Per
  * message: OPEN (wait for OPENED: the queue id), RCPT per accepted
  * recipient and DATA chunks without waiting, END (wait for DONE: cleanup
  * has fsynced), or ABORT. A missing or broken cleanup is a 451 4.3.0 for
@@ -34,6 +38,7 @@ static void cln_drop(const char *why)
 		return;
 	msg_warn("cleanup channel: %s", why);
 	ipc_chan_close(&cln_chan);
+	ipc_msg_free(&cln_msg);
 	cln_have = 0;
 }
 
@@ -169,6 +174,16 @@ int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply)
 	}
 	ipc_msg_reset(&cln_msg);
 	return ok ? 0 : -1;
+}
+
+/* smtpd_cleanup_release - end of session: give the cleanup process back. */
+void smtpd_cleanup_release(void)
+{
+	if (!cln_have)
+		return;
+	ipc_chan_close(&cln_chan);
+	ipc_msg_free(&cln_msg);
+	cln_have = 0;
 }
 
 void smtpd_cleanup_abort(struct smtpd_session *s)
