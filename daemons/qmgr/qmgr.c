@@ -296,6 +296,7 @@ static void qmgr_configure(struct qmgr *q, struct stage *st)
 	q->max_life = conf_time(c, "maximal_queue_lifetime");
 	q->bounce_life = conf_time(c, "bounce_queue_lifetime");
 	q->run_delay = conf_time(c, "queue_run_delay");
+	q->max_use = (uint32_t)conf_int(c, "max_use");
 	sp.init_conc = (int)conf_int(c, "initial_destination_concurrency");
 	sp.dead_ms = q->min_backoff * 1000;
 	sp.tr_retry_ms = conf_time(c, "transport_retry_time") * 1000;
@@ -325,7 +326,9 @@ static void qmgr_run(struct stage *st)
 		msg_fatal("broker channel: %m");
 	qmgr_scan_incoming(q);
 	qmgr_scan_deferred(q);
-	q->run_timer = event_timer_add(q->loop, q->run_delay * 1000, qmgr_run_timer, q);
+	/* files too young for the first scan: look again soon, then every run_delay */
+	q->run_timer = event_timer_add(q->loop, q->run_delay < 3 ? q->run_delay * 1000 : 3000,
+				       qmgr_run_timer, q);
 	while (!st->stopping)
 		if (event_run_once(q->loop, -1) < 0 && errno != EINTR)
 			msg_fatal("event loop: %m");

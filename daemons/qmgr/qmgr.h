@@ -62,6 +62,7 @@ struct qmgr {
 	/* configuration */
 	unsigned active_limit;
 	int64_t min_backoff, max_backoff, max_life, bounce_life, run_delay;
+	uint32_t max_use;	/* an smtp process exits after this many jobs */
 	/* the active queue */
 	unsigned nactive;
 	struct buf pending;	/* queue IDs from MSG_QMGR_NEW waiting for room */

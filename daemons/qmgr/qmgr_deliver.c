@@ -49,11 +49,14 @@ struct qmgr_chan {
 	struct sched_job *job;	/* NULL while idle */
 	uint32_t settled;	/* recipients of job with a status */
 	struct buf why;		/* the job's last defer reason: a dead site's reason */
+	uint32_t uses;		/* jobs done: the process exits at max_use */
 	int64_t idle_since;
 };
 
 static void qmgr_chan_read(int fd, unsigned events, void *ctx);
 static void qmgr_idle_timer(void *ctx);
+static int qmgr_chan_usable(struct qmgr_chan *c);
+static void qmgr_deliver_sweep_used(struct qmgr *q);
 
 static struct qmgr_msg *qmgr_job_msg(struct sched_job *j)
 {
@@ -100,6 +103,17 @@ static void qmgr_chan_close(struct qmgr_chan *c, const char *dsn, const char *wh
 	ipc_chan_close(&c->ch);
 	ipc_msg_free(&c->m);
 	buf_free(&c->why);
+	/*
+	 * A process that ended before reporting anything (it reached max_use
+	 * or max_idle just as the job went out) delivered nothing: run the job
+	 * again at once, but only once, so that a message that kills its
+	 * delivery agent cannot loop.
+	 */
+	if (j && c->settled == 0 && !j->retried) {
+		j->retried = 1;
+		sched_job_unrun(q->sched, j);
+		j = NULL;
+	}
 	sched_transport_freed(q->sched, c->tr);
 	xfree(c->last_nexthop);
 	xfree(c);
@@ -178,7 +192,7 @@ static struct qmgr_chan *qmgr_chan_idle(struct qmgr *q, struct sched_job *j)
 	struct qmgr_chan *any = NULL;
 
 	for (struct qmgr_chan *c = q->chans; c; c = c->next) {
-		if (c->job || c->tr != j->dest->tr)
+		if (!qmgr_chan_usable(c) || c->tr != j->dest->tr)
 			continue;
 		if (c->last_nexthop && strcmp(c->last_nexthop, j->dest->nexthop) == 0)
 			return c;
@@ -314,6 +328,7 @@ static void qmgr_chan_done(struct qmgr_chan *c, const struct ipc_deliver_done *d
 	}
 	c->job = NULL;
 	c->idle_since = qmgr_now_ms();
+	c->uses++;
 	how = d->site_status == DELIVER_DEFER ? SCHED_DONE_SITE_FAIL : SCHED_DONE_OK;
 	/* recipients it did not report: deferred with the site's reason. From
 	 * here on c may be gone (ending the message can start other work). */
@@ -331,7 +346,25 @@ static void qmgr_chan_done(struct qmgr_chan *c, const struct ipc_deliver_done *d
 	qmgr_job_finish(q, j, how, "4.4.1", buf_str(&q->reason), 1);
 	if (q->idle_timer == 0)
 		q->idle_timer = event_timer_add(q->loop, QMGR_CHAN_IDLE_MS / 3, qmgr_idle_timer, q);
+	qmgr_deliver_sweep_used(q);
 	qmgr_deliver_kick(q);
+}
+
+/* qmgr_deliver_sweep_used - close idle channels whose process reached max_use:
+ * it exits anyway, and holding them would hide room at the broker. */
+static void qmgr_deliver_sweep_used(struct qmgr *q)
+{
+	for (struct qmgr_chan *c = q->chans, *next; c; c = next) {
+		next = c->next;
+		if (c->job == NULL && !qmgr_chan_usable(c))
+			qmgr_chan_close(c, NULL, NULL);
+	}
+}
+
+/* qmgr_chan_usable - an idle channel whose process will take another job. */
+static int qmgr_chan_usable(struct qmgr_chan *c)
+{
+	return c->job == NULL && (c->q->max_use == 0 || c->uses < c->q->max_use);
 }
 
 static void qmgr_chan_read(int fd, unsigned events, void *ctx)
@@ -392,7 +425,7 @@ void qmgr_deliver_idle_sweep(struct qmgr *q)
 		next = c->next;
 		if (c->job)
 			continue;
-		if (now - c->idle_since >= QMGR_CHAN_IDLE_MS)
+		if (now - c->idle_since >= QMGR_CHAN_IDLE_MS || !qmgr_chan_usable(c))
 			qmgr_chan_close(c, NULL, NULL);
 		else
 			idle = 1;

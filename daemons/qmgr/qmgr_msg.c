@@ -36,6 +36,7 @@
 #include "queue/qmove.h"
 
 #define QMGR_FD_BUDGET	512	/* read-write fds of idle active messages */
+#define QMGR_SCAN_MIN_AGE	2	/* seconds: younger incoming files wait for their notice */
 
 static unsigned qmgr_msg_fds;
 
@@ -390,14 +391,21 @@ static void qmgr_msg_bad(const char *id, enum queue_name from, int r, const char
 		msg_warn("%s: move to corrupt: %m", id);
 }
 
-/* qmgr_open_scanned - a file found by a scan: complete and not held by a writer. */
+/*
+ * qmgr_open_scanned - a file found by a scan: complete, not held by a
+ * writer, and not just committed (its MSG_QMGR_NEW is surely on its way:
+ * taking it here would only make that notice miss; a later scan takes it
+ * if the notice was lost).
+ */
 static int qmgr_open_scanned(const char *id)
 {
 	int fd = queue_file_open(AT_FDCWD, QUEUE_INCOMING, id, O_RDWR);
+	struct stat sb;
 
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || flock(fd, LOCK_UN) < 0) {
+	if (fstat(fd, &sb) < 0 || sb.st_mtime + QMGR_SCAN_MIN_AGE > time(NULL)
+	    || flock(fd, LOCK_EX | LOCK_NB) < 0 || flock(fd, LOCK_UN) < 0) {
 		(void)close(fd);
 		return -1;
 	}

@@ -387,7 +387,8 @@ void sched_transport_denied(struct sched *s, struct sched_transport *tr, int nhe
 		sched_wait_wake(s, tr, INT32_MAX);
 		return;
 	}
-	tr->cap = nheld;
+	/* not nheld: some held channels may belong to processes about to exit */
+	tr->cap = tr->busy;
 	tr->cap_until = now + s->p.cap_ms;
 }
 

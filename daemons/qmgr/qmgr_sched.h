@@ -71,6 +71,7 @@ struct sched_job {
 	uint32_t id;
 	void *chan;
 	unsigned char *seen;	/* per index: a status arrived */
+	int retried;		/* already re-run once after its agent vanished */
 };
 
 struct sched_params {
@@ -98,7 +99,8 @@ struct sched_job *sched_next(struct sched *s, int64_t now);
 int64_t sched_wakeup(const struct sched *s);
 /* sched_job_unrun - no channel after all: back to the head of its queue. */
 void sched_job_unrun(struct sched *s, struct sched_job *j);
-/* sched_transport_denied - the broker gave no channel while we hold nheld. */
+/* sched_transport_denied - the broker gave no channel while we hold nheld:
+ * none held: the transport is dead; else its cap is the jobs in flight now. */
 void sched_transport_denied(struct sched *s, struct sched_transport *tr, int nheld,
 			    int64_t now);
 /* sched_transport_freed - one of its channels closed: the broker has room. */
