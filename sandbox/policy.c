@@ -215,7 +215,7 @@ static const struct sandbox_policy sandbox_policies[] = {
 	  "family AF_INET/AF_INET6 and connect them, nothing else (no bind, no "
 	  "listen, no AF_UNIX/netlink/raw). It reads the message from a read-only "
 	  "fd that qmgr passes; it opens no file itself.", NULL },
-	{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0, 0, 32,
+	{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0, 0, 4096,
 	  sandbox_no_syscalls, SANDBOX_F_INET_CONNECT,
 	  "The only stage that sends DNS queries: UDP and TCP sockets of family "
 	  "AF_INET/AF_INET6 to one resolver (dns_resolver_address, or the first "
@@ -241,7 +241,7 @@ static const struct sandbox_policy sandbox_policies[] = {
 	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
 	  "Takes locally submitted files out of maildrop/ (reads, then removes "
 	  "them) and hands their content to cleanup over IPC.", sandbox_dirs_pickup },
-	{ "log", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 1, 64,
+	{ "log", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 1, 4096,
 	  sandbox_log_syscalls, 0,
 	  "Receives log events over channels and writes them to the syslog socket "
 	  "and the audit trail file, both opened by the broker and passed as fds. "

@@ -99,29 +99,35 @@ void broker_peer_request(struct broker *b, struct child *c, const struct ipc_bro
 		peers_deny(c, r, "not allowed");
 		return;
 	}
-	if ((to = peers_pick(b, svc)) == NULL) {
-		peers_deny(c, r, "no process free (maxproc reached, or not running)");
-		return;
-	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		msg_warn("socketpair: %m");
 		peers_deny(c, r, "broker out of resources");
 		return;
 	}
-	struct ipc_broker_peer_grant g = {
-		.request_id = r->request_id, .peer_stage = r->peer_stage,
-		.peer_pid = (uint32_t)to->pid, .fd = sv[0],
-	};
-	struct ipc_broker_peer_accept a = {
-		.peer_stage = c->svc->stage, .peer_pid = (uint32_t)c->pid, .fd = sv[1],
-	};
-
-	if (ipc_chan_send(&to->ch, MSG_BROKER_PEER_ACCEPT, &a) < 0)
-		peers_deny(c, r, "peer unreachable");
-	else if (ipc_chan_send(&c->ch, MSG_BROKER_PEER_GRANT, &g) < 0)
-		msg_warn("grant to %s pid %ld: %s", c->svc->stage, (long)c->pid, buf_str(&c->ch.why));
-	else
-		to->npeers++;
+	/* A process that is exiting may refuse the channel: retire it, pick again. */
+	for (int tries = 0;; tries++) {
+		if (tries == 3 || (to = peers_pick(b, svc)) == NULL) {
+			peers_deny(c, r, "no process free (maxproc reached, or not running)");
+			break;
+		}
+		struct ipc_broker_peer_accept a = {
+			.peer_stage = c->svc->stage, .peer_pid = (uint32_t)c->pid, .fd = sv[1],
+		};
+		if (ipc_chan_send(&to->ch, MSG_BROKER_PEER_ACCEPT, &a) < 0) {
+			broker_child_retire(b, to);
+			continue;
+		}
+		struct ipc_broker_peer_grant g = {
+			.request_id = r->request_id, .peer_stage = r->peer_stage,
+			.peer_pid = (uint32_t)to->pid, .fd = sv[0],
+		};
+		if (ipc_chan_send(&c->ch, MSG_BROKER_PEER_GRANT, &g) < 0)
+			msg_warn("grant to %s pid %ld: %s", c->svc->stage, (long)c->pid,
+				 buf_str(&c->ch.why));
+		else
+			to->npeers++;
+		break;
+	}
 	close(sv[0]);
 	close(sv[1]);
 }

@@ -107,6 +107,12 @@ static void cln_reply(struct buf *reply, uint32_t status, const char *reason)
 	buf_printf(reply, "%u %s", status, reason[0] ? reason : "4.3.0 Error: queue file write error");
 }
 
+static int smtpd_cleanup_try_open(struct smtpd_session *s, const struct ipc_cleanup_open *o)
+{
+	return cln_connect(s) < 0 || cln_send(MSG_CLEANUP_OPEN, o) < 0
+		|| cln_recv(s, MSG_CLEANUP_OPENED) < 0 ? -1 : 0;
+}
+
 int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply)
 {
 	struct ipc_cleanup_open o;
@@ -123,8 +129,12 @@ int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply)
 	o.envid = "";
 	o.body_type = (uint32_t)s->mp.body;
 	o.size_hint = s->mp.size;
-	if (cln_connect(s) < 0 || cln_send(MSG_CLEANUP_OPEN, &o) < 0
-	    || cln_recv(s, MSG_CLEANUP_OPENED) < 0) {
+	/*
+	 * A cleanup process may exit (max_use, max_idle) just as the broker hands
+	 * us a channel to it; nothing has been promised to the client yet, so a
+	 * dead channel here is worth one more try with a fresh one.
+	 */
+	if (smtpd_cleanup_try_open(s, &o) < 0 && smtpd_cleanup_try_open(s, &o) < 0) {
 		buf_set_str(reply, CLN_TEMPFAIL);
 		return -1;
 	}
