@@ -103,7 +103,7 @@ size_t smtpd_data_feed(struct smtpd_data *d, const char *in, size_t n, struct bu
 			else if (c == '\n')
 				data_eol(d, out, 1);
 			else
-				break;	/* no room left for a span */
+				return i;	/* out is full: the caller ships it and calls again */
 			i++;
 			continue;
 		}

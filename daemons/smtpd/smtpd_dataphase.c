@@ -77,7 +77,7 @@ static int data_receive(struct smtpd_session *s, int *failed, int *toobig)
 		s->data_bytes = d.out_bytes;
 		if (s->cf->size_limit && d.out_bytes > s->cf->size_limit)
 			*toobig = 1;
-		if (done || data_chunk.len + 4 > DATA_CHUNK)
+		if (done || data_chunk.len + 4 >= DATA_CHUNK)
 			data_ship(s, failed, *toobig);
 	}
 	return 0;

@@ -13,8 +13,8 @@ import pytest
 from conftest import HOOKS_BUILD, STAGES, pid_alive, proc_status
 
 QUEUE_STAGES = {"cleanup", "qmgr", "bounce"}
-NETWORK_STAGES = {"smtpd", "smtp"}
-HAS_NETWORK = {"smtp"}
+NETWORK_STAGES = {"smtpd", "smtp", "dns"}
+HAS_NETWORK = {"smtp", "dns"}
 
 
 def uid_of(name):

@@ -124,6 +124,34 @@ static void test_data_binary_and_long(void **state)
 	buf_free(&out);
 }
 
+/* A line longer than the output chunk: feed must stop when out is full and
+ * resume after the caller ships it, never spin in place. */
+static void test_data_output_full_resumes(void **state)
+{
+	static char in[100000 + 5];
+	struct smtpd_data d;
+	struct buf out = BUF_INIT;
+	size_t pos = 0, total = 0, len = 100000 + 5;
+	int done = 0, rounds = 0;
+
+	(void)state;
+	memset(in, 'x', 100000);
+	memcpy(in + 100000, "\r\n.\r\n", 5);
+	smtpd_data_init(&d);
+	while (!done && rounds++ < 1000) {
+		size_t used = smtpd_data_feed(&d, in + pos, len - pos, &out, 32768, &done);
+
+		assert_true(used > 0 || done || out.len + 4 >= 32768);
+		pos += used;
+		total += out.len;
+		buf_reset(&out);
+	}
+	assert_true(done);
+	assert_int_equal(pos, len);
+	assert_int_equal(total, 100002);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_data_smuggling_variants),
 		cmocka_unit_test(test_data_bare_newlines),
 		cmocka_unit_test(test_data_binary_and_long),
+		cmocka_unit_test(test_data_output_full_resumes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
