@@ -64,8 +64,11 @@ def test_body_byte_identical_and_dot_stuffing(relay, sink):
 
 def test_8bit_body_and_5mb_message(relay, sink):
     m = relay()
-    eight = b"Subject: 8bit\r\n\r\n" + bytes(range(0x80, 0x100)) + b"\r\n\xc3\xa9t\xc3\xa9\r\n"
-    big = b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 5300
+    # complete headers: for a local client moat, like Postfix, adds a missing
+    # Message-ID/Date/From, which would change the bytes compared here
+    hdr = b"From: a@sender.test\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\nMessage-ID: <8@sender.test>\r\n"
+    eight = hdr + b"Subject: 8bit\r\n\r\n" + bytes(range(0x80, 0x100)) + b"\r\n\xc3\xa9t\xc3\xa9\r\n"
+    big = hdr + b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 5300
     assert len(big) > 5 * 1024 * 1024
     send(m, "a@sender.test", ["b@remote.test"], eight)
     send(m, "a@sender.test", ["c@remote.test"], big)
