@@ -153,19 +153,25 @@ def test_daemon_mode_writes_pid_file_and_stops(moat_factory):
                        timeout=10, env=m.env)
     assert r.returncode == 0, r.stderr
     pidfile = os.path.join(m.queue, "pid", "moatd.pid")
-    deadline = time.time() + 10
-    while time.time() < deadline and not (os.path.exists(pidfile) and open(pidfile).read()):
-        time.sleep(0.05)
-    pid = int(open(pidfile).read())
-    assert pid_alive(pid)
-    deadline = time.time() + 10
-    while time.time() < deadline and "idle" not in m.ctl("status", check=False).stdout:
-        time.sleep(0.1)
-    kids = [int(l.split()[1]) for l in m.ctl("status").stdout.splitlines() if l.startswith("  pid")]
-    assert len(kids) >= len(STAGES)
-    m.ctl("stop")
-    assert not pid_alive(pid)
-    assert not [k for k in kids if pid_alive(k)]
+    pid = None
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and not (os.path.exists(pidfile) and open(pidfile).read()):
+            time.sleep(0.05)
+        pid = int(open(pidfile).read())
+        assert pid_alive(pid)
+        deadline = time.time() + 10
+        while time.time() < deadline and "idle" not in m.ctl("status", check=False).stdout:
+            time.sleep(0.1)
+        kids = [int(l.split()[1]) for l in m.ctl("status").stdout.splitlines() if l.startswith("  pid")]
+        m.seen_pids.update(kids)
+        assert len(kids) >= len(STAGES)
+        m.ctl("stop")
+        assert not pid_alive(pid)
+        assert not [k for k in kids if pid_alive(k)]
+    finally:
+        if pid and pid_alive(pid):   # never leave a daemon behind, even on failure
+            os.kill(pid, signal.SIGKILL)
 
 
 ATTACKS = ["open", "execve", "socket", "setuid", "ptrace", "mount"]
