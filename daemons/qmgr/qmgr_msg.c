@@ -263,6 +263,9 @@ static void qmgr_msg_gone(struct qmgr_msg *m)
 
 static void qmgr_msg_remove(struct qmgr_msg *m)
 {
+	/* close first: the smtp process that delivered it holds the last
+	 * reference, so freeing the inode costs it, not qmgr (smtp_hold_fd) */
+	qmgr_msg_close(m);
 	if (queue_remove(AT_FDCWD, QUEUE_ACTIVE, m->id) < 0 && errno != ENOENT)
 		msg_warn("%s: remove: %m", m->id);
 	if (m->bounce_log)
