@@ -171,6 +171,24 @@ static int qrec_check(const char *id, void *ctx)
 	return 0;
 }
 
+/*
+ * queue_reap_incoming - the recovery rule for one incoming/ file while qmgr
+ * runs: a file that no writer holds and that is not complete was left by a
+ * writer that died (a SIGKILLed cleanup): remove it; a complete one is kept.
+ * 1 if it was removed, else 0.
+ */
+int queue_reap_incoming(int qdirfd, const char *id)
+{
+	struct queue_recover_stats st = { 0 };
+	struct qrec_ctx c = { 0 };
+
+	c.qdirfd = qdirfd;
+	c.st = &st;
+	c.queue = QUEUE_INCOMING;
+	(void)qrec_check(id, &c);
+	return st.incomplete > 0;
+}
+
 /* qrec_log - step 4: a bounce/ or defer/ log whose message is gone. */
 static int qrec_log(const char *id, void *ctx)
 {

@@ -34,5 +34,6 @@ struct queue_recover_stats {
 };
 
 int queue_recover(int qdirfd, struct queue_recover_stats *st);
+int queue_reap_incoming(int qdirfd, const char *id);
 
 #endif

@@ -121,7 +121,10 @@ static void log_peer_accept(struct stage *st, const char *peer_stage, pid_t peer
 	snprintf(p->prog, sizeof(p->prog), "%s/%s", log_state.syslog_name, peer_stage);
 	ipc_msg_init(&p->m);
 	ipc_chan_init(&p->ch, fd, IPC_CHAN_LOG, IPC_SIDE_B, peer_stage, peer_pid);
-	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&p->ch) < 0
+	/* A stage that died at once (a fatal start-up error) has closed its end:
+	 * our hello fails, but its last lines are still queued: read them. */
+	(void)ipc_chan_hello(&p->ch);
+	if (iox_set_nonblock(fd, 1) < 0
 	    || event_add(log_state.loop, fd, EVENT_READ, log_peer_read, p) < 0) {
 		msg_warn("log channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
 		ipc_chan_close(&p->ch);

@@ -34,6 +34,7 @@
 #include "mail/statuslog.h"
 #include "queue/qfile.h"
 #include "queue/qmove.h"
+#include "queue/qrecover.h"
 
 #define QMGR_FD_BUDGET	512	/* read-write fds of idle active messages */
 #define QMGR_SCAN_MIN_AGE	2	/* seconds: younger incoming files wait for their notice */
@@ -404,7 +405,13 @@ static int qmgr_open_scanned(const char *id)
 {
 	int fd = queue_file_open(AT_FDCWD, QUEUE_INCOMING, id, O_RDWR);
 	struct stat sb;
+	struct buf path = BUF_INIT;
 
+	if (fd < 0 && errno == EAGAIN && queue_path(&path, QUEUE_INCOMING, id) == 0
+	    && fstatat(AT_FDCWD, buf_str(&path), &sb, AT_SYMLINK_NOFOLLOW) == 0
+	    && sb.st_mtime + QMGR_SCAN_MIN_AGE < time(NULL))
+		(void)queue_reap_incoming(AT_FDCWD, id);	/* its writer died mid-message */
+	buf_free(&path);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &sb) < 0 || sb.st_mtime + QMGR_SCAN_MIN_AGE > time(NULL)

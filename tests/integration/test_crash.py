@@ -72,6 +72,10 @@ def test_sigkill_storm_loses_nothing(moat_factory):
               f"delivered {sum(got.values())} ({len(got)} distinct); duplicates {dups}; missing {len(missing)}; "
               f"smtp-source runs {runs}")
         assert sum(kills.values()) >= 5, kills
-        assert not missing, sorted(missing)[:20]
+        state = {d: len(os.listdir(os.path.join(m.queue, d))) for d in ("incoming", "active", "deferred", "hold", "corrupt")}
+        log = m.log()
+        with open("/tmp/crash.log", "w") as f:
+            f.write(log)
+        assert not missing, (sorted(missing)[:5], state, m.ctl("status", check=False).stdout)
         for d in ("incoming", "active", "deferred", "hold"):
             assert os.listdir(os.path.join(m.queue, d)) == [], d
