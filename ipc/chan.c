@@ -211,9 +211,16 @@ static int chan_recv_packet(struct ipc_chan *ch, size_t *len, int *fds, int *nfd
 	iov.iov_len = IPC_MAX_PACKET + 1;
 	mh.msg_control = ctl.b;
 	mh.msg_controllen = sizeof(ctl.b);
+	/*
+	 * A peer that exits with packets from us still unread makes the kernel
+	 * report ECONNRESET once, ahead of the packets it sent us last (a
+	 * notice, a seccomp report, its last log lines): read on past it.
+	 */
+	int resets = 0;
+
 	do
 		n = recvmsg(ch->fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && resets++ == 0)));
 	*nfds = 0;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return IPC_RECV_AGAIN;

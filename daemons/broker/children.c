@@ -154,8 +154,6 @@ void broker_child_readable(int fd, unsigned events, void *ctx)
 	struct broker *b = &broker;
 	struct child *c = ctx;
 
-	int resets = 0;
-
 	(void)fd;
 	(void)events;
 	while (c->ch.fd >= 0) {
@@ -163,13 +161,7 @@ void broker_child_readable(int fd, unsigned events, void *ctx)
 
 		if (r == IPC_RECV_AGAIN)
 			return;
-		/*
-		 * A stage that dies with messages from us still unread makes the
-		 * kernel report ECONNRESET once, ahead of what it sent us last
-		 * (its seccomp report): read on past that.
-		 */
-		if (r == IPC_RECV_ERROR && resets++ == 0)
-			continue;
+
 		if (r == IPC_RECV_MSG) {
 			child_message(b, c, &c->m);
 			ipc_msg_free(&c->m);

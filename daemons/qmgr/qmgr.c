@@ -241,11 +241,12 @@ static void qmgr_run_timer(void *ctx)
 }
 
 /*
- * qmgr_incoming_timer - a short safety net for incoming/ alone. XXX: under
- * heavy load a few cleanup notices (about 1 in 100 in the -d benchmark) never
- * reach qmgr and the cause is not found yet; a file whose notice is lost is
- * still complete and safe in incoming/, and this sweep takes it within
- * QMGR_INCOMING_SWEEP_MS instead of waiting for queue_run_delay.
+ * qmgr_incoming_timer - a short safety net for incoming/ alone: a file whose
+ * notice never came (its cleanup was killed between commit and notice) is
+ * complete and safe there, and this sweep takes it within
+ * QMGR_INCOMING_SWEEP_MS instead of waiting for queue_run_delay. (Notices
+ * from a cleanup that exited normally used to be lost behind ECONNRESET;
+ * ipc/chan.c now reads past that.)
  */
 #define QMGR_INCOMING_SWEEP_MS 2000
 

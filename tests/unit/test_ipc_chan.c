@@ -226,6 +226,29 @@ static void test_chan_hello_eof_again(void **state)
 	pair_close(&p);
 }
 
+/*
+ * A peer that exits leaving our packets unread makes the kernel report
+ * ECONNRESET first: its last packets must still be received (a cleanup's
+ * last notice to qmgr, a stage's seccomp report to the broker).
+ */
+static void test_chan_last_words_after_reset(void **state)
+{
+	struct ipc_log_line l = { .level = 6, .text = "last words" };
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, IPC_CHAN_LOG);
+	assert_int_equal(iox_set_nonblock(p.b.fd, 1), 0);
+	assert_int_equal(ipc_chan_hello(&p.b), 0);	/* never read by a: the reset cause */
+	assert_int_equal(ipc_chan_send(&p.a, MSG_LOG_LINE, &l), 0);
+	assert_int_equal(close(p.a.fd), 0);
+	p.a.fd = -1;
+	assert_int_equal(ipc_chan_recv(&p.b, &p.m), IPC_RECV_MSG);
+	assert_string_equal(p.m.u.log_line.text, "last words");
+	assert_int_equal(ipc_chan_recv(&p.b, &p.m), IPC_RECV_EOF);
+	pair_close(&p);
+}
+
 /* A full non-blocking socket gives -1/EAGAIN, not a hang. */
 static void test_chan_send_eagain(void **state)
 {
@@ -422,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_chan_roundtrip_all),
 		cmocka_unit_test(test_chan_reuse_and_take),
 		cmocka_unit_test(test_chan_hello_eof_again),
+		cmocka_unit_test(test_chan_last_words_after_reset),
 		cmocka_unit_test(test_chan_send_eagain),
 		cmocka_unit_test(test_chan_send_refused),
 		cmocka_unit_test(test_chan_peer_not_allowed),
