@@ -45,6 +45,7 @@ struct child {
 	int64_t started;
 	uint32_t seccomp_nr, seccomp_arch;
 	int seccomp_seen;
+	int killed;		/* the broker killed it (treated as compromised) */
 	struct child *next;
 };
 

@@ -79,6 +79,7 @@ void broker_child_retire(struct broker *b, struct child *c)
 void broker_child_kill(struct broker *b, struct child *c, int sig, const char *why)
 {
 	msg_warn("killing %s pid %ld: %s", c->svc->stage, (long)c->pid, why);
+	c->killed = 1;
 	child_detach(b, c);
 	if (kill(c->pid, sig) < 0 && errno != ESRCH)
 		msg_warn("kill %ld: %m", (long)c->pid);
@@ -205,14 +206,23 @@ static int child_log_exit(struct broker *b, struct child *c, int status)
 	return 0;
 }
 
-/* child_backoff - count quick deaths of a service and decide its next start. */
-static void child_backoff(struct broker *b, struct child *c, int abnormal)
+/*
+ * child_backoff - count quick deaths of a service and decide its next start.
+ * A SIGKILL that the broker did not send came from outside (an operator,
+ * the OOM killer, a test): a stage cannot kill itself that way, so it is no
+ * sign of a crash loop and the replacement starts at once.
+ */
+static void child_backoff(struct broker *b, struct child *c, int abnormal, int status)
 {
 	struct service *s = c->svc;
 	int64_t now = event_now_ms();
 
 	if (!abnormal || b->stopping || c->generation != b->generation)
 		return;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !c->killed && !c->seccomp_seen) {
+		s->fails = 0;
+		return;
+	}
 	if (c->ready && now - c->started >= CHILD_QUICK_MS) {
 		s->fails = 0;
 		return;
@@ -259,7 +269,7 @@ void broker_reap(struct broker *b)
 		if (c->ch.fd >= 0)	/* read its last words (a seccomp report) first */
 			broker_child_readable(c->ch.fd, EVENT_READ, c);
 		child_detach(b, c);
-		child_backoff(b, c, child_log_exit(b, c, status));
+		child_backoff(b, c, child_log_exit(b, c, status), status);
 		child_free(b, c);
 	}
 	broker_ensure(b);
