@@ -65,6 +65,11 @@ int stage_broker_dispatch(struct stage *st);
 int stage_request_peer(struct stage *st, const char *peer_stage, pid_t *peer_pid);
 /* stage_status - tell the broker whether we are busy (for process management). */
 void stage_status(struct stage *st, int busy, uint32_t uses);
+/* stage_report_violation - a peer broke its channel's protocol: log it and
+ * tell the broker, which kills the peer as compromised. */
+void stage_report_violation(struct stage *st, const struct ipc_chan *ch, const char *why);
+/* stage_broker_readable - event_fn for the broker fd in event-loop stages. */
+void stage_broker_readable(int fd, unsigned events, void *ctx);
 /* stage_idle_loop - serve only the broker channel until told to stop. */
 void stage_idle_loop(struct stage *st);
 

@@ -103,6 +103,23 @@ void stage_status(struct stage *st, int busy, uint32_t uses)
 		msg_fatal("broker channel: %s", buf_str(&st->broker.why));
 }
 
+void stage_report_violation(struct stage *st, const struct ipc_chan *ch, const char *why)
+{
+	struct ipc_broker_violation v = { .peer_pid = (uint32_t)ch->peer_pid, .detail = why };
+
+	msg_warn("%s[%ld]: %s", ch->peer_stage, (long)ch->peer_pid, why);
+	(void)ipc_chan_send(&st->broker, MSG_BROKER_VIOLATION, &v);
+}
+
+/* stage_broker_readable - one broker message; the broker gone means we exit. */
+void stage_broker_readable(int fd, unsigned events, void *ctx)
+{
+	(void)fd;
+	(void)events;
+	if (stage_broker_dispatch(ctx) < 0)
+		exit(0);
+}
+
 /* stage_idle_loop - for stages with nothing else to serve yet. */
 void stage_idle_loop(struct stage *st)
 {

@@ -38,10 +38,7 @@ static struct event_loop *bounce_loop;
 static void bounce_peer_drop(struct bounce_peer *p, int violation)
 {
 	if (violation) {
-		struct ipc_broker_violation v = { (uint32_t)p->ch.peer_pid, buf_str(&p->ch.why), 0 };
-
-		msg_warn("%s", buf_str(&p->ch.why));
-		(void)ipc_chan_send(&p->bs->st->broker, MSG_BROKER_VIOLATION, &v);
+		stage_report_violation(p->bs->st, &p->ch, buf_str(&p->ch.why));
 	}
 	event_del(p->loop, p->ch.fd);
 	ipc_chan_close(&p->ch);
@@ -109,16 +106,6 @@ static void bounce_peer_accept(struct stage *st, const char *peer_stage, pid_t p
 	}
 }
 
-static void bounce_broker_read(int fd, unsigned events, void *ctx)
-{
-	struct stage *st = ctx;
-
-	(void)fd;
-	(void)events;
-	if (stage_broker_dispatch(st) < 0)
-		exit(0);
-}
-
 static void bounce_pre_jail(struct stage *st)
 {
 	struct bounce_cfg *cfg = &bounce_srv.cfg;
@@ -141,7 +128,7 @@ static void bounce_run(struct stage *st)
 {
 	bounce_loop = event_loop_new();
 	if (iox_set_nonblock(st->broker.fd, 0) < 0
-	    || event_add(bounce_loop, st->broker.fd, EVENT_READ, bounce_broker_read, st) < 0)
+	    || event_add(bounce_loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
 	while (!st->stopping)
 		if (event_run_once(bounce_loop, -1) < 0)

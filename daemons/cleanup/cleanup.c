@@ -125,10 +125,7 @@ static void cleanup_peer_drop(struct cleanup_peer *p, int violation)
 	struct cleanup_srv *cs = p->cs;
 
 	if (violation) {
-		struct ipc_broker_violation v = { (uint32_t)p->ch.peer_pid, buf_str(&p->ch.why), 0 };
-
-		msg_warn("%s[%ld]: %s", p->ch.peer_stage, (long)p->ch.peer_pid, buf_str(&p->ch.why));
-		(void)ipc_chan_send(&cs->st->broker, MSG_BROKER_VIOLATION, &v);
+		stage_report_violation(cs->st, &p->ch, buf_str(&p->ch.why));
 	}
 	if (cleanup_msg_busy(&p->cm) && p->cm.qid[0])
 		msg_info("%s: lost connection with %s[%ld] before the end of the message",
@@ -248,16 +245,6 @@ static void cleanup_peer_accept(struct stage *st, const char *peer_stage, pid_t 
 	cleanup_clients(&cleanup_srv_state, +1);
 }
 
-static void cleanup_broker_read(int fd, unsigned events, void *ctx)
-{
-	struct stage *st = ctx;
-
-	(void)fd;
-	(void)events;
-	if (stage_broker_dispatch(st) < 0)
-		exit(0);
-}
-
 /* cleanup_pre_jail - settings, and the time zone while /etc/localtime is in reach. */
 static void cleanup_pre_jail(struct stage *st)
 {
@@ -293,7 +280,7 @@ static void cleanup_run(struct stage *st)
 		msg_warn("incoming: %m (no free-space check)");
 	cs->loop = event_loop_new();
 	if (iox_set_nonblock(st->broker.fd, 0) < 0
-	    || event_add(cs->loop, st->broker.fd, EVENT_READ, cleanup_broker_read, st) < 0)
+	    || event_add(cs->loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
 	cs->idle_timer = event_timer_add(cs->loop, cs->max_idle * 1000, cleanup_idle_expired, cs);
 	/*

@@ -45,10 +45,7 @@ static struct dns_state dns_state;
 static void dns_client_drop(struct dns_client *cl, int violation)
 {
 	if (violation) {
-		struct ipc_broker_violation v = { (uint32_t)cl->ch.peer_pid, buf_str(&cl->ch.why), 0 };
-
-		msg_warn("%s", buf_str(&cl->ch.why));
-		(void)ipc_chan_send(&cl->ds->st->broker, MSG_BROKER_VIOLATION, &v);
+		stage_report_violation(cl->ds->st, &cl->ch, buf_str(&cl->ch.why));
 	}
 	for (struct dns_query *q = cl->queries, *next; q; q = next) {
 		next = q->next;
@@ -188,16 +185,6 @@ static void dns_peer_accept(struct stage *st, const char *peer_stage, pid_t peer
 	}
 }
 
-static void dns_broker_read(int fd, unsigned events, void *ctx)
-{
-	struct stage *st = ctx;
-
-	(void)fd;
-	(void)events;
-	if (stage_broker_dispatch(st) < 0)
-		exit(0);
-}
-
 /* dns_pre_jail - learn the resolver while /etc/resolv.conf is still visible. */
 static void dns_pre_jail(struct stage *st)
 {
@@ -211,7 +198,7 @@ static void dns_run(struct stage *st)
 {
 	dns_state.loop = event_loop_new();
 	msg_info("resolver %s", dns_state.ns_text);
-	if (event_add(dns_state.loop, st->broker.fd, EVENT_READ, dns_broker_read, st) < 0)
+	if (event_add(dns_state.loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
 	while (!st->stopping)
 		if (event_run_once(dns_state.loop, -1) < 0)

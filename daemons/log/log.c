@@ -78,12 +78,8 @@ static void log_own_sink(enum msg_level level, const char *text, size_t len, voi
 
 static void log_peer_drop(struct log_peer *p, int violation)
 {
-	if (violation) {
-		struct ipc_broker_violation v = { (uint32_t)p->ch.peer_pid, buf_str(&p->ch.why), 0 };
-
-		msg_warn("%s", buf_str(&p->ch.why));
-		(void)ipc_chan_send(&p->ls->st->broker, MSG_BROKER_VIOLATION, &v);
-	}
+	if (violation)
+		stage_report_violation(p->ls->st, &p->ch, buf_str(&p->ch.why));
 	event_del(p->ls->loop, p->ch.fd);
 	ipc_chan_close(&p->ch);
 	ipc_msg_free(&p->m);
@@ -132,16 +128,6 @@ static void log_peer_accept(struct stage *st, const char *peer_stage, pid_t peer
 	}
 }
 
-static void log_broker_read(int fd, unsigned events, void *ctx)
-{
-	struct stage *st = ctx;
-
-	(void)fd;
-	(void)events;
-	if (stage_broker_dispatch(st) < 0)
-		exit(0);
-}
-
 static int log_facility(const char *name)
 {
 	static const struct { const char *n; int f; } tab[] = {
@@ -180,7 +166,7 @@ static void log_run(struct stage *st)
 {
 	log_state.loop = event_loop_new();
 	if (iox_set_nonblock(st->broker.fd, 0) < 0
-	    || event_add(log_state.loop, st->broker.fd, EVENT_READ, log_broker_read, st) < 0)
+	    || event_add(log_state.loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
 	while (!st->stopping)
 		if (event_run_once(log_state.loop, -1) < 0)

@@ -90,12 +90,8 @@ static void qmgr_new(struct qmgr *q, const char *id)
 
 static void qmgr_peer_drop(struct qmgr_peer *p, const char *violation)
 {
-	if (violation) {
-		struct ipc_broker_violation v = { (uint32_t)p->ch.peer_pid, violation, 0 };
-
-		msg_warn("%s[%ld]: %s", p->ch.peer_stage, (long)p->ch.peer_pid, violation);
-		(void)ipc_chan_send(&p->q->st->broker, MSG_BROKER_VIOLATION, &v);
-	}
+	if (violation)
+		stage_report_violation(p->q->st, &p->ch, violation);
 	event_del(p->q->loop, p->ch.fd);
 	ipc_chan_close(&p->ch);
 	ipc_msg_free(&p->m);
@@ -259,16 +255,6 @@ static void qmgr_incoming_timer(void *ctx)
 	(void)event_timer_add(q->loop, QMGR_INCOMING_SWEEP_MS, qmgr_incoming_timer, q);
 }
 
-static void qmgr_broker_read(int fd, unsigned events, void *ctx)
-{
-	struct stage *st = ctx;
-
-	(void)fd;
-	(void)events;
-	if (stage_broker_dispatch(st) < 0)
-		exit(0);
-}
-
 /* qmgr_transport_init - per-transport limits where main.cf has the names. */
 static void qmgr_transport_init(void *ctx, struct sched_transport *tr)
 {
@@ -341,7 +327,7 @@ static void qmgr_run(struct stage *st)
 	qmgr_recover();
 	q->loop = event_loop_new();	/* after sandbox_enter closed stray fds */
 	if (iox_set_nonblock(st->broker.fd, 0) < 0
-	    || event_add(q->loop, st->broker.fd, EVENT_READ, qmgr_broker_read, st) < 0)
+	    || event_add(q->loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
 	qmgr_scan_incoming(q);
 	qmgr_scan_deferred(q);

@@ -125,10 +125,7 @@ static void qmgr_chan_close(struct qmgr_chan *c, const char *dsn, const char *wh
 static void qmgr_chan_violation(struct qmgr_chan *c, const char *why)
 {
 	struct qmgr *q = c->q;
-	struct ipc_broker_violation v = { (uint32_t)c->ch.peer_pid, why, 0 };
-
-	msg_warn("%s[%ld]: %s", c->ch.peer_stage, (long)c->ch.peer_pid, why);
-	(void)ipc_chan_send(&c->q->st->broker, MSG_BROKER_VIOLATION, &v);
+	stage_report_violation(q->st, &c->ch, why);
 	qmgr_chan_close(c, "4.3.0", "delivery agent protocol error");
 	qmgr_deliver_kick(q);
 }

@@ -52,12 +52,8 @@ static int64_t smtp_mono_ms(void)
 /* smtp_qmgr_close - the channel is gone: tell the broker we serve nobody. */
 static void smtp_qmgr_close(struct smtp_state *s, const char *violation)
 {
-	if (violation) {
-		struct ipc_broker_violation v = { (uint32_t)s->qch.peer_pid, violation, 0 };
-
-		msg_warn("qmgr[%ld]: %s", (long)s->qch.peer_pid, violation);
-		(void)ipc_chan_send(&s->st->broker, MSG_BROKER_VIOLATION, &v);
-	}
+	if (violation)
+		stage_report_violation(s->st, &s->qch, violation);
 	ipc_chan_close(&s->qch);
 	s->have_q = 0;
 	stage_status(s->st, 0, 0);
