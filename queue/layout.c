@@ -18,6 +18,7 @@ const struct queue_dir_def queue_dirs[QUEUE_NDIRS] = {
 	[QUEUE_MAILDROP] = { "maildrop", QUEUE_OWNER_MAIL, 0700, "local submissions waiting for pickup" },
 	[QUEUE_BOUNCE] = { "bounce", QUEUE_OWNER_MAIL, 0700, "per-message records of failed recipients" },
 	[QUEUE_DEFER] = { "defer", QUEUE_OWNER_MAIL, 0700, "per-message records of deferred recipients" },
+	[QUEUE_SPARE] = { "spare", QUEUE_OWNER_MAIL, 0700, "delivered files kept for reuse; never mail (queue/qspare.h)" },
 	[QUEUE_EMPTY] = { "empty", QUEUE_OWNER_ROOT, 0555, "chroot of network-facing stages; always empty" },
 	[QUEUE_PID] = { "pid", QUEUE_OWNER_ROOT, 0700, "broker pid file and control socket" },
 };

@@ -31,6 +31,9 @@
  * queue_recover (run when qmgr starts, possibly while cleanup is writing)
  * never removes a file that a live writer will still commit.
  *
+ * A new file in incoming/ reuses a delivered one from spare/ when it can
+ * (queue/qspare.h): same protocol, plus a cut of the old tail at commit.
+ *
  * Paths are relative to qdirfd: an fd of the queue directory (the root of a
  * queue stage's chroot) or AT_FDCWD, so tests can work on a temporary tree.
  */
@@ -70,8 +73,8 @@ struct queue_file;
 
 /*
  * Fault injection for the crash tests: when set, called after every step of
- * the writer ("create", "lock", "record", "flush", "end", "size", "fchmod",
- * "fsync", "fsync-dir", "return"). NULL in production (one predictable
+ * the writer ("create", "lock", "record", "flush", "end", "size", "cut" (a reused
+ * file only), "fchmod", "fsync", "fsync-dir", "return"). NULL in production (one predictable
  * branch per step).
  */
 extern void (*queue_test_hook)(const char *step);

@@ -21,6 +21,7 @@
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "queue/qfile.h"
+#include "queue/qspare.h"
 #include "queue/record.h"
 
 void (*queue_test_hook)(const char *step);
@@ -53,6 +54,7 @@ struct queue_file {
 	uint64_t nrcpt;
 	int have_time;
 	int have_sender;
+	int reused;		/* a spare file: old bytes past our end are cut at commit */
 };
 
 /* qf_unlink - remove our file; it is ours, so a failure is only logged. */
@@ -173,6 +175,14 @@ static int qf_open_new(struct queue_file *qf)
 	qf->id[QUEUE_ID_LEN] = 0;
 	if (queue_path(&s, qf->queue, qf->id) < 0)
 		msg_panic("qf_open_new: bad new id %s", qf->id);
+	if (qf->queue == QUEUE_INCOMING && (fd = queue_spare_take(qf->qdirfd, buf_str(&s))) >= 0) {
+		buf_free(&s);
+		qf->fd = fd;
+		qf->reused = 1;
+		QF_HOOK("create");
+		QF_HOOK("lock");
+		return 1;
+	}
 	fd = openat(qf->qdirfd, buf_str(&s), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
 		    QUEUE_FILE_MODE_BUSY);
 	if (fd < 0) {
@@ -416,6 +426,13 @@ static int qf_finish(struct queue_file *qf)
 {
 	const char *dir = queue_dir_name(qf->queue);
 
+	if (qf->reused) {
+		if (ftruncate(qf->fd, qf->out_off) < 0) {
+			msg_warn("queue file %s: cut reused file: %m", qf->id);
+			return qf_fail(qf);
+		}
+		QF_HOOK("cut");
+	}
 	/* 0700 is the complete mark: before it, every reader skips the file. */
 	if (fchmod(qf->fd, QUEUE_FILE_MODE_DONE) < 0) {
 		msg_warn("queue file %s: fchmod: %m", qf->id);

@@ -154,6 +154,9 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	  "mark a queue file complete (mode bits), as Postfix does" },
 	{ SANDBOX_F_QUEUE_FILES, 0, "ftruncate", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "cut a half-written record after a failed write" },
+	{ SANDBOX_F_QUEUE_FILES, 0, "fcntl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, F_SETLEASE, 0) }, 0,
+	  "reuse a spare queue file only when no other process has it open: the "
+	  "kernel grants a write lease only then (queue/qspare.h)" },
 	{ SANDBOX_F_QUEUE_FILES, 0, "getdents64", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "scan a queue directory" },
 	{ SANDBOX_F_QUEUE_FILES, 0, "fstatfs", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
@@ -177,13 +180,13 @@ static const char *const sandbox_log_syscalls[] = {
 
 /* Landlock: the queue directories each queue stage may touch. */
 static const struct sandbox_dir sandbox_dirs_cleanup[] = {
-	{ "incoming", 1 },
+	{ "incoming", 1 }, { "spare", 1 },
 	{ NULL, 0 }
 };
 
 static const struct sandbox_dir sandbox_dirs_qmgr[] = {
 	{ "incoming", 1 }, { "active", 1 }, { "deferred", 1 }, { "hold", 1 },
-	{ "corrupt", 1 }, { "bounce", 1 }, { "defer", 1 },
+	{ "corrupt", 1 }, { "bounce", 1 }, { "defer", 1 }, { "spare", 1 },
 	{ NULL, 0 }
 };
 
@@ -223,12 +226,14 @@ static const struct sandbox_policy sandbox_policies[] = {
 	  "file once confined; every answer is parsed as hostile.", NULL },
 	{ "cleanup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 32,
 	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
-	  "Writes new queue files into incoming/ and fsyncs them; Landlock lets it "
-	  "create, write and rename files in incoming/ only. No network namespace "
+	  "Writes new queue files into incoming/ and fsyncs them, reusing delivered "
+	  "files from spare/ when it can; Landlock lets it create, write and rename "
+	  "files in incoming/ and spare/ only. No network namespace "
 	  "entries: it talks only over passed channels.", sandbox_dirs_cleanup },
 	{ "qmgr", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 2048,
 	  sandbox_qmgr_syscalls, SANDBOX_F_QUEUE_FILES,
 	  "Moves queue files between incoming, active, deferred, hold and corrupt, "
+	  "retires delivered ones to spare/ for reuse, "
 	  "records per-recipient status in bounce/ and defer/, and passes read-only "
 	  "fds of queue files to smtp. Many channels (one per smtp process), hence "
 	  "the larger fd limit.", sandbox_dirs_qmgr },

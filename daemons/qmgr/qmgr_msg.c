@@ -34,6 +34,7 @@
 #include "mail/statuslog.h"
 #include "queue/qfile.h"
 #include "queue/qmove.h"
+#include "queue/qspare.h"
 #include "queue/qrecover.h"
 
 #define QMGR_FD_BUDGET	512	/* read-write fds of idle active messages */
@@ -264,10 +265,10 @@ static void qmgr_msg_gone(struct qmgr_msg *m)
 
 static void qmgr_msg_remove(struct qmgr_msg *m)
 {
-	/* close first: the smtp process that delivered it holds the last
-	 * reference, so freeing the inode costs it, not qmgr (smtp_hold_fd) */
+	/* closed first: a file is only reused once no process has it open */
 	qmgr_msg_close(m);
-	if (queue_remove(AT_FDCWD, QUEUE_ACTIVE, m->id) < 0 && errno != ENOENT)
+	if (queue_spare_release(AT_FDCWD, QUEUE_ACTIVE, m->id, (uint64_t)m->env.file_size) < 0
+	    && errno != ENOENT)
 		msg_warn("%s: remove: %m", m->id);
 	if (m->bounce_log)
 		(void)statuslog_remove(AT_FDCWD, QUEUE_BOUNCE, m->id);

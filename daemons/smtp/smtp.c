@@ -80,19 +80,15 @@ static void smtp_peer_accept(struct stage *st, const char *peer_stage, pid_t pee
 }
 
 /*
- * smtp_hold_fd - keep the last job's queue file open until the next job ends.
- * qmgr unlinks a delivered file right after our DONE; if we still hold it,
- * the expensive part of freeing it (inode eviction, with a synchronous
- * discard on some disks) happens here at our next close, in parallel across
- * smtp processes, instead of stalling the one qmgr.
+ * smtp_release_fd - done with the queue file: close it before DONE, so that
+ * by the time qmgr retires the file no process has it open and it can be
+ * reused (queue/qspare.h: a file still open anywhere is never reused).
  */
-static void smtp_hold_fd(int fd)
+static void smtp_release_fd(struct smtp_job *job)
 {
-	static int held = -1;
-
-	if (held >= 0)
-		(void)close(held);
-	held = fd;
+	if (job->fd >= 0)
+		(void)close(job->fd);
+	job->fd = -1;
 }
 
 static void smtp_job_free(struct smtp_job *job)
@@ -106,7 +102,7 @@ static void smtp_job_free(struct smtp_job *job)
 	xfree(job->nexthop);
 	xfree(job->sender);
 	xfree(job->envid);
-	smtp_hold_fd(job->fd);
+	smtp_release_fd(job);
 	memset(job, 0, sizeof(*job));
 	job->fd = -1;
 }
@@ -263,6 +259,7 @@ static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 	}
 	if (s->conn.fd >= 0)
 		s->conn.idle_since_ms = smtp_mono_ms();
+	smtp_release_fd(job);
 	done.job_id = job->job_id;
 	done.site_status = job->site_defer ? DELIVER_DEFER : 0;
 	done.reason = job->site_defer ? "destination unreachable" : "";

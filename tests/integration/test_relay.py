@@ -245,3 +245,27 @@ def test_smuggled_second_message_is_never_sent(relay, sink, fake_end):
     assert all(x.rcpt_tos == ["b@remote.test"] for x in msgs), [x.rcpt_tos for x in msgs]
     assert len(msgs) <= 1
     assert out.count(b"queued as") <= 1, out
+
+
+def test_delivered_file_is_reused_for_the_next_message(relay, sink):
+    """A delivered queue file goes to spare/ and the next message is written
+    over it (same inode), reading back exactly, without the old tail."""
+    m = relay()
+    spare = os.path.join(m.queue, "spare")
+    hdr = b"From: a@sender.test\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\n"
+    big = hdr + b"Message-ID: <big@sender.test>\r\nSubject: big\r\n\r\n" + b"old old old\r\n" * 5000
+    small = hdr + b"Message-ID: <small@sender.test>\r\nSubject: small\r\n\r\nnew\r\n"
+    q1 = send(m, "a@sender.test", ["b@remote.test"], big)
+    sink.wait_count(1)
+    wait_queue_empty(m)
+    m.wait_log(rf"{q1}: removed")
+    assert os.listdir(spare) == [q1]
+    ino = os.stat(os.path.join(spare, q1)).st_ino
+    time.sleep(1.1)  # a cleanup that found spare/ empty looks again after 1 s
+    q2 = send(m, "a@sender.test", ["c@remote.test"], small)
+    msgs = sink.wait_count(2)
+    assert strip_received(msgs[1].content) == small
+    wait_queue_empty(m)
+    m.wait_log(rf"{q2}: removed")
+    assert os.listdir(spare) == [q2]
+    assert os.stat(os.path.join(spare, q2)).st_ino == ino

@@ -23,12 +23,14 @@
 #include <sys/wait.h>
 
 #include "queue/qrecover.h"
+#include "queue/qspare.h"
 #include "test_queue_util.h"
 
 #define CLEN	(200 * 1024 + 3)	/* a few flushes */
 #define PIECE	8000
 #define MAX_STEPS	256
 
+static int reuse;			/* give the writer a stale spare file to reuse */
 static struct buf steps;		/* names of the steps seen, one per line */
 static int kill_at;			/* 1-based hook call to die at; 0: never */
 static int hook_calls;
@@ -80,6 +82,33 @@ static int crash_remove_cb(const char *id, void *ctx)
 	return queue_remove(AT_FDCWD, QUEUE_INCOMING, id);
 }
 
+static int crash_spare_rm_cb(const char *id, void *ctx)
+{
+	(void)ctx;
+	return queue_remove(AT_FDCWD, QUEUE_SPARE, id);
+}
+
+/*
+ * crash_put_stale - spare/ holds exactly one delivered file: a complete,
+ * larger message with other content, which the writer will reuse. A crash
+ * must never let it pass for mail, nor its bytes leak into the new one.
+ */
+static void crash_put_stale(struct tq_tree *t)
+{
+	char *old = tq_content(CLEN + 30000, 7);
+	struct buf id = BUF_INIT;
+
+	queue_scan(t->fd, QUEUE_SPARE, crash_spare_rm_cb, NULL);
+	queue_test_hook = NULL;
+	queue_spare_reset();
+	assert_int_equal(tq_write(t->fd, old, CLEN + 30000, PIECE, 0, &id), 0);
+	assert_int_equal(queue_spare_release(t->fd, QUEUE_INCOMING, buf_str(&id), 0), 0);
+	assert_int_equal(queue_spare_count(t->fd), 1);
+	queue_spare_reset();
+	buf_free(&id);
+	xfree(old);
+}
+
 /* crash_run - one child killed at hook call k (0: not killed); 1 if it said 250. */
 static int crash_run(struct tq_tree *t, const char *content, int k, int *killed)
 {
@@ -87,6 +116,8 @@ static int crash_run(struct tq_tree *t, const char *content, int k, int *killed)
 	int p[2], st;
 	pid_t pid;
 
+	if (reuse)
+		crash_put_stale(t);
 	assert_int_equal(pipe(p), 0);
 	kill_at = k;
 	pid = fork();
@@ -127,7 +158,7 @@ static void crash_print_steps(void)
 }
 
 /* A kill at every step: never an acknowledged message lost, never an incomplete file kept. */
-static void test_crash_every_step(void **state)
+static void crash_every_step(void)
 {
 	char *content = tq_content(CLEN, 99);
 	struct queue_recover_stats rs;
@@ -136,11 +167,12 @@ static void test_crash_every_step(void **state)
 	int nsteps, k, killed, acked, exercised = 0, kept = 0, cwd;
 	const char *fchmod_at;
 
-	(void)state;
 	tq_tree_make(&t);
 	cwd = open(".", O_RDONLY | O_DIRECTORY);
 	assert_int_equal(fchdir(t.fd), 0);
 	/* A dry run counts the steps. */
+	if (reuse)
+		crash_put_stale(&t);
 	queue_test_hook = crash_hook;
 	kill_at = 0;
 	hook_calls = 0;
@@ -149,6 +181,8 @@ static void test_crash_every_step(void **state)
 	nsteps = hook_calls;
 	assert_true(nsteps > 10 && nsteps < MAX_STEPS);
 	assert_int_equal(queue_remove(t.fd, QUEUE_INCOMING, buf_str(&id)), 0);
+	assert_int_equal(queue_spare_count(t.fd), 0);	/* the stale file was reused */
+	assert_true(!reuse || strstr(buf_str(&steps), "cut\n") != NULL);
 	fchmod_at = strstr(buf_str(&steps), "fchmod\n");
 	assert_non_null(fchmod_at);
 	for (k = 1; k <= nsteps; k++) {
@@ -182,8 +216,8 @@ static void test_crash_every_step(void **state)
 	assert_int_equal(rs.ok, 1);
 	assert_int_equal(tq_count(t.fd, QUEUE_INCOMING), 1);
 	queue_scan(t.fd, QUEUE_INCOMING, crash_check_cb, content);
-	print_message("crash test: %d kill points exercised of %d steps (%d after fchmod kept)\n",
-		      exercised, nsteps, kept);
+	print_message("crash test%s: %d kill points exercised of %d steps (%d after fchmod kept)\n",
+		      reuse ? " (reusing a spare file)" : "", exercised, nsteps, kept);
 	crash_print_steps();
 	assert_int_equal(exercised, nsteps);
 	assert_int_equal(fchdir(cwd), 0);
@@ -192,6 +226,21 @@ static void test_crash_every_step(void **state)
 	buf_free(&id);
 	buf_free(&steps);
 	xfree(content);
+}
+
+static void test_crash_every_step(void **state)
+{
+	(void)state;
+	reuse = 0;
+	crash_every_step();
+}
+
+static void test_crash_every_step_reusing(void **state)
+{
+	(void)state;
+	reuse = 1;
+	crash_every_step();
+	reuse = 0;
 }
 
 /* tq_put_file - a file named name in queue q with the given bytes and mode. */
@@ -330,6 +379,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crash_every_step),
+		cmocka_unit_test(test_crash_every_step_reusing),
 		cmocka_unit_test(test_recover_moves),
 		cmocka_unit_test(test_recover_busy_writer),
 		cmocka_unit_test(test_recover_races_create),

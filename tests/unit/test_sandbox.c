@@ -42,6 +42,7 @@
 
 #include "ipc/ipc.h"
 #include "lib/buf.h"
+#include "queue/layout.h"
 #include "sandbox/sandbox.h"
 
 #define TEST_ID 65534	/* nobody/nogroup: exists everywhere, owns nothing here */
@@ -110,21 +111,16 @@ static int make_file(const char *sub)
 
 static int setup_queue(void **state)
 {
-	static const char *const subs[] = {
-		"incoming", "active", "deferred", "hold", "corrupt", "maildrop",
-		"bounce", "defer", NULL
-	};
-	const char *const *s;
 	struct buf b = BUF_INIT;
 
 	(void)state;
 	parent_pid = getpid();
 	if (mkdtemp(qdir) == NULL || chmod(qdir, 0755) < 0)
 		return -1;
-	if (mkdir_owned("empty", 0555, 0) < 0)
-		return -1;
-	for (s = subs; *s != NULL; s++)
-		if (mkdir_owned(*s, 0700, TEST_ID) < 0)
+	/* the real queue tree: every directory of queue/layout.c */
+	for (int q = 0; q < QUEUE_NDIRS; q++)
+		if (mkdir_owned(queue_dirs[q].name, queue_dirs[q].mode,
+				queue_dirs[q].owner == QUEUE_OWNER_ROOT ? 0 : TEST_ID) < 0)
 			return -1;
 	if (make_file("active/ro") < 0 || make_file("maildrop/m") < 0)
 		return -1;
@@ -527,6 +523,17 @@ static int act_cleanup_files(void)
 	/* Listing the queue root is not granted: use AT_FDCWD or O_PATH. */
 	if (open("/", O_RDONLY | O_DIRECTORY) >= 0 || errno != EACCES)
 		return act_fail_at(6);
+	/* reusing a spare file: lock, lease (no other opener), rename into incoming/ */
+	int fd;
+
+	if (try_create("/spare/s1") < 0 || (fd = open("/spare/s1", O_RDWR | O_NONBLOCK)) < 0)
+		return act_fail_at(7);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fcntl(fd, F_SETLEASE, F_WRLCK) < 0
+	    || fcntl(fd, F_SETLEASE, F_UNLCK) < 0)
+		return act_fail_at(8);
+	if (rename("/spare/s1", "/incoming/s1") < 0 || unlink("/incoming/s1") < 0)
+		return act_fail_at(9);
+	close(fd);
 	return 0;
 }
 
@@ -545,6 +552,11 @@ static int act_qmgr_files(void)
 		return act_fail_at(4);
 	if (try_create("/maildrop/q1") == 0 || errno != EACCES)
 		return act_fail_at(5);
+	/* a delivered file retires to spare/ */
+	if (try_create("/active/q2") < 0
+	    || renameat2(q, "active/q2", q, "spare/q2", RENAME_NOREPLACE) < 0
+	    || unlink("/spare/q2") < 0)
+		return act_fail_at(6);
 	return 0;
 }
 

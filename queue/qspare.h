@@ -1,0 +1,49 @@
+/*
+ * qspare.h - reuse delivered queue files instead of unlinking them.
+ *
+ * Creating a file costs an inode allocation and removing one an inode
+ * eviction; on ext4 both grow with the rate of recent deletions (the
+ * allocator skips recently freed inodes), and at a thousand messages a second
+ * they cost more CPU than everything else the queue does. So a delivered
+ * file is not unlinked: qmgr renames it into spare/ (queue_spare_release),
+ * and a writer later renames it into incoming/ under a new ID and writes the
+ * new message over the old bytes (queue_spare_take). Same inode, no
+ * allocation, no eviction.
+ *
+ * The rules that keep this safe:
+ *  - A spare file is never mail. Readers only read complete files (mode
+ *    0700) in the message queues; spare/ is not one, and a taker makes the
+ *    file mode 0600 (incomplete) before it renames it into incoming/, so a
+ *    crash at any point leaves at worst an incomplete file, which recovery
+ *    removes. Old bytes past the new end are cut at commit.
+ *  - A taker holds the file's flock and checks that spare/ID is still the
+ *    inode it opened, with one link, before it changes anything.
+ *  - A file still open anywhere else (an smtp process that kept its
+ *    read-only fd, a bounce reading it) is never reused: a write lease,
+ *    which the kernel grants only when no other open file exists for the
+ *    inode, must succeed first; otherwise the file is unlinked. So no
+ *    process can read a later message through an fd of an earlier one.
+ *  - qmgr keeps at most QUEUE_SPARE_MAX files, each at most
+ *    QUEUE_SPARE_FILE_MAX bytes; anything else is unlinked as before.
+ *    Old content in spare/ is overwritten when the file is reused; like the
+ *    blocks of an unlinked file it is not erased before then.
+ *
+ * Takers must ignore SIGIO: another taker's open of a file we lease sends
+ * it (queue_spare_take sets SIG_IGN on first use).
+ */
+#ifndef MOAT_QUEUE_QSPARE_H
+#define MOAT_QUEUE_QSPARE_H
+
+#include <stdint.h>
+
+#include "queue/layout.h"
+
+#define QUEUE_SPARE_MAX		256
+#define QUEUE_SPARE_FILE_MAX	(256 * 1024)
+
+int queue_spare_take(int qdirfd, const char *dst_path);
+int queue_spare_release(int qdirfd, enum queue_name queue, const char *id, uint64_t size);
+int queue_spare_count(int qdirfd);
+void queue_spare_reset(void);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * test_queue_spare.c - reuse of delivered queue files (queue/qspare.c): a
+ * reused file reads back exactly as a new one would, never shows its old
+ * bytes, is never complete before commit, and a file that is still open
+ * somewhere, linked twice, or too large is never reused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "queue/qspare.h"
+#include "test_queue_util.h"
+
+#define OLD_LEN	(40 * 1024 + 11)
+#define NEW_LEN	(5 * 1024 + 3)
+
+static struct tq_tree tree;
+static char *old_content, *new_content;
+
+static int setup(void **state)
+{
+	(void)state;
+	tq_tree_make(&tree);
+	queue_spare_reset();
+	old_content = tq_content(OLD_LEN, 1);
+	new_content = tq_content(NEW_LEN, 2);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tq_tree_remove(&tree);
+	xfree(old_content);
+	xfree(new_content);
+	return 0;
+}
+
+static ino_t ino_of(enum queue_name q, const char *id)
+{
+	struct buf p = BUF_INIT;
+	struct stat st;
+
+	assert_int_equal(queue_path(&p, q, id), 0);
+	assert_int_equal(fstatat(tree.fd, buf_str(&p), &st, 0), 0);
+	buf_free(&p);
+	return st.st_ino;
+}
+
+/* retire_old - write the old (larger) message and retire it to spare/; its
+ * inode; path (if not NULL) is set to its name in spare/. */
+static ino_t retire_old(struct buf *id, struct buf *path)
+{
+	ino_t ino;
+
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, id), 0);
+	ino = ino_of(QUEUE_INCOMING, buf_str(id));
+	assert_int_equal(queue_spare_release(tree.fd, QUEUE_INCOMING, buf_str(id), OLD_LEN), 0);
+	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
+	assert_int_equal(queue_spare_count(tree.fd), 1);
+	queue_spare_reset();	/* the write above found spare/ empty: look again now */
+	if (path != NULL)
+		assert_int_equal(queue_path(path, QUEUE_SPARE, buf_str(id)), 0);
+	return ino;
+}
+
+/* check_new - incoming/id is the new message, whole, complete, nothing more. */
+static void check_new(const char *id)
+{
+	struct queue_env env;
+	struct stat st;
+	int fd = queue_file_open(tree.fd, QUEUE_INCOMING, id, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 07777, QUEUE_FILE_MODE_DONE);
+	assert_int_equal(queue_env_read(fd, QUEUE_ENV_VERIFY, &env), QUEUE_ENV_OK);
+	assert_true(tq_check_env(&env, NEW_LEN));
+	assert_true(tq_check_content(fd, &env, new_content, NEW_LEN));
+	assert_int_equal(env.file_size, st.st_size);
+	assert_true(st.st_size < NEW_LEN + 1024);	/* the old tail is cut */
+	queue_env_free(&env);
+	close(fd);
+}
+
+/* A retired file is reused: same inode, new content only, spare/ empty again. */
+static void test_reuse(void **state)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	ino_t old;
+
+	(void)state;
+	old = retire_old(&a, NULL);
+	assert_int_equal(tq_write(tree.fd, new_content, NEW_LEN, 1000, 0, &b), 0);
+	assert_string_not_equal(buf_str(&a), buf_str(&b));
+	assert_int_equal(ino_of(QUEUE_INCOMING, buf_str(&b)), old);
+	assert_int_equal(queue_spare_count(tree.fd), 0);
+	check_new(buf_str(&b));
+	assert_int_equal(queue_remove(tree.fd, QUEUE_INCOMING, buf_str(&b)), 0);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+static int hook_checked;
+
+static int find_one(const char *id, void *ctx)
+{
+	buf_set_str(ctx, id);
+	return 1;
+}
+
+/* mode_in_incoming - the mode of the one file in incoming/. */
+static mode_t mode_in_incoming(struct buf *id)
+{
+	struct buf p = BUF_INIT;
+	struct stat st;
+
+	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 1);
+	queue_scan(tree.fd, QUEUE_INCOMING, find_one, id);
+	assert_int_equal(queue_path(&p, QUEUE_INCOMING, buf_str(id)), 0);
+	assert_int_equal(fstatat(tree.fd, buf_str(&p), &st, 0), 0);
+	buf_free(&p);
+	return st.st_mode & 07777;
+}
+
+/* incomplete_hook - at the writer's first step a reused file is already 0600. */
+static void incomplete_hook(const char *step)
+{
+	struct buf id = BUF_INIT;
+
+	if (strcmp(step, "create") != 0)
+		return;
+	assert_int_equal(mode_in_incoming(&id), QUEUE_FILE_MODE_BUSY);
+	buf_free(&id);
+	hook_checked = 1;
+}
+
+/* A retired file is complete (0700) in spare/; reused, it is 0600 until commit. */
+static void test_reuse_is_incomplete_until_commit(void **state)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT, p = BUF_INIT;
+	struct queue_file *qf;
+	struct timeval tv = { 1700000000, 0 };
+	struct stat st;
+	ino_t old;
+
+	(void)state;
+	old = retire_old(&a, &p);
+	assert_int_equal(fstatat(tree.fd, buf_str(&p), &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, QUEUE_FILE_MODE_DONE);
+	queue_test_hook = incomplete_hook;
+	assert_int_equal(queue_file_create(tree.fd, QUEUE_INCOMING, &qf), 0);
+	queue_test_hook = NULL;
+	assert_true(hook_checked);
+	/* the old message's bytes are there, but no reader will open the file */
+	assert_int_equal(mode_in_incoming(&b), QUEUE_FILE_MODE_BUSY);
+	assert_int_equal(ino_of(QUEUE_INCOMING, buf_str(&b)), old);
+	assert_int_equal(queue_file_open(tree.fd, QUEUE_INCOMING, buf_str(&b), O_RDONLY), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(queue_file_put_time(qf, &tv), 0);
+	queue_file_abort(qf);
+	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&p);
+}
+
+/* A file still open elsewhere (an smtp process's fd) is dropped, never reused. */
+static void test_open_file_not_reused(void **state)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	char head[64];
+	int held;
+	ino_t old;
+
+	(void)state;
+	queue_spare_reset();
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &a), 0);
+	old = ino_of(QUEUE_INCOMING, buf_str(&a));
+	held = queue_file_open(tree.fd, QUEUE_INCOMING, buf_str(&a), O_RDONLY);
+	assert_true(held >= 0);
+	assert_int_equal(queue_spare_release(tree.fd, QUEUE_INCOMING, buf_str(&a), OLD_LEN), 0);
+	assert_int_equal(queue_spare_count(tree.fd), 1);
+	queue_spare_reset();
+	assert_int_equal(tq_write(tree.fd, new_content, NEW_LEN, 1000, 0, &b), 0);
+	assert_true(ino_of(QUEUE_INCOMING, buf_str(&b)) != old);
+	assert_int_equal(queue_spare_count(tree.fd), 0);	/* dropped from the pool */
+	check_new(buf_str(&b));
+	/* the holder still sees the old message, untouched */
+	{
+		struct queue_env env;
+
+		assert_int_equal(pread(held, head, sizeof(head), 0), (ssize_t)sizeof(head));
+		assert_int_equal(queue_env_read(held, QUEUE_ENV_VERIFY, &env), QUEUE_ENV_OK);
+		assert_int_equal(env.content_length, OLD_LEN);
+		assert_true(tq_check_content(held, &env, old_content, OLD_LEN));
+		queue_env_free(&env);
+	}
+	close(held);
+	assert_int_equal(queue_remove(tree.fd, QUEUE_INCOMING, buf_str(&b)), 0);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+/* A spare name with a second link is not ours: left alone, not reused. */
+static void test_linked_file_not_reused(void **state)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT, p = BUF_INIT, h = BUF_INIT;
+	struct stat st;
+	ino_t old;
+
+	(void)state;
+	old = retire_old(&a, &p);
+	assert_int_equal(queue_path(&h, QUEUE_HOLD, buf_str(&a)), 0);
+	assert_int_equal(linkat(tree.fd, buf_str(&p), tree.fd, buf_str(&h), 0), 0);
+	assert_int_equal(tq_write(tree.fd, new_content, NEW_LEN, 1000, 0, &b), 0);
+	assert_true(ino_of(QUEUE_INCOMING, buf_str(&b)) != old);
+	assert_int_equal(fstatat(tree.fd, buf_str(&h), &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, QUEUE_FILE_MODE_DONE);	/* untouched */
+	assert_int_equal(st.st_ino, old);
+	assert_int_equal(st.st_nlink, 2);
+	assert_int_equal(unlinkat(tree.fd, buf_str(&h), 0), 0);
+	assert_int_equal(unlinkat(tree.fd, buf_str(&p), 0), 0);
+	assert_int_equal(queue_remove(tree.fd, QUEUE_INCOMING, buf_str(&b)), 0);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&p);
+	buf_free(&h);
+}
+
+/* Large files and files past the pool's size are unlinked, not kept. */
+static void test_release_limits(void **state)
+{
+	struct buf a = BUF_INIT;
+	int i;
+
+	(void)state;
+	queue_spare_reset();
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &a), 0);
+	assert_int_equal(queue_spare_release(tree.fd, QUEUE_INCOMING, buf_str(&a),
+					     QUEUE_SPARE_FILE_MAX + 1), 0);
+	assert_int_equal(queue_spare_count(tree.fd), 0);
+	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
+	/* fill the pool past its limit: it stops at QUEUE_SPARE_MAX */
+	for (i = 0; i < QUEUE_SPARE_MAX + 5; i++) {
+		struct buf p = BUF_INIT;
+		int fd;
+
+		buf_reset(&a);
+		assert_int_equal(queue_id_new(&a), 0);
+		assert_int_equal(queue_path(&p, QUEUE_INCOMING, buf_str(&a)), 0);
+		fd = openat(tree.fd, buf_str(&p), O_CREAT | O_EXCL | O_WRONLY, 0600);
+		buf_free(&p);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(queue_spare_release(tree.fd, QUEUE_INCOMING, buf_str(&a), 10), 0);
+	}
+	assert_int_equal(queue_spare_count(tree.fd), QUEUE_SPARE_MAX);
+	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
+	buf_free(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_reuse_is_incomplete_until_commit),
+		cmocka_unit_test(test_open_file_not_reused),
+		cmocka_unit_test(test_linked_file_not_reused),
+		cmocka_unit_test(test_release_limits),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
