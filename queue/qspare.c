@@ -23,7 +23,8 @@
 #include "queue/qspare.h"
 
 #define SPARE_RELIST_MS	1000	/* after finding spare/ empty, look again this late */
-#define SPARE_RECOUNT_MS 100	/* qmgr recounts spare/ at most this often when full */
+#define SPARE_STALE_MS	20	/* a listing older than this is read again */
+#define SPARE_RECOUNT_MS 10	/* qmgr recounts spare/ at most this often when full */
 
 /* The taker's shuffled listing of spare/. */
 static struct buf spare_ids = BUF_INIT;
@@ -62,12 +63,13 @@ static void spare_shuffle(void)
 	}
 }
 
-/* spare_list - refill the listing when it is used up (not too often if empty). */
+/* spare_list - refill the listing when it is used up or stale (not too often if empty). */
 static void spare_list(int qdirfd)
 {
 	int64_t now = event_now_ms();
 
-	if (spare_next * QUEUE_ID_LEN < spare_ids.len)
+	/* Other takers empty spare/ too: an old listing names files long gone. */
+	if (spare_next * QUEUE_ID_LEN < spare_ids.len && now - spare_listed_ms < SPARE_STALE_MS)
 		return;
 	if (spare_listed_empty && now - spare_listed_ms < SPARE_RELIST_MS)
 		return;
