@@ -1,9 +1,9 @@
 /*
- * qspare.c - the pool of delivered queue files kept for reuse (see qspare.h).
+ * qspare.c - the taker's side of queue file reuse (see qspare.h): turn a
+ * file in spare/ into a new, incomplete file in incoming/.
  *
- * A taker must never change a file it has not verified as an unused spare
- * (locked, still named spare/ID, one link, open nowhere else), and the
- * releaser must never put a file in spare/ that is still mail.
+ * It must never change a file it has not verified as an unused spare
+ * (locked, still named spare/ID, one link, open nowhere else).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,19 +22,16 @@
 #include "queue/qmove.h"
 #include "queue/qspare.h"
 
-#define SPARE_RELIST_MS	1000	/* after finding spare/ empty, look again this late */
-#define SPARE_STALE_MS	20	/* a listing older than this is read again */
-#define SPARE_RECOUNT_MS 10	/* qmgr recounts spare/ at most this often when full */
+#define SPARE_RELIST_MS	1000	/* without hints, list spare/ at most this often */
+#define SPARE_HINTS	8	/* names from qmgr kept for the next messages */
+#define SPARE_TRIES	8	/* names tried from a listing per new file */
 
-/* The taker's shuffled listing of spare/. */
+/* Names qmgr reserved for this process (a ring), and the fallback listing. */
+static char spare_hints[SPARE_HINTS][QUEUE_ID_LEN + 1];
+static unsigned spare_hint_head, spare_hint_n;
 static struct buf spare_ids = BUF_INIT;
 static size_t spare_next;
 static int64_t spare_listed_ms = -1;
-static int spare_listed_empty;
-
-/* The releaser's estimate of how many files spare/ holds. */
-static int spare_count = -1;
-static int64_t spare_counted_ms;
 
 static int spare_collect(const char *id, void *ctx)
 {
@@ -63,22 +60,18 @@ static void spare_shuffle(void)
 	}
 }
 
-/* spare_list - refill the listing when it is used up or stale (not too often if empty). */
+/* spare_list - read spare/ again, at most once per SPARE_RELIST_MS. */
 static void spare_list(int qdirfd)
 {
 	int64_t now = event_now_ms();
 
-	/* Other takers empty spare/ too: an old listing names files long gone. */
-	if (spare_next * QUEUE_ID_LEN < spare_ids.len && now - spare_listed_ms < SPARE_STALE_MS)
-		return;
-	if (spare_listed_empty && now - spare_listed_ms < SPARE_RELIST_MS)
+	if (spare_listed_ms >= 0 && now - spare_listed_ms < SPARE_RELIST_MS)
 		return;
 	buf_reset(&spare_ids);
 	spare_next = 0;
 	spare_listed_ms = now;
 	if (queue_scan(qdirfd, QUEUE_SPARE, spare_collect, &spare_ids) < 0)
 		buf_reset(&spare_ids);
-	spare_listed_empty = spare_ids.len == 0;
 	spare_shuffle();
 }
 
@@ -139,6 +132,39 @@ skip:
 	return -1;
 }
 
+/* queue_spare_hint - qmgr reserved spare/ID for us: try it first (oldest hint dropped if full). */
+void queue_spare_hint(const char *id)
+{
+	unsigned slot;
+
+	if (!queue_id_ok(id))
+		return;
+	if (spare_hint_n == SPARE_HINTS) {
+		spare_hint_head = (spare_hint_head + 1) % SPARE_HINTS;
+		spare_hint_n--;
+	}
+	slot = (spare_hint_head + spare_hint_n++) % SPARE_HINTS;
+	memcpy(spare_hints[slot], id, QUEUE_ID_LEN + 1);
+}
+
+/* spare_next_name - the next name to try: a hint, else from a listing; 0 if none. */
+static int spare_next_name(int qdirfd, char id[QUEUE_ID_LEN + 1])
+{
+	if (spare_hint_n > 0) {
+		memcpy(id, spare_hints[spare_hint_head], QUEUE_ID_LEN + 1);
+		spare_hint_head = (spare_hint_head + 1) % SPARE_HINTS;
+		spare_hint_n--;
+		return 1;
+	}
+	if (spare_next * QUEUE_ID_LEN >= spare_ids.len)
+		spare_list(qdirfd);
+	if (spare_next * QUEUE_ID_LEN >= spare_ids.len)
+		return 0;
+	memcpy(id, spare_ids.data + spare_next++ * QUEUE_ID_LEN, QUEUE_ID_LEN);
+	id[QUEUE_ID_LEN] = 0;
+	return 1;
+}
+
 /*
  * queue_spare_take - rename a verified spare file to dst_path (a path in
  * incoming/); return its fd (read-write, offset 0, exclusively flocked, mode
@@ -147,6 +173,7 @@ skip:
 int queue_spare_take(int qdirfd, const char *dst_path)
 {
 	static int sigio_ignored;
+	char id[QUEUE_ID_LEN + 1];
 	int fd, tries;
 
 	if (!sigio_ignored) {
@@ -154,76 +181,17 @@ int queue_spare_take(int qdirfd, const char *dst_path)
 			return -1;
 		sigio_ignored = 1;
 	}
-	for (tries = 0; tries < 8; tries++) {
-		spare_list(qdirfd);
-		if (spare_next * QUEUE_ID_LEN >= spare_ids.len)
-			return -1;
-		char id[QUEUE_ID_LEN + 1];
-
-		memcpy(id, spare_ids.data + spare_next++ * QUEUE_ID_LEN, QUEUE_ID_LEN);
-		id[QUEUE_ID_LEN] = 0;
+	for (tries = 0; tries < SPARE_TRIES && spare_next_name(qdirfd, id); tries++)
 		if ((fd = spare_try(qdirfd, id, dst_path)) >= 0)
 			return fd;
-	}
 	return -1;
 }
 
-/* queue_spare_reset - forget the cached listing of spare/ (a new queue tree). */
+/* queue_spare_reset - forget hints and the listing (a new queue tree, tests). */
 void queue_spare_reset(void)
 {
+	spare_hint_head = spare_hint_n = 0;
 	buf_reset(&spare_ids);
 	spare_next = 0;
 	spare_listed_ms = -1;
-	spare_listed_empty = 0;
-	spare_count = -1;
-}
-
-/* queue_spare_count - how many files spare/ holds now, or -1. */
-int queue_spare_count(int qdirfd)
-{
-	struct buf ids = BUF_INIT;
-	int n = -1;
-
-	if (queue_scan(qdirfd, QUEUE_SPARE, spare_collect, &ids) >= 0)
-		n = (int)(ids.len / QUEUE_ID_LEN);
-	buf_free(&ids);
-	return n;
-}
-
-/* spare_has_room - the pool is below QUEUE_SPARE_MAX (recounted when it seems full). */
-static int spare_has_room(int qdirfd)
-{
-	int64_t now = event_now_ms();
-
-	if ((spare_count < 0 || spare_count >= QUEUE_SPARE_MAX)
-	    && (spare_count < 0 || now - spare_counted_ms >= SPARE_RECOUNT_MS)) {
-		spare_count = queue_spare_count(qdirfd);
-		spare_counted_ms = now;
-	}
-	return spare_count >= 0 && spare_count < QUEUE_SPARE_MAX;
-}
-
-/*
- * queue_spare_release - a message is done: move queue/ID into spare/ for
- * reuse, or unlink it when the pool is full or the file is large (size is
- * the file's length in bytes). The caller must have closed its own fds of
- * the file. Not durable, like queue_remove. 0, or -1 with errno.
- */
-int queue_spare_release(int qdirfd, enum queue_name queue, const char *id, uint64_t size)
-{
-	struct buf src = BUF_INIT, dst = BUF_INIT;
-	int r;
-
-	if (size > QUEUE_SPARE_FILE_MAX || !spare_has_room(qdirfd))
-		return queue_remove(qdirfd, queue, id);
-	if (queue_path(&src, queue, id) < 0 || queue_path(&dst, QUEUE_SPARE, id) < 0) {
-		r = -1;
-	} else if ((r = renameat2(qdirfd, buf_str(&src), qdirfd, buf_str(&dst), RENAME_NOREPLACE)) == 0) {
-		spare_count++;
-	} else if (errno == EEXIST || errno == EINVAL || errno == ENOSYS) {
-		r = queue_remove(qdirfd, queue, id);
-	}
-	buf_free(&src);
-	buf_free(&dst);
-	return r;
 }

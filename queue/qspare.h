@@ -10,6 +10,13 @@
  * new message over the old bytes (queue_spare_take). Same inode, no
  * allocation, no eviction.
  *
+ * Who takes which file: qmgr keeps the names it retired in a pool (struct
+ * queue_spare_pool) and answers each new-mail notice from a cleanup process
+ * with one of them (MSG_QMGR_SPARE), so each name goes to one taker and no
+ * taker lists spare/ on the hot path (queue_spare_hint stores it). A taker
+ * with no hint lists spare/ itself, at most once a second; a name that two
+ * takers try is taken by one of them (flock, rename), never both.
+ *
  * The rules that keep this safe:
  *  - A spare file is never mail. Readers only read complete files (mode
  *    0700) in the message queues; spare/ is not one, and a taker makes the
@@ -23,8 +30,8 @@
  *    which the kernel grants only when no other open file exists for the
  *    inode, must succeed first; otherwise the file is unlinked. So no
  *    process can read a later message through an fd of an earlier one.
- *  - qmgr keeps at most QUEUE_SPARE_MAX files, each at most
- *    QUEUE_SPARE_FILE_MAX bytes; anything else is unlinked as before.
+ *  - qmgr keeps at most QUEUE_SPARE_MAX names in its pool, each file at
+ *    most QUEUE_SPARE_FILE_MAX bytes; anything else is unlinked as before.
  *    Old content in spare/ is overwritten when the file is reused; like the
  *    blocks of an unlinked file it is not erased before then.
  *
@@ -37,13 +44,28 @@
 #include <stdint.h>
 
 #include "queue/layout.h"
+#include "queue/qid.h"
 
 #define QUEUE_SPARE_MAX		256
 #define QUEUE_SPARE_FILE_MAX	(256 * 1024)
 
+/* The taker's side (cleanup). */
 int queue_spare_take(int qdirfd, const char *dst_path);
-int queue_spare_release(int qdirfd, enum queue_name queue, const char *id, uint64_t size);
-int queue_spare_count(int qdirfd);
+void queue_spare_hint(const char *id);
 void queue_spare_reset(void);
+
+/* The releaser's side (qmgr): the names in spare/ not yet handed out. */
+struct queue_spare_pool {
+	char *ids;		/* max * QUEUE_ID_LEN bytes, a ring */
+	unsigned head, n, max;
+};
+
+void queue_spare_pool_init(struct queue_spare_pool *p, unsigned max);
+void queue_spare_pool_free(struct queue_spare_pool *p);
+int queue_spare_pool_load(struct queue_spare_pool *p, int qdirfd);
+int queue_spare_release(struct queue_spare_pool *p, int qdirfd, enum queue_name queue,
+			const char *id, uint64_t size);
+int queue_spare_pool_pop(struct queue_spare_pool *p, char id[QUEUE_ID_LEN + 1]);
+int queue_spare_count(int qdirfd);
 
 #endif

@@ -32,6 +32,7 @@
 #include "lib/iox.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
+#include "queue/qspare.h"
 #include "skeleton/stage.h"
 
 #define CLEANUP_QMGR_RETRY	5	/* seconds between channel requests to an absent qmgr */
@@ -175,6 +176,32 @@ static int cleanup_end(struct cleanup_peer *p)
 	return 0;
 }
 
+/*
+ * cleanup_qmgr_hints - take the spare file names qmgr sent in answer to our
+ * notices (queue/qspare.h); reading never waits. A channel that breaks or
+ * breaks the protocol is closed here and asked for again at the next notice.
+ */
+static void cleanup_qmgr_hints(struct cleanup_srv *cs)
+{
+	struct ipc_msg m;
+	int r;
+
+	if (cs->qmgr.fd < 0)
+		return;
+	ipc_msg_init(&m);
+	while ((r = ipc_chan_recv(&cs->qmgr, &m)) == IPC_RECV_MSG) {
+		queue_spare_hint(m.u.qmgr_spare.queue_id);
+		ipc_msg_reset(&m);
+	}
+	ipc_msg_free(&m);
+	if (r != IPC_RECV_AGAIN) {
+		if (r == IPC_RECV_VIOLATION)
+			stage_report_violation(cs->st, &cs->qmgr, buf_str(&cs->qmgr.why));
+		ipc_chan_close(&cs->qmgr);
+		cs->qmgr.fd = -1;
+	}
+}
+
 /* cleanup_dispatch - one client message; -1 protocol order broken, -2 channel dead. */
 static int cleanup_dispatch(struct cleanup_peer *p, struct ipc_msg *m)
 {
@@ -182,6 +209,7 @@ static int cleanup_dispatch(struct cleanup_peer *p, struct ipc_msg *m)
 
 	switch (m->type) {
 	case MSG_CLEANUP_OPEN:
+		cleanup_qmgr_hints(p->cs);
 		if (cleanup_msg_open(cm, &m->u.cleanup_open) < 0)
 			return -1;
 		return cleanup_reply(p, MSG_CLEANUP_OPENED) < 0 ? -2 : 0;

@@ -98,6 +98,20 @@ static void qmgr_peer_drop(struct qmgr_peer *p, const char *violation)
 	xfree(p);
 }
 
+/*
+ * qmgr_peer_hint - answer a notice with the name of a spare file for the
+ * cleanup's next message (queue/qspare.h). A hint that cannot be sent is
+ * only lost from the pool: the file stays in spare/ for a listing taker.
+ */
+static void qmgr_peer_hint(struct qmgr_peer *p)
+{
+	char id[QUEUE_ID_LEN + 1];
+	struct ipc_qmgr_spare h = { .queue_id = id };
+
+	if (queue_spare_pool_pop(&p->q->spare, id))
+		(void)ipc_chan_send(&p->ch, MSG_QMGR_SPARE, &h);
+}
+
 /* qmgr_peer_read - drain the notices a cleanup process sent. */
 static void qmgr_peer_read(int fd, unsigned events, void *ctx)
 {
@@ -119,6 +133,7 @@ static void qmgr_peer_read(int fd, unsigned events, void *ctx)
 			return;
 		}
 		qmgr_new(p->q, p->m.u.qmgr_new.queue_id);
+		qmgr_peer_hint(p);
 		ipc_msg_reset(&p->m);
 	}
 }
@@ -325,6 +340,9 @@ static void qmgr_run(struct stage *st)
 	struct qmgr *q = &qmgr;
 
 	qmgr_recover();
+	queue_spare_pool_init(&q->spare, QUEUE_SPARE_MAX);
+	if (queue_spare_pool_load(&q->spare, AT_FDCWD) < 0)
+		msg_warn("spare: cannot read the directory; delivered files are unlinked");
 	q->loop = event_loop_new();	/* after sandbox_enter closed stray fds */
 	if (iox_set_nonblock(st->broker.fd, 0) < 0
 	    || event_add(q->loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)

@@ -21,6 +21,7 @@
 #include "queue/layout.h"
 #include "queue/qenv.h"
 #include "queue/qid.h"
+#include "queue/qspare.h"
 #include "skeleton/stage.h"
 
 /* Per-recipient state of this attempt. */
@@ -66,6 +67,7 @@ struct qmgr {
 	/* the active queue */
 	unsigned nactive;
 	struct buf pending;	/* queue IDs from MSG_QMGR_NEW waiting for room */
+	struct queue_spare_pool spare;	/* delivered files kept for reuse */
 	int rescan_incoming;	/* some notices were dropped: scan incoming/ */
 	/* timers */
 	uint64_t run_timer, due_timer, wake_timer, idle_timer;

@@ -19,6 +19,7 @@
 #define NEW_LEN	(5 * 1024 + 3)
 
 static struct tq_tree tree;
+static struct queue_spare_pool pool;
 static char *old_content, *new_content;
 
 static int setup(void **state)
@@ -26,6 +27,7 @@ static int setup(void **state)
 	(void)state;
 	tq_tree_make(&tree);
 	queue_spare_reset();
+	queue_spare_pool_init(&pool, QUEUE_SPARE_MAX);
 	old_content = tq_content(OLD_LEN, 1);
 	new_content = tq_content(NEW_LEN, 2);
 	return 0;
@@ -35,6 +37,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	tq_tree_remove(&tree);
+	queue_spare_pool_free(&pool);
 	xfree(old_content);
 	xfree(new_content);
 	return 0;
@@ -59,7 +62,7 @@ static ino_t retire_old(struct buf *id, struct buf *path)
 
 	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, id), 0);
 	ino = ino_of(QUEUE_INCOMING, buf_str(id));
-	assert_int_equal(queue_spare_release(tree.fd, QUEUE_INCOMING, buf_str(id), OLD_LEN), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(id), OLD_LEN), 0);
 	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
 	assert_int_equal(queue_spare_count(tree.fd), 1);
 	queue_spare_reset();	/* the write above found spare/ empty: look again now */
@@ -183,7 +186,7 @@ static void test_open_file_not_reused(void **state)
 	old = ino_of(QUEUE_INCOMING, buf_str(&a));
 	held = queue_file_open(tree.fd, QUEUE_INCOMING, buf_str(&a), O_RDONLY);
 	assert_true(held >= 0);
-	assert_int_equal(queue_spare_release(tree.fd, QUEUE_INCOMING, buf_str(&a), OLD_LEN), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a), OLD_LEN), 0);
 	assert_int_equal(queue_spare_count(tree.fd), 1);
 	queue_spare_reset();
 	assert_int_equal(tq_write(tree.fd, new_content, NEW_LEN, 1000, 0, &b), 0);
@@ -240,8 +243,9 @@ static void test_release_limits(void **state)
 
 	(void)state;
 	queue_spare_reset();
+	assert_int_equal(queue_spare_pool_load(&pool, tree.fd), 0);	/* spare/ is empty */
 	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &a), 0);
-	assert_int_equal(queue_spare_release(tree.fd, QUEUE_INCOMING, buf_str(&a),
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a),
 					     QUEUE_SPARE_FILE_MAX + 1), 0);
 	assert_int_equal(queue_spare_count(tree.fd), 0);
 	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
@@ -257,11 +261,61 @@ static void test_release_limits(void **state)
 		buf_free(&p);
 		assert_true(fd >= 0);
 		close(fd);
-		assert_int_equal(queue_spare_release(tree.fd, QUEUE_INCOMING, buf_str(&a), 10), 0);
+		assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a), 10), 0);
 	}
 	assert_int_equal(queue_spare_count(tree.fd), QUEUE_SPARE_MAX);
 	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
+	/* a smaller pool loaded from it keeps what fits and unlinks the rest */
+	{
+		struct queue_spare_pool small;
+		char id[QUEUE_ID_LEN + 1];
+		int n = 0;
+
+		queue_spare_pool_init(&small, 10);
+		assert_int_equal(queue_spare_pool_load(&small, tree.fd), 10);
+		assert_int_equal(queue_spare_count(tree.fd), 10);
+		while (queue_spare_pool_pop(&small, id))
+			assert_true(queue_exists(tree.fd, QUEUE_SPARE, id) == 1 && ++n > 0);
+		assert_int_equal(n, 10);
+		queue_spare_pool_free(&small);
+	}
+	assert_int_equal(queue_spare_pool_load(&pool, tree.fd), 10);
 	buf_free(&a);
+}
+
+/* The name qmgr hands out (a hint) is the file the next message reuses. */
+static void test_hint_is_taken_first(void **state)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT, c = BUF_INIT;
+	char hint[QUEUE_ID_LEN + 1];
+
+	(void)state;
+	queue_spare_reset();
+	assert_int_equal(queue_spare_pool_load(&pool, tree.fd), queue_spare_count(tree.fd));
+	while (queue_spare_pool_pop(&pool, hint))
+		assert_int_equal(queue_remove(tree.fd, QUEUE_SPARE, hint), 0);
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &a), 0);
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &b), 0);
+	ino_t ia = ino_of(QUEUE_INCOMING, buf_str(&a)), ib = ino_of(QUEUE_INCOMING, buf_str(&b));
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a), OLD_LEN), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&b), OLD_LEN), 0);
+	/* the pool hands out the oldest first; hint the second to prove the hint wins */
+	assert_int_equal(queue_spare_pool_pop(&pool, hint), 1);
+	assert_string_equal(hint, buf_str(&a));
+	assert_int_equal(queue_spare_pool_pop(&pool, hint), 1);
+	assert_string_equal(hint, buf_str(&b));
+	queue_spare_hint(hint);
+	queue_spare_hint("not a queue id");	/* ignored */
+	assert_int_equal(tq_write(tree.fd, new_content, NEW_LEN, 1000, 0, &c), 0);
+	assert_int_equal(ino_of(QUEUE_INCOMING, buf_str(&c)), ib);
+	check_new(buf_str(&c));
+	assert_int_equal(queue_exists(tree.fd, QUEUE_SPARE, buf_str(&a)), 1);
+	assert_true(ino_of(QUEUE_SPARE, buf_str(&a)) == ia);
+	assert_int_equal(queue_remove(tree.fd, QUEUE_INCOMING, buf_str(&c)), 0);
+	assert_int_equal(queue_remove(tree.fd, QUEUE_SPARE, buf_str(&a)), 0);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&c);
 }
 
 int main(void)
@@ -272,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_open_file_not_reused),
 		cmocka_unit_test(test_linked_file_not_reused),
 		cmocka_unit_test(test_release_limits),
+		cmocka_unit_test(test_hint_is_taken_first),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
