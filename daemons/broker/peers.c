@@ -12,7 +12,8 @@
  * runs the smtp stage with its own -o settings). Some stages serve one client
  * channel per process, so that work that blocks (an fsync, an SMTP session)
  * in one never stalls another client: for those the broker starts another
- * process, up to the service's maxproc, when every process has a channel.
+ * process, up to the service's maxproc, when every process has a channel;
+ * past that, cleanup processes take a second client, smtp processes do not.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -31,35 +32,52 @@ static void peers_deny(struct child *c, const struct ipc_broker_peer_request *r,
 		msg_warn("deny to %s pid %ld: %s", c->svc->stage, (long)c->pid, buf_str(&c->ch.why));
 }
 
-/* Stages that serve one client channel per process (see above). */
-static const char *const peers_one_client[] = {
-	"cleanup",	/* each commit waits for fsync: one client per process keeps commits parallel */
-	"smtp",		/* one delivery at a time: qmgr's concurrency is the number of channels */
+/*
+ * Stages that serve one client channel per process (see above). "shares"
+ * says what happens at maxproc: cleanup's event loop can serve several
+ * clients (commits then take turns), so a client never waits for a process
+ * of its own; an smtp process does one delivery at a time, and qmgr's
+ * concurrency is its number of channels, so smtp never shares.
+ */
+static const struct {
+	const char *stage;
+	int shares;
+} peers_one_client[] = {
+	{ "cleanup", 1 },	/* each commit waits for fsync: one client per process keeps commits parallel */
+	{ "smtp", 0 },		/* one delivery at a time */
 };
 
-static int peers_capacity(const char *stage)
+/* peers_capacity - clients per process before another process is started (0: any). */
+static int peers_capacity(const char *stage, int *shares)
 {
 	for (size_t i = 0; i < sizeof(peers_one_client) / sizeof(peers_one_client[0]); i++)
-		if (strcmp(peers_one_client[i], stage) == 0)
+		if (strcmp(peers_one_client[i].stage, stage) == 0) {
+			*shares = peers_one_client[i].shares;
 			return 1;
+		}
+	*shares = 1;
 	return 0;
 }
 
 /* peers_pick - the least-loaded live process of svc with room, or NULL. */
 static struct child *peers_pick(struct broker *b, struct service *svc)
 {
-	int cap = peers_capacity(svc->stage);
-	struct child *best = NULL;
+	int shares, cap = peers_capacity(svc->stage, &shares);
+	struct child *best = NULL, *least = NULL;
 
 	for (struct child *c = b->children; c; c = c->next) {
-		if (c->retiring || c->ch.fd < 0 || c->svc != svc || (cap && c->npeers >= cap))
+		if (c->retiring || c->ch.fd < 0 || c->svc != svc)
+			continue;
+		if (least == NULL || c->npeers < least->npeers)
+			least = c;
+		if (cap && c->npeers >= cap)
 			continue;
 		if (best == NULL || c->npeers < best->npeers)
 			best = c;
 	}
 	if (best == NULL && cap && svc->nproc < svc->maxproc && !svc->gave_up)
 		best = broker_spawn(b, svc);
-	return best;
+	return best != NULL ? best : shares ? least : NULL;
 }
 
 /*

@@ -1,12 +1,12 @@
 /*
  * smtpd_cleanup.c - smtpd's channel to a cleanup process.
  *
- * The channel is asked from the broker at the first message of a session,
- * kept for the rest of the session (asked again if it breaks), and given
- * back when the session ends: the broker grants one client per cleanup
- * process, so an idle smtpd that kept its channel would starve busy ones
- * whenever smtpd's maxproc exceeds cleanup's. One broker round trip per
- * connection, none per message. Per
+ * The channel is asked from the broker at the first message and kept for
+ * the life of this smtpd process, across sessions (asked again if it
+ * breaks, e.g. when that cleanup process exits): no broker round trip per
+ * connection or per message. The broker gives each client a cleanup process
+ * of its own while cleanup's maxproc allows and shares processes beyond
+ * that, so an idle smtpd holding a channel never starves a busy one. Per
  * message: OPEN (wait for OPENED: the queue id), RCPT per accepted
  * recipient and DATA chunks without waiting, END (wait for DONE: cleanup
  * has fsynced), or ABORT. A missing or broken cleanup is a 451 4.3.0 for
@@ -29,6 +29,7 @@
 static struct ipc_chan cln_chan;
 static int cln_have;
 static struct ipc_msg cln_msg;
+static int cln_msg_open;	/* OPENED seen, END or ABORT not yet sent */
 
 #define CLN_TEMPFAIL "451 4.3.0 Error: queue file write error"
 
@@ -40,6 +41,7 @@ static void cln_drop(const char *why)
 	ipc_chan_close(&cln_chan);
 	ipc_msg_free(&cln_msg);
 	cln_have = 0;
+	cln_msg_open = 0;
 }
 
 static int cln_connect(struct smtpd_session *s)
@@ -146,6 +148,7 @@ int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply)
 	buf_set_str(&s->qid, cln_msg.u.cleanup_opened.queue_id);
 	ipc_msg_reset(&cln_msg);
 	s->cleanup_open = 1;
+	cln_msg_open = 1;
 	return 0;
 }
 
@@ -171,6 +174,7 @@ int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply)
 	int ok;
 
 	s->cleanup_open = 0;
+	cln_msg_open = 0;
 	if (cln_send(MSG_CLEANUP_END, &e) < 0 || cln_recv(s, MSG_CLEANUP_DONE) < 0) {
 		buf_set_str(reply, CLN_TEMPFAIL);
 		return -1;
@@ -186,14 +190,15 @@ int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply)
 	return ok ? 0 : -1;
 }
 
-/* smtpd_cleanup_release - end of session: give the cleanup process back. */
+/*
+ * smtpd_cleanup_release - a session ended. The channel stays for the next
+ * session (see the top), unless a message is still open on it: then it is
+ * closed, so that cleanup removes that file and the next session starts clean.
+ */
 void smtpd_cleanup_release(void)
 {
-	if (!cln_have)
-		return;
-	ipc_chan_close(&cln_chan);
-	ipc_msg_free(&cln_msg);
-	cln_have = 0;
+	if (cln_have && cln_msg_open)
+		cln_drop("session ended with a message open");
 }
 
 void smtpd_cleanup_abort(struct smtpd_session *s)
@@ -203,5 +208,6 @@ void smtpd_cleanup_abort(struct smtpd_session *s)
 	if (!s->cleanup_open)
 		return;
 	s->cleanup_open = 0;
-	(void)cln_send(MSG_CLEANUP_ABORT, &a);
+	if (cln_send(MSG_CLEANUP_ABORT, &a) == 0)
+		cln_msg_open = 0;
 }

@@ -269,3 +269,29 @@ def test_delivered_file_is_reused_for_the_next_message(relay, sink):
     m.wait_log(rf"{q2}: removed")
     assert os.listdir(spare) == [q2]
     assert os.stat(os.path.join(spare, q2)).st_ino == ino
+
+
+def test_cleanup_processes_are_shared_past_maxproc(moat_factory, sink):
+    """smtpd keeps its cleanup channel across sessions; with cleanup's maxproc
+    below the number of smtpd processes the broker shares a cleanup process
+    instead of refusing: four concurrent sessions all get 250."""
+    import smtplib
+    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY))
+    with open(os.path.join(m.confdir, "master.cf"), "w") as f:
+        f.write(relay_master_cf(m).replace("cleanup unix n - y - 0 cleanup",
+                                           "cleanup unix n - y - 1 cleanup"))
+    m.start()
+    conns = [smtplib.SMTP("127.0.0.1", m.port, timeout=30) for _ in range(4)]
+    try:
+        for i, c in enumerate(conns):
+            c.ehlo("client.test.example")
+            assert c.mail("a@sender.test")[0] == 250
+            assert c.rcpt(f"r{i}@remote.test")[0] == 250
+        for i, c in enumerate(conns):
+            code, msg = c.data(b"Subject: shared %d\r\n\r\nbody\r\n" % i)
+            assert code == 250, (i, code, msg)
+    finally:
+        for c in conns:
+            c.quit()
+    got = sink.wait_count(4)
+    assert sorted(x.rcpt_tos[0] for x in got) == [f"r{i}@remote.test" for i in range(4)]
