@@ -55,6 +55,7 @@ struct queue_file {
 	int have_time;
 	int have_sender;
 	int reused;		/* a spare file: old bytes past our end are cut at commit */
+	off_t old_size;		/* a reused file's length when it was taken */
 };
 
 /* qf_unlink - remove our file; it is ours, so a failure is only logged. */
@@ -175,7 +176,7 @@ static int qf_open_new(struct queue_file *qf)
 	qf->id[QUEUE_ID_LEN] = 0;
 	if (queue_path(&s, qf->queue, qf->id) < 0)
 		msg_panic("qf_open_new: bad new id %s", qf->id);
-	if (qf->queue == QUEUE_INCOMING && (fd = queue_spare_take(qf->qdirfd, buf_str(&s))) >= 0) {
+	if (qf->queue == QUEUE_INCOMING && (fd = queue_spare_take(qf->qdirfd, buf_str(&s), &qf->old_size)) >= 0) {
 		buf_free(&s);
 		qf->fd = fd;
 		qf->reused = 1;
@@ -426,7 +427,8 @@ static int qf_finish(struct queue_file *qf)
 {
 	const char *dir = queue_dir_name(qf->queue);
 
-	if (qf->reused) {
+	/* No old byte may outlive the commit past our end (none if we wrote past it). */
+	if (qf->reused && qf->out_off < qf->old_size) {
 		if (ftruncate(qf->fd, qf->out_off) < 0) {
 			msg_warn("queue file %s: cut reused file: %m", qf->id);
 			return qf_fail(qf);

@@ -75,13 +75,14 @@ static void spare_list(int qdirfd)
 	spare_shuffle();
 }
 
-/* spare_is_ours - fd is spare/ID itself: one link, regular, our uid. */
-static int spare_is_ours(int qdirfd, const char *path, int fd)
+/* spare_is_ours - fd is spare/ID itself: one link, regular, our uid; its size. */
+static int spare_is_ours(int qdirfd, const char *path, int fd, off_t *size)
 {
 	struct stat a, b;
 
 	if (fstat(fd, &a) < 0 || fstatat(qdirfd, path, &b, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;
+	*size = a.st_size;
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino && S_ISREG(a.st_mode)
 	    && a.st_nlink == 1 && a.st_uid == geteuid();
 }
@@ -97,7 +98,7 @@ static int spare_unused(int fd)
 }
 
 /* spare_try - take spare/ID as dst_path: its fd, or -1. */
-static int spare_try(int qdirfd, const char *id, const char *dst_path)
+static int spare_try(int qdirfd, const char *id, const char *dst_path, off_t *size)
 {
 	struct buf pb = BUF_INIT;
 	const char *path;
@@ -111,7 +112,7 @@ static int spare_try(int qdirfd, const char *id, const char *dst_path)
 		buf_free(&pb);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || !spare_is_ours(qdirfd, path, fd))
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || !spare_is_ours(qdirfd, path, fd, size))
 		goto skip;
 	if (!spare_unused(fd)) {
 		/* Still open elsewhere: never reuse it; drop it from the pool. */
@@ -168,9 +169,10 @@ static int spare_next_name(int qdirfd, char id[QUEUE_ID_LEN + 1])
 /*
  * queue_spare_take - rename a verified spare file to dst_path (a path in
  * incoming/); return its fd (read-write, offset 0, exclusively flocked, mode
- * 0600), or -1 when no spare file could be taken (then create a new file).
+ * 0600) and set *size to its current (old) length, or return -1 when no
+ * spare file could be taken (then create a new file).
  */
-int queue_spare_take(int qdirfd, const char *dst_path)
+int queue_spare_take(int qdirfd, const char *dst_path, off_t *size)
 {
 	static int sigio_ignored;
 	char id[QUEUE_ID_LEN + 1];
@@ -182,7 +184,7 @@ int queue_spare_take(int qdirfd, const char *dst_path)
 		sigio_ignored = 1;
 	}
 	for (tries = 0; tries < SPARE_TRIES && spare_next_name(qdirfd, id); tries++)
-		if ((fd = spare_try(qdirfd, id, dst_path)) >= 0)
+		if ((fd = spare_try(qdirfd, id, dst_path, size)) >= 0)
 			return fd;
 	return -1;
 }

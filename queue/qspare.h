@@ -42,6 +42,7 @@
 #define MOAT_QUEUE_QSPARE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "queue/layout.h"
 #include "queue/qid.h"
@@ -50,7 +51,7 @@
 #define QUEUE_SPARE_FILE_MAX	(256 * 1024)
 
 /* The taker's side (cleanup). */
-int queue_spare_take(int qdirfd, const char *dst_path);
+int queue_spare_take(int qdirfd, const char *dst_path, off_t *size);
 void queue_spare_hint(const char *id);
 void queue_spare_reset(void);
 

@@ -108,6 +108,33 @@ static void test_reuse(void **state)
 	buf_free(&b);
 }
 
+/* A file reused for a larger message grows: nothing to cut, all of it reads back. */
+static void test_reuse_larger(void **state)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct queue_env env;
+	ino_t ino;
+	int fd;
+
+	(void)state;
+	assert_int_equal(tq_write(tree.fd, new_content, NEW_LEN, 1000, 0, &a), 0);
+	ino = ino_of(QUEUE_INCOMING, buf_str(&a));
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a), NEW_LEN), 0);
+	queue_spare_reset();
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &b), 0);
+	assert_int_equal(ino_of(QUEUE_INCOMING, buf_str(&b)), ino);
+	fd = queue_file_open(tree.fd, QUEUE_INCOMING, buf_str(&b), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(queue_env_read(fd, QUEUE_ENV_VERIFY, &env), QUEUE_ENV_OK);
+	assert_true(tq_check_env(&env, OLD_LEN));
+	assert_true(tq_check_content(fd, &env, old_content, OLD_LEN));
+	queue_env_free(&env);
+	close(fd);
+	assert_int_equal(queue_remove(tree.fd, QUEUE_INCOMING, buf_str(&b)), 0);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 static int hook_checked;
 
 static int find_one(const char *id, void *ctx)
@@ -322,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_reuse_larger),
 		cmocka_unit_test(test_reuse_is_incomplete_until_commit),
 		cmocka_unit_test(test_open_file_not_reused),
 		cmocka_unit_test(test_linked_file_not_reused),
