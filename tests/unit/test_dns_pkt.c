@@ -1,7 +1,7 @@
 /*
  * test_dns_pkt.c - unit tests for mail/dns_pkt.c: query encoding, answers,
- * CNAME chains, and hostile packets (compression loops, truncation, lying
- * counts, wrong id or question).
+ * CNAME chains, PTR answers, and hostile packets (compression loops,
+ * truncation, lying counts, wrong id or question).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -281,6 +281,49 @@ static void test_hostile_names(void **state)
 	assert_int_equal(r.status, DNS_NODATA);
 }
 
+/* PTR: the reverse names smtpd asks (in-addr.arpa, ip6.arpa nibbles) and their answers. */
+static void test_ptr_answers(void **state)
+{
+	static const char v6[] =
+		"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	struct pkt p;
+	struct dns_result r;
+
+	(void)state;
+	assert_int_equal(dns_pkt_query(&out, 1, v6, DNS_T_PTR, &why), 0);
+	assert_int_equal(out.len, DNS_PKT_HEADER + strlen(v6) + 2 + 4);
+
+	start(&p, 6, "4.3.2.1.in-addr.arpa", DNS_T_PTR, 1, 0);
+	rr_hdr(&p, DNS_T_PTR, 300, 18);
+	putname(&p, "mail.example.com");
+	assert_int_equal(parse(&p, 6, "4.3.2.1.in-addr.arpa", DNS_T_PTR, &r), 0);
+	assert_int_equal(r.status, DNS_OK);
+	assert_int_equal(r.nrr, 1);
+	assert_int_equal(r.rr[0].type, DNS_T_PTR);
+	assert_string_equal(r.rr[0].value, "mail.example.com");
+
+	/* RFC 2317 delegation: the PTR sits behind a CNAME. */
+	start(&p, 6, "4.3.2.1.in-addr.arpa", DNS_T_PTR, 2, 0);
+	rr_hdr(&p, DNS_T_CNAME, 300, 10);
+	putname(&p, "4.0-63.x");
+	putname(&p, "4.0-63.x");
+	put16(&p, DNS_T_PTR); put16(&p, DNS_C_IN); put32(&p, 300); put16(&p, 3);
+	putname(&p, "h");
+	assert_int_equal(parse(&p, 6, "4.3.2.1.in-addr.arpa", DNS_T_PTR, &r), 0);
+	assert_int_equal(r.nrr, 1);
+	assert_string_equal(r.rr[0].value, "h");
+
+	/* A PTR name with bytes that are no host name never leaves the parser. */
+	start(&p, 6, v6, DNS_T_PTR, 1, 0);
+	rr_hdr(&p, DNS_T_PTR, 300, 5);
+	put8(&p, 3); put8(&p, 'a'); put8(&p, '\n'); put8(&p, 'b'); put8(&p, 0);
+	assert_int_equal(parse(&p, 6, v6, DNS_T_PTR, &r), 0);
+	assert_int_equal(r.status, DNS_NODATA);
+	buf_free(&out);
+	buf_free(&why);
+}
+
 static void test_many_records_capped(void **state)
 {
 	static struct pkt big;
@@ -308,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_not_our_answer),
 		cmocka_unit_test(test_cname_chain),
 		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_ptr_answers),
 		cmocka_unit_test(test_many_records_capped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
