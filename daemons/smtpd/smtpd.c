@@ -12,9 +12,10 @@
  * in an empty network namespace (it accepts on the broker's socket, which
  * works from any namespace), no capabilities, seccomp allowlist without
  * open() or socket(). It trusts nothing a client sends. It may talk only to
- * the broker, the log stage and cleanup over IPC; the message never touches
- * a file here. It must never let client input choose a code path that
- * allocates without bound or relays for an untrusted client.
+ * the broker, the log stage, cleanup and dns (the client's host name) over
+ * IPC; the message never touches a file here. It must never let client
+ * input choose a code path that allocates without bound or relays for an
+ * untrusted client.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,7 +83,7 @@ static void smtpd_session_init(struct smtpd_session *s, struct stage *st, int fd
 	s->st = st;
 	s->cf = &smtpd_conf;
 	s->fd = fd;
-	s->name = "unknown";	/* XXX no PTR lookup through the dns stage yet */
+	s->name = s->reverse_name = "unknown";	/* until smtpd_dns_client_name */
 	buf_reset(&s->in);
 	s->inpos = 0;
 	buf_reset(&s->out);
@@ -118,6 +119,7 @@ static void smtpd_buffers_init(struct smtpd_session *s)
 	buf_init(&s->sender, 512);
 	buf_init(&s->qid, 64);
 	buf_init(&s->line, 4096);
+	buf_init(&s->namebuf, 512);
 }
 
 static void smtpd_serve(struct stage *st, int lfd, uint32_t *uses)
@@ -132,6 +134,7 @@ static void smtpd_serve(struct stage *st, int lfd, uint32_t *uses)
 	++*uses;
 	stage_status(st, 1, *uses);
 	smtpd_session_init(&smtpd_sess, st, fd);
+	smtpd_dns_client_name(&smtpd_sess);
 	smtpd_session_run(&smtpd_sess);
 	smtpd_cleanup_release();
 	if (close(fd) < 0)

@@ -9,6 +9,7 @@
  *   smtpd_dataphase.c DATA: restrictions, 354, stream to cleanup, result
  *   smtpd_check.c    restriction lists and relay policy
  *   smtpd_cleanup.c  the channel to cleanup
+ *   smtpd_dns.c      the client's host name (PTR + forward check, via the dns stage)
  *   smtpd_cmd.c      command-line parsing (pure)
  *   smtpd_data.c     DATA terminator/normalisation state machine (pure)
  */
@@ -54,6 +55,15 @@ struct smtpd_conf {
 	int helo_required, strict, disable_vrfy, delay_reject, forbid_unauth_pipe;
 	int reject_code, defer_code, relay_code, non_fqdn_code, invalid_hostname_code;
 	int max_use, max_idle;
+	int peername_lookup;		/* smtpd_peername_lookup */
+};
+
+/* How a client name lookup ended (Postfix's SMTPD_PEER_CODE_*). */
+enum smtpd_peer_status {
+	SMTPD_PEER_OK,			/* found (and, for the name, verified) */
+	SMTPD_PEER_TEMP,		/* DNS failed for now, or no answer in time */
+	SMTPD_PEER_PERM,		/* no usable PTR record, or no lookup at all */
+	SMTPD_PEER_FORGED,		/* PTR name whose addresses do not include the client */
 };
 
 /* Per-command counters for the "disconnect from" line (Postfix order). */
@@ -68,7 +78,10 @@ struct smtpd_session {
 	unsigned port;
 	int family;
 	unsigned char ip[16];
-	const char *name;
+	const char *name;		/* verified host name, or "unknown" */
+	const char *reverse_name;	/* PTR name, not verified, or "unknown" */
+	enum smtpd_peer_status name_status, reverse_status;
+	struct buf namebuf;		/* holds the names when not "unknown" */
 	char laddr[INET6_ADDRSTRLEN];
 	int lfamily;
 	unsigned char lip[16];
@@ -147,5 +160,8 @@ int smtpd_cleanup_data(struct smtpd_session *s, const char *p, size_t n);
 int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply);
 void smtpd_cleanup_abort(struct smtpd_session *s);
 void smtpd_cleanup_release(void);
+
+/* smtpd_dns.c: sets name, reverse_name and their status (lookup bounded in time). */
+void smtpd_dns_client_name(struct smtpd_session *s);
 
 #endif

@@ -153,4 +153,5 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 	cf->invalid_hostname_code = conf_int_of(st, "invalid_hostname_reject_code");
 	cf->max_use = conf_int_of(st, "max_use");
 	cf->max_idle = (int)conf_time(st->conf, "max_idle");
+	cf->peername_lookup = conf_bool(st->conf, "smtpd_peername_lookup");
 }

@@ -4,9 +4,11 @@ free loopback port and each stopped by its own handle.
 """
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -107,43 +109,82 @@ class SmtpSink:
         return self
 
     def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
 
 
 class Dnsmasq:
-    """dnsmasq answering only from the records given, on 127.0.0.1:port."""
+    """dnsmasq answering only from the records given, on 127.0.0.1:port.
 
-    def __init__(self, records, port=None):
-        self.port = port or free_port_udp()
-        self.cmd = ["dnsmasq", "--no-daemon", "--keep-in-foreground", f"--port={self.port}",
-                    "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
-                    "--no-hosts", "--no-poll", "--user=nobody", "--pid-file=",
-                    "--log-facility=-", *records]
+    With log_queries, every question it gets is logged; queries() returns
+    them as (type, name) pairs. Its log goes to an unlinked temporary file,
+    so nothing is left behind and a chatty dnsmasq never blocks on a pipe.
+    """
+
+    def __init__(self, records, port=None, log_queries=False):
+        self.fixed_port = port
+        self.args = [*records] + (["--log-queries"] if log_queries else [])
+        self.port = None
         self.proc = None
+        self.err = None
 
     def __enter__(self):
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # A free port can be taken before dnsmasq binds it: try another one.
+        for _ in range(3):
+            self.port = self.fixed_port or free_port_udp()
+            try:
+                if self.start():
+                    return self
+            except AssertionError:
+                self.stop()
+                raise
+            self.stop()
+        raise AssertionError("dnsmasq found no free port")
+
+    def start(self):
+        """True once it answers; False if its port was taken; else fail."""
+        self.err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            ["dnsmasq", "--no-daemon", "--keep-in-foreground", f"--port={self.port}",
+             "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+             "--no-poll", "--user=nobody", "--pid-file=", "--log-facility=-", *self.args],
+            stdout=subprocess.DEVNULL, stderr=self.err)
         deadline = time.time() + 5
         while time.time() < deadline:
             if dns_answers(self.port):
-                return self
+                return True
             if self.proc.poll() is not None:
-                raise AssertionError("dnsmasq died: " + self.proc.stderr.read().decode())
+                if "in use" in self.log() and not self.fixed_port:
+                    return False
+                raise AssertionError("dnsmasq died: " + self.log())
             time.sleep(0.05)
         raise AssertionError("dnsmasq did not answer")
 
+    def log(self):
+        # pread: the file offset is shared with dnsmasq, which writes at it
+        fd = self.err.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
+
+    def queries(self):
+        return re.findall(r"query\[(\w+)\] (\S+) from", self.log())
+
+    def stop(self):
+        stop_process(self.proc)
+        self.err.close()
+
     def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.stop()
+
+
+def stop_process(proc):
+    """SIGTERM, then SIGKILL if it is still there after 5 s; by its own handle."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def free_port_udp():

@@ -20,9 +20,11 @@ def relay_master_cf(m):
     return m.default_master() + "relay unix - - y - 10 smtp\n"
 
 
-def send(m, sender, rcpts, body, ehlo=True):
-    """Send one message through moat; returns the queue id from the 250 reply."""
-    with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
+def send(m, sender, rcpts, body, ehlo=True, source=None, host="127.0.0.1"):
+    """Send one message through moat (from the source address, if given);
+    returns the queue id from the 250 reply."""
+    with smtplib.SMTP(host, m.port, timeout=30,
+                      source_address=(source, 0) if source else None) as s:
         if ehlo:
             s.ehlo("client.test.example")
         else:
