@@ -31,7 +31,8 @@ enum smtpd_restr {
 	R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_REJECT_UNAUTH_DEST, R_DEFER_UNAUTH_DEST,
 	R_PERMIT_AUTH_DEST, R_PERMIT, R_REJECT, R_DEFER, R_REJECT_NON_FQDN_SENDER,
 	R_REJECT_NON_FQDN_RCPT, R_REJECT_NON_FQDN_HELO, R_REJECT_INVALID_HELO,
-	R_REJECT_UNAUTH_PIPELINING, R_WARN_IF_REJECT, R_COUNT
+	R_REJECT_UNAUTH_PIPELINING, R_REJECT_UNKNOWN_CLIENT, R_REJECT_UNKNOWN_REVERSE,
+	R_WARN_IF_REJECT, R_COUNT
 };
 
 struct smtpd_rlist {
@@ -54,6 +55,7 @@ struct smtpd_conf {
 	int rcpt_limit, timeout, soft_limit, hard_limit, error_sleep, junk_limit;
 	int helo_required, strict, disable_vrfy, delay_reject, forbid_unauth_pipe;
 	int reject_code, defer_code, relay_code, non_fqdn_code, invalid_hostname_code;
+	int unknown_client_code;
 	int max_use, max_idle;
 	int peername_lookup;		/* smtpd_peername_lookup */
 };

@@ -17,7 +17,9 @@
  * hosts are never authorised destinations.
  *
  * SECURITY: decides who may relay. It trusts main.cf and the kernel's view
- * of the client address (getpeername), never what the client claims.
+ * of the client address (getpeername), never what the client claims. The
+ * client name comes from DNS, which the client's owner controls: it is
+ * only ever a reason to reject (reject_unknown_*), never to permit.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -30,7 +32,8 @@ static const char *const restr_names[R_COUNT] = {
 	"permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination",
 	"defer_unauth_destination", "permit_auth_destination", "permit", "reject", "defer",
 	"reject_non_fqdn_sender", "reject_non_fqdn_recipient", "reject_non_fqdn_helo_hostname",
-	"reject_invalid_helo_hostname", "reject_unauth_pipelining", "warn_if_reject",
+	"reject_invalid_helo_hostname", "reject_unauth_pipelining",
+	"reject_unknown_client_hostname", "reject_unknown_reverse_client_hostname", "warn_if_reject",
 };
 
 void smtpd_check_parse(struct smtpd_rlist *l, const char *param, char *const *items)
@@ -143,6 +146,24 @@ static int check_relay(struct smtpd_session *s, const struct addr_path *rcpt,
 	return CHECK_REJECT;
 }
 
+/*
+ * check_unknown_client - Postfix's reject_unknown_(reverse_)client_hostname:
+ * a name that DNS could not give for now is always a 450, whatever
+ * unknown_client_reject_code says, so that a DNS hiccup never bounces mail.
+ */
+static int check_unknown_client(struct smtpd_session *s, enum smtpd_peer_status status,
+				const char *which, struct buf *reply)
+{
+	int code = status == SMTPD_PEER_TEMP ? 450 : s->cf->unknown_client_code;
+
+	if (status == SMTPD_PEER_OK)
+		return CHECK_DUNNO;
+	buf_reset(reply);
+	buf_printf(reply, "%d %c.7.25 Client host rejected: cannot find your %shostname, [%s]",
+		   code, code >= 500 ? '5' : '4', which, s->addr);
+	return CHECK_REJECT;
+}
+
 /* check_one - evaluate one restriction. */
 static int check_one(struct smtpd_session *s, enum smtpd_list which, enum smtpd_restr r,
 		     const struct addr_path *rcpt, struct buf *reply)
@@ -194,6 +215,10 @@ static int check_one(struct smtpd_session *s, enum smtpd_list which, enum smtpd_
 			return CHECK_DUNNO;
 		return check_reject(s, which, rcpt, reply, 503, "5.5.0",
 				    "Improper use of SMTP command pipelining");
+	case R_REJECT_UNKNOWN_CLIENT:
+		return check_unknown_client(s, s->name_status, "", reply);
+	case R_REJECT_UNKNOWN_REVERSE:
+		return check_unknown_client(s, s->reverse_status, "reverse ", reply);
 	case R_WARN_IF_REJECT:
 	case R_COUNT:
 		break;

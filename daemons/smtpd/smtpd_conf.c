@@ -151,6 +151,7 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 	cf->relay_code = conf_int_of(st, "relay_domains_reject_code");
 	cf->non_fqdn_code = conf_int_of(st, "non_fqdn_reject_code");
 	cf->invalid_hostname_code = conf_int_of(st, "invalid_hostname_reject_code");
+	cf->unknown_client_code = conf_int_of(st, "unknown_client_reject_code");
 	cf->max_use = conf_int_of(st, "max_use");
 	cf->max_idle = (int)conf_time(st->conf, "max_idle");
 	cf->peername_lookup = conf_bool(st->conf, "smtpd_peername_lookup");

@@ -2,7 +2,9 @@
 the dns stage, against a real dnsmasq. The name shows in the connect,
 client= and disconnect lines and in the Received header at the next hop
 only when the forward lookup returns the client's address; anything else,
-and any DNS trouble, gives "unknown" without holding the client up.
+and any DNS trouble, gives "unknown" without holding the client up. Client
+restrictions name the verified client; reject_unknown_client_hostname and
+reject_unknown_reverse_client_hostname act on how the lookups ended.
 
 Clients connect from different loopback addresses (127.0.0.x), each with its
 own records below.
@@ -204,3 +206,49 @@ def test_no_dns_service_is_unknown_at_once(moat_factory, sink):
     assert len(re.findall(r": connect from unknown\[127\.0\.0\.2\]", m.log())) == 3, m.log()
     # the broker's "no" is remembered: one request for three clients, not one each
     assert len(re.findall(r"warning: no channel to dns", m.log())) == 1, m.log()
+
+
+def rcpt_reply(m, source):
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=30, source_address=(source, 0)) as s:
+        s.ehlo("client.test.example")
+        s.mail("a@sender.test")
+        return s.rcpt("b@remote.test")
+
+
+def test_client_restriction_reject_names_the_verified_client(moat_factory, sink, dns):
+    m = start(moat_factory, sink, resolver(dns) + "smtpd_client_restrictions = reject\n")
+    code, text = rcpt_reply(m, "127.0.0.2")
+    assert (code, text) == (554, b"5.7.1 <verified.test.example[127.0.0.2]>: "
+                                 b"Client host rejected: Access denied")
+    m.wait_log(r"NOQUEUE: reject: RCPT from verified\.test\.example\[127\.0\.0\.2\]: 554 5\.7\.1 "
+               r"<verified\.test\.example\[127\.0\.0\.2\]>: Client host rejected: Access denied; "
+               r"from=<a@sender\.test> to=<b@remote\.test> proto=ESMTP helo=<client\.test\.example>")
+
+
+@pytest.mark.parametrize("restriction,source,want", [
+    ("reject_unknown_client_hostname", "127.0.0.2", None),
+    ("reject_unknown_client_hostname", "127.0.0.3",
+     "550 5.7.25 Client host rejected: cannot find your hostname, [127.0.0.3]"),
+    ("reject_unknown_client_hostname", "127.0.0.4",
+     "550 5.7.25 Client host rejected: cannot find your hostname, [127.0.0.4]"),
+    ("reject_unknown_reverse_client_hostname", "127.0.0.3", None),
+    ("reject_unknown_reverse_client_hostname", "127.0.0.6",
+     "550 5.7.25 Client host rejected: cannot find your reverse hostname, [127.0.0.6]"),
+])
+def test_reject_unknown_client(moat_factory, sink, dns, restriction, source, want):
+    m = start(moat_factory, sink, resolver(dns) + f"smtpd_client_restrictions = {restriction}\n"
+              "unknown_client_reject_code = 550\n")
+    code, text = rcpt_reply(m, source)
+    if want is None:
+        assert code == 250, (code, text)
+    else:
+        assert f"{code} {text.decode()}" == want
+
+
+def test_reject_unknown_client_is_450_when_dns_fails_for_now(moat_factory, sink):
+    m = start(moat_factory, sink, f"dns_resolver_address = 127.0.0.1:{free_port_udp()}\n"
+              "smtpd_client_restrictions = reject_unknown_reverse_client_hostname\n"
+              "unknown_client_reject_code = 550\n")
+    code, text = rcpt_reply(m, "127.0.0.2")
+    assert (code, text) == (450, b"4.7.25 Client host rejected: cannot find your reverse "
+                                 b"hostname, [127.0.0.2]")
