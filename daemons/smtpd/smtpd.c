@@ -122,13 +122,34 @@ static void smtpd_buffers_init(struct smtpd_session *s)
 	buf_init(&s->namebuf, 512);
 }
 
+/*
+ * smtpd_client_timeouts - the client socket blocks, for at most
+ * smtpd_timeout per read or write: one read() per command instead of a
+ * poll() and a read() (smtpd_io.c treats EAGAIN as the timeout).
+ */
+static int smtpd_client_timeouts(int fd)
+{
+	struct timeval tv = { smtpd_conf.timeout, 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0
+	    || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		msg_warn("client socket timeouts: %m");
+		return -1;
+	}
+	return 0;
+}
+
 static void smtpd_serve(struct stage *st, int lfd, uint32_t *uses)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			msg_warn("accept: %m");
+		return;
+	}
+	if (smtpd_client_timeouts(fd) < 0) {
+		(void)close(fd);
 		return;
 	}
 	++*uses;

@@ -17,8 +17,8 @@
  * protocol state drops the channel.
  */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemons/smtpd/smtpd.h"
@@ -46,6 +46,7 @@ static void cln_drop(const char *why)
 
 static int cln_connect(struct smtpd_session *s)
 {
+	struct timeval tv = { s->cf->timeout, 0 };
 	pid_t pid = 0;
 	int fd;
 
@@ -54,7 +55,9 @@ static int cln_connect(struct smtpd_session *s)
 	fd = stage_request_peer(s->st, "cleanup", &pid);
 	if (fd < 0)
 		return -1;
-	if (iox_set_nonblock(fd, 0) < 0) {
+	/* Blocking, bounded by smtpd_timeout: a reply costs one recvmsg. */
+	if (iox_set_nonblock(fd, 0) < 0
+	    || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
 		msg_warn("cleanup channel: %m");
 		(void)close(fd);
 		return -1;
@@ -76,22 +79,16 @@ static int cln_send(enum ipc_type type, const void *m)
 	return 0;
 }
 
-/* cln_recv - one reply of the expected type within smtpd_timeout. */
+/* cln_recv - one reply of the expected type within smtpd_timeout (SO_RCVTIMEO). */
 static int cln_recv(struct smtpd_session *s, enum ipc_type want)
 {
-	struct pollfd p = { cln_chan.fd, POLLIN, 0 };
 	int r;
 
-	do
-		r = poll(&p, 1, s->cf->timeout * 1000);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0) {
-		cln_drop(r == 0 ? "timeout waiting for cleanup" : "poll failed");
-		return -1;
-	}
+	(void)s;
 	r = ipc_chan_recv(&cln_chan, &cln_msg);
 	if (r != IPC_RECV_MSG) {
-		cln_drop(r == IPC_RECV_EOF ? "cleanup closed the channel" : buf_str(&cln_chan.why));
+		cln_drop(r == IPC_RECV_AGAIN ? "timeout waiting for cleanup"
+			 : r == IPC_RECV_EOF ? "cleanup closed the channel" : buf_str(&cln_chan.why));
 		return -1;
 	}
 	if (cln_msg.type != want) {

@@ -2,7 +2,9 @@
  * smtpd_io.c - buffered client I/O for one SMTP session.
  *
  * One read() fills a 64 KB input buffer; command lines and DATA content are
- * taken from it without further syscalls. Replies accumulate in an output
+ * taken from it without further syscalls. The socket blocks, with
+ * smtpd_timeout as its receive and send timeout, so waiting for the next
+ * command is that one read. Replies accumulate in an output
  * buffer that is written only when the client has no complete command
  * waiting (one write per pipelined batch), or when the session needs an
  * answer from the client. Every wait is bounded by smtpd_timeout.
@@ -57,6 +59,9 @@ int smtpd_io_fill(struct smtpd_session *s)
 	}
 	if (buf_reserve(&s->in, SMTPD_IN_SIZE - s->in.len) < 0)
 		msg_panic("smtpd input buffer cap");
+	/* The read may wait: the client must have every reply first. */
+	if (smtpd_flush(s) < 0)
+		return -1;
 	for (;;) {
 		n = read(s->fd, s->in.data + s->in.len, SMTPD_IN_SIZE - s->in.len);
 		if (n > 0) {
@@ -70,12 +75,12 @@ int smtpd_io_fill(struct smtpd_session *s)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN) {
+		/* The socket blocks with SO_RCVTIMEO = smtpd_timeout (smtpd.c). */
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			s->timed_out = 1;
+		else
 			s->io_error = 1;
-			return -1;
-		}
-		if (smtpd_flush(s) < 0 || io_poll(s, POLLIN) <= 0)
-			return -1;
+		return -1;
 	}
 }
 
