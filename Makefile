@@ -82,7 +82,7 @@ unit-asan:
 
 # A build whose stages honour MOAT_TEST_ATTACK after confinement (sandbox tests).
 build-hooks:
-	$(MAKE) B=build/hooks MODE_CFLAGS="-O2 -DMOAT_TEST_HOOKS" all
+	$(MAKE) B=$(B)/hooks MODE_CFLAGS="-O2 -DMOAT_TEST_HOOKS" all
 
 integration: all build-hooks
 	cd tests/integration && MOAT_BUILD=$(CURDIR)/build MOAT_HOOKS_BUILD=$(CURDIR)/build/hooks $(PYTEST) -q -p no:cacheprovider .
