@@ -10,6 +10,9 @@ of the MTA, including those that exited during the run), and the peak PSS of
 the MTA's processes. Then moat/Postfix ratios, and the disk's own limit for
 durable commits (20 writers: create + 5 KB + fsync + rename + dir fsync).
 
+Both MTAs run with smtpd_peername_lookup = no: the bench measures the mail
+path, and must not send DNS queries beyond loopback.
+
 A row where the sink did not count every message is marked INVALID.
 """
 import os
@@ -157,6 +160,7 @@ alias_maps =
 alias_database =
 local_recipient_maps =
 smtpd_banner = $myhostname ESMTP
+smtpd_peername_lookup = no
 """)
         services = ["pickup unix n - n 60 1 pickup", "cleanup unix n - n - 0 cleanup",
                     "qmgr unix n - n 300 1 qmgr", "rewrite unix - - n - - trivial-rewrite",
@@ -207,6 +211,7 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 relayhost = [127.0.0.1]:{sink_port}
+smtpd_peername_lookup = no
 """)
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write(f"127.0.0.1:{self.port} inet n - y - 100 smtpd\n"

@@ -91,7 +91,12 @@ class MoatInstance:
                 f"maillog_file = {self.maillog}\n"
                 "myhostname = mx.test.example\n"
                 "inet_interfaces = 127.0.0.1\n"
-                "inet_protocols = ipv4\n" + main_cf_extra)
+                "inet_protocols = ipv4\n"
+                # No test may query a resolver beyond loopback (the host's is
+                # not): tests that need DNS start dnsmasq and set their own
+                # dns_resolver_address; client name lookups are tested there.
+                "dns_resolver_address = 127.0.0.1:9\n"
+                "smtpd_peername_lookup = no\n" + main_cf_extra)
         if master_cf is None:
             master_cf = self.default_master()
         with open(os.path.join(self.confdir, "master.cf"), "w") as f:

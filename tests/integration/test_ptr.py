@@ -59,7 +59,8 @@ def dns():
 
 
 def start(moat_factory, sink, main_cf="", dns_service=True, smtpd_procs=20, ipv6=False):
-    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY + main_cf))
+    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY + "smtpd_peername_lookup = yes\n"
+                                                 + main_cf))
     master = relay_master_cf(m).replace(" 20 smtpd\n", f" {smtpd_procs} smtpd\n")
     if ipv6:
         master += f"[::1]:{m.port} inet n - y - {smtpd_procs} smtpd\n"
