@@ -18,6 +18,22 @@ from relayenv import FAST_RETRY, queue_ids_in, relay_main_cf, relay_master_cf
 VICTIMS = ["smtpd", "cleanup", "qmgr", "smtp"]
 
 
+
+def crash_diagnosis(m, state):
+    """What every stage is blocked in, for a run that left mail behind."""
+    out = ["\n--- status\n" + m.ctl("status", check=False).stdout + f"\n--- queue {state}\n"]
+    for pid, stage in m.stage_pids().items():
+        info = {}
+        for name in ("wchan", "syscall", "stack"):
+            try:
+                with open(f"/proc/{pid}/{name}") as g:
+                    info[name] = g.read().strip()
+            except OSError as e:
+                info[name] = str(e)
+        out.append(f"--- {stage}[{pid}] wchan={info['wchan']} syscall={info['syscall']}\n{info['stack']}\n")
+    return "".join(out)
+
+
 def test_sigkill_storm_loses_nothing(moat_factory):
     with RecordingSink() as sink:
         m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY))
@@ -76,6 +92,8 @@ def test_sigkill_storm_loses_nothing(moat_factory):
         log = m.log()
         with open("/tmp/crash.log", "w") as f:
             f.write(log)
+            if missing:
+                f.write(crash_diagnosis(m, state))
         assert not missing, (sorted(missing)[:5], state, m.ctl("status", check=False).stdout)
         for d in ("incoming", "active", "deferred", "hold"):
             assert os.listdir(os.path.join(m.queue, d)) == [], d
