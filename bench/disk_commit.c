@@ -5,6 +5,11 @@
  * file, write 5 KB, fsync it, rename it into another directory, fsync that
  * directory, unlink it. Prints commits per second for the whole set. Used by
  * bench/bench.py to put MTA throughput next to what the disk allows.
+ *
+ * With "reuse" as a fourth argument each writer instead renames its previous
+ * file back and overwrites it (what moat's queue does, queue/qspare.h):
+ * rename, write 5 KB, fsync, rename, fsync the directory; no inode is
+ * allocated or freed.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +19,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static int reuse;
 
 static void die(const char *what)
 {
@@ -33,12 +40,19 @@ static void writer(const char *dir, int k, int n)
 	for (int i = 0; i < n; i++) {
 		snprintf(tmp, sizeof(tmp), "%s/w%d.%d", dir, k, i);
 		snprintf(dst, sizeof(dst), "%s/done/w%d.%d", dir, k, i);
-		int fd = open(tmp, O_CREAT | O_WRONLY | O_EXCL, 0600);
+		if (reuse && i > 0) {
+			char prev[512];
 
-		if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) || fsync(fd) < 0)
+			snprintf(prev, sizeof(prev), "%s/done/w%d.%d", dir, k, i - 1);
+			if (rename(prev, tmp) < 0)
+				die("rename back");
+		}
+		int fd = open(tmp, O_CREAT | O_WRONLY | (reuse ? 0 : O_EXCL), 0600);
+
+		if (fd < 0 || pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) || fsync(fd) < 0)
 			die("write");
 		close(fd);
-		if (rename(tmp, dst) < 0 || fsync(dfd) < 0 || unlink(dst) < 0)
+		if (rename(tmp, dst) < 0 || fsync(dfd) < 0 || (!reuse && unlink(dst) < 0))
 			die("rename");
 	}
 	_exit(0);
@@ -50,8 +64,9 @@ int main(int argc, char **argv)
 	int n, w;
 	char sub[512];
 
-	if (argc != 4)
-		return fprintf(stderr, "usage: disk_commit dir commits_per_writer writers\n"), 2;
+	if (argc != 4 && !(argc == 5 && strcmp(argv[4], "reuse") == 0))
+		return fprintf(stderr, "usage: disk_commit dir commits_per_writer writers [reuse]\n"), 2;
+	reuse = argc == 5;
 	n = atoi(argv[2]);
 	w = atoi(argv[3]);
 	snprintf(sub, sizeof(sub), "%s/done", argv[1]);
