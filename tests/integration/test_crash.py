@@ -31,6 +31,7 @@ def crash_diagnosis(m, state):
             except OSError as e:
                 info[name] = str(e)
         out.append(f"--- {stage}[{pid}] wchan={info['wchan']} syscall={info['syscall']}\n{info['stack']}\n")
+    out.append("--- broker stderr (stage lines that found no log channel)\n" + m.read_stderr()[-20000:])
     return "".join(out)
 
 
