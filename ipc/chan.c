@@ -341,3 +341,24 @@ int ipc_chan_recv(struct ipc_chan *ch, struct ipc_msg *m)
 			return IPC_RECV_VIOLATION;
 	}
 }
+
+/*
+ * ipc_chan_drain - every message queued on a non-blocking ch, each given to
+ * fn (m is reset after each). Returns IPC_RECV_AGAIN when all are read; fn's
+ * return value when it is not 0 (the caller's own reason to stop);
+ * otherwise the IPC_RECV_* code that ended the channel (EOF, ERROR,
+ * VIOLATION): close it then.
+ */
+int ipc_chan_drain(struct ipc_chan *ch, struct ipc_msg *m, ipc_msg_fn *fn, void *ctx)
+{
+	for (;;) {
+		int r = ipc_chan_recv(ch, m);
+
+		if (r != IPC_RECV_MSG)
+			return r;
+		r = fn(m, ctx);
+		ipc_msg_reset(m);
+		if (r != 0)
+			return r;
+	}
+}

@@ -152,6 +152,8 @@ void ipc_chan_init(struct ipc_chan *ch, int fd, enum ipc_chan_kind kind, enum ip
 void ipc_chan_close(struct ipc_chan *ch);
 int ipc_chan_send(struct ipc_chan *ch, enum ipc_type type, const void *msg);
 int ipc_chan_recv(struct ipc_chan *ch, struct ipc_msg *m);
+typedef int ipc_msg_fn(struct ipc_msg *m, void *ctx);
+int ipc_chan_drain(struct ipc_chan *ch, struct ipc_msg *m, ipc_msg_fn *fn, void *ctx);
 int ipc_chan_hello(struct ipc_chan *ch);
 /*
  * ipc_chan_send: 0, or -1 with ch->why set (refused type: a bug on our side;

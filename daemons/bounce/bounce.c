@@ -65,28 +65,20 @@ static int bounce_serve(struct bounce_peer *p, const struct ipc_bounce_request *
 	return rc;
 }
 
+static int bounce_peer_request(struct ipc_msg *m, void *ctx)
+{
+	return bounce_serve(ctx, &m->u.bounce_request) < 0 ? IPC_RECV_ERROR : 0;
+}
+
 static void bounce_peer_read(int fd, unsigned events, void *ctx)
 {
 	struct bounce_peer *p = ctx;
+	int r = ipc_chan_drain(&p->ch, &p->m, bounce_peer_request, p);
 
 	(void)fd;
 	(void)events;
-	for (;;) {
-		int r = ipc_chan_recv(&p->ch, &p->m);
-
-		if (r == IPC_RECV_AGAIN)
-			return;
-		if (r != IPC_RECV_MSG) {
-			bounce_peer_drop(p, r == IPC_RECV_VIOLATION);
-			return;
-		}
-		r = bounce_serve(p, &p->m.u.bounce_request);
-		ipc_msg_reset(&p->m);
-		if (r < 0) {
-			bounce_peer_drop(p, 0);
-			return;
-		}
-	}
+	if (r != IPC_RECV_AGAIN)
+		bounce_peer_drop(p, r == IPC_RECV_VIOLATION);
 }
 
 static void bounce_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)

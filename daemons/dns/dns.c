@@ -142,30 +142,27 @@ static int dns_client_query(struct dns_client *cl, const struct ipc_dns_query *d
 	return 0;
 }
 
+static int dns_client_msg(struct ipc_msg *m, void *ctx)
+{
+	struct dns_client *cl = ctx;
+
+	if (m->type == MSG_DNS_QUERY && dns_client_query(cl, &m->u.dns_query) < 0)
+		cl->broken = 1;
+	return cl->broken ? IPC_RECV_ERROR : 0;
+}
+
 static void dns_client_read(int fd, unsigned events, void *ctx)
 {
 	struct dns_client *cl = ctx;
+	int r;
 
 	(void)fd;
 	(void)events;
 	cl->in_read = 1;
-	for (;;) {
-		int r = ipc_chan_recv(&cl->ch, &cl->m);
-
-		if (r == IPC_RECV_AGAIN)
-			break;
-		if (r != IPC_RECV_MSG) {
-			dns_client_drop(cl, r == IPC_RECV_VIOLATION);
-			return;
-		}
-		if (cl->m.type == MSG_DNS_QUERY && dns_client_query(cl, &cl->m.u.dns_query) < 0)
-			cl->broken = 1;
-		if (cl->broken)
-			break;
-	}
+	r = ipc_chan_drain(&cl->ch, &cl->m, dns_client_msg, cl);
 	cl->in_read = 0;
-	if (cl->broken)
-		dns_client_drop(cl, 0);
+	if (r != IPC_RECV_AGAIN)
+		dns_client_drop(cl, r == IPC_RECV_VIOLATION);
 }
 
 static void dns_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)

@@ -108,26 +108,25 @@ static void log_peer_drop(struct log_peer *p, int violation)
 	xfree(p);
 }
 
-/* log_peer_read - drain every line the peer has queued. */
-static void log_peer_read(int fd, unsigned events, void *ctx)
+static int log_peer_line(struct ipc_msg *m, void *ctx)
 {
 	struct log_peer *p = ctx;
 
+	log_write(p->ls, p->prog, p->ch.peer_pid, (int)m->u.log_line.level,
+		  m->u.log_line.text, m->u.log_line.text_len);
+	return 0;
+}
+
+/* log_peer_read - every line the peer has queued. */
+static void log_peer_read(int fd, unsigned events, void *ctx)
+{
+	struct log_peer *p = ctx;
+	int r = ipc_chan_drain(&p->ch, &p->m, log_peer_line, p);
+
 	(void)fd;
 	(void)events;
-	for (;;) {
-		int r = ipc_chan_recv(&p->ch, &p->m);
-
-		if (r == IPC_RECV_AGAIN)
-			return;
-		if (r != IPC_RECV_MSG) {
-			log_peer_drop(p, r == IPC_RECV_VIOLATION);
-			return;
-		}
-		log_write(p->ls, p->prog, p->ch.peer_pid, (int)p->m.u.log_line.level,
-			  p->m.u.log_line.text, p->m.u.log_line.text_len);
-		ipc_msg_free(&p->m);
-	}
+	if (r != IPC_RECV_AGAIN)
+		log_peer_drop(p, r == IPC_RECV_VIOLATION);
 }
 
 static void log_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)

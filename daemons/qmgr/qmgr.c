@@ -112,30 +112,29 @@ static void qmgr_peer_hint(struct qmgr_peer *p)
 		(void)ipc_chan_send(&p->ch, MSG_QMGR_SPARE, &h);
 }
 
-/* qmgr_peer_read - drain the notices a cleanup process sent. */
-static void qmgr_peer_read(int fd, unsigned events, void *ctx)
+static int qmgr_peer_notice(struct ipc_msg *m, void *ctx)
 {
 	struct qmgr_peer *p = ctx;
 
+	if (!queue_id_ok(m->u.qmgr_new.queue_id)) {
+		buf_set_str(&p->ch.why, "MSG_QMGR_NEW with an invalid queue ID");
+		return IPC_RECV_VIOLATION;
+	}
+	qmgr_new(p->q, m->u.qmgr_new.queue_id);
+	qmgr_peer_hint(p);
+	return 0;
+}
+
+/* qmgr_peer_read - every notice a cleanup process sent. */
+static void qmgr_peer_read(int fd, unsigned events, void *ctx)
+{
+	struct qmgr_peer *p = ctx;
+	int r = ipc_chan_drain(&p->ch, &p->m, qmgr_peer_notice, p);
+
 	(void)fd;
 	(void)events;
-	for (;;) {
-		int r = ipc_chan_recv(&p->ch, &p->m);
-
-		if (r == IPC_RECV_AGAIN)
-			return;
-		if (r != IPC_RECV_MSG) {
-			qmgr_peer_drop(p, r == IPC_RECV_VIOLATION ? buf_str(&p->ch.why) : NULL);
-			return;
-		}
-		if (!queue_id_ok(p->m.u.qmgr_new.queue_id)) {
-			qmgr_peer_drop(p, "MSG_QMGR_NEW with an invalid queue ID");
-			return;
-		}
-		qmgr_new(p->q, p->m.u.qmgr_new.queue_id);
-		qmgr_peer_hint(p);
-		ipc_msg_reset(&p->m);
-	}
+	if (r != IPC_RECV_AGAIN)
+		qmgr_peer_drop(p, r == IPC_RECV_VIOLATION ? buf_str(&p->ch.why) : NULL);
 }
 
 static void qmgr_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)

@@ -226,6 +226,40 @@ static void test_chan_hello_eof_again(void **state)
 	pair_close(&p);
 }
 
+static int drain_count(struct ipc_msg *m, void *ctx)
+{
+	int *n = ctx;
+
+	assert_int_equal(m->type, MSG_LOG_LINE);
+	return ++*n == 4 ? 99 : 0;	/* the fourth message stops the drain */
+}
+
+/* ipc_chan_drain: every queued message to fn, then AGAIN; fn can stop it; EOF ends it. */
+static void test_chan_drain(void **state)
+{
+	struct ipc_log_line l = { .level = 3, .text = "line" };
+	struct pair p;
+	int n = 0;
+
+	(void)state;
+	pair_open(&p, IPC_CHAN_LOG);
+	assert_int_equal(iox_set_nonblock(p.b.fd, 1), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ipc_chan_send(&p.a, MSG_LOG_LINE, &l), 0);
+	assert_int_equal(ipc_chan_drain(&p.b, &p.m, drain_count, &n), IPC_RECV_AGAIN);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ipc_chan_send(&p.a, MSG_LOG_LINE, &l), 0);
+	assert_int_equal(ipc_chan_drain(&p.b, &p.m, drain_count, &n), 99);
+	assert_int_equal(n, 4);
+	assert_int_equal(close(p.a.fd), 0);
+	p.a.fd = -1;
+	n = 0;
+	assert_int_equal(ipc_chan_drain(&p.b, &p.m, drain_count, &n), IPC_RECV_EOF);
+	assert_int_equal(n, 2);	/* the two left, then the end */
+	pair_close(&p);
+}
+
 /*
  * A peer that exits leaving our packets unread makes the kernel report
  * ECONNRESET first: its last packets must still be received (a cleanup's
@@ -445,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_chan_roundtrip_all),
 		cmocka_unit_test(test_chan_reuse_and_take),
 		cmocka_unit_test(test_chan_hello_eof_again),
+		cmocka_unit_test(test_chan_drain),
 		cmocka_unit_test(test_chan_last_words_after_reset),
 		cmocka_unit_test(test_chan_send_eagain),
 		cmocka_unit_test(test_chan_send_refused),
