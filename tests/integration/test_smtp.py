@@ -47,8 +47,11 @@ def test_relayhost_delivery_and_log_line(moat_factory, sink):
 
 def test_connection_reuse(moat_factory, sink):
     m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n")
+    # one after the other: a message that arrives while the previous one is
+    # still being delivered rightly gets a second smtp process and connection
     for i in range(3):
-        send(m, "a@sender.test", [f"r{i}@remote.test"], BODY)
+        qid = send(m, "a@sender.test", [f"r{i}@remote.test"], BODY)
+        m.wait_log(rf"{qid}: removed")
     sink.wait_count(3)
     peers = {msg.peer for msg in sink.messages}
     assert len(peers) < 3, peers
