@@ -9,6 +9,8 @@
  * message cost a broker round trip.
  */
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +20,22 @@
 #include "skeleton/stage_log.h"
 
 static time_t stage_log_retry_at;
+
+#define STAGE_LOG_SEND_TIMEOUT	10	/* seconds a line may wait for a wedged log stage */
+
+/*
+ * stage_log_bound - a log send waits at most STAGE_LOG_SEND_TIMEOUT: a log
+ * stage that stopped reading must not stop the stage that logs (the line
+ * then goes to stderr, and the channel is asked for again later).
+ */
+static void stage_log_bound(int fd)
+{
+	static const char why[] = "log channel: cannot bound sends";
+	struct timeval tv = { STAGE_LOG_SEND_TIMEOUT, 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		msg_stderr_sink(MSG_WARN, why, sizeof(why) - 1, NULL);
+}
 
 /* stage_log_reconnect - ask the broker for a fresh log channel at fd 4. */
 static int stage_log_reconnect(struct stage *st)
@@ -36,6 +54,7 @@ static int stage_log_reconnect(struct stage *st)
 		close(fd);
 	}
 	if (fd >= 0) {
+		stage_log_bound(STAGE_FD_LOG);
 		ipc_chan_init(&st->log, STAGE_FD_LOG, IPC_CHAN_LOG, IPC_SIDE_A, "log", 0);
 		(void)ipc_chan_hello(&st->log);
 	}
@@ -49,6 +68,11 @@ static void stage_log_sink(enum msg_level level, const char *text, size_t len, v
 
 	if (st->log.fd >= 0 && ipc_chan_send(&st->log, MSG_LOG_LINE, &line) == 0)
 		return;
+	if (st->log.fd >= 0 && errno == EAGAIN) {
+		/* timed out: the log stage is wedged; don't wait on it for every line */
+		ipc_chan_close(&st->log);
+		st->log.fd = -1;
+	}
 	if (stage_log_reconnect(st) == 0 && ipc_chan_send(&st->log, MSG_LOG_LINE, &line) == 0) {
 		msg_set_sink(stage_log_sink, st);
 		return;
@@ -60,6 +84,7 @@ static void stage_log_sink(enum msg_level level, const char *text, size_t len, v
 /* stage_log_open - use fd 4 as the log channel from now on. */
 void stage_log_open(struct stage *st)
 {
+	stage_log_bound(STAGE_FD_LOG);
 	ipc_chan_init(&st->log, STAGE_FD_LOG, IPC_CHAN_LOG, IPC_SIDE_A, "log", 0);
 	if (ipc_chan_hello(&st->log) < 0)
 		st->log.fd = -1;

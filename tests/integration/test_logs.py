@@ -48,3 +48,28 @@ def test_pflogsumm_counts_a_run(moat_factory):
         t = grand_totals(r.stdout)
         assert t == {"received": 4, "delivered": 4, "deferred": 1, "bounced": 1, "rejected": 0}, (
             t, r.stdout[:3000], m.log())
+
+
+def test_wedged_log_stage_does_not_stop_mail(moat_factory):
+    """A log stage that stops reading (SIGSTOP) must not stop the stages
+    that log: a log send waits at most 10 s, then the line goes to stderr
+    (lost when that is a file: stages may not write files) and the stage
+    goes on; every message is still delivered."""
+    import signal
+    import smtplib
+    n = 300  # qmgr logs two lines per message: past what a channel buffers
+    with RecordingSink() as sink:
+        m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY))
+        with open(os.path.join(m.confdir, "master.cf"), "w") as f:
+            f.write(relay_master_cf(m))
+        m.start()
+        (log_pid,) = [p for p, s in m.stage_pids().items() if s == "log"]
+        os.kill(log_pid, signal.SIGSTOP)
+        try:
+            with smtplib.SMTP("127.0.0.1", m.port, timeout=60) as s:
+                s.ehlo("client.test.example")
+                for i in range(n):
+                    s.sendmail("a@sender.test", [f"r{i}@remote.test"], b"Subject: x\r\n\r\nbody\r\n")
+            sink.wait_count(n, timeout=60)
+        finally:
+            os.kill(log_pid, signal.SIGCONT)
