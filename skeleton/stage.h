@@ -59,8 +59,9 @@ struct stage {
 
 int stage_main(int argc, char **argv, const char *name, const struct stage_ops *ops);
 
-/* stage_broker_dispatch - handle one message from the broker; -1 if it is gone. */
-int stage_broker_dispatch(struct stage *st);
+/* stage_broker_dispatch - handle one message from the broker (wait 0: only
+ * if one is there now); -1 if the broker is gone. */
+int stage_broker_dispatch(struct stage *st, int wait);
 /* stage_request_peer - ask the broker for a channel to a peer stage; fd or -1. */
 int stage_request_peer(struct stage *st, const char *peer_stage, pid_t *peer_pid);
 /* stage_status - tell the broker whether we are busy (for process management). */

@@ -42,12 +42,26 @@ static void stage_handle(struct stage *st, struct ipc_msg *m)
 	}
 }
 
-/* stage_broker_dispatch - read and act on one broker message (blocking). */
-int stage_broker_dispatch(struct stage *st)
+/*
+ * stage_broker_dispatch - read and act on one broker message. With wait 0
+ * only if one is there now: an event loop that saw the channel readable may
+ * have had that message taken since by stage_request_peer (which reads and
+ * handles whatever comes before its answer), and a blocking read would then
+ * wait for a broker that has nothing more to say (a qmgr stuck so once left
+ * mail in the queue). 0 handled or nothing there, -1 the broker is gone.
+ */
+int stage_broker_dispatch(struct stage *st, int wait)
 {
+	struct pollfd p = { st->broker.fd, POLLIN, 0 };
 	struct ipc_msg m;
 	int r;
 
+	if (!wait) {
+		while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
+			;
+		if (r == 0)
+			return 0;
+	}
 	ipc_msg_init(&m);
 	r = ipc_chan_recv(&st->broker, &m);
 	if (r != IPC_RECV_MSG) {
@@ -116,7 +130,7 @@ void stage_broker_readable(int fd, unsigned events, void *ctx)
 {
 	(void)fd;
 	(void)events;
-	if (stage_broker_dispatch(ctx) < 0)
+	if (stage_broker_dispatch(ctx, 0) < 0)
 		exit(0);
 }
 
@@ -124,7 +138,7 @@ void stage_broker_readable(int fd, unsigned events, void *ctx)
 void stage_idle_loop(struct stage *st)
 {
 	while (!st->stopping) {
-		if (stage_broker_dispatch(st) < 0)
+		if (stage_broker_dispatch(st, 1) < 0)
 			return;
 	}
 }

@@ -333,7 +333,7 @@ static void smtp_wait(struct smtp_state *s, int64_t timeout_ms, int *q_ready)
 			msg_fatal("poll: %m");
 		return;
 	}
-	if (p[0].revents && stage_broker_dispatch(s->st) < 0)
+	if (p[0].revents && stage_broker_dispatch(s->st, 0) < 0)
 		exit(0);
 	if (s->conn.fd >= 0 && p[2].revents)
 		smtp_cache_idle(s);

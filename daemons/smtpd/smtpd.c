@@ -192,7 +192,7 @@ static void smtpd_run(struct stage *st)
 			msg_fatal("poll: %m");
 		if (r <= 0)
 			continue;
-		if ((p[0].revents & (POLLIN | POLLHUP)) && stage_broker_dispatch(st) < 0)
+		if ((p[0].revents & (POLLIN | POLLHUP)) && stage_broker_dispatch(st, 0) < 0)
 			return;
 		for (int i = 1; i <= nl && !st->stopping; i++) {
 			if (p[i].revents & POLLIN) {
