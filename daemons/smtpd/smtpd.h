@@ -126,7 +126,6 @@ size_t smtpd_io_pending(const struct smtpd_session *s);
 void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int smtpd_flush(struct smtpd_session *s);
-int smtpd_io_wait_read(struct smtpd_session *s);
 #define SMTPD_LINE_TOOLONG	(-2)
 #define SMTPD_LINE_NUL		(-3)
 

@@ -80,12 +80,10 @@ static int cln_send(enum ipc_type type, const void *m)
 }
 
 /* cln_recv - one reply of the expected type within smtpd_timeout (SO_RCVTIMEO). */
-static int cln_recv(struct smtpd_session *s, enum ipc_type want)
+static int cln_recv(enum ipc_type want)
 {
-	int r;
+	int r = ipc_chan_recv(&cln_chan, &cln_msg);
 
-	(void)s;
-	r = ipc_chan_recv(&cln_chan, &cln_msg);
 	if (r != IPC_RECV_MSG) {
 		cln_drop(r == IPC_RECV_AGAIN ? "timeout waiting for cleanup"
 			 : r == IPC_RECV_EOF ? "cleanup closed the channel" : buf_str(&cln_chan.why));
@@ -109,7 +107,7 @@ static void cln_reply(struct buf *reply, uint32_t status, const char *reason)
 static int smtpd_cleanup_try_open(struct smtpd_session *s, const struct ipc_cleanup_open *o)
 {
 	return cln_connect(s) < 0 || cln_send(MSG_CLEANUP_OPEN, o) < 0
-		|| cln_recv(s, MSG_CLEANUP_OPENED) < 0 ? -1 : 0;
+		|| cln_recv(MSG_CLEANUP_OPENED) < 0 ? -1 : 0;
 }
 
 int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply)
@@ -172,7 +170,7 @@ int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply)
 
 	s->cleanup_open = 0;
 	cln_msg_open = 0;
-	if (cln_send(MSG_CLEANUP_END, &e) < 0 || cln_recv(s, MSG_CLEANUP_DONE) < 0) {
+	if (cln_send(MSG_CLEANUP_END, &e) < 0 || cln_recv(MSG_CLEANUP_DONE) < 0) {
 		buf_set_str(reply, CLN_TEMPFAIL);
 		return -1;
 	}

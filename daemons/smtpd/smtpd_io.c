@@ -14,7 +14,6 @@
  * cap, so no client can make this process allocate without bound.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,27 +25,6 @@
 #include "lib/msg.h"
 
 #define SMTPD_IN_SIZE	(64 * 1024)
-
-/* io_poll - wait for events on the client socket; 1 ready, 0 timeout, -1 error. */
-static int io_poll(struct smtpd_session *s, short events)
-{
-	struct pollfd p = { s->fd, events, 0 };
-	int r;
-
-	do
-		r = poll(&p, 1, s->cf->timeout * 1000);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		s->timed_out = 1;
-	if (r < 0)
-		s->io_error = 1;
-	return r;
-}
-
-int smtpd_io_wait_read(struct smtpd_session *s)
-{
-	return io_poll(s, POLLIN);
-}
 
 /* smtpd_io_fill - read what the client sent: 1 data, 0 EOF, -1 error or timeout. */
 int smtpd_io_fill(struct smtpd_session *s)
@@ -162,8 +140,8 @@ int smtpd_flush(struct smtpd_session *s)
 	size_t off = 0;
 
 	while (off < s->out.len) {
-		ssize_t n = send(s->fd, s->out.data + off, s->out.len - off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* blocking, bounded by SO_SNDTIMEO = smtpd_timeout (smtpd.c) */
+		ssize_t n = send(s->fd, s->out.data + off, s->out.len - off, MSG_NOSIGNAL);
 
 		if (n > 0) {
 			off += (size_t)n;
@@ -171,9 +149,9 @@ int smtpd_flush(struct smtpd_session *s)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN && io_poll(s, POLLOUT) > 0)
-			continue;
-		if (!s->timed_out)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			s->timed_out = 1;
+		else
 			s->io_error = 1;
 		buf_reset(&s->out);
 		return -1;
