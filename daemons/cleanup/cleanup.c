@@ -47,6 +47,7 @@ struct cleanup_srv {
 	int64_t max_idle;
 	uint64_t idle_timer;
 	struct ipc_chan qmgr;
+	struct ipc_msg qmsg;	/* hints read from qmgr */
 	time_t qmgr_retry;
 };
 
@@ -181,20 +182,20 @@ static int cleanup_end(struct cleanup_peer *p)
  * notices (queue/qspare.h); reading never waits. A channel that breaks or
  * breaks the protocol is closed here and asked for again at the next notice.
  */
+static int cleanup_qmgr_hint(struct ipc_msg *m, void *ctx)
+{
+	(void)ctx;
+	queue_spare_hint(m->u.qmgr_spare.queue_id);
+	return 0;
+}
+
 static void cleanup_qmgr_hints(struct cleanup_srv *cs)
 {
-	struct ipc_msg m;
 	int r;
 
 	if (cs->qmgr.fd < 0)
 		return;
-	ipc_msg_init(&m);
-	while ((r = ipc_chan_recv(&cs->qmgr, &m)) == IPC_RECV_MSG) {
-		queue_spare_hint(m.u.qmgr_spare.queue_id);
-		ipc_msg_reset(&m);
-	}
-	ipc_msg_free(&m);
-	if (r != IPC_RECV_AGAIN) {
+	if ((r = ipc_chan_drain(&cs->qmgr, &cs->qmsg, cleanup_qmgr_hint, NULL)) != IPC_RECV_AGAIN) {
 		if (r == IPC_RECV_VIOLATION)
 			stage_report_violation(cs->st, &cs->qmgr, buf_str(&cs->qmgr.why));
 		ipc_chan_close(&cs->qmgr);
@@ -296,6 +297,7 @@ static void cleanup_pre_jail(struct stage *st)
 	cs->max_use = conf_int(st->conf, "max_use");
 	cs->max_idle = conf_time(st->conf, "max_idle");
 	cs->qmgr.fd = -1;
+	ipc_msg_init(&cs->qmsg);
 }
 
 static void cleanup_run(struct stage *st)
