@@ -13,7 +13,7 @@
 # Every directory of the layout is picked up by wildcard: a new .c file in a
 # module joins libmoat.a, a new daemons/<stage>/ becomes build/bin/moat-<stage>,
 # a new tools/<tool>/ becomes build/bin/<tool>, a new tests/unit/test_<x>.c a
-# unit test. A directory may add link flags in its build.mk (LDLIBS_<prog>).
+# unit test. A program that links more libraries sets LDLIBS_<prog> here.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -30,7 +30,7 @@ CFLAGS_ALL := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 LDFLAGS_ALL := -Wl,--as-needed $(MODE_LDFLAGS) $(LDFLAGS)
 LDLIBS_ALL := -lseccomp -lcap
 
-CORE_DIRS := lib mail queue ipc conf sandbox maps chroot-setup audit skeleton
+CORE_DIRS := lib mail queue ipc conf sandbox chroot-setup skeleton
 CORE_SRCS := $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c))
 CORE_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
 
@@ -39,9 +39,6 @@ TOOLS := $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c))))
 PROGS := $(B)/bin/moatd $(addprefix $(B)/bin/moat-,$(STAGES)) $(addprefix $(B)/bin/,$(TOOLS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
-UNIT_SUPPORT := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/unit/support/*.c))
-
--include $(wildcard */build.mk */*/build.mk)
 
 .PHONY: all test run install clean deps unit unit-asan build-hooks integration fuzz bench
 all: $(PROGS)
@@ -65,9 +62,9 @@ $(eval $(call prog_rule,moatd,daemons/broker))
 $(foreach s,$(STAGES),$(eval $(call prog_rule,moat-$(s),daemons/$(s))))
 $(foreach t,$(TOOLS),$(eval $(call prog_rule,$(t),tools/$(t))))
 
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT) $(B)/libmoat.a
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmoat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(UNIT_SUPPORT) $(B)/libmoat.a $(LDLIBS_UNIT) -lcmocka $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/libmoat.a -lcmocka $(LDLIBS_ALL)
 
 deps:
 	@sh tools/install-deps.sh

@@ -24,33 +24,16 @@
 #include "lib/iox.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
-
-struct bounce_peer {
-	struct bounce_srv *bs;
-	struct event_loop *loop;
-	struct ipc_chan ch;
-	struct ipc_msg m;
-};
+#include "skeleton/stage_peer.h"
 
 static struct bounce_srv bounce_srv;
 static struct event_loop *bounce_loop;
 
-static void bounce_peer_drop(struct bounce_peer *p, int violation)
-{
-	if (violation) {
-		stage_report_violation(p->bs->st, &p->ch, buf_str(&p->ch.why));
-	}
-	event_del(p->loop, p->ch.fd);
-	ipc_chan_close(&p->ch);
-	ipc_msg_free(&p->m);
-	xfree(p);
-}
-
 /* bounce_serve - one request, one answer. */
-static int bounce_serve(struct bounce_peer *p, const struct ipc_bounce_request *req)
+static int bounce_serve(struct stage_peer *p, const struct ipc_bounce_request *req)
 {
 	struct buf qid = BUF_INIT, why = BUF_INIT;
-	int rc = bounce_dsn_send(p->bs, req, &qid, &why);
+	int rc = bounce_dsn_send(&bounce_srv, req, &qid, &why);
 	struct ipc_bounce_done d = {
 		.req_id = req->req_id, .status = rc == 0 ? 0 : 1, .dsn_queue_id = buf_str(&qid),
 		.reason = buf_str(&why),
@@ -65,37 +48,18 @@ static int bounce_serve(struct bounce_peer *p, const struct ipc_bounce_request *
 	return rc;
 }
 
-static int bounce_peer_request(struct ipc_msg *m, void *ctx)
+static int bounce_peer_request(struct stage_peer *p, struct ipc_msg *m)
 {
-	return bounce_serve(ctx, &m->u.bounce_request) < 0 ? IPC_RECV_ERROR : 0;
+	return bounce_serve(p, &m->u.bounce_request) < 0 ? IPC_RECV_ERROR : 0;
 }
 
-static void bounce_peer_read(int fd, unsigned events, void *ctx)
-{
-	struct bounce_peer *p = ctx;
-	int r = ipc_chan_drain(&p->ch, &p->m, bounce_peer_request, p);
-
-	(void)fd;
-	(void)events;
-	if (r != IPC_RECV_AGAIN)
-		bounce_peer_drop(p, r == IPC_RECV_VIOLATION);
-}
+static const struct stage_peer_ops bounce_peer_ops = {
+	.kind = IPC_CHAN_BOUNCE, .message = bounce_peer_request,
+};
 
 static void bounce_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
 {
-	struct bounce_peer *p = xcalloc(1, sizeof(*p));
-
-	(void)st;
-	p->bs = &bounce_srv;
-	p->loop = bounce_loop;
-	ipc_msg_init(&p->m);
-	ipc_chan_init(&p->ch, fd, IPC_CHAN_BOUNCE, IPC_SIDE_B, peer_stage, peer_pid);
-	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&p->ch) < 0
-	    || event_add(bounce_loop, fd, EVENT_READ, bounce_peer_read, p) < 0) {
-		msg_warn("bounce channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
-		ipc_chan_close(&p->ch);
-		xfree(p);
-	}
+	(void)stage_peer_accept(st, bounce_loop, &bounce_peer_ops, peer_stage, peer_pid, fd, NULL);
 }
 
 static void bounce_pre_jail(struct stage *st)

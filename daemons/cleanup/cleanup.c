@@ -34,6 +34,7 @@
 #include "lib/xmem.h"
 #include "queue/qspare.h"
 #include "skeleton/stage.h"
+#include "skeleton/stage_peer.h"
 
 #define CLEANUP_QMGR_RETRY	5	/* seconds between channel requests to an absent qmgr */
 
@@ -53,8 +54,7 @@ struct cleanup_srv {
 
 struct cleanup_peer {
 	struct cleanup_srv *cs;
-	struct ipc_chan ch;
-	struct ipc_msg m;
+	struct ipc_chan *ch;		/* the channel, kept by skeleton/stage_peer.c */
 	struct cleanup_msg cm;
 };
 
@@ -122,19 +122,15 @@ static void cleanup_qmgr_new(struct cleanup_srv *cs, const char *qid)
 	}
 }
 
-static void cleanup_peer_drop(struct cleanup_peer *p, int violation)
+/* cleanup_peer_closed - the client is gone: a message in progress is dropped. */
+static void cleanup_peer_closed(struct stage_peer *sp)
 {
+	struct cleanup_peer *p = sp->app;
 	struct cleanup_srv *cs = p->cs;
 
-	if (violation) {
-		stage_report_violation(cs->st, &p->ch, buf_str(&p->ch.why));
-	}
 	if (cleanup_msg_busy(&p->cm) && p->cm.qid[0])
 		msg_info("%s: lost connection with %s[%ld] before the end of the message",
-			 p->cm.qid, p->ch.peer_stage, (long)p->ch.peer_pid);
-	event_del(cs->loop, p->ch.fd);
-	ipc_chan_close(&p->ch);
-	ipc_msg_free(&p->m);
+			 p->cm.qid, sp->ch.peer_stage, (long)sp->ch.peer_pid);
 	cleanup_msg_free(&p->cm);
 	xfree(p);
 	cleanup_clients(cs, -1);
@@ -151,9 +147,9 @@ static int cleanup_reply(struct cleanup_peer *p, enum ipc_type type)
 		.status = cm->status, .queue_id = cm->qid, .reason = buf_str(&cm->reason),
 	};
 
-	if (ipc_chan_send(&p->ch, type, type == MSG_CLEANUP_DONE ? (void *)&d : (void *)&o) < 0) {
-		msg_warn("reply to %s[%ld]: %s", p->ch.peer_stage, (long)p->ch.peer_pid,
-			 buf_str(&p->ch.why));
+	if (ipc_chan_send(p->ch, type, type == MSG_CLEANUP_DONE ? (void *)&d : (void *)&o) < 0) {
+		msg_warn("reply to %s[%ld]: %s", p->ch->peer_stage, (long)p->ch->peer_pid,
+			 buf_str(&p->ch->why));
 		return -1;
 	}
 	return 0;
@@ -203,75 +199,61 @@ static void cleanup_qmgr_hints(struct cleanup_srv *cs)
 	}
 }
 
-/* cleanup_dispatch - one client message; -1 protocol order broken, -2 channel dead. */
-static int cleanup_dispatch(struct cleanup_peer *p, struct ipc_msg *m)
+/*
+ * cleanup_dispatch - one client message. A message out of the protocol's
+ * order is a violation; a reply that cannot be sent ends the channel quietly.
+ */
+static int cleanup_dispatch(struct stage_peer *sp, struct ipc_msg *m)
 {
+	struct cleanup_peer *p = sp->app;
 	struct cleanup_msg *cm = &p->cm;
+	int r = -1;
 
 	switch (m->type) {
 	case MSG_CLEANUP_OPEN:
 		cleanup_qmgr_hints(p->cs);
-		if (cleanup_msg_open(cm, &m->u.cleanup_open) < 0)
-			return -1;
-		return cleanup_reply(p, MSG_CLEANUP_OPENED) < 0 ? -2 : 0;
+		if ((r = cleanup_msg_open(cm, &m->u.cleanup_open)) == 0)
+			r = cleanup_reply(p, MSG_CLEANUP_OPENED) < 0 ? -2 : 0;
+		break;
 	case MSG_CLEANUP_RCPT:
-		return cleanup_msg_rcpt(cm, &m->u.cleanup_rcpt);
+		r = cleanup_msg_rcpt(cm, &m->u.cleanup_rcpt);
+		break;
 	case MSG_CLEANUP_DATA:
-		return cleanup_msg_data(cm, m->u.cleanup_data.data, m->u.cleanup_data.data_len);
+		r = cleanup_msg_data(cm, m->u.cleanup_data.data, m->u.cleanup_data.data_len);
+		break;
 	case MSG_CLEANUP_END:
-		return cleanup_end(p);
+		r = cleanup_end(p);
+		break;
 	case MSG_CLEANUP_ABORT:
 		cleanup_msg_abort(cm);
-		return 0;
+		r = 0;
+		break;
 	default:
-		return -1;	/* the channel allowlist lets nothing else through */
+		break;	/* the channel allowlist lets nothing else through */
 	}
+	if (r == -1) {
+		buf_printf(&sp->ch.why, "%s out of order", ipc_type_name(m->type));
+		return IPC_RECV_VIOLATION;
+	}
+	return r == -2 ? IPC_RECV_ERROR : 0;
 }
 
-static void cleanup_peer_read(int fd, unsigned events, void *ctx)
-{
-	struct cleanup_peer *p = ctx;
-
-	(void)fd;
-	(void)events;
-	for (;;) {
-		int r = ipc_chan_recv(&p->ch, &p->m), d;
-
-		if (r == IPC_RECV_AGAIN)
-			return;
-		if (r != IPC_RECV_MSG) {
-			cleanup_peer_drop(p, r == IPC_RECV_VIOLATION);
-			return;
-		}
-		d = cleanup_dispatch(p, &p->m);
-		if (d == -1)
-			buf_printf(&p->ch.why, "%s out of order", ipc_type_name(p->m.type));
-		ipc_msg_reset(&p->m);
-		if (d < 0) {
-			cleanup_peer_drop(p, d == -1);
-			return;
-		}
-	}
-}
+static const struct stage_peer_ops cleanup_peer_ops = {
+	.kind = IPC_CHAN_CLEANUP, .message = cleanup_dispatch, .closed = cleanup_peer_closed,
+};
 
 static void cleanup_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
 {
 	struct cleanup_peer *p = xcalloc(1, sizeof(*p));
+	struct stage_peer *sp;
 
-	(void)st;
 	p->cs = &cleanup_srv_state;
-	ipc_msg_init(&p->m);
 	cleanup_msg_init(&p->cm, &cleanup_srv_state.cfg);
-	ipc_chan_init(&p->ch, fd, IPC_CHAN_CLEANUP, IPC_SIDE_B, peer_stage, peer_pid);
-	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&p->ch) < 0
-	    || event_add(cleanup_srv_state.loop, fd, EVENT_READ, cleanup_peer_read, p) < 0) {
-		msg_warn("cleanup channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
-		ipc_chan_close(&p->ch);
-		cleanup_msg_free(&p->cm);
-		xfree(p);
-		return;
-	}
-	cleanup_clients(&cleanup_srv_state, +1);
+	cleanup_clients(&cleanup_srv_state, +1);	/* cleanup_peer_closed counts it out */
+	sp = stage_peer_accept(st, cleanup_srv_state.loop, &cleanup_peer_ops, peer_stage,
+			       peer_pid, fd, p);
+	if (sp != NULL)
+		p->ch = &sp->ch;
 }
 
 /* cleanup_pre_jail - settings, and the time zone while /etc/localtime is in reach. */

@@ -26,43 +26,38 @@
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "skeleton/stage.h"
+#include "skeleton/stage_peer.h"
 
 #define DNS_MAX_INFLIGHT	256	/* per client: a flood is cut off */
 
 struct dns_client {
-	struct dns_state *ds;
-	struct ipc_chan ch;
-	struct ipc_msg m;
+	struct stage_peer *peer;
 	struct dns_query *queries;
 	int nqueries;
-	int in_read;		/* inside dns_client_read: drop later, not now */
-	int broken;		/* a reply could not be sent */
 };
 
 static struct dns_state dns_state;
 
-/* dns_client_drop - close the channel; its queries finish unanswered. */
-static void dns_client_drop(struct dns_client *cl, int violation)
+/* dns_client_closed - the channel is gone; its queries finish unanswered. */
+static void dns_client_closed(struct stage_peer *p)
 {
-	if (violation) {
-		stage_report_violation(cl->ds->st, &cl->ch, buf_str(&cl->ch.why));
-	}
+	struct dns_client *cl = p->app;
+
 	for (struct dns_query *q = cl->queries, *next; q; q = next) {
 		next = q->next;
 		dns_query_free(q);
 	}
-	event_del(cl->ds->loop, cl->ch.fd);
-	ipc_chan_close(&cl->ch);
-	ipc_msg_free(&cl->m);
 	xfree(cl);
 }
 
 /* dns_client_send - -1 if the client's channel is full or gone. */
 static int dns_client_send(struct dns_client *cl, enum ipc_type type, const void *msg)
 {
-	if (ipc_chan_send(&cl->ch, type, msg) < 0) {
-		msg_warn("dns channel to %s[%ld]: %s", cl->ch.peer_stage, (long)cl->ch.peer_pid,
-			 buf_str(&cl->ch.why));
+	struct ipc_chan *ch = &cl->peer->ch;
+
+	if (ipc_chan_send(ch, type, msg) < 0) {
+		msg_warn("dns channel to %s[%ld]: %s", ch->peer_stage, (long)ch->peer_pid,
+			 buf_str(&ch->why));
 		return -1;
 	}
 	return 0;
@@ -101,11 +96,9 @@ void dns_query_done(struct dns_query *q, const struct dns_result *res)
 			break;
 		}
 	cl->nqueries--;
-	if (!cl->broken && dns_reply(cl, q->client_id, res) < 0)
-		cl->broken = 1;
+	if (!cl->peer->ending && dns_reply(cl, q->client_id, res) < 0)
+		stage_peer_end(cl->peer, 0);
 	dns_query_free(q);
-	if (cl->broken && !cl->in_read)
-		dns_client_drop(cl, 0);
 }
 
 /* dns_client_query - one MSG_DNS_QUERY: from the cache or to the resolver. */
@@ -128,7 +121,7 @@ static int dns_client_query(struct dns_client *cl, const struct ipc_dns_query *d
 		return dns_reply(cl, dq->id, &res);
 	}
 	q = xcalloc(1, sizeof(*q));
-	q->ds = cl->ds;
+	q->ds = &dns_state;
 	q->cl = cl;
 	q->client_id = dq->id;
 	q->type = (uint16_t)dq->type;
@@ -138,48 +131,27 @@ static int dns_client_query(struct dns_client *cl, const struct ipc_dns_query *d
 	q->next = cl->queries;
 	cl->queries = q;
 	cl->nqueries++;
-	dns_query_start(q);	/* may answer (and drop cl) at once */
+	dns_query_start(q);	/* may answer (and end the peer) at once */
 	return 0;
 }
 
-static int dns_client_msg(struct ipc_msg *m, void *ctx)
+static int dns_client_msg(struct stage_peer *p, struct ipc_msg *m)
 {
-	struct dns_client *cl = ctx;
-
-	if (m->type == MSG_DNS_QUERY && dns_client_query(cl, &m->u.dns_query) < 0)
-		cl->broken = 1;
-	return cl->broken ? IPC_RECV_ERROR : 0;
+	return dns_client_query(p->app, &m->u.dns_query) < 0 ? IPC_RECV_ERROR : 0;
 }
 
-static void dns_client_read(int fd, unsigned events, void *ctx)
-{
-	struct dns_client *cl = ctx;
-	int r;
-
-	(void)fd;
-	(void)events;
-	cl->in_read = 1;
-	r = ipc_chan_drain(&cl->ch, &cl->m, dns_client_msg, cl);
-	cl->in_read = 0;
-	if (r != IPC_RECV_AGAIN)
-		dns_client_drop(cl, r == IPC_RECV_VIOLATION);
-}
+static const struct stage_peer_ops dns_peer_ops = {
+	.kind = IPC_CHAN_DNS, .message = dns_client_msg, .closed = dns_client_closed,
+};
 
 static void dns_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
 {
 	struct dns_client *cl = xcalloc(1, sizeof(*cl));
+	struct stage_peer *p = stage_peer_accept(st, dns_state.loop, &dns_peer_ops, peer_stage,
+						 peer_pid, fd, cl);
 
-	(void)st;
-	cl->ds = &dns_state;
-	ipc_msg_init(&cl->m);
-	ipc_chan_init(&cl->ch, fd, IPC_CHAN_DNS, IPC_SIDE_B, peer_stage, peer_pid);
-	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&cl->ch) < 0
-	    || event_add(dns_state.loop, fd, EVENT_READ, dns_client_read, cl) < 0) {
-		msg_warn("dns channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
-		ipc_chan_close(&cl->ch);
-		ipc_msg_free(&cl->m);
-		xfree(cl);
-	}
+	if (p != NULL)		/* else cl is already freed by dns_client_closed */
+		cl->peer = p;
 }
 
 /* dns_pre_jail - learn the resolver while /etc/resolv.conf is still visible. */

@@ -35,6 +35,7 @@
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "skeleton/stage.h"
+#include "skeleton/stage_peer.h"
 
 #define LOG_OUT_FD STAGE_FD_EXTRA
 #define LOG_FLUSH_AT	65536	/* bytes of file output held before a write */
@@ -52,12 +53,6 @@ struct log_state {
 	unsigned handled;	/* lines in this pass of the loop */
 };
 
-struct log_peer {
-	struct log_state *ls;
-	struct ipc_chan ch;
-	char prog[96];
-	struct ipc_msg m;
-};
 
 static struct log_state log_state;
 
@@ -98,55 +93,32 @@ static void log_own_sink(enum msg_level level, const char *text, size_t len, voi
 	log_flush(ls);		/* a fatal error exits right after this */
 }
 
-static void log_peer_drop(struct log_peer *p, int violation)
+/* log_peer_line - one MSG_LOG_LINE, under the name the broker gave the channel. */
+static int log_peer_line(struct stage_peer *p, struct ipc_msg *m)
 {
-	if (violation)
-		stage_report_violation(p->ls->st, &p->ch, buf_str(&p->ch.why));
-	event_del(p->ls->loop, p->ch.fd);
-	ipc_chan_close(&p->ch);
-	ipc_msg_free(&p->m);
-	xfree(p);
-}
-
-static int log_peer_line(struct ipc_msg *m, void *ctx)
-{
-	struct log_peer *p = ctx;
-
-	log_write(p->ls, p->prog, p->ch.peer_pid, (int)m->u.log_line.level,
+	log_write(&log_state, p->app, p->ch.peer_pid, (int)m->u.log_line.level,
 		  m->u.log_line.text, m->u.log_line.text_len);
 	return 0;
 }
 
-/* log_peer_read - every line the peer has queued. */
-static void log_peer_read(int fd, unsigned events, void *ctx)
+static void log_peer_closed(struct stage_peer *p)
 {
-	struct log_peer *p = ctx;
-	int r = ipc_chan_drain(&p->ch, &p->m, log_peer_line, p);
-
-	(void)fd;
-	(void)events;
-	if (r != IPC_RECV_AGAIN)
-		log_peer_drop(p, r == IPC_RECV_VIOLATION);
+	xfree(p->app);
 }
 
+static const struct stage_peer_ops log_peer_ops = {
+	.kind = IPC_CHAN_LOG, .message = log_peer_line, .closed = log_peer_closed,
+};
+
+/* log_peer_accept - a new stage's channel; its program name is "<syslog_name>/<stage>". */
 static void log_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
 {
-	struct log_peer *p = xcalloc(1, sizeof(*p));
+	struct buf prog = BUF_INIT;
 
-	(void)st;
-	p->ls = &log_state;
-	snprintf(p->prog, sizeof(p->prog), "%s/%s", log_state.syslog_name, peer_stage);
-	ipc_msg_init(&p->m);
-	ipc_chan_init(&p->ch, fd, IPC_CHAN_LOG, IPC_SIDE_B, peer_stage, peer_pid);
-	/* A stage that died at once (a fatal start-up error) has closed its end:
-	 * our hello fails, but its last lines are still queued: read them. */
-	(void)ipc_chan_hello(&p->ch);
-	if (iox_set_nonblock(fd, 1) < 0
-	    || event_add(log_state.loop, fd, EVENT_READ, log_peer_read, p) < 0) {
-		msg_warn("log channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
-		ipc_chan_close(&p->ch);
-		xfree(p);
-	}
+	(void)buf_printf(&prog, "%s/%s", log_state.syslog_name, peer_stage);
+	(void)stage_peer_accept(st, log_state.loop, &log_peer_ops, peer_stage, peer_pid, fd,
+				xstrdup(buf_str(&prog)));
+	buf_free(&prog);
 }
 
 static int log_facility(const char *name)

@@ -35,16 +35,11 @@
 #include "queue/qmove.h"
 #include "queue/qfile.h"
 #include "queue/qrecover.h"
+#include "skeleton/stage_peer.h"
 
 #define QMGR_PENDING_MAX	(100000 * QUEUE_ID_LEN)	/* queued notices, then scan */
 
 static struct qmgr qmgr;
-
-struct qmgr_peer {
-	struct qmgr *q;
-	struct ipc_chan ch;
-	struct ipc_msg m;
-};
 
 int64_t qmgr_now_ms(void)
 {
@@ -88,70 +83,39 @@ static void qmgr_new(struct qmgr *q, const char *id)
 		q->rescan_incoming = 1;	/* too many: the scan finds them */
 }
 
-static void qmgr_peer_drop(struct qmgr_peer *p, const char *violation)
-{
-	if (violation)
-		stage_report_violation(p->q->st, &p->ch, violation);
-	event_del(p->q->loop, p->ch.fd);
-	ipc_chan_close(&p->ch);
-	ipc_msg_free(&p->m);
-	xfree(p);
-}
-
 /*
  * qmgr_peer_hint - answer a notice with the name of a spare file for the
  * cleanup's next message (queue/qspare.h). A hint that cannot be sent is
  * only lost from the pool: the file stays in spare/ for a listing taker.
  */
-static void qmgr_peer_hint(struct qmgr_peer *p)
+static void qmgr_peer_hint(struct stage_peer *p)
 {
 	char id[QUEUE_ID_LEN + 1];
 	struct ipc_qmgr_spare h = { .queue_id = id };
 
-	if (queue_spare_pool_pop(&p->q->spare, id))
+	if (queue_spare_pool_pop(&qmgr.spare, id))
 		(void)ipc_chan_send(&p->ch, MSG_QMGR_SPARE, &h);
 }
 
-static int qmgr_peer_notice(struct ipc_msg *m, void *ctx)
+/* qmgr_peer_notice - a cleanup process committed a new file to incoming/. */
+static int qmgr_peer_notice(struct stage_peer *p, struct ipc_msg *m)
 {
-	struct qmgr_peer *p = ctx;
-
 	if (!queue_id_ok(m->u.qmgr_new.queue_id)) {
 		buf_set_str(&p->ch.why, "MSG_QMGR_NEW with an invalid queue ID");
 		return IPC_RECV_VIOLATION;
 	}
-	qmgr_new(p->q, m->u.qmgr_new.queue_id);
+	qmgr_new(&qmgr, m->u.qmgr_new.queue_id);
 	qmgr_peer_hint(p);
 	return 0;
 }
 
-/* qmgr_peer_read - every notice a cleanup process sent. */
-static void qmgr_peer_read(int fd, unsigned events, void *ctx)
-{
-	struct qmgr_peer *p = ctx;
-	int r = ipc_chan_drain(&p->ch, &p->m, qmgr_peer_notice, p);
-
-	(void)fd;
-	(void)events;
-	if (r != IPC_RECV_AGAIN)
-		qmgr_peer_drop(p, r == IPC_RECV_VIOLATION ? buf_str(&p->ch.why) : NULL);
-}
+static const struct stage_peer_ops qmgr_peer_ops = {
+	.kind = IPC_CHAN_QMGR, .message = qmgr_peer_notice,
+};
 
 static void qmgr_peer_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
 {
-	struct qmgr_peer *p = xcalloc(1, sizeof(*p));
-
-	(void)st;
-	p->q = &qmgr;
-	ipc_msg_init(&p->m);
-	ipc_chan_init(&p->ch, fd, IPC_CHAN_QMGR, IPC_SIDE_B, peer_stage, peer_pid);
-	if (iox_set_nonblock(fd, 1) < 0 || ipc_chan_hello(&p->ch) < 0
-	    || event_add(qmgr.loop, fd, EVENT_READ, qmgr_peer_read, p) < 0) {
-		msg_warn("channel from %s[%ld]: %m", peer_stage, (long)peer_pid);
-		ipc_chan_close(&p->ch);
-		ipc_msg_free(&p->m);
-		xfree(p);
-	}
+	(void)stage_peer_accept(st, qmgr.loop, &qmgr_peer_ops, peer_stage, peer_pid, fd, NULL);
 }
 
 static int qmgr_scan_incoming_one(const char *id, void *ctx)
