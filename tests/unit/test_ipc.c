@@ -87,7 +87,7 @@ static void roundtrip(const struct fill_entry *e, int at_max)
 /* Every message of the schema, short and at max length; no fd leaks. */
 static void test_roundtrip_all(void **state)
 {
-	int before = fill_count_fds();
+	int before = test_count_fds();
 
 	(void)state;
 	assert_int_equal(FILL_NTYPES, MSG_COUNT - 1);
@@ -95,7 +95,7 @@ static void test_roundtrip_all(void **state)
 		roundtrip(&fill_table[i], 0);
 		roundtrip(&fill_table[i], 1);
 	}
-	assert_int_equal(fill_count_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 }
 
 static void test_type_names(void **state)
@@ -238,7 +238,7 @@ static void test_reject_fd_count(void **state)
 	unsigned char hello[] = { MSG_HELLO, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
 	unsigned char grant[] = { MSG_BROKER_PEER_GRANT, 0, 1, 0, 0, 0, 1, 0, 0, 0, 'x',
 				  2, 0, 0, 0, 0 };
-	int before = fill_count_fds();
+	int before = test_count_fds();
 	int sv[2], two[2];
 
 	(void)state;
@@ -267,7 +267,7 @@ static void test_reject_fd_count(void **state)
 	}
 	close(sv[0]);
 	close(sv[1]);
-	assert_int_equal(fill_count_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 }
 
 /* The selftest message's fds must come in schema order. */

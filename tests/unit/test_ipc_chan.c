@@ -28,7 +28,7 @@ static void pair_open(struct pair *p, enum ipc_chan_kind kind)
 {
 	int sv[2];
 
-	p->fds_before = fill_count_fds();
+	p->fds_before = test_count_fds();
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	ipc_chan_init(&p->a, sv[0], kind, IPC_SIDE_A, "server", 7);
 	ipc_chan_init(&p->b, sv[1], kind, IPC_SIDE_B, "smtpd", 42);
@@ -41,7 +41,7 @@ static void pair_close(struct pair *p)
 	ipc_msg_free(&p->m);
 	ipc_chan_close(&p->a);
 	ipc_chan_close(&p->b);
-	assert_int_equal(fill_count_fds(), p->fds_before);
+	assert_int_equal(test_count_fds(), p->fds_before);
 }
 
 /* raw_send - a packet exactly as given, bypassing every check of chan.c. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "tests/unit/test_fds.h"
 
 #define FILL_MAXFDS	32
 #define FILL_BIG	60000	/* longest field in "max" mode: keeps any message < 64K */
@@ -33,19 +34,6 @@ struct fill {
 };
 
 typedef __typeof__(((struct ipc_msg *)0)->u) fill_any;
-
-/* fill_count_fds - open fds of this process (the dir fd counts once, always). */
-static __attribute__((unused)) int fill_count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d) != NULL)
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* fill_same_file - a and b are fds of the same open file. */
 static __attribute__((unused)) void fill_same_file(int a, int b)

@@ -12,26 +12,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/iox.h"
 #include "skeleton/stage_peer.h"
-
-/* count_fds - open fds of this process. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d) != NULL)
-		n++;
-	closedir(d);
-	return n;
-}
+#include "tests/unit/test_fds.h"
 
 struct rig {
 	struct stage st;
@@ -74,7 +61,7 @@ static void rig_open(struct rig *r)
 
 	memset(r, 0, sizeof(*r));
 	rig_now = r;
-	r->fds_before = count_fds();
+	r->fds_before = test_count_fds();
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, bv), 0);
 	r->st.name = "log";
@@ -93,7 +80,7 @@ static void rig_close(struct rig *r)
 	ipc_chan_close(&r->st.broker);
 	close(r->broker);
 	event_loop_free(r->loop);
-	assert_int_equal(count_fds(), r->fds_before);
+	assert_int_equal(test_count_fds(), r->fds_before);
 }
 
 /* rig_send - n log lines from the peer's side, levels 0..n-1. */
