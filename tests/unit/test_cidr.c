@@ -122,6 +122,29 @@ static void test_domlist_matching(void **state)
 	buf_free(&err);
 }
 
+/*
+ * An entry "." (the root) names no mail domain and matches nothing, as in
+ * Postfix. Seen by fuzz_resolve: domlist matched every domain with it (so
+ * relay_domains = . made smtpd an open relay) while qmgr's resolve.c
+ * matched none.
+ */
+static void test_domlist_root_matches_nothing(void **state)
+{
+	char *items[] = { ".", "!.", NULL };
+	struct domlist exact, parent;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(domlist_init(&exact, items, 0, &err), 0);
+	assert_int_equal(domlist_init(&parent, items, 1, &err), 0);
+	assert_false(domlist_match(&exact, "example.com"));
+	assert_false(domlist_match(&parent, "example.com"));
+	assert_false(domlist_match(&parent, "com."));
+	domlist_free(&exact);
+	domlist_free(&parent);
+	buf_free(&err);
+}
+
 static void test_domlist_refuses_tables(void **state)
 {
 	char *items[] = { "example.com", "hash:/etc/postfix/relay", NULL };
@@ -147,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_errors),
 		cmocka_unit_test(test_cidr_add_addr_masks),
 		cmocka_unit_test(test_domlist_matching),
+		cmocka_unit_test(test_domlist_root_matches_nothing),
 		cmocka_unit_test(test_domlist_refuses_tables),
 	};
 
