@@ -45,7 +45,7 @@ UNIT_SUPPORT := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/unit/support/*.c))
 -include $(wildcard */build.mk */*/build.mk)
 
 .PHONY: all test run install clean deps unit unit-asan build-hooks integration fuzz fuzz-bins fuzz-run \
-	fuzz-merge bench
+	fuzz-merge fuzz-seeds bench
 all: $(PROGS)
 
 $(B)/obj/%.o: %.c
@@ -108,7 +108,8 @@ install: all
 # file (FUZZ_SRCS_<target> in tests/fuzz/build.mk). fuzz-run runs every target
 # (or FUZZ_TARGETS) for FUZZ_SECONDS on a scratch copy of its corpus, FUZZ_JOBS
 # at a time; fuzz-merge does the same, then minimises what found new coverage
-# back into tests/fuzz/corpus/ (see tests/fuzz/run.sh).
+# back into tests/fuzz/corpus/ (see tests/fuzz/run.sh); fuzz-seeds rewrites
+# the seeds that are generated.
 FUZZ_ALL := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 60
@@ -124,6 +125,14 @@ $(B)/bin/$(1): $(B)/obj/tests/fuzz/$(1).o $(patsubst %.c,$(B)/obj/%.o,$(FUZZ_SRC
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(B)/libmoat.a $(LDLIBS_ALL)
 endef
 $(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_rule,$(t))))
+# Seed corpora: tests/fuzz/seeds.py writes the hand-made ones, seed_queue
+# the queue files and status logs, with the real writers.
+fuzz-seeds: $(B)/fuzz-seed/seed_queue
+	/usr/bin/python3 tests/fuzz/seeds.py tests/fuzz/corpus
+	$(B)/fuzz-seed/seed_queue tests/fuzz/corpus
+$(B)/fuzz-seed/seed_queue: $(B)/obj/tests/fuzz/seed_queue.o $(B)/libmoat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/libmoat.a $(LDLIBS_ALL)
 fuzz-run: fuzz
 	sh tests/fuzz/run.sh -j $(FUZZ_JOBS) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 fuzz-merge: fuzz

@@ -6,7 +6,8 @@
  * client address to match. An entry that parses must print (cidr_format)
  * to text that parses back to the same entry; an address must match a list
  * of itself (as a host route, and as an IPv4-mapped IPv6 address for an
- * IPv4 one) and must be matched by an entry built from its own network. A
+ * IPv4 one) and must be matched by an entry built from its own network. An
+ * IPv4-mapped entry must behave as the IPv4 network it names. A
  * crash, a sanitizer report, a leak or an abort here is a bug.
  */
 #include <netinet/in.h>
@@ -44,6 +45,7 @@ static void fuzz_address(const struct cidr_list *l, int family, const unsigned c
 {
 	struct cidr_list self;
 	unsigned char mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned bits;
 
 	(void)cidr_list_match(l, family, ip);
 	cidr_list_init(&self);
@@ -56,8 +58,13 @@ static void fuzz_address(const struct cidr_list *l, int family, const unsigned c
 			abort();
 	}
 	cidr_list_free(&self);
+	/* A network around it; a mapped address is an IPv4 one, so only an
+	 * entry of at least 96 bits (an IPv4 network in disguise) holds it. */
+	bits = family == AF_INET ? ip[0] % 33u : ip[15] % 129u;
+	if (family == AF_INET6 && memcmp(ip, mapped, 12) == 0 && bits < 96)
+		bits += 96 - bits % 96;
 	cidr_list_init(&self);
-	cidr_list_add_addr(&self, family, ip, ip[0] % 33);	/* a network around it */
+	cidr_list_add_addr(&self, family, ip, bits);
 	if (!cidr_list_match(&self, family, ip))
 		abort();
 	cidr_list_free(&self);
