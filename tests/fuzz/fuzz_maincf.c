@@ -50,9 +50,9 @@ static void fuzz_read_all(const struct conf *c)
 			break;
 		case CONF_LIST:
 		case CONF_TABLES:
+			/* Items are strings; "{ }" is an empty one, as in Postfix. */
 			for (char *const *l = conf_list(c, d->name); l && *l; l++)
-				if (**l == 0)
-					abort();	/* the splitter drops empty items */
+				(void)strlen(*l);
 			break;
 		case CONF_STR:
 			(void)conf_str(c, d->name);

@@ -302,6 +302,7 @@ MAINCF = {
                      'smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination\n'),
     'crlf': 'myhostname = mx.example.com\r\nmydomain = example.com\r\n',
     'duplicate': 'myhostname = a.example\nmyhostname = b.example\n',
+    'empty-group': 'a = $b\nb = {$c}\n\nmyhostname = $a\nmydestination = { }, {x y}, {a,{b}}\n',
 }
 
 MASTERCF = {
