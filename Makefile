@@ -6,7 +6,8 @@
 #   make run        install missing packages, build, run moat in the foreground
 #                   on examples/run (127.0.0.1:2525)
 #   make install    PREFIX=/usr/local DESTDIR= (no setuid/setgid files)
-#   make fuzz       libFuzzer targets with clang into build/fuzz
+#   make fuzz       libFuzzer targets with clang into build/fuzz/bin
+#   make fuzz-run   FUZZ_SECONDS=600 [FUZZ_TARGETS=...]: run them on their corpora
 #   make bench      moat against a private Postfix instance, same run
 #   make clean
 #
@@ -40,7 +41,8 @@ PROGS := $(B)/bin/moatd $(addprefix $(B)/bin/moat-,$(STAGES)) $(addprefix $(B)/b
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all test run install clean deps unit unit-asan build-hooks integration fuzz bench
+.PHONY: all test run install clean deps unit unit-asan build-hooks integration fuzz fuzz-bins fuzz-run \
+	fuzz-merge fuzz-seeds bench
 all: $(PROGS)
 
 $(B)/obj/%.o: %.c
@@ -98,14 +100,40 @@ install: all
 	install -m 0755 $(B)/bin/moatd $(filter-out $(B)/bin/moatd $(B)/bin/moat-%,$(PROGS)) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(filter $(B)/bin/moat-%,$(PROGS)) $(DESTDIR)$(LIBEXECDIR)/
 
-FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+# Fuzzing: one libFuzzer binary per tests/fuzz/fuzz_<x>.c, linked with
+# libmoat.a and, for a pure parser that lives in a stage directory, that one
+# file (FUZZ_SRCS_<target> in tests/fuzz/build.mk). fuzz-run runs every target
+# (or FUZZ_TARGETS) for FUZZ_SECONDS on a scratch copy of its corpus, FUZZ_JOBS
+# at a time; fuzz-merge does the same, then minimises what found new coverage
+# back into tests/fuzz/corpus/ (see tests/fuzz/run.sh); fuzz-seeds rewrites
+# the seeds that are generated.
+FUZZ_ALL := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_CFLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 fuzz:
-	$(MAKE) B=build/fuzz CC=clang MODE_CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" \
+	$(MAKE) B=build/fuzz CC=clang MODE_CFLAGS="$(FUZZ_CFLAGS)" \
 		MODE_LDFLAGS="-fsanitize=fuzzer,address,undefined" fuzz-bins
-fuzz-bins: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
-$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/libmoat.a
+fuzz-bins: $(addprefix $(B)/bin/,$(FUZZ_ALL))
+define fuzz_rule
+$(B)/bin/$(1): $(B)/obj/tests/fuzz/$(1).o $(patsubst %.c,$(B)/obj/%.o,$(FUZZ_SRCS_$(1))) $(B)/libmoat.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(B)/libmoat.a $(LDLIBS_ALL)
+endef
+$(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_rule,$(t))))
+# Seed corpora: tests/fuzz/seeds.py writes the hand-made ones, seed_queue
+# the queue files and status logs, with the real writers.
+fuzz-seeds: $(B)/fuzz-seed/seed_queue
+	/usr/bin/python3 tests/fuzz/seeds.py tests/fuzz/corpus
+	$(B)/fuzz-seed/seed_queue tests/fuzz/corpus
+$(B)/fuzz-seed/seed_queue: $(B)/obj/tests/fuzz/seed_queue.o $(B)/libmoat.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/libmoat.a $(LDLIBS_ALL)
+fuzz-run: fuzz
+	sh tests/fuzz/run.sh -j $(FUZZ_JOBS) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz-merge: fuzz
+	sh tests/fuzz/run.sh -m -j $(FUZZ_JOBS) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: deps all
 	sh bench/run.sh $(CURDIR)/build/bin

@@ -68,7 +68,11 @@ static const char *conf_where(const struct conf *c, const struct conf_val *v)
 void conf_cache_drop(struct conf *c, struct conf_val *v)
 {
 	if (v->value || v->list) {
-		c->graveyard = xreallocarray(c->graveyard, c->ngrave + 2, sizeof(void *));
+		/* Doubling (the size is a power of two once past 64): every conf_set
+		 * drops every value, and growing by two made the copying quadratic. */
+		if (c->ngrave == 0 || (c->ngrave >= 64 && (c->ngrave & (c->ngrave - 1)) == 0))
+			c->graveyard = xreallocarray(c->graveyard, c->ngrave ? c->ngrave * 2 : 64,
+						     sizeof(void *));
 		c->graveyard[c->ngrave++] = v->value;
 		c->graveyard[c->ngrave++] = v->list;
 	}

@@ -36,13 +36,32 @@ static void cidr_mask(unsigned char *a, size_t alen, unsigned bits)
 	}
 }
 
+/*
+ * cidr_unmap - an IPv4-mapped IPv6 network (::ffff:192.0.2.0/120) is kept as
+ * the IPv4 network it names: cidr_list_match turns mapped client addresses
+ * into IPv4 ones, so in IPv6 form the entry (Postfix's default mynetworks
+ * has [::ffff:127.0.0.0]/104) could never match, and "!" could never exclude.
+ */
+static void cidr_unmap(struct cidr_entry *e)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (e->family != AF_INET6 || e->bits < 96 || memcmp(e->net, mapped, 12) != 0)
+		return;
+	e->family = AF_INET;
+	memmove(e->net, e->net + 12, 4);
+	memset(e->net + 4, 0, 12);
+	e->bits -= 96;
+}
+
 static void cidr_push(struct cidr_list *l, const struct cidr_entry *e)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
 	}
-	l->v[l->n++] = *e;
+	l->v[l->n] = *e;
+	cidr_unmap(&l->v[l->n++]);
 }
 
 int cidr_parse_addr(const char *text, int *family, unsigned char out[16])

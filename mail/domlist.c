@@ -55,6 +55,8 @@ static int domlist_entry_match(const struct domlist *d, const char *e, const cha
 
 	if (elen > 0 && e[elen - 1] == '.')
 		elen--;
+	if (elen == 0)
+		return 0;	/* "." is the root, no mail domain: as Postfix, it matches nothing */
 	if (e[0] == '.') {
 		/* ".example.com": any subdomain */
 		return len > elen && strncasecmp(dom + len - elen, e, elen) == 0;

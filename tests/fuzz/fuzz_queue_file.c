@@ -20,14 +20,7 @@
 #include "queue/qcontent.h"
 #include "queue/qenv.h"
 #include "queue/qfile.h"
-
-static void fuzz_quiet(enum msg_level level, const char *text, size_t len, void *ctx)
-{
-	(void)level;
-	(void)text;
-	(void)len;
-	(void)ctx;
-}
+#include "tests/fuzz/fuzz_util.h"
 
 /* fuzz_content - stream the whole content; it must end cleanly with the right length. */
 static void fuzz_content(int fd, const struct queue_env *env)

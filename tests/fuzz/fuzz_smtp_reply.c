@@ -4,8 +4,9 @@
  * The input is what a hostile SMTP server sends: the parser is run over it
  * reply after reply, as the smtp client does on its receive buffer with
  * pipelining, and each complete reply also goes through the one-line
- * formatter, the DSN helper and the EHLO keyword parser. A crash, a
- * sanitizer report, a hang or a parse that consumes nothing is a bug.
+ * formatter, the DSN helper and the EHLO keyword parser (with and without
+ * a list of keywords to discard). A crash, a sanitizer report, a hang or a
+ * parse that consumes nothing is a bug.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static char *discard[] = { "pipelining", "SIZE", "dsn", "", NULL };
 	struct smtp_reply r;
 	struct smtp_ehlo e;
 	struct buf why = BUF_INIT, one = BUF_INIT;
@@ -30,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		smtp_reply_oneline(&r, &one);
 		(void)smtp_reply_dsn(&r, dsn);
 		smtp_reply_ehlo(&r, NULL, &e);
+		smtp_reply_ehlo(&r, discard, &e);	/* smtp_discard_ehlo_keywords */
 		p += used;
 		size -= used;
 	}

@@ -98,6 +98,35 @@ static void test_cidr_add_addr_masks(void **state)
 	buf_free(&out);
 }
 
+/*
+ * IPv4-mapped IPv6 entries name IPv4 networks, as in Postfix (whose default
+ * mynetworks holds [::ffff:127.0.0.0]/104). Seen by fuzz_cidr: they never
+ * matched, because mapped client addresses are matched as IPv4, so a "!"
+ * exclusion written that way let the excluded client through.
+ */
+static void test_cidr_mapped_entries(void **state)
+{
+	struct cidr_list l;
+	struct buf err = BUF_INIT, out = BUF_INIT;
+
+	(void)state;
+	cidr_list_init(&l);
+	assert_int_equal(cidr_list_add(&l, "![::ffff:192.0.2.1]", &err), 0);
+	assert_int_equal(cidr_list_add(&l, "[::ffff:192.0.2.0]/120", &err), 0);
+	assert_int_equal(cidr_list_add(&l, "::ffff:127.0.0.0/104", &err), 0);
+	assert_false(match(&l, "192.0.2.1"));
+	assert_false(match(&l, "::ffff:192.0.2.1"));
+	assert_true(match(&l, "192.0.2.5"));
+	assert_true(match(&l, "::ffff:192.0.2.7"));
+	assert_true(match(&l, "127.0.0.1"));
+	assert_false(match(&l, "::ffff:10.0.0.1"));
+	cidr_format(&l.v[1], &out);
+	assert_string_equal(buf_str(&out), "192.0.2.0/24");
+	cidr_list_free(&l);
+	buf_free(&err);
+	buf_free(&out);
+}
+
 static void test_domlist_matching(void **state)
 {
 	char *items[] = { "Example.COM", ".sub.test", "!bad.relay.example", "relay.example", NULL };
@@ -117,6 +146,29 @@ static void test_domlist_matching(void **state)
 	assert_false(domlist_match(&parent, "bad.relay.example"));	/* excluded first */
 	assert_true(domlist_match(&parent, "ok.relay.example"));
 	assert_false(domlist_match(&exact, ""));
+	domlist_free(&exact);
+	domlist_free(&parent);
+	buf_free(&err);
+}
+
+/*
+ * An entry "." (the root) names no mail domain and matches nothing, as in
+ * Postfix. Seen by fuzz_resolve: domlist matched every domain with it (so
+ * relay_domains = . made smtpd an open relay) while qmgr's resolve.c
+ * matched none.
+ */
+static void test_domlist_root_matches_nothing(void **state)
+{
+	char *items[] = { ".", "!.", NULL };
+	struct domlist exact, parent;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(domlist_init(&exact, items, 0, &err), 0);
+	assert_int_equal(domlist_init(&parent, items, 1, &err), 0);
+	assert_false(domlist_match(&exact, "example.com"));
+	assert_false(domlist_match(&parent, "example.com"));
+	assert_false(domlist_match(&parent, "com."));
 	domlist_free(&exact);
 	domlist_free(&parent);
 	buf_free(&err);
@@ -146,7 +198,9 @@ int main(void)
 		cmocka_unit_test(test_cidr_ipv6_and_negation),
 		cmocka_unit_test(test_cidr_errors),
 		cmocka_unit_test(test_cidr_add_addr_masks),
+		cmocka_unit_test(test_cidr_mapped_entries),
 		cmocka_unit_test(test_domlist_matching),
+		cmocka_unit_test(test_domlist_root_matches_nothing),
 		cmocka_unit_test(test_domlist_refuses_tables),
 	};
 

@@ -1,0 +1,6 @@
+# tests/fuzz/build.mk - the stage files a fuzz target compiles in besides
+# libmoat.a: pure parsers that live in a stage directory (stages are not in
+# the library, and the parser is not moved out for the fuzzer's sake).
+FUZZ_SRCS_fuzz_smtpd_cmd := daemons/smtpd/smtpd_cmd.c
+FUZZ_SRCS_fuzz_smtpd_data := daemons/smtpd/smtpd_data.c
+FUZZ_SRCS_fuzz_cleanup := daemons/cleanup/cleanup_msg.c daemons/cleanup/cleanup_hdr.c
