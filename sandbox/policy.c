@@ -6,7 +6,9 @@
  * lets it touch, and every syscall its seccomp filter allows beyond the
  * common base, each with the reason it is there. sandbox.c applies an entry;
  * seccomp.c and landlock.c turn it into kernel objects and add nothing of
- * their own. docs/sandbox.md is written by hand from this file.
+ * their own. The stages themselves are listed in sandbox/stages.def; the
+ * per-stage table of docs/sandbox.md is checked against the rows below by
+ * tests/unit/test_sandbox.c.
  *
  * Reading a stage entry: anything not listed is refused. In a stage filter a
  * refused syscall raises SIGSYS, the stage reports the syscall number to the
@@ -28,6 +30,7 @@
 #include <sys/socket.h>
 
 #include "sandbox/internal.h"
+#include "sandbox/stagedef.h"
 
 /* ARG(n, op, a, b): one comparison on syscall argument n (see scmp_arg_cmp). */
 #define ARG(n, op, a, b) { (n), (op), (a), (b) }
@@ -166,8 +169,6 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	{ 0, 0, NULL, 0, 0, { ARG(0, 0, 0, 0) }, 0, NULL }
 };
 
-static const char *const sandbox_no_syscalls[] = { NULL };
-
 static const char *const sandbox_qmgr_syscalls[] = {
 	"utimensat",	/* a deferred file's mtime is its next retry time (Postfix's rule) */
 	NULL
@@ -196,73 +197,64 @@ static const struct sandbox_dir sandbox_dirs_bounce[] = {
 	{ NULL, 0 }
 };
 
-static const struct sandbox_dir sandbox_dirs_pickup[] = {
-	{ "maildrop", 1 },
-	{ NULL, 0 }
-};
+/*
+ * Row shapes: where a stage lives and as whom. NETWORK_STAGE: empty root,
+ * network_user, files never written; QUEUE_STAGE: the queue as root,
+ * mail_owner, writes files; HELPER_STAGE: empty root, helper_user.
+ */
+#define NETWORK_STAGE	.root = SANDBOX_ROOT_EMPTY, .user = SANDBOX_USER_NETWORK, .writes_files = 0
+#define QUEUE_STAGE	.root = SANDBOX_ROOT_QUEUE, .user = SANDBOX_USER_QUEUE, .writes_files = 1, \
+			.features = SANDBOX_F_QUEUE_FILES
+#define HELPER_STAGE	.root = SANDBOX_ROOT_EMPTY, .user = SANDBOX_USER_HELPER
 
-/* The stages. Fields: stage, root, user, private_net, writes_files, nofile. */
-static const struct sandbox_policy sandbox_policies[] = {
-	{ "smtpd", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 1, 0, 32,
-	  sandbox_no_syscalls, SANDBOX_F_ACCEPT,
-	  "Speaks SMTP with anyone on the Internet, so it is the most exposed stage. "
-	  "It accepts connections on the listening socket the broker bound (accept "
-	  "works from any network namespace), so it lives in an empty network "
-	  "namespace and cannot create a socket of any kind. Empty root, a uid that "
-	  "owns no file, no file access at all (openat fails with EACCES); the "
-	  "message goes to cleanup over IPC.", NULL },
-	{ "smtp", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0, 0, 32,
-	  sandbox_no_syscalls, SANDBOX_F_INET_CONNECT,
-	  "SMTP/LMTP client: the only stage besides dns that opens connections, so "
-	  "it keeps the host network namespace and may create TCP/UDP sockets of "
-	  "family AF_INET/AF_INET6 and connect them, nothing else (no bind, no "
-	  "listen, no AF_UNIX/netlink/raw). It reads the message from a read-only "
-	  "fd that qmgr passes; it opens no file itself.", NULL },
-	{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0, 0, 4096,
-	  sandbox_no_syscalls, SANDBOX_F_INET_CONNECT,
-	  "The only stage that sends DNS queries: UDP and TCP sockets of family "
-	  "AF_INET/AF_INET6 to one resolver (dns_resolver_address, or the first "
-	  "nameserver of /etc/resolv.conf, read before confinement). It opens no "
-	  "file once confined; every answer is parsed as hostile.", NULL },
-	{ "cleanup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 32,
-	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
-	  "Writes new queue files into incoming/ and fsyncs them, reusing delivered "
-	  "files from spare/ when it can; Landlock lets it create, write and rename "
-	  "files in incoming/ and spare/ only. No network namespace "
-	  "entries: it talks only over passed channels.", sandbox_dirs_cleanup },
-	{ "qmgr", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 2048,
-	  sandbox_qmgr_syscalls, SANDBOX_F_QUEUE_FILES,
-	  "Moves queue files between incoming, active, deferred, hold and corrupt, "
-	  "retires delivered ones to spare/ for reuse, "
-	  "records per-recipient status in bounce/ and defer/, and passes read-only "
-	  "fds of queue files to smtp. Many channels (one per smtp process), hence "
-	  "the larger fd limit.", sandbox_dirs_qmgr },
-	{ "bounce", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 32,
-	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
-	  "Reads queue files and the per-recipient logs to build DSNs, which it "
-	  "submits through cleanup over IPC: it may only read the queue "
-	  "directories and write its own logs in bounce/ and defer/.", sandbox_dirs_bounce },
-	{ "pickup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 32,
-	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
-	  "Takes locally submitted files out of maildrop/ (reads, then removes "
-	  "them) and hands their content to cleanup over IPC.", sandbox_dirs_pickup },
-	{ "log", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 1, 4096,
-	  sandbox_log_syscalls, 0,
-	  "Receives log events over channels and writes them to the syslog socket "
-	  "and the audit trail file, both opened by the broker and passed as fds. "
-	  "fsync/fdatasync make each audit record durable. It opens nothing.", NULL },
-	{ "lookup", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 0, 64,
-	  sandbox_no_syscalls, 0,
-	  "Answers table lookups and address rewriting from tables the broker "
-	  "opened and passed; no network, no file access.", NULL },
-	{ "tlskey", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 0, 64,
-	  sandbox_no_syscalls, 0,
-	  "Holds the TLS private keys (loaded before confinement) and signs "
-	  "handshake digests for smtpd/smtp over IPC; no network, no files.", NULL },
-	{ "auth", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 0, 32,
-	  sandbox_no_syscalls, 0,
-	  "SASL server side; smtpd relays the exchange over IPC. No network, no "
-	  "files (credentials are loaded before confinement).", NULL },
+/* One row per stage of sandbox/stages.def, in its order; docs/sandbox.md shows them as a table. */
+static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
+	[STAGEDEF_SMTPD] = { .stage = "smtpd", NETWORK_STAGE, .private_net = 1, .nofile = 32,
+		.features = SANDBOX_F_ACCEPT,
+		.why = "Speaks SMTP with anyone on the Internet, so it is the most exposed stage. "
+		"It accepts connections on the listening socket the broker bound (accept "
+		"works from any network namespace), so it lives in an empty network "
+		"namespace and cannot create a socket of any kind. Empty root, a uid that "
+		"owns no file, no file access at all (openat fails with EACCES); the "
+		"message goes to cleanup over IPC." },
+	[STAGEDEF_SMTP] = { .stage = "smtp", NETWORK_STAGE, .private_net = 0, .nofile = 32,
+		.features = SANDBOX_F_INET_CONNECT,
+		.why = "SMTP/LMTP client: the only stage besides dns that opens connections, so "
+		"it keeps the host network namespace and may create TCP/UDP sockets of "
+		"family AF_INET/AF_INET6 and connect them, nothing else (no bind, no "
+		"listen, no AF_UNIX/netlink/raw). It reads the message from a read-only "
+		"fd that qmgr passes; it opens no file itself." },
+	[STAGEDEF_DNS] = { .stage = "dns", NETWORK_STAGE, .private_net = 0, .nofile = 4096,
+		.features = SANDBOX_F_INET_CONNECT,
+		.why = "The only stage that sends DNS queries: UDP and TCP sockets of family "
+		"AF_INET/AF_INET6 to one resolver (dns_resolver_address, or the first "
+		"nameserver of /etc/resolv.conf, read before confinement). It opens no "
+		"file once confined; every answer is parsed as hostile. Many clients "
+		"(every smtp and smtpd process), hence the larger fd limit." },
+	[STAGEDEF_CLEANUP] = { .stage = "cleanup", QUEUE_STAGE, .private_net = 1, .nofile = 32,
+		.dirs = sandbox_dirs_cleanup,
+		.why = "Writes new queue files into incoming/ and fsyncs them, reusing delivered "
+		"files from spare/ when it can; Landlock lets it create, write and rename "
+		"files in incoming/ and spare/ only. No network namespace "
+		"entries: it talks only over passed channels." },
+	[STAGEDEF_QMGR] = { .stage = "qmgr", QUEUE_STAGE, .private_net = 1, .nofile = 2048,
+		.syscalls = sandbox_qmgr_syscalls, .dirs = sandbox_dirs_qmgr,
+		.why = "Moves queue files between incoming, active, deferred, hold and corrupt, "
+		"retires delivered ones to spare/ for reuse, "
+		"records per-recipient status in bounce/ and defer/, and passes read-only "
+		"fds of queue files to smtp. Many channels (one per smtp process), hence "
+		"the larger fd limit." },
+	[STAGEDEF_BOUNCE] = { .stage = "bounce", QUEUE_STAGE, .private_net = 1, .nofile = 32,
+		.dirs = sandbox_dirs_bounce,
+		.why = "Reads queue files and the per-recipient logs to build DSNs, which it "
+		"submits through cleanup over IPC: it may only read the queue "
+		"directories and write its own logs in bounce/ and defer/." },
+	[STAGEDEF_LOG] = { .stage = "log", HELPER_STAGE, .private_net = 1, .writes_files = 1,
+		.nofile = 4096, .syscalls = sandbox_log_syscalls,
+		.why = "Receives log events over channels and writes them to the syslog socket "
+		"and the audit trail file, both opened by the broker and passed as fds. "
+		"fsync/fdatasync make each audit record durable. It opens nothing. One "
+		"channel per running stage, hence the larger fd limit." },
 };
 
 /*
@@ -307,20 +299,13 @@ const struct sandbox_rule sandbox_broker_rules[] = {
 /* sandbox_policy_lookup - the policy of a stage, NULL if there is none. */
 const struct sandbox_policy *sandbox_policy_lookup(const char *stage)
 {
-	size_t i;
+	const struct stagedef *d = stagedef_lookup(stage);
 
-	if (stage == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(sandbox_policies) / sizeof(sandbox_policies[0]); i++)
-		if (strcmp(sandbox_policies[i].stage, stage) == 0)
-			return &sandbox_policies[i];
-	return NULL;
+	return d != NULL ? &sandbox_policies[d->id] : NULL;
 }
 
-/* sandbox_policy_at - the i-th policy, NULL past the end. */
+/* sandbox_policy_at - the i-th policy (stages.def order), NULL past the end. */
 const struct sandbox_policy *sandbox_policy_at(size_t i)
 {
-	if (i >= sizeof(sandbox_policies) / sizeof(sandbox_policies[0]))
-		return NULL;
-	return &sandbox_policies[i];
+	return i < STAGEDEF_COUNT ? &sandbox_policies[i] : NULL;
 }

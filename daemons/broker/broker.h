@@ -13,10 +13,12 @@
 #include "conf/conf.h"
 #include "ipc/ipc.h"
 #include "lib/event.h"
+#include "sandbox/stagedef.h"
 
 struct service {
 	char *name;		/* master.cf service */
 	char *stage;		/* master.cf command = stage program moat-<stage> */
+	const struct stagedef *def;	/* what that stage is (sandbox/stages.def) */
 	char **overrides;	/* -o name=value */
 	int maxproc;
 	int *listen_fds;
@@ -82,7 +84,6 @@ struct service *broker_services_build(struct broker *b, const struct master_cf *
 				      struct service *old);
 void broker_services_free(struct service *list);
 void broker_service_release(struct service *svc);
-struct service *broker_service_find(struct broker *b, const char *stage);
 
 /* spawn.c */
 struct child *broker_spawn(struct broker *b, struct service *svc);

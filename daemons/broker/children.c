@@ -281,7 +281,7 @@ static int ensure_exclusive_busy(struct broker *b, const struct service *s)
 	if (s->maxproc != 1)
 		return 0;
 	for (struct child *c = b->children; c; c = c->next)
-		if (c->svc != s && strcmp(c->svc->stage, s->stage) == 0 && c->svc->maxproc == 1)
+		if (c->svc != s && c->svc->def == s->def && c->svc->maxproc == 1)
 			return 1;
 	return 0;
 }

@@ -46,7 +46,7 @@ static struct service *main_log_first(struct service *list)
 	struct service **pp, *s;
 
 	for (pp = &list; (s = *pp) != NULL; pp = &s->next) {
-		if (strcmp(s->stage, "log") == 0) {
+		if (s->def->flags & STAGEDEF_F_LOG_SINK) {
 			*pp = s->next;
 			s->next = list;
 			return s;

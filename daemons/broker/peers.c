@@ -33,36 +33,25 @@ static void peers_deny(struct child *c, const struct ipc_broker_peer_request *r,
 }
 
 /*
- * Stages that serve one client channel per process (see above). "shares"
- * says what happens at maxproc: cleanup's event loop can serve several
- * clients (commits then take turns), so a client never waits for a process
- * of its own; an smtp process does one delivery at a time, and qmgr's
- * concurrency is its number of channels, so smtp never shares.
+ * peers_capacity - clients per process before another process is started
+ * (0: any), from the stage table. *shares says what happens at maxproc:
+ * cleanup's event loop can serve several clients (commits then take turns),
+ * so a client never waits for a process of its own; an smtp process does one
+ * delivery at a time, and qmgr's concurrency is its number of channels, so
+ * smtp never shares.
  */
-static const struct {
-	const char *stage;
-	int shares;
-} peers_one_client[] = {
-	{ "cleanup", 1 },	/* each commit waits for fsync: one client per process keeps commits parallel */
-	{ "smtp", 0 },		/* one delivery at a time */
-};
-
-/* peers_capacity - clients per process before another process is started (0: any). */
-static int peers_capacity(const char *stage, int *shares)
+static int peers_capacity(const struct service *svc, int *shares)
 {
-	for (size_t i = 0; i < sizeof(peers_one_client) / sizeof(peers_one_client[0]); i++)
-		if (strcmp(peers_one_client[i].stage, stage) == 0) {
-			*shares = peers_one_client[i].shares;
-			return 1;
-		}
-	*shares = 1;
-	return 0;
+	unsigned f = svc->def->flags;
+
+	*shares = !(f & STAGEDEF_F_ONE_CLIENT) || (f & STAGEDEF_F_SHARES);
+	return (f & STAGEDEF_F_ONE_CLIENT) ? 1 : 0;
 }
 
 /* peers_pick - the least-loaded live process of svc with room, or NULL. */
 static struct child *peers_pick(struct broker *b, struct service *svc)
 {
-	int shares, cap = peers_capacity(svc->stage, &shares);
+	int shares, cap = peers_capacity(svc, &shares);
 	struct child *best = NULL, *least = NULL;
 
 	for (struct child *c = b->children; c; c = c->next) {

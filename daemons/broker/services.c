@@ -46,10 +46,11 @@ static int services_take_listeners(struct service *svc, struct service *old)
 static struct service *services_one(struct broker *b, const struct master_service *ms,
 				    struct service *old)
 {
+	const struct stagedef *def = stagedef_lookup(ms->command);
 	struct service *svc = xcalloc(1, sizeof(*svc));
 	struct buf path = BUF_INIT;
 
-	if (strcmp(ms->command, "broker") == 0 || sandbox_policy_lookup(ms->command) == NULL)
+	if (def == NULL || sandbox_policy_lookup(ms->command) == NULL)
 		msg_fatal("%s: service %s: unknown stage program \"%s\"", ms->where, ms->name, ms->command);
 	(void)buf_printf(&path, "%s/moat-%s", b->daemon_dir, ms->command);
 	if (access(buf_str(&path), X_OK) < 0)
@@ -60,15 +61,17 @@ static struct service *services_one(struct broker *b, const struct master_servic
 			  ms->where, ms->name, ms->args[0]);
 	svc->name = xstrdup(ms->name);
 	svc->stage = xstrdup(ms->command);
+	svc->def = def;
 	svc->overrides = services_copy_strv(ms->overrides);
 	svc->maxproc = ms->maxproc > 0 ? ms->maxproc : 1000000;
 	if (strcmp(ms->type, "inet") == 0) {
-		if (strcmp(ms->command, "smtpd") != 0)
-			msg_fatal("%s: inet service %s must run smtpd", ms->where, ms->name);
+		if (!(def->flags & STAGEDEF_F_LISTENS))
+			msg_fatal("%s: inet service %s runs %s, which does not listen", ms->where,
+				  ms->name, ms->command);
 		if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0)
 			msg_fatal("%s: service %s: nothing to listen on", ms->where, ms->name);
-	} else if (strcmp(ms->command, "smtpd") == 0) {
-		msg_fatal("%s: smtpd needs an inet service", ms->where);
+	} else if (def->flags & STAGEDEF_F_LISTENS) {
+		msg_fatal("%s: %s needs an inet service", ms->where, ms->command);
 	}
 	return svc;
 }
@@ -122,13 +125,4 @@ void broker_service_release(struct service *svc)
 {
 	if (--svc->refs == 0 && svc->dead)
 		services_free_one(svc);
-}
-
-/* broker_service_find - the (first) service that runs a stage. */
-struct service *broker_service_find(struct broker *b, const char *stage)
-{
-	for (struct service *s = b->services; s; s = s->next)
-		if (strcmp(s->stage, stage) == 0)
-			return s;
-	return NULL;
 }

@@ -105,10 +105,10 @@ static int spawn_log_channel(struct broker *b, struct service *svc, int pair[2],
 	*logc = NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return -1;
-	if (strcmp(svc->stage, "log") == 0)
+	if (svc->def->flags & STAGEDEF_F_LOG_SINK)
 		return 0;
 	for (struct child *c = b->children; c; c = c->next)
-		if (!c->retiring && strcmp(c->svc->stage, "log") == 0)
+		if (!c->retiring && (c->svc->def->flags & STAGEDEF_F_LOG_SINK))
 			*logc = c;
 	return 0;
 }
@@ -145,8 +145,8 @@ struct child *broker_spawn(struct broker *b, struct service *svc)
 	fds[nfds++] = devnull;
 	fds[nfds++] = b->foreground ? 2 : devnull;
 	fds[nfds++] = ctl[1];
-	fds[nfds++] = strcmp(svc->stage, "log") == 0 ? devnull : logp[1];
-	if (strcmp(svc->stage, "log") == 0)
+	fds[nfds++] = (svc->def->flags & STAGEDEF_F_LOG_SINK) ? devnull : logp[1];
+	if (svc->def->flags & STAGEDEF_F_LOG_SINK)
 		fds[nfds++] = b->logfd;
 	for (int i = 0; i < svc->nlisten && nfds < SPAWN_MAX_FDS; i++)
 		fds[nfds++] = svc->listen_fds[i];

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from conftest import HOOKS_BUILD, STAGES, pid_alive, proc_status
+from conftest import HOOKS_BUILD, STAGE_POLICY, STAGES, pid_alive, proc_status
 
-QUEUE_STAGES = {"cleanup", "qmgr", "bounce"}
-NETWORK_STAGES = {"smtpd", "smtp", "dns"}
-HAS_NETWORK = {"smtp", "dns"}
+QUEUE_STAGES = {s for s, p in STAGE_POLICY.items() if p["root"] == "queue"}
+HAS_NETWORK = {s for s, p in STAGE_POLICY.items() if not p["own_netns"]}
+USER_PARAM = {"mail_owner": "moat", "network_user": "moat-net", "helper_user": "moat-aux"}
 
 
 def uid_of(name):
@@ -23,7 +23,8 @@ def uid_of(name):
 
 def test_every_stage_runs_confined(moat):
     pids = moat.stage_pids()
-    assert sorted(set(pids.values())) == sorted(STAGES), pids
+    assert sorted(set(STAGE_POLICY)) == STAGES, STAGE_POLICY
+    assert sorted(set(pids.values())) == STAGES, pids
     broker_net = os.readlink(f"/proc/{moat.proc.pid}/ns/net")
     for pid, stage in pids.items():
         st = proc_status(pid)
@@ -44,12 +45,7 @@ def test_every_stage_runs_confined(moat):
             assert net == broker_net, stage
         else:
             assert net != broker_net, (stage, "shares the broker's network namespace")
-        if stage in QUEUE_STAGES:
-            assert uids[0] == uid_of("moat"), stage
-        elif stage in NETWORK_STAGES:
-            assert uids[0] == uid_of("moat-net"), stage
-        else:
-            assert uids[0] == uid_of("moat-aux"), stage
+        assert uids[0] == uid_of(USER_PARAM[STAGE_POLICY[stage]["user"]]), stage
 
 
 def test_queue_tree_owners_and_modes(moat):
