@@ -52,9 +52,9 @@ static void control_status(struct broker *b, struct buf *out)
 				 s->nproc, s->nidle, s->gave_up ? " GAVE-UP (crash loop)" : "");
 		for (struct child *c = b->children; c; c = c->next)
 			if (c->svc == s)
-				(void)buf_printf(out, "  pid %ld %s%s\n", (long)c->pid,
+				(void)buf_printf(out, "  pid %ld %s%s channels %d\n", (long)c->pid,
 						 c->ready ? (c->busy ? "busy" : "idle") : "starting",
-						 c->retiring ? " retiring" : "");
+						 c->retiring ? " retiring" : "", broker_grant_served(b, c));
 	}
 }
 

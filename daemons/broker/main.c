@@ -27,6 +27,7 @@
 
 #include "daemons/broker/broker.h"
 #include "lib/iox.h"
+#include "lib/unixdiag.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "sandbox/sandbox.h"
@@ -82,6 +83,18 @@ static void main_lock(struct broker *b)
 	if (flock(b->lockfd, LOCK_EX | LOCK_NB) < 0)
 		msg_fatal("another moatd is running on queue directory %s", b->queue_dir);
 	buf_free(&path);
+}
+
+/*
+ * main_open_fds - what every spawn and grant needs, opened once: a spawn can
+ * then fail only in socketpair or fork, never for want of /dev/null.
+ */
+static void main_open_fds(struct broker *b)
+{
+	if ((b->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		msg_fatal("/dev/null: %m");
+	if ((b->diagfd = unixdiag_open()) < 0)
+		msg_warn("NETLINK_SOCK_DIAG: %m: granted channels count as open until their process ends");
 }
 
 static void main_daemonize(void)
@@ -251,6 +264,7 @@ int main(int argc, char **argv)
 	main_load(b);
 	main_lock(b);
 	broker_output_open(b);
+	main_open_fds(b);
 	b->services = main_log_first(broker_services_build(b, b->master, NULL));
 	if (!b->foreground)
 		main_daemonize();

@@ -4,6 +4,8 @@
  * A service names a stage program (its command column); the broker runs only
  * programs that exist as <daemon_directory>/moat-<stage> and have a sandbox
  * policy, so master.cf can never make the root broker exec something else.
+ * Every service has a finite maxproc: 0, which Postfix reads as "no limit",
+ * means default_process_limit here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +65,9 @@ static struct service *services_one(struct broker *b, const struct master_servic
 	svc->stage = xstrdup(ms->command);
 	svc->def = def;
 	svc->overrides = services_copy_strv(ms->overrides);
-	svc->maxproc = ms->maxproc > 0 ? ms->maxproc : 1000000;
+	/* maxproc 0 ("no limit" in Postfix) is default_process_limit: never unbounded */
+	svc->maxproc = ms->maxproc > 0 ? ms->maxproc : (int)conf_int(b->conf, "default_process_limit");
+	broker_service_limits(svc, event_now_ms());
 	if (strcmp(ms->type, "inet") == 0) {
 		if (!(def->flags & STAGEDEF_F_LISTENS))
 			msg_fatal("%s: inet service %s runs %s, which does not listen", ms->where,
