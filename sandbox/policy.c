@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -52,7 +53,7 @@ const char *const sandbox_base_syscalls[] = {
 	"getrandom",				/* session ids, TLS */
 	"sysinfo",				/* glibc qsort asks for physical memory */
 	"sendmsg", "recvmsg", "sendto", "recvfrom",	/* IPC, fds by SCM_RIGHTS */
-	"shutdown", "getsockopt", "getsockname", "getpeername",
+	"getsockopt", "getsockname", "getpeername",	/* never shutdown(): it would stop a shared listener for all */
 	"poll", "ppoll", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 	"fstat", "newfstatat",			/* glibc's fstat is newfstatat(AT_EMPTY_PATH) */
 	"dup2", "dup3",				/* moving a received fd to a fixed number */
@@ -79,9 +80,8 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	{ 0, 0, "rt_sigaction", SANDBOX_ACT_ALLOW, 1, { ARG(0, SCMP_CMP_EQ, 64, 0) }, 0,
 	  "signal 64, the last realtime signal" },
 	{ 0, 0, "fcntl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, F_GETFL, 0) }, 0,
-	  "non-blocking mode of a channel" },
-	{ 0, 0, "fcntl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, F_SETFL, 0) }, 0,
-	  "non-blocking mode of a channel" },
+	  "access mode of a received fd (ipc_fd_check); never F_SETFL, which could clear "
+	  "O_APPEND on the log file the broker also writes: FIONBIO sets non-blocking mode" },
 	{ 0, 0, "fcntl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, F_GETFD, 0) }, 0,
 	  "close-on-exec flag of a received fd" },
 	{ 0, 0, "fcntl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, F_SETFD, 0) }, 0,
@@ -94,14 +94,13 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	  "query only (new stack NULL): ASan/UBSan builds ask before every noreturn call" },
 	{ 0, 0, "tgkill", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 1,
 	  "abort() signals its own thread; arg0 must be the stage's own pid" },
-	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, SOL_SOCKET, 0) }, 0,
-	  "buffer sizes and timeouts on sockets it holds" },
-	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, IPPROTO_TCP, 0) }, 0,
-	  "TCP_NODELAY and keepalive on an SMTP connection" },
-	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, IPPROTO_IP, 0) }, 0,
-	  "IP options of an SMTP connection (TOS)" },
-	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, IPPROTO_IPV6, 0) }, 0,
-	  "IPv6 options of an SMTP connection" },
+	/* setsockopt by level AND option: never SO_LINGER, filters, multicast, SO_PASSRIGHTS, ... */
+	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 2,
+	  { ARG(1, SCMP_CMP_EQ, SOL_SOCKET, 0), ARG(2, SCMP_CMP_EQ, SO_SNDTIMEO, 0) }, 0,
+	  "a bounded wait on a send: every stage's log channel, smtpd's client" },
+	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 2,
+	  { ARG(1, SCMP_CMP_EQ, SOL_SOCKET, 0), ARG(2, SCMP_CMP_EQ, SO_RCVTIMEO, 0) }, 0,
+	  "a bounded wait on a read: smtpd's client and cleanup channel" },
 	{ 0, 0, "ioctl", SANDBOX_ACT_ENOTTY, 1, { ARG(1, SCMP_CMP_EQ, TCGETS, 0) }, 0,
 	  "isatty() probe of stdio on /dev/null: answered 'not a tty', never a kill" },
 	{ 0, 0, "ioctl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, FIONBIO, 0) }, 0,
@@ -133,6 +132,9 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	  "DNS queries over UDP/IPv6" },
 	{ SANDBOX_F_INET_CONNECT, 0, "connect", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "connect the socket it just made (never AF_UNIX: socket() cannot make one)" },
+	{ SANDBOX_F_INET_CONNECT, 0, "setsockopt", SANDBOX_ACT_ALLOW, 2,
+	  { ARG(1, SCMP_CMP_EQ, IPPROTO_TCP, 0), ARG(2, SCMP_CMP_EQ, TCP_NODELAY, 0) }, 0,
+	  "no Nagle delay on a pipelined SMTP connection" },
 
 	/* SANDBOX_F_QUEUE_FILES: cleanup, qmgr, bounce, pickup (Landlock bounds the paths). */
 	{ SANDBOX_F_QUEUE_FILES, 0, "openat", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,

@@ -112,6 +112,7 @@ void broker_service_release(struct service *svc);
 /* spawn.c */
 struct child *broker_spawn(struct broker *b, struct service *svc);
 int broker_may_spawn(const struct broker *b, const struct service *svc);
+int broker_socketpair(enum ipc_chan_kind kind, int sv[2]);
 
 /* children.c */
 void broker_reap(struct broker *b);
@@ -124,6 +125,7 @@ int broker_starting(const struct broker *b, const struct service *s);
 
 /* stagemsg.c */
 void broker_child_limits(struct child *c, int64_t now);
+void broker_lines_flush(struct broker *b);
 void broker_service_limits(struct service *s, int64_t now);
 void broker_child_readable(int fd, unsigned events, void *ctx);
 void broker_child_log(struct child *c, enum msg_level level, const char *fmt, ...)

@@ -67,10 +67,12 @@ void broker_child_retire(struct broker *b, struct child *c)
 				 buf_str(&c->ch.why));
 }
 
-/* broker_child_kill - cut c off and kill it (treated as compromised). */
+/* broker_child_kill - cut c off and kill it (treated as compromised); once per process. */
 void broker_child_kill(struct broker *b, struct child *c, int sig, const char *why)
 {
-	broker_child_log(c, MSG_WARN, "killing %s pid %ld: %s", c->svc->stage, (long)c->pid, why);
+	if (c->ch.fd < 0)
+		return;
+	msg_warn("killing %s pid %ld: %s", c->svc->stage, (long)c->pid, why);
 	if (!c->reported)
 		c->killed = 1;
 	broker_child_detach(b, c);

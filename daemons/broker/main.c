@@ -225,6 +225,7 @@ static void main_tick(void *ctx)
 			(void)kill(c->pid, SIGKILL);
 	}
 	broker_ensure(b);
+	broker_lines_flush(b);
 	(void)event_timer_add(b->loop, 500, main_tick, b);
 }
 

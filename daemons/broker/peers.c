@@ -106,12 +106,11 @@ static struct service *peers_service(struct broker *b, const char *name)
 
 /* peers_refusal - why c may not have a channel to svc now, or NULL. */
 static const char *peers_refusal(struct broker *b, struct child *c, const struct service *svc,
-				 const char *name)
+				 const char *name, enum ipc_chan_kind *kind)
 {
-	enum ipc_chan_kind kind;
 	int limit = (c->svc->def->flags & STAGEDEF_F_FANS_OUT) ? svc->maxproc : STAGEDEF_PEER_CHANNELS;
 
-	if (ipc_edge_lookup(c->svc->stage, svc->stage, &kind) < 0) {
+	if (ipc_edge_lookup(c->svc->stage, svc->stage, kind) < 0) {
 		broker_child_log(c, MSG_WARN, "%s pid %ld asked for a channel to %s: no such edge",
 				 c->svc->stage, (long)c->pid, name);
 		return "not allowed";
@@ -147,6 +146,7 @@ static int peers_join(struct broker *b, struct child *c, struct child *to,
 
 void broker_peer_request(struct broker *b, struct child *c, const struct ipc_broker_peer_request *r)
 {
+	enum ipc_chan_kind kind;
 	struct service *svc;
 	const char *why;
 	struct child *to;
@@ -160,11 +160,11 @@ void broker_peer_request(struct broker *b, struct child *c, const struct ipc_bro
 		peers_deny(c, r, "no such service or stage");
 		return;
 	}
-	if ((why = peers_refusal(b, c, svc, r->peer_stage)) != NULL) {
+	if ((why = peers_refusal(b, c, svc, r->peer_stage, &kind)) != NULL) {
 		peers_deny(c, r, why);
 		return;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (broker_socketpair(kind, sv) < 0) {
 		broker_child_log(c, MSG_WARN, "channel for %s pid %ld: socketpair: %m", c->svc->stage,
 				 (long)c->pid);
 		peers_deny(c, r, "broker out of resources");

@@ -139,11 +139,28 @@ static void spawn_exec(struct broker *b, const char *path, char **argv, const in
 	_exit(127);
 }
 
+/*
+ * broker_socketpair - a new channel of kind: sv[0] side A (the client, or
+ * the stage on its broker channel), sv[1] side B; the kernel refuses fds on
+ * an end whose peer may send none, before either end leaves the broker.
+ */
+int broker_socketpair(enum ipc_chan_kind kind, int sv[2])
+{
+	static int warned;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if ((ipc_chan_guard(sv[0], kind, IPC_SIDE_A) < 0 || ipc_chan_guard(sv[1], kind, IPC_SIDE_B) < 0)
+	    && !warned++)
+		msg_warn("SO_PASSRIGHTS: %m: unwanted fds are refused only after they arrive");
+	return 0;
+}
+
 /* spawn_log_channel - a channel for the new stage to the log stage, if any. */
 static int spawn_log_channel(struct broker *b, struct service *svc, int pair[2], struct child **logc)
 {
 	*logc = NULL;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+	if (broker_socketpair(IPC_CHAN_LOG, pair) < 0)
 		return -1;
 	if (svc->def->flags & STAGEDEF_F_LOG_SINK)
 		return 0;
@@ -214,27 +231,27 @@ static void spawn_log_grant(struct broker *b, struct child *c, struct child *log
 
 struct child *broker_spawn(struct broker *b, struct service *svc)
 {
-	int ctl[2], logp[2], fds[SPAWN_MAX_FDS], nfds = 0;
+	int ctl[2], logp[2], fds[SPAWN_MAX_FDS], nfds = 0;	/* [0] the new stage's end */
 	struct buf path = BUF_INIT;
 	struct child *c, *logc;
 	char **argv;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+	if (broker_socketpair(IPC_CHAN_BROKER, ctl) < 0)
 		return spawn_failed(b, svc, "socketpair");
 	if (spawn_log_channel(b, svc, logp, &logc) < 0) {
 		int saved = errno;
 
-		close(ctl[0]);
 		close(ctl[1]);
+		close(ctl[0]);
 		errno = saved;
 		return spawn_failed(b, svc, "socketpair");
 	}
 	fds[nfds++] = b->devnull;
 	fds[nfds++] = b->devnull;
 	fds[nfds++] = b->devnull;
-	fds[nfds++] = ctl[1];
-	fds[nfds++] = (svc->def->flags & STAGEDEF_F_LOG_SINK) ? b->devnull : logp[1];
+	fds[nfds++] = ctl[0];
+	fds[nfds++] = (svc->def->flags & STAGEDEF_F_LOG_SINK) ? b->devnull : logp[0];
 	if (svc->def->flags & STAGEDEF_F_LOG_SINK)
 		fds[nfds++] = b->logfd;
 	for (int i = 0; i < svc->nlisten && nfds < SPAWN_MAX_FDS; i++)
@@ -244,26 +261,26 @@ struct child *broker_spawn(struct broker *b, struct service *svc)
 		spawn_exec(b, buf_str(&path), argv, fds, nfds);
 	int saved = errno;
 
-	close(ctl[1]);
-	close(logp[1]);
+	close(ctl[0]);
+	close(logp[0]);
 	spawn_free_argv(argv);
 	buf_free(&path);
 	if (pid < 0) {
-		close(ctl[0]);
-		close(logp[0]);
+		close(ctl[1]);
+		close(logp[1]);
 		errno = saved;
 		return spawn_failed(b, svc, "fork");
 	}
-	c = spawn_child(b, svc, pid, ctl[0]);
+	c = spawn_child(b, svc, pid, ctl[1]);
 	spawn_start(b, c);
-	if (iox_set_nonblock(ctl[0], 1) < 0
-	    || event_add(b->loop, ctl[0], EVENT_READ, broker_child_readable, c) < 0) {
+	if (iox_set_nonblock(ctl[1], 1) < 0
+	    || event_add(b->loop, ctl[1], EVENT_READ, broker_child_readable, c) < 0) {
 		msg_warn("watch channel of %s pid %ld: %m", svc->stage, (long)pid);
 		broker_child_kill(b, c, SIGKILL, "its channel cannot be watched");
 	}
 	if (logc)
-		spawn_log_grant(b, c, logc, logp[0]);
-	close(logp[0]);
+		spawn_log_grant(b, c, logc, logp[1]);
+	close(logp[1]);
 	msg_debug("started %s pid %ld for service %s", svc->stage, (long)pid, svc->name);
 	return c;
 }

@@ -50,18 +50,34 @@ void broker_service_limits(struct service *s, int64_t now)
 	ratelimit_init(&s->lines, LINES_BURST, LINES_INTERVAL_MS, now);
 }
 
+/* log_dropped - say how many lines r dropped since it last said so. */
+static void log_dropped(struct ratelimit *r, const char *who, long pid)
+{
+	uint64_t dropped = ratelimit_dropped(r);
+
+	if (dropped > 0)
+		msg_warn("%s%s%ld: %llu lines about it not logged (rate limit)", who,
+			 pid ? " pid " : "", pid, (unsigned long long)dropped);
+}
+
 /* log_limited - one line through r; first say how many r dropped since. */
 static void log_limited(struct ratelimit *r, const char *who, long pid, enum msg_level level,
 			const char *fmt, va_list ap)
 {
-	uint64_t dropped;
-
 	if (!ratelimit_take(r, event_now_ms()))
 		return;
-	if ((dropped = ratelimit_dropped(r)) > 0)
-		msg_warn("%s%s%ld: %llu lines about it not logged (rate limit)", who,
-			 pid ? " pid " : "", pid, (unsigned long long)dropped);
+	log_dropped(r, who, pid);
 	msg_vlog(level, fmt, ap);
+}
+
+/* broker_lines_flush - the timer's turn: say what was dropped, when the limit allows. */
+void broker_lines_flush(struct broker *b)
+{
+	int64_t now = event_now_ms();
+
+	for (struct child *c = b->children; c; c = c->next)
+		if (c->lines.dropped > 0 && ratelimit_take(&c->lines, now))
+			log_dropped(&c->lines, c->svc->stage, (long)c->pid);
 }
 
 /* broker_child_log - a line about c, within c's own rate limit. */
@@ -115,9 +131,8 @@ static void stagemsg_violation(struct broker *b, struct child *c, const struct i
 		return;
 	}
 	if (!broker_grant_between(b, c, peer)) {
-		broker_child_log(c, MSG_WARN, "%s pid %ld reported %s pid %ld, to which it was never "
-				 "joined: a forged report", c->svc->stage, (long)c->pid,
-				 peer->svc->stage, (long)peer->pid);
+		msg_warn("%s pid %ld reported %s pid %ld, to which it was never joined: a forged report",
+			 c->svc->stage, (long)c->pid, peer->svc->stage, (long)peer->pid);
 		broker_child_kill(b, c, SIGKILL, "forged violation report: treated as compromised");
 		return;
 	}

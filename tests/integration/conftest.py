@@ -135,6 +135,7 @@ class MoatInstance:
             self.env.update(env_extra)
         self.proc = None
         self.seen_pids = set()
+        self.cmd_prefix = []    # e.g. ["prlimit", "--nofile=40"]: how moatd is started
 
     def default_master(self):
         text = (
@@ -152,7 +153,7 @@ class MoatInstance:
     def start(self, wait=True):
         self.stderr = open(os.path.join(self.dir, "stderr"), "w")
         self.proc = subprocess.Popen(
-            [f"{self.build}/bin/moatd", "-c", self.confdir, "-f"],
+            self.cmd_prefix + [f"{self.build}/bin/moatd", "-c", self.confdir, "-f"],
             stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr, env=self.env)
         if wait:
             self.wait_ready()

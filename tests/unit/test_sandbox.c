@@ -20,6 +20,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -469,6 +470,38 @@ static int act_write_file(void)
 	return (int)write(5, "x", 1);
 }
 
+/* act_shutdown - shutdown() of a socket it holds (a shared listener, in smtpd). */
+static int act_shutdown(void)
+{
+	return shutdown(4, SHUT_RDWR);
+}
+
+/* act_clear_flags - F_SETFL could clear O_APPEND of a shared log file. */
+static int act_clear_flags(void)
+{
+	return fcntl(4, F_SETFL, 0);
+}
+
+/* act_linger - SO_LINGER would make the last close() of a TCP socket wait. */
+static int act_linger(void)
+{
+	struct linger lg = { 1, 3600 };
+
+	return setsockopt(4, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+/* act_timeouts - the options every stage uses: send and receive timeouts, FIONBIO. */
+static int act_timeouts(void)
+{
+	struct timeval tv = { 5, 0 };
+	int on = 1;
+
+	if (setsockopt(4, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0
+	    || setsockopt(4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -1;
+	return ioctl(4, FIONBIO, &on);
+}
+
 static int act_abort(void)
 {
 	abort();
@@ -591,6 +624,25 @@ static int act_bind(void)
 		return -2;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static int act_nodelay(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+
+	if (fd < 0)
+		return -2;
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
+static int act_multicast(void)
+{
+	struct ip_mreq m = { { htonl(0xe00000fbU) }, { htonl(INADDR_ANY) } };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -2;
+	return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
 }
 
 static int act_connect_udp(void)
@@ -889,6 +941,12 @@ static void check_abort(const struct run *r, long nr)
 	assert_false(r->got_report);
 }
 
+static void check_worked(const struct run *r, long nr)
+{
+	(void)nr;
+	assert_worked(r);
+}
+
 static void check_enotty(const struct run *r, long nr)
 {
 	(void)nr;
@@ -923,9 +981,13 @@ static const struct attack attacks[] = {
 	{ "raise an rlimit", act_raise_limit, 0, assert_killed, SYS_prlimit64 },
 	{ "isatty probe (soft ENOTTY)", act_isatty, 0, check_enotty, 0 },
 	{ "abort (tgkill to itself works)", act_abort, 0, check_abort, 0 },
+	{ "shutdown a socket", act_shutdown, 0, assert_killed, SYS_shutdown },
+	{ "fcntl F_SETFL", act_clear_flags, 0, assert_killed, SYS_fcntl },
+	{ "setsockopt SO_LINGER", act_linger, 0, assert_killed, SYS_setsockopt },
+	{ "socket timeouts and FIONBIO work", act_timeouts, 0, check_worked, 0 },
 };
 
-_Static_assert(sizeof(attacks) / sizeof(attacks[0]) == 15, "main() lists every attack");
+_Static_assert(sizeof(attacks) / sizeof(attacks[0]) == 19, "main() lists every attack");
 
 static void test_attack(void **state)
 {
@@ -957,6 +1019,12 @@ static void test_network_stages(void **state)
 		run_init(&r, *s, act_bind);
 		run_child(&r);
 		assert_killed(&r, SYS_bind);
+		run_init(&r, *s, act_nodelay);
+		run_child(&r);
+		assert_worked(&r);
+		run_init(&r, *s, act_multicast);
+		run_child(&r);
+		assert_killed(&r, SYS_setsockopt);
 	}
 }
 
@@ -1143,7 +1211,7 @@ int main(void)
 #define ATTACK(i) { attacks[i].name, test_attack, NULL, NULL, (void *)&attacks[i] }
 		ATTACK(0), ATTACK(1), ATTACK(2), ATTACK(3), ATTACK(4), ATTACK(5), ATTACK(6),
 		ATTACK(7), ATTACK(8), ATTACK(9), ATTACK(10), ATTACK(11), ATTACK(12), ATTACK(13),
-		ATTACK(14),
+		ATTACK(14), ATTACK(15), ATTACK(16), ATTACK(17), ATTACK(18),
 #undef ATTACK
 	};
 
