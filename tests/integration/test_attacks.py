@@ -276,3 +276,45 @@ def test_log_stage_cannot_rewrite_earlier_lines(moat_factory):
         assert not head.startswith(b"FORGED"), head
         assert_mail_flows(m, sink, "after-clear-append")
         assert b"FORGED-AT-OFFSET-0" not in open(m.maillog, "rb").read()
+
+
+def pidfd_getfd(pid, fd):
+    """A copy of fd of process pid (pidfd_getfd(2), as root)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        r = libc.syscall(438, pidfd, fd, 0)
+        if r < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+        return r
+    finally:
+        os.close(pidfd)
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def test_dead_listener_is_not_spun_on(moat_factory):
+    """The listening socket dies under smtpd (here shut down by root from
+    outside, since no stage may any more): smtpd says so and stops polling it
+    (seen: the replacement smtpd spun at 95% CPU)."""
+    with RecordingSink() as sink:
+        m = attacked(moat_factory, sink, "")
+        smtpd = [p for p, s in m.stage_pids().items() if s == "smtpd"]
+        assert smtpd
+        fd = pidfd_getfd(smtpd[0], 5)
+        try:
+            socket.socket(fileno=os.dup(fd)).shutdown(socket.SHUT_RDWR)
+        finally:
+            os.close(fd)
+        m.wait_log(r"smtpd\[\d+\]: warning: listening socket 5: error or hangup; no longer accepting")
+        pid = [p for p, s in m.stage_pids().items() if s == "smtpd"][0]
+        before = cpu_ticks(pid)
+        time.sleep(2)
+        assert cpu_ticks(pid) - before < 50, "smtpd spins on its dead listener"
+        assert m.proc.poll() is None
+        status(m)
