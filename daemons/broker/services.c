@@ -80,14 +80,34 @@ static struct service *services_one(struct broker *b, const struct master_servic
 	return svc;
 }
 
-/* broker_services_build - one struct service per master.cf line; listeners of
- * services in old with the same name move over instead of binding again. */
+/* services_disabled - master_service_disable names ms: its type, or name/type (Postfix). */
+static int services_disabled(const struct broker *b, const struct master_service *ms)
+{
+	size_t nlen = strlen(ms->name);
+
+	for (char *const *d = conf_list(b->conf, "master_service_disable"); d && *d; d++) {
+		if (strcmp(*d, ms->type) == 0)
+			return 1;
+		if (strncmp(*d, ms->name, nlen) == 0 && (*d)[nlen] == '/' && strcmp(*d + nlen + 1, ms->type) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* broker_services_build - one struct service per master.cf line not disabled;
+ * listeners of services in old with the same name move over instead of
+ * binding again. */
 struct service *broker_services_build(struct broker *b, const struct master_cf *m,
 				      struct service *old)
 {
 	struct service *head = NULL, **tail = &head;
 
 	for (size_t i = 0; i < m->nsvc; i++) {
+		if (services_disabled(b, &m->svc[i])) {
+			msg_info("%s: service %s/%s disabled by master_service_disable", m->svc[i].where,
+				 m->svc[i].name, m->svc[i].type);
+			continue;
+		}
 		*tail = services_one(b, &m->svc[i], old);
 		tail = &(*tail)->next;
 	}

@@ -181,7 +181,7 @@ def test_spawn_failure_throttles_and_never_ends_the_broker(moat_factory):
                 if "throttling it" in m.log():
                     break
                 time.sleep(0.2)
-            m.wait_log(r"service \S+ \(moat-smtpd\): socketpair: Too many open files; throttling it")
+            m.wait_log(r"service \S+ \(moat-smtpd\): socketpair: Too many open files; throttling it for 1 s")
             assert m.proc.poll() is None, m.read_stderr()[-3000:]
         finally:
             for c in held:

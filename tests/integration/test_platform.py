@@ -5,6 +5,7 @@ import os
 import pwd
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -255,3 +256,45 @@ def test_qmgr_start_recovers_the_queue(moat_factory):
     assert os.listdir(os.path.join(m.queue, "incoming")) == []
     assert os.listdir(os.path.join(m.queue, "active")) == []
     assert os.listdir(os.path.join(m.queue, "corrupt")) == ["0000000000A00002"]
+
+
+def test_inet_interfaces_bracket_form(moat_factory):
+    """Postfix writes IPv6 interface addresses in brackets."""
+    m = moat_factory(main_cf_extra="inet_interfaces = 127.0.0.1, [::1]\ninet_protocols = all\n")
+    with open(os.path.join(m.confdir, "master.cf"), "w") as f:  # a bare port: inet_interfaces decides
+        f.write(m.default_master().replace(f"127.0.0.1:{m.port} inet", f"{m.port} inet"))
+    m.start()
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        with socket.socket(family, socket.SOCK_STREAM) as c:
+            c.settimeout(30)
+            c.connect((host, m.port))
+            assert c.recv(100).startswith(b"220 "), host
+
+
+def test_startup_fatal_reaches_stderr_with_maillog_file(moat_factory):
+    """A fatal error after the log output is open (here: master.cf) shows on
+    stderr in -f mode, not only in maillog_file."""
+    m = moat_factory(master_cf="log unix - - y - 1 log\nbogus unix - - y - 1 nosuchstage\n")
+    m.start(wait=False)
+    assert m.proc.wait(timeout=20) != 0
+    assert re.search(r"fatal: master\.cf:2: service bogus: unknown stage program", m.read_stderr()), \
+        m.read_stderr() + m.log()
+
+
+def test_master_service_disable(moat_factory):
+    m = moat_factory(main_cf_extra="master_service_disable = inet\n")
+    m.start(wait=False)
+    m.wait_log(rf"service 127\.0\.0\.1:{m.port}/inet disabled by master_service_disable")
+    deadline = time.time() + 20
+    while time.time() < deadline and set(m.stage_pids().values()) != set(STAGES) - {"smtpd"}:
+        time.sleep(0.1)
+    assert set(m.stage_pids().values()) == set(STAGES) - {"smtpd"}, m.stage_pids()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", m.port), timeout=10)
+    # by name/type: only that service
+    m2 = moat_factory(main_cf_extra="master_service_disable = bounce/unix\n")
+    m2.start(wait=False)
+    m2.wait_log(r"service bounce/unix disabled by master_service_disable")
+    with socket.create_connection(("127.0.0.1", m2.port), timeout=30) as c:
+        c.settimeout(30)
+        assert c.recv(100).startswith(b"220 ")
