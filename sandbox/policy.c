@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/capability.h>
 
 #include "sandbox/internal.h"
 #include "sandbox/stagedef.h"
@@ -260,42 +261,79 @@ static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
 };
 
 /*
- * The broker's own filter: a DENY-list with default ALLOW. The broker is
- * root and must fork, exec stage programs, bind, chown, and - because filters
- * stack across execve - leave room for everything a stage does before its
- * own filter (unshare, mount, chroot, setresuid, capset, prctl, landlock,
- * seccomp). What it refuses no moat process ever needs: debugging other
- * processes, kernel modules, eBPF, keyrings, raw I/O, the clock, io_uring
- * (which would bypass a stage filter), user namespaces. Refusal is EPERM, not
- * a kill: a stacked KILL would outrank a stage's own SIGSYS report, and the
- * broker must learn which syscall a stage tried.
+ * The broker's own filter: an ALLOWLIST, as the stages' filters are, whose
+ * default is EPERM. Filters stack across execve, so it also allows what a
+ * stage does before its own filter is loaded (the dynamic loader, reading
+ * main.cf, unshare, mount, chroot, setresuid, capset, prctl, Landlock,
+ * seccomp) and, by construction in seccomp.c, every syscall any stage
+ * filter names. Refusal is EPERM, not a kill: the kernel applies the
+ * strictest action of all stacked filters, and a stacked KILL would outrank
+ * a stage's own SIGSYS report, which is how the broker learns which syscall
+ * a stage tried. What it leaves out no moat process needs: debugging other
+ * processes (ptrace, process_vm_*, pidfd_getfd), kernel modules, kexec,
+ * eBPF, perf, userfaultfd, keyrings, the clock, swap, reboot, io_uring
+ * (which would bypass a stage filter), the new mount API, setns, and user
+ * namespaces (refused by argument below).
  */
-const char *const sandbox_broker_denied[] = {
-	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
-	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-	"bpf", "perf_event_open", "userfaultfd",
-	"keyctl", "add_key", "request_key",
-	"swapon", "swapoff", "reboot", "acct", "iopl", "ioperm", "vhangup",
-	"open_by_handle_at", "name_to_handle_at", "lookup_dcookie", "quotactl",
-	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog",
-	"pivot_root", "setns", "uselib", "personality", "fanotify_init",
-	"io_uring_setup", "io_uring_enter", "io_uring_register",
-	"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
-	"mount_setattr",
+const char *const sandbox_broker_syscalls[] = {
+	/* processes: start stages (fork is clone, below), wait for them, signal them */
+	"execve", "wait4", "kill", "setsid", "getppid", "exit", "exit_group",
+	/* files: main.cf, master.cf, the pid and lock files, the log file */
+	"openat", "open", "close", "close_range", "read", "write", "pread64", "lseek",
+	"fstat", "newfstatat", "stat", "lstat", "statx", "access", "faccessat", "faccessat2",
+	"readlink", "readlinkat", "getdents64", "rename", "renameat", "unlink", "unlinkat",
+	"chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "mkdir", "mkdirat",
+	"umask", "flock", "fcntl", "dup", "dup2", "dup3", "ioctl", "getcwd", "fsync",
+	/* sockets: listeners, channels (socketpair), control socket, syslog, sock_diag */
+	"socket", "socketpair", "bind", "listen", "accept", "accept4", "connect",
+	"sendto", "sendmsg", "recvfrom", "recvmsg", "setsockopt", "getsockopt",
+	"getsockname", "getpeername",
+	/* the event loop and signals */
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll",
+	"signalfd4", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+	/* memory, threads of libc, time, identity */
+	"brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "futex",
+	"set_robust_list", "set_tid_address", "rseq", "arch_prctl",
+	"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
+	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getrandom",
+	"uname", "sysinfo", "prlimit64", "getrlimit", "sched_getaffinity", "sched_yield",
+	/* a stage's confinement before its own filter (sandbox.c, caps.c, landlock.c) */
+	"mount", "chroot", "chdir", "statfs", "fstatfs",
+	"setgroups", "setresuid", "setresgid", "getresuid", "getresgid", "getgroups",
+	"capget", "capset", "prctl", "setrlimit",
+	"landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self", "seccomp",
 	NULL
 };
 
 const struct sandbox_rule sandbox_broker_rules[] = {
-	{ 0, 0, "unshare", SANDBOX_ACT_EPERM, 1,
-	  { ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER) }, 0,
-	  "no user namespaces: they hand an unprivileged process every capability" },
-	{ 0, 0, "clone", SANDBOX_ACT_EPERM, 1,
-	  { ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER) }, 0,
-	  "no user namespaces, by clone either" },
+	{ 0, 0, "unshare", SANDBOX_ACT_ALLOW, 1,
+	  { ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, 0) }, 0,
+	  "a stage's mount, IPC and network namespaces; never a user namespace, which "
+	  "hands an unprivileged process every capability" },
+	{ 0, 0, "clone", SANDBOX_ACT_ALLOW, 1,
+	  { ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, 0) }, 0,
+	  "fork a stage; no user namespaces by clone either" },
 	{ 0, 0, "clone3", SANDBOX_ACT_ENOSYS, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "clone3 keeps its flags in memory, out of seccomp's sight; ENOSYS makes "
 	  "glibc fall back to clone, whose flags are checked above" },
 	{ 0, 0, NULL, 0, 0, { ARG(0, 0, 0, 0) }, 0, NULL }
+};
+
+/*
+ * The capabilities the broker keeps after start-up (docs/sandbox.md lists
+ * them). A stage is exec'd as root under no_new_privs, so it starts with at
+ * most the broker's permitted set: the five it needs to confine itself are
+ * kept there, out of the broker's own effective set.
+ */
+const struct sandbox_broker_cap sandbox_broker_caps[] = {
+	{ CAP_KILL, 1, "signal stages, which run under other uids (stop, restart, kill a compromised one)" },
+	{ CAP_NET_BIND_SERVICE, 1, "a reload may bind a new listener on a port below 1024" },
+	{ CAP_SYS_ADMIN, 0, "stages: unshare mount, IPC and network namespaces, make mounts private" },
+	{ CAP_SYS_CHROOT, 0, "stages: chroot to the queue or to <queue>/empty" },
+	{ CAP_SETUID, 0, "stages: setresuid to their own user" },
+	{ CAP_SETGID, 0, "stages: setgroups and setresgid" },
+	{ CAP_SETPCAP, 0, "stages: empty the bounding set and lock securebits" },
+	{ -1, 0, NULL }
 };
 
 /* sandbox_policy_lookup - the policy of a stage, NULL if there is none. */

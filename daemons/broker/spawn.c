@@ -27,12 +27,13 @@
 
 #include "daemons/broker/broker.h"
 #include "lib/buf.h"
+#include "lib/fdplace.h"
 #include "lib/iox.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "skeleton/stage.h"
 
-#define SPAWN_MAX_FDS 64
+#define SPAWN_MAX_FDS FDPLACE_MAX
 #define SPAWN_PENDING_MAX 8	/* processes of one service started and not yet ready */
 
 /* broker_may_spawn - may svc start another process now? */
@@ -40,44 +41,6 @@ int broker_may_spawn(const struct broker *b, const struct service *svc)
 {
 	return !svc->gave_up && svc->nproc < svc->maxproc && event_now_ms() >= svc->next_spawn
 	       && broker_starting(b, svc) < SPAWN_PENDING_MAX;
-}
-
-/* spawn_close_others - in the child: close every fd but the sources, to make room. */
-static void spawn_close_others(const int *src, int n)
-{
-	unsigned lo = 0;
-
-	for (;;) {
-		unsigned next = ~0U;
-
-		for (int i = 0; i < n; i++)
-			if ((unsigned)src[i] >= lo && (unsigned)src[i] < next)
-				next = (unsigned)src[i];
-		if (next > lo)
-			(void)close_range(lo, next == ~0U ? ~0U : next - 1, 0);
-		if (next == ~0U)
-			return;
-		lo = next + 1;
-	}
-}
-
-/*
- * spawn_place_fds - move the sources into 0..n-1 without clobbering any:
- * copies at n or above first (room made by closing the rest, so a broker
- * near its fd limit can still start stages), then into place.
- */
-static void spawn_place_fds(const int *src, int n)
-{
-	int high[SPAWN_MAX_FDS];
-
-	spawn_close_others(src, n);
-	for (int i = 0; i < n; i++)
-		if ((high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, n)) < 0)
-			_exit(126);
-	for (int i = 0; i < n; i++)
-		if (dup2(high[i], i) < 0)
-			_exit(126);
-	iox_close_from(n);
 }
 
 static char **spawn_argv(struct broker *b, struct service *svc, int nextra, struct buf *path)
@@ -133,7 +96,8 @@ static void spawn_exec(struct broker *b, const char *path, char **argv, const in
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)setsid();
-	spawn_place_fds(fds, nfds);
+	if (fdplace(fds, nfds) < 0)	/* room is made first: works near the fd limit */
+		_exit(126);
 	execve(path, argv, envp);
 	dprintf(2, "moatd: exec %s: %s\n", path, strerror(errno));
 	_exit(127);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -177,6 +178,26 @@ static void child_place_fds(int rep, int ctl, int lfd)
 		child_exit(91);
 }
 
+/*
+ * exec_as_root - what an execve by root gives a stage of the broker: every
+ * permitted capability effective again (the test confines without an exec).
+ */
+static void exec_as_root(void)
+{
+	cap_t c = cap_get_proc();
+	cap_value_t max = cap_max_bits();
+
+	for (cap_value_t v = 0; c != NULL && v < max; v++) {
+		cap_flag_value_t p;
+
+		if (cap_get_flag(c, v, CAP_PERMITTED, &p) == 0 && p == CAP_SET)
+			(void)cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET);
+	}
+	if (c == NULL || cap_set_proc(c) < 0)
+		child_exit(94);
+	cap_free(c);
+}
+
 static void child_main(struct run *r, int rep, int ctl)
 {
 	struct sandbox_params sp;
@@ -194,8 +215,10 @@ static void child_main(struct run *r, int rep, int ctl)
 	sp.report_len = report_tmpl_len;
 	sp.report_nr_off = r->nr_off ? r->nr_off : 2;
 	sp.report_arch_off = 6;
-	if (r->broker_first)
+	if (r->broker_first) {
 		sandbox_broker_enter();
+		exec_as_root();
+	}
 	sandbox_enter(sandbox_policy_lookup(r->stage), &sp);
 	if (r->inspect) {
 		if (write(4, "R", 1) != 1 || read(4, &go, 1) != 1)
@@ -1108,6 +1131,30 @@ static void test_no_report_fd(void **state)
 	check_killed_no_report(&r, 0);
 }
 
+/* cap_is - capability c is (1) or is not (0) in set. */
+static int cap_is(cap_t caps, cap_value_t c, cap_flag_t set, int want)
+{
+	cap_flag_value_t v;
+
+	return cap_get_flag(caps, c, set, &v) == 0 && (v == CAP_SET) == want;
+}
+
+/* broker_caps_ok - the broker keeps what policy.c lists and nothing else. */
+static int broker_caps_ok(void)
+{
+	cap_t c = cap_get_proc();
+	int ok = c != NULL
+		&& cap_is(c, CAP_KILL, CAP_EFFECTIVE, 1) && cap_is(c, CAP_NET_BIND_SERVICE, CAP_EFFECTIVE, 1)
+		&& cap_is(c, CAP_SYS_ADMIN, CAP_PERMITTED, 1) && cap_is(c, CAP_SYS_ADMIN, CAP_EFFECTIVE, 0)
+		&& cap_is(c, CAP_SETUID, CAP_PERMITTED, 1) && cap_is(c, CAP_SETUID, CAP_EFFECTIVE, 0)
+		&& cap_is(c, CAP_DAC_OVERRIDE, CAP_PERMITTED, 0) && cap_is(c, CAP_SYS_PTRACE, CAP_PERMITTED, 0)
+		&& cap_is(c, CAP_SYS_MODULE, CAP_PERMITTED, 0) && cap_is(c, CAP_KILL, CAP_INHERITABLE, 0)
+		&& cap_get_bound(CAP_SYS_MODULE) == 0 && cap_get_bound(CAP_SYS_CHROOT) == 1;
+
+	cap_free(c);
+	return ok;
+}
+
 static int act_broker_checks(void)
 {
 	pid_t pid;
@@ -1124,7 +1171,14 @@ static int act_broker_checks(void)
 		return act_fail_at(3);
 	if (getuid() != 0)
 		return act_fail_at(4);
-	return 0;
+	/* an allowlist: what it does not name fails with EPERM */
+	if (syscall(SYS_io_uring_setup, 1, NULL) != -1 || errno != EPERM)
+		return act_fail_at(5);
+	if (syscall(SYS_setns, 0, 0) != -1 || errno != EPERM)
+		return act_fail_at(6);
+	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
+		return act_fail_at(7);
+	return broker_caps_ok() ? 0 : act_fail_at(8);
 }
 
 static void test_broker_filter(void **state)
