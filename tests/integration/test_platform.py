@@ -298,3 +298,17 @@ def test_master_service_disable(moat_factory):
     with socket.create_connection(("127.0.0.1", m2.port), timeout=30) as c:
         c.settimeout(30)
         assert c.recv(100).startswith(b"220 ")
+
+
+def test_broker_keeps_only_its_capabilities(moat):
+    """After start-up moatd keeps CAP_KILL and CAP_NET_BIND_SERVICE for itself
+    and, only permitted, the five a stage needs to confine itself."""
+    bits = lambda *caps: sum(1 << c for c in caps)  # noqa: E731
+    KILL, SETGID, SETUID, SETPCAP, NET_BIND, SYS_CHROOT, SYS_ADMIN = 5, 6, 7, 8, 10, 18, 21
+    st = proc_status(moat.proc.pid)
+    assert int(st["CapEff"], 16) == bits(KILL, NET_BIND), st["CapEff"]
+    kept = bits(KILL, NET_BIND, SETGID, SETUID, SETPCAP, SYS_CHROOT, SYS_ADMIN)
+    assert int(st["CapPrm"], 16) == kept, st["CapPrm"]
+    assert int(st["CapBnd"], 16) == kept, st["CapBnd"]
+    assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0
+    assert st["Seccomp"] == "2" and st["NoNewPrivs"] == "1"
