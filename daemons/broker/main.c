@@ -11,8 +11,9 @@
  * network input, nor any message content a stage passes around; it reads
  * only main.cf/master.cf (root-owned), typed control messages from its own
  * stages (strictly decoded, per-channel allowlist), and typed requests from
- * root-only moatctl clients. After start-up it runs under its own seccomp
- * filter (sandbox/policy.c).
+ * root-only moatctl clients. After start-up it keeps only the capabilities
+ * sandbox/policy.c lists and runs under its own seccomp allowlist; what a
+ * stage can make it do is bounded as docs/sandbox.md says.
  */
 #include <errno.h>
 #include <fcntl.h>
