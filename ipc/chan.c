@@ -6,12 +6,15 @@
  * nothing the peer sends: who the peer is comes from ipc_chan_init (the
  * broker's word), the first packet must be a matching MSG_HELLO, every
  * packet must decode exactly, and every type must be one the peer's side may
- * send. Anything else is a violation: the caller logs ch->why, closes the
- * channel and reports the peer.
+ * send. A side that channels.def lets send no fds cannot: the kernel refuses
+ * them at our socket (ipc_chan_guard), and where it cannot, a packet with
+ * fds is a violation here. Anything else is a violation too: the caller logs
+ * ch->why, closes the channel and reports the peer.
  *
  * This file must never keep an fd that arrived with a rejected packet, never
- * let a peer cause a panic, and never send a type our own side may not send
- * (that would be our bug, caught here before the peer sees it).
+ * wait in closing one (ipc_fd_close), never let a peer cause a panic, and
+ * never send a type our own side may not send (that would be our bug,
+ * caught here before the peer sees it).
  *
  * XXX one packet buffer per direction per process (below): stages are
  * single-threaded; a threaded user would need one per thread.
@@ -26,6 +29,10 @@
 
 #define CHAN_WHY_MAX	1024
 
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS	83	/* Linux 6.16; Debian 12's headers lack it */
+#endif
+
 /* SCM_RIGHTS room for IPC_MAX_FDS fds; aligned for struct cmsghdr. */
 union chan_ctl {
 	struct cmsghdr align;
@@ -35,6 +42,22 @@ union chan_ctl {
 /* Reused across messages so the hot path does not allocate. */
 static struct buf chan_out = BUF_INIT;
 static struct buf chan_in = BUF_INIT;
+
+/* chan_peer - the other side. */
+static enum ipc_side chan_peer(enum ipc_side side)
+{
+	return side == IPC_SIDE_A ? IPC_SIDE_B : IPC_SIDE_A;
+}
+
+/* ipc_chan_guard - the kernel refuses fds the peer may not send us (see ipc.h). */
+int ipc_chan_guard(int fd, enum ipc_chan_kind kind, enum ipc_side side)
+{
+	int off = 0;
+
+	if (ipc_chan_fds_allowed(kind, chan_peer(side)))
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
+}
 
 /* ipc_chan_init - one end on fd; the peer's identity comes from the caller. */
 void ipc_chan_init(struct ipc_chan *ch, int fd, enum ipc_chan_kind kind, enum ipc_side side,
@@ -80,10 +103,8 @@ static void chan_why(struct ipc_chan *ch, const char *fmt, ...)
 /* chan_close_fds - close fds that came with a packet we reject. */
 static void chan_close_fds(const int *fds, int nfds)
 {
-	for (int i = 0; i < nfds; i++) {
-		if (close(fds[i]) < 0 && errno != EINTR)
-			msg_warn("ipc: close received fd %d: %m", fds[i]);
-	}
+	for (int i = 0; i < nfds; i++)
+		ipc_fd_close(fds[i]);
 }
 
 /* chan_sendmsg - one packet with its fds; EINTR retried, EAGAIN returned. */
@@ -244,6 +265,10 @@ static int chan_recv_packet(struct ipc_chan *ch, size_t *len, int *fds, int *nfd
 		chan_why(ch, "sent fds without a message");
 		goto violation;
 	}
+	if (*nfds > 0 && !ipc_chan_fds_allowed(ch->kind, chan_peer(ch->side))) {
+		chan_why(ch, "sent fds on %s, where its side sends none", ipc_chan_proto(ch->kind));
+		goto violation;
+	}
 	*len = (size_t)n;
 	return n == 0 ? IPC_RECV_EOF : IPC_RECV_MSG;
 violation:
@@ -255,7 +280,7 @@ violation:
 /* chan_check_type - may the peer send this type now? Checked before decoding. */
 static int chan_check_type(struct ipc_chan *ch, unsigned type)
 {
-	enum ipc_side peer = ch->side == IPC_SIDE_A ? IPC_SIDE_B : IPC_SIDE_A;
+	enum ipc_side peer = chan_peer(ch->side);
 
 	if (type == 0 || type >= MSG_COUNT)
 		return 0;	/* the decoder says what is wrong with it */

@@ -1,8 +1,9 @@
 /*
  * channels.c - the channel kinds of ipc/channels.def as lookup tables.
  *
- * chan.c asks these tables which types each side of a channel may send; the
- * broker asks ipc_edge_lookup before it joins two stages. The tables are the
+ * chan.c asks these tables which types each side of a channel may send, and
+ * which side may send fds at all; the broker asks ipc_edge_lookup before it
+ * joins two stages. The tables are the
  * only policy: this file must never allow anything channels.def does not
  * list, and must answer "no" (never crash) for any out-of-range argument.
  */
@@ -15,8 +16,9 @@ static const struct chan_desc {
 	const char *proto;
 	uint32_t version;
 	const char *side_name[2];
+	unsigned fds;		/* IPC_FDS_* */
 } chan_descs[IPC_CHAN_COUNT] = {
-#define IPC_CHAN(kind, proto, version, a, b) [kind] = { proto, version, { a, b } },
+#define IPC_CHAN(kind, proto, version, a, b, fds) [kind] = { proto, version, { a, b }, fds },
 #define IPC_ALLOW(kind, side, type)
 #define IPC_EDGE(req, srv, kind)
 #include "ipc/channels.def"
@@ -30,7 +32,7 @@ static const struct chan_desc {
  * that type. A duplicate IPC_ALLOW is caught by -Woverride-init.
  */
 static const unsigned char chan_allow[IPC_CHAN_COUNT][2][MSG_COUNT] = {
-#define IPC_CHAN(kind, proto, version, a, b)
+#define IPC_CHAN(kind, proto, version, a, b, fds)
 #define IPC_ALLOW(kind, side, type) [kind][side][type] = 1,
 #define IPC_EDGE(req, srv, kind)
 #include "ipc/channels.def"
@@ -45,13 +47,30 @@ static const struct chan_edge {
 	const char *server;
 	enum ipc_chan_kind kind;
 } chan_edges[] = {
-#define IPC_CHAN(kind, proto, version, a, b)
+#define IPC_CHAN(kind, proto, version, a, b, fds)
 #define IPC_ALLOW(kind, side, type)
 #define IPC_EDGE(req, srv, kind) { req, srv, kind },
 #include "ipc/channels.def"
 #undef IPC_CHAN
 #undef IPC_ALLOW
 #undef IPC_EDGE
+};
+
+/* How many FD fields each type has, from the schema. */
+static const unsigned char chan_type_fds[MSG_COUNT] = {
+#define IPC_U32(n)
+#define IPC_U64(n)
+#define IPC_STR(n, max)
+#define IPC_BYTES(n, max)
+#define IPC_FD(n, kind) + 1
+#define IPC_MSG(type, name, fields) [type] = 0 fields,
+#include "ipc/schema.def"
+#undef IPC_MSG
+#undef IPC_U32
+#undef IPC_U64
+#undef IPC_STR
+#undef IPC_BYTES
+#undef IPC_FD
 };
 
 /* chan_kind_ok - kind names a declared channel. */
@@ -90,6 +109,20 @@ int ipc_chan_allowed(enum ipc_chan_kind kind, enum ipc_side sender, enum ipc_typ
 	if (type == MSG_HELLO)
 		return 1;
 	return chan_allow[kind][sender][type];
+}
+
+/* ipc_chan_fds_allowed - 1 if sender's side may send fds on kind, else 0. */
+int ipc_chan_fds_allowed(enum ipc_chan_kind kind, enum ipc_side sender)
+{
+	if (!chan_kind_ok(kind) || (unsigned)sender > IPC_SIDE_B)
+		return 0;
+	return (chan_descs[kind].fds & (sender == IPC_SIDE_A ? IPC_FDS_A : IPC_FDS_B)) != 0;
+}
+
+/* ipc_type_fds - the number of FD fields of type; 0 for no such type. */
+int ipc_type_fds(enum ipc_type type)
+{
+	return (unsigned)type < MSG_COUNT ? chan_type_fds[type] : 0;
 }
 
 /* ipc_edge_lookup - 0 with *kind if requester may get a channel to server. */

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,9 +113,20 @@ static void codec_why(struct buf *why, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* codec_close - close an fd we own; a failure here is worth a line only. */
-static void codec_close(int fd)
+/*
+ * ipc_fd_close - close an fd a peer sent us, without ever waiting on it: a
+ * socket gets SO_LINGER off first, so a TCP socket with a lingering close
+ * and a full send queue, handed over as the last reference to it, cannot
+ * hold the caller in close() (the close then finishes in the background).
+ * Other kinds a stage can hold (pipes, local files, UDP) never wait.
+ */
+void ipc_fd_close(int fd)
 {
+	struct linger off = { 0, 0 };
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
 	if (close(fd) < 0 && errno != EINTR)
 		msg_warn("ipc: close fd %d: %m", fd);
 }
@@ -134,7 +146,7 @@ void ipc_msg_reset(struct ipc_msg *m)
 {
 	for (int i = 0; i < m->nfds && i < IPC_MAX_FDS; i++) {
 		if (m->fds[i] >= 0)
-			codec_close(m->fds[i]);
+			ipc_fd_close(m->fds[i]);
 		m->fds[i] = -1;
 	}
 	m->nfds = 0;

@@ -70,7 +70,7 @@ struct ipc_msg {
 
 /* Channel kinds and sides (ipc/channels.def). */
 enum ipc_chan_kind {
-#define IPC_CHAN(kind, proto, version, a, b) kind,
+#define IPC_CHAN(kind, proto, version, a, b, fds) kind,
 #define IPC_ALLOW(kind, side, type)
 #define IPC_EDGE(req, srv, kind)
 #include "ipc/channels.def"
@@ -80,6 +80,11 @@ enum ipc_chan_kind {
 	IPC_CHAN_COUNT
 };
 enum ipc_side { IPC_SIDE_A, IPC_SIDE_B };
+
+/* Which sides of a channel may send fds (the last column of IPC_CHAN). */
+#define IPC_FDS_NONE	0
+#define IPC_FDS_A	1
+#define IPC_FDS_B	2
 
 /* codec.c: pure encoding and decoding, no I/O (fuzzed directly). */
 const char *ipc_type_name(enum ipc_type type);
@@ -119,16 +124,22 @@ void ipc_msg_reset(struct ipc_msg *m);
 int ipc_encode_why(struct buf *out, int *fds, int *nfds, enum ipc_type type, const void *msg,
 		   struct buf *why);
 const char *ipc_fd_check(int fd, enum ipc_fd_kind kind);
+/* ipc_fd_close - close an fd that came from a peer; never blocks (see codec.c). */
+void ipc_fd_close(int fd);
 
 /* channels.c: the allowlists and edges of channels.def. */
 const char *ipc_chan_proto(enum ipc_chan_kind kind);
 uint32_t ipc_chan_version(enum ipc_chan_kind kind);
 int ipc_chan_allowed(enum ipc_chan_kind kind, enum ipc_side sender, enum ipc_type type);
 int ipc_edge_lookup(const char *requester, const char *server, enum ipc_chan_kind *kind);
+int ipc_chan_fds_allowed(enum ipc_chan_kind kind, enum ipc_side sender);
+int ipc_type_fds(enum ipc_type type);
 /*
  * ipc_chan_allowed: 1 if that side may send that type (MSG_HELLO: always),
  * else 0. ipc_edge_lookup: 0 and *kind set if channels.def lists the edge,
  * else -1. ipc_chan_side_name: "stage", "broker", ... for log text.
+ * ipc_chan_fds_allowed: 1 if that side may send fds on kind (channels.def),
+ * else 0. ipc_type_fds: how many FD fields a type has (schema.def).
  */
 const char *ipc_chan_side_name(enum ipc_chan_kind kind, enum ipc_side side);
 
@@ -155,12 +166,20 @@ int ipc_chan_recv(struct ipc_chan *ch, struct ipc_msg *m);
 typedef int ipc_msg_fn(struct ipc_msg *m, void *ctx);
 int ipc_chan_drain(struct ipc_chan *ch, struct ipc_msg *m, ipc_msg_fn *fn, void *ctx);
 int ipc_chan_hello(struct ipc_chan *ch);
+int ipc_chan_guard(int fd, enum ipc_chan_kind kind, enum ipc_side side);
 /*
  * ipc_chan_send: 0, or -1 with ch->why set (refused type: a bug on our side;
  * encoding error: a bug on our side; I/O error). A non-blocking fd whose
  * socket is full gives -1 with errno EAGAIN; a blocking one just blocks.
  * ipc_chan_hello: sends our MSG_HELLO once (later calls do nothing); send
  * does it first by itself when needed.
+ * ipc_chan_guard: fd is side's end of a kind channel; if the other side may
+ * send no fds, make the kernel refuse any (SO_PASSRIGHTS off, Linux 6.16):
+ * its sendmsg then fails with EPERM. 0, or -1 with errno (ENOPROTOOPT: an
+ * older kernel; ipc_chan_recv still refuses such fds after the fact). The
+ * creator of a socketpair (the broker) calls it on both ends before it hands
+ * either out, so no fd can be queued before the guard is up and no confined
+ * stage needs the setsockopt.
  * ipc_chan_recv: consumes the peer's MSG_HELLO itself and checks it; after
  * IPC_RECV_VIOLATION or IPC_RECV_ERROR the channel is dead: close it.
  * Not thread-safe: one packet buffer per process (stages are single-threaded).

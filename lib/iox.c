@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -105,14 +106,14 @@ int iox_fsync_dirat(int dirfd, const char *path)
 	return r;
 }
 
+/*
+ * iox_set_nonblock - O_NONBLOCK on or off by ioctl(FIONBIO): it changes that
+ * one flag only, so confined stages need no fcntl(F_SETFL), which could also
+ * clear O_APPEND on a log file they share with the broker.
+ */
 int iox_set_nonblock(int fd, int on)
 {
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0)
-		return -1;
-	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-	return fcntl(fd, F_SETFL, fl);
+	return ioctl(fd, FIONBIO, &on);
 }
 
 int iox_set_cloexec(int fd, int on)

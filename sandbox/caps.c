@@ -7,6 +7,8 @@
  * (with SECBIT_NO_SETUID_FIXUP the kernel leaves the sets alone on setresuid,
  * so this is the step that empties them). Each half verifies what it did by
  * reading the state back; it must never return with a capability left.
+ * sandbox_caps_broker (called by sandbox_broker_enter) keeps in the broker
+ * only the capabilities policy.c lists, and verifies that too.
  */
 #include <errno.h>
 #include <sys/capability.h>
@@ -105,4 +107,63 @@ void sandbox_caps_clear(void)
 	if (!ok)
 		msg_fatal("sandbox: capabilities still held after clearing");
 	sandbox_caps_clear_ambient();
+}
+
+/* sandbox_caps_kept - 1 if keep lists c (with effective set, if eff). */
+static int sandbox_caps_kept(const struct sandbox_broker_cap *keep, cap_value_t c, int eff)
+{
+	for (; keep->cap >= 0; keep++)
+		if (keep->cap == c && (!eff || keep->effective))
+			return 1;
+	return 0;
+}
+
+/* sandbox_caps_check_broker - the sets are exactly what keep says. */
+static void sandbox_caps_check_broker(const struct sandbox_broker_cap *keep)
+{
+	cap_value_t max = cap_max_bits();
+	cap_flag_value_t e, p, i;
+	cap_t now = cap_get_proc();
+
+	if (now == NULL)
+		msg_fatal("sandbox: broker: read capabilities: %m");
+	for (cap_value_t c = 0; c < max; c++) {
+		if (cap_get_flag(now, c, CAP_EFFECTIVE, &e) < 0 || cap_get_flag(now, c, CAP_PERMITTED, &p) < 0
+		    || cap_get_flag(now, c, CAP_INHERITABLE, &i) < 0)
+			msg_fatal("sandbox: broker: read capability %d: %m", (int)c);
+		if ((e == CAP_SET) != sandbox_caps_kept(keep, c, 1) || (p == CAP_SET) != sandbox_caps_kept(keep, c, 0)
+		    || i == CAP_SET || cap_get_bound(c) != sandbox_caps_kept(keep, c, 0))
+			msg_fatal("sandbox: broker: capability %d is not as policy.c says", (int)c);
+	}
+	cap_free(now);
+}
+
+/*
+ * sandbox_caps_broker - keep only what keep lists: in the bounding and
+ * permitted sets (a stage is exec'd as root under no_new_privs, so it gets
+ * no more than these), and in the effective set only those the broker uses
+ * itself. Nothing inheritable or ambient.
+ */
+void sandbox_caps_broker(const struct sandbox_broker_cap *keep)
+{
+	cap_value_t max = cap_max_bits();
+	cap_t caps = cap_init();
+
+	if (caps == NULL)
+		msg_fatal("sandbox: broker: cap_init: %m");
+	for (cap_value_t c = 0; c < max; c++)
+		if (!sandbox_caps_kept(keep, c, 0) && cap_drop_bound(c) < 0)
+			msg_fatal("sandbox: broker: drop bounding capability %d: %m", (int)c);
+	for (const struct sandbox_broker_cap *k = keep; k->cap >= 0; k++) {
+		cap_value_t v = k->cap;
+
+		if (cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET) < 0
+		    || (k->effective && cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET) < 0))
+			msg_fatal("sandbox: broker: capability %d: %m", (int)v);
+	}
+	if (cap_set_proc(caps) < 0)
+		msg_fatal("sandbox: broker: set capabilities: %m");
+	cap_free(caps);
+	sandbox_caps_clear_ambient();
+	sandbox_caps_check_broker(keep);
 }

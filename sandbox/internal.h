@@ -39,15 +39,24 @@ struct sandbox_rule {
 	const char *why;
 };
 
+/* A capability the broker keeps after start-up; effective: for its own use. */
+struct sandbox_broker_cap {
+	int cap;		/* CAP_*, -1 ends the table */
+	int effective;		/* 0: permitted and bounding only, for the stages it execs */
+	const char *why;
+};
+
 /* policy.c: the tables. */
 extern const char *const sandbox_base_syscalls[];
 extern const struct sandbox_rule sandbox_base_rules[];
-extern const char *const sandbox_broker_denied[];
+extern const char *const sandbox_broker_syscalls[];
 extern const struct sandbox_rule sandbox_broker_rules[];
+extern const struct sandbox_broker_cap sandbox_broker_caps[];
 
 /* caps.c */
 void sandbox_caps_lock(void);
 void sandbox_caps_clear(void);
+void sandbox_caps_broker(const struct sandbox_broker_cap *keep);
 
 /* landlock.c */
 void sandbox_landlock_apply(const struct sandbox_policy *p);

@@ -6,7 +6,9 @@
  * lets it touch, and every syscall its seccomp filter allows beyond the
  * common base, each with the reason it is there. sandbox.c applies an entry;
  * seccomp.c and landlock.c turn it into kernel objects and add nothing of
- * their own. docs/sandbox.md is written by hand from this file.
+ * their own. The stages themselves are listed in sandbox/stages.def; the
+ * per-stage table of docs/sandbox.md is checked against the rows below by
+ * tests/unit/test_sandbox.c.
  *
  * Reading a stage entry: anything not listed is refused. In a stage filter a
  * refused syscall raises SIGSYS, the stage reports the syscall number to the
@@ -21,13 +23,16 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/capability.h>
 
 #include "sandbox/internal.h"
+#include "sandbox/stagedef.h"
 
 /* ARG(n, op, a, b): one comparison on syscall argument n (see scmp_arg_cmp). */
 #define ARG(n, op, a, b) { (n), (op), (a), (b) }
@@ -49,7 +54,7 @@ const char *const sandbox_base_syscalls[] = {
 	"getrandom",				/* session ids, TLS */
 	"sysinfo",				/* glibc qsort asks for physical memory */
 	"sendmsg", "recvmsg", "sendto", "recvfrom",	/* IPC, fds by SCM_RIGHTS */
-	"shutdown", "getsockopt", "getsockname", "getpeername",
+	"getsockopt", "getsockname", "getpeername",	/* never shutdown(): it would stop a shared listener for all */
 	"poll", "ppoll", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 	"fstat", "newfstatat",			/* glibc's fstat is newfstatat(AT_EMPTY_PATH) */
 	"dup2", "dup3",				/* moving a received fd to a fixed number */
@@ -76,9 +81,8 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	{ 0, 0, "rt_sigaction", SANDBOX_ACT_ALLOW, 1, { ARG(0, SCMP_CMP_EQ, 64, 0) }, 0,
 	  "signal 64, the last realtime signal" },
 	{ 0, 0, "fcntl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, F_GETFL, 0) }, 0,
-	  "non-blocking mode of a channel" },
-	{ 0, 0, "fcntl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, F_SETFL, 0) }, 0,
-	  "non-blocking mode of a channel" },
+	  "access mode of a received fd (ipc_fd_check); never F_SETFL, which could clear "
+	  "O_APPEND on the log file the broker also writes: FIONBIO sets non-blocking mode" },
 	{ 0, 0, "fcntl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, F_GETFD, 0) }, 0,
 	  "close-on-exec flag of a received fd" },
 	{ 0, 0, "fcntl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, F_SETFD, 0) }, 0,
@@ -91,14 +95,13 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	  "query only (new stack NULL): ASan/UBSan builds ask before every noreturn call" },
 	{ 0, 0, "tgkill", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 1,
 	  "abort() signals its own thread; arg0 must be the stage's own pid" },
-	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, SOL_SOCKET, 0) }, 0,
-	  "buffer sizes and timeouts on sockets it holds" },
-	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, IPPROTO_TCP, 0) }, 0,
-	  "TCP_NODELAY and keepalive on an SMTP connection" },
-	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, IPPROTO_IP, 0) }, 0,
-	  "IP options of an SMTP connection (TOS)" },
-	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, IPPROTO_IPV6, 0) }, 0,
-	  "IPv6 options of an SMTP connection" },
+	/* setsockopt by level AND option: never SO_LINGER, filters, multicast, SO_PASSRIGHTS, ... */
+	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 2,
+	  { ARG(1, SCMP_CMP_EQ, SOL_SOCKET, 0), ARG(2, SCMP_CMP_EQ, SO_SNDTIMEO, 0) }, 0,
+	  "a bounded wait on a send: every stage's log channel, smtpd's client" },
+	{ 0, 0, "setsockopt", SANDBOX_ACT_ALLOW, 2,
+	  { ARG(1, SCMP_CMP_EQ, SOL_SOCKET, 0), ARG(2, SCMP_CMP_EQ, SO_RCVTIMEO, 0) }, 0,
+	  "a bounded wait on a read: smtpd's client and cleanup channel" },
 	{ 0, 0, "ioctl", SANDBOX_ACT_ENOTTY, 1, { ARG(1, SCMP_CMP_EQ, TCGETS, 0) }, 0,
 	  "isatty() probe of stdio on /dev/null: answered 'not a tty', never a kill" },
 	{ 0, 0, "ioctl", SANDBOX_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_EQ, FIONBIO, 0) }, 0,
@@ -130,6 +133,9 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	  "DNS queries over UDP/IPv6" },
 	{ SANDBOX_F_INET_CONNECT, 0, "connect", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "connect the socket it just made (never AF_UNIX: socket() cannot make one)" },
+	{ SANDBOX_F_INET_CONNECT, 0, "setsockopt", SANDBOX_ACT_ALLOW, 2,
+	  { ARG(1, SCMP_CMP_EQ, IPPROTO_TCP, 0), ARG(2, SCMP_CMP_EQ, TCP_NODELAY, 0) }, 0,
+	  "no Nagle delay on a pipelined SMTP connection" },
 
 	/* SANDBOX_F_QUEUE_FILES: cleanup, qmgr, bounce, pickup (Landlock bounds the paths). */
 	{ SANDBOX_F_QUEUE_FILES, 0, "openat", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
@@ -166,8 +172,6 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	{ 0, 0, NULL, 0, 0, { ARG(0, 0, 0, 0) }, 0, NULL }
 };
 
-static const char *const sandbox_no_syscalls[] = { NULL };
-
 static const char *const sandbox_qmgr_syscalls[] = {
 	"utimensat",	/* a deferred file's mtime is its next retry time (Postfix's rule) */
 	NULL
@@ -196,131 +200,152 @@ static const struct sandbox_dir sandbox_dirs_bounce[] = {
 	{ NULL, 0 }
 };
 
-static const struct sandbox_dir sandbox_dirs_pickup[] = {
-	{ "maildrop", 1 },
-	{ NULL, 0 }
-};
+/*
+ * Row shapes: where a stage lives and as whom. NETWORK_STAGE: empty root,
+ * network_user, files never written; QUEUE_STAGE: the queue as root,
+ * mail_owner, writes files; HELPER_STAGE: empty root, helper_user.
+ */
+#define NETWORK_STAGE	.root = SANDBOX_ROOT_EMPTY, .user = SANDBOX_USER_NETWORK, .writes_files = 0
+#define QUEUE_STAGE	.root = SANDBOX_ROOT_QUEUE, .user = SANDBOX_USER_QUEUE, .writes_files = 1, \
+			.features = SANDBOX_F_QUEUE_FILES
+#define HELPER_STAGE	.root = SANDBOX_ROOT_EMPTY, .user = SANDBOX_USER_HELPER
 
-/* The stages. Fields: stage, root, user, private_net, writes_files, nofile. */
-static const struct sandbox_policy sandbox_policies[] = {
-	{ "smtpd", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 1, 0, 32,
-	  sandbox_no_syscalls, SANDBOX_F_ACCEPT,
-	  "Speaks SMTP with anyone on the Internet, so it is the most exposed stage. "
-	  "It accepts connections on the listening socket the broker bound (accept "
-	  "works from any network namespace), so it lives in an empty network "
-	  "namespace and cannot create a socket of any kind. Empty root, a uid that "
-	  "owns no file, no file access at all (openat fails with EACCES); the "
-	  "message goes to cleanup over IPC.", NULL },
-	{ "smtp", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0, 0, 32,
-	  sandbox_no_syscalls, SANDBOX_F_INET_CONNECT,
-	  "SMTP/LMTP client: the only stage besides dns that opens connections, so "
-	  "it keeps the host network namespace and may create TCP/UDP sockets of "
-	  "family AF_INET/AF_INET6 and connect them, nothing else (no bind, no "
-	  "listen, no AF_UNIX/netlink/raw). It reads the message from a read-only "
-	  "fd that qmgr passes; it opens no file itself.", NULL },
-	{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0, 0, 4096,
-	  sandbox_no_syscalls, SANDBOX_F_INET_CONNECT,
-	  "The only stage that sends DNS queries: UDP and TCP sockets of family "
-	  "AF_INET/AF_INET6 to one resolver (dns_resolver_address, or the first "
-	  "nameserver of /etc/resolv.conf, read before confinement). It opens no "
-	  "file once confined; every answer is parsed as hostile.", NULL },
-	{ "cleanup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 32,
-	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
-	  "Writes new queue files into incoming/ and fsyncs them, reusing delivered "
-	  "files from spare/ when it can; Landlock lets it create, write and rename "
-	  "files in incoming/ and spare/ only. No network namespace "
-	  "entries: it talks only over passed channels.", sandbox_dirs_cleanup },
-	{ "qmgr", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 2048,
-	  sandbox_qmgr_syscalls, SANDBOX_F_QUEUE_FILES,
-	  "Moves queue files between incoming, active, deferred, hold and corrupt, "
-	  "retires delivered ones to spare/ for reuse, "
-	  "records per-recipient status in bounce/ and defer/, and passes read-only "
-	  "fds of queue files to smtp. Many channels (one per smtp process), hence "
-	  "the larger fd limit.", sandbox_dirs_qmgr },
-	{ "bounce", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 32,
-	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
-	  "Reads queue files and the per-recipient logs to build DSNs, which it "
-	  "submits through cleanup over IPC: it may only read the queue "
-	  "directories and write its own logs in bounce/ and defer/.", sandbox_dirs_bounce },
-	{ "pickup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 32,
-	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,
-	  "Takes locally submitted files out of maildrop/ (reads, then removes "
-	  "them) and hands their content to cleanup over IPC.", sandbox_dirs_pickup },
-	{ "log", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 1, 4096,
-	  sandbox_log_syscalls, 0,
-	  "Receives log events over channels and writes them to the syslog socket "
-	  "and the audit trail file, both opened by the broker and passed as fds. "
-	  "fsync/fdatasync make each audit record durable. It opens nothing.", NULL },
-	{ "lookup", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 0, 64,
-	  sandbox_no_syscalls, 0,
-	  "Answers table lookups and address rewriting from tables the broker "
-	  "opened and passed; no network, no file access.", NULL },
-	{ "tlskey", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 0, 64,
-	  sandbox_no_syscalls, 0,
-	  "Holds the TLS private keys (loaded before confinement) and signs "
-	  "handshake digests for smtpd/smtp over IPC; no network, no files.", NULL },
-	{ "auth", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1, 0, 32,
-	  sandbox_no_syscalls, 0,
-	  "SASL server side; smtpd relays the exchange over IPC. No network, no "
-	  "files (credentials are loaded before confinement).", NULL },
+/* One row per stage of sandbox/stages.def, in its order; docs/sandbox.md shows them as a table. */
+static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
+	[STAGEDEF_SMTPD] = { .stage = "smtpd", NETWORK_STAGE, .private_net = 1, .nofile = 32,
+		.features = SANDBOX_F_ACCEPT,
+		.why = "Speaks SMTP with anyone on the Internet, so it is the most exposed stage. "
+		"It accepts connections on the listening socket the broker bound (accept "
+		"works from any network namespace), so it lives in an empty network "
+		"namespace and cannot create a socket of any kind. Empty root, a uid that "
+		"owns no file, no file access at all (openat fails with EACCES); the "
+		"message goes to cleanup over IPC." },
+	[STAGEDEF_SMTP] = { .stage = "smtp", NETWORK_STAGE, .private_net = 0, .nofile = 32,
+		.features = SANDBOX_F_INET_CONNECT,
+		.why = "SMTP/LMTP client: the only stage besides dns that opens connections, so "
+		"it keeps the host network namespace and may create TCP/UDP sockets of "
+		"family AF_INET/AF_INET6 and connect them, nothing else (no bind, no "
+		"listen, no AF_UNIX/netlink/raw). It reads the message from a read-only "
+		"fd that qmgr passes; it opens no file itself." },
+	[STAGEDEF_DNS] = { .stage = "dns", NETWORK_STAGE, .private_net = 0, .nofile = 4096,
+		.features = SANDBOX_F_INET_CONNECT,
+		.why = "The only stage that sends DNS queries: UDP and TCP sockets of family "
+		"AF_INET/AF_INET6 to one resolver (dns_resolver_address, or the first "
+		"nameserver of /etc/resolv.conf, read before confinement). It opens no "
+		"file once confined; every answer is parsed as hostile. Many clients "
+		"(every smtp and smtpd process), hence the larger fd limit." },
+	[STAGEDEF_CLEANUP] = { .stage = "cleanup", QUEUE_STAGE, .private_net = 1, .nofile = 32,
+		.dirs = sandbox_dirs_cleanup,
+		.why = "Writes new queue files into incoming/ and fsyncs them, reusing delivered "
+		"files from spare/ when it can; Landlock lets it create, write and rename "
+		"files in incoming/ and spare/ only. No network namespace "
+		"entries: it talks only over passed channels." },
+	[STAGEDEF_QMGR] = { .stage = "qmgr", QUEUE_STAGE, .private_net = 1, .nofile = 2048,
+		.syscalls = sandbox_qmgr_syscalls, .dirs = sandbox_dirs_qmgr,
+		.why = "Moves queue files between incoming, active, deferred, hold and corrupt, "
+		"retires delivered ones to spare/ for reuse, "
+		"records per-recipient status in bounce/ and defer/, and passes read-only "
+		"fds of queue files to smtp. Many channels (one per smtp process), hence "
+		"the larger fd limit." },
+	[STAGEDEF_BOUNCE] = { .stage = "bounce", QUEUE_STAGE, .private_net = 1, .nofile = 32,
+		.dirs = sandbox_dirs_bounce,
+		.why = "Reads queue files and the per-recipient logs to build DSNs, which it "
+		"submits through cleanup over IPC: it may only read the queue "
+		"directories and write its own logs in bounce/ and defer/." },
+	[STAGEDEF_LOG] = { .stage = "log", HELPER_STAGE, .private_net = 1, .writes_files = 1,
+		.nofile = 4096, .syscalls = sandbox_log_syscalls,
+		.why = "Receives log events over channels and writes them to the syslog socket "
+		"and the audit trail file, both opened by the broker and passed as fds. "
+		"fsync/fdatasync make each audit record durable. It opens nothing. One "
+		"channel per running stage, hence the larger fd limit." },
 };
 
 /*
- * The broker's own filter: a DENY-list with default ALLOW. The broker is
- * root and must fork, exec stage programs, bind, chown, and - because filters
- * stack across execve - leave room for everything a stage does before its
- * own filter (unshare, mount, chroot, setresuid, capset, prctl, landlock,
- * seccomp). What it refuses no moat process ever needs: debugging other
- * processes, kernel modules, eBPF, keyrings, raw I/O, the clock, io_uring
- * (which would bypass a stage filter), user namespaces. Refusal is EPERM, not
- * a kill: a stacked KILL would outrank a stage's own SIGSYS report, and the
- * broker must learn which syscall a stage tried.
+ * The broker's own filter: an ALLOWLIST, as the stages' filters are, whose
+ * default is EPERM. Filters stack across execve, so it also allows what a
+ * stage does before its own filter is loaded (the dynamic loader, reading
+ * main.cf, unshare, mount, chroot, setresuid, capset, prctl, Landlock,
+ * seccomp) and, by construction in seccomp.c, every syscall any stage
+ * filter names. Refusal is EPERM, not a kill: the kernel applies the
+ * strictest action of all stacked filters, and a stacked KILL would outrank
+ * a stage's own SIGSYS report, which is how the broker learns which syscall
+ * a stage tried. What it leaves out no moat process needs: debugging other
+ * processes (ptrace, process_vm_*, pidfd_getfd), kernel modules, kexec,
+ * eBPF, perf, userfaultfd, keyrings, the clock, swap, reboot, io_uring
+ * (which would bypass a stage filter), the new mount API, setns, and user
+ * namespaces (refused by argument below).
  */
-const char *const sandbox_broker_denied[] = {
-	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
-	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-	"bpf", "perf_event_open", "userfaultfd",
-	"keyctl", "add_key", "request_key",
-	"swapon", "swapoff", "reboot", "acct", "iopl", "ioperm", "vhangup",
-	"open_by_handle_at", "name_to_handle_at", "lookup_dcookie", "quotactl",
-	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog",
-	"pivot_root", "setns", "uselib", "personality", "fanotify_init",
-	"io_uring_setup", "io_uring_enter", "io_uring_register",
-	"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
-	"mount_setattr",
+const char *const sandbox_broker_syscalls[] = {
+	/* processes: start stages (fork is clone, below), wait for them, signal them */
+	"execve", "wait4", "kill", "setsid", "getppid", "exit", "exit_group",
+	/* files: main.cf, master.cf, the pid and lock files, the log file */
+	"openat", "open", "close", "close_range", "read", "write", "pread64", "lseek",
+	"fstat", "newfstatat", "stat", "lstat", "statx", "access", "faccessat", "faccessat2",
+	"readlink", "readlinkat", "getdents64", "rename", "renameat", "unlink", "unlinkat",
+	"chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "mkdir", "mkdirat",
+	"umask", "flock", "fcntl", "dup", "dup2", "dup3", "ioctl", "getcwd", "fsync",
+	/* sockets: listeners, channels (socketpair), control socket, syslog, sock_diag */
+	"socket", "socketpair", "bind", "listen", "accept", "accept4", "connect",
+	"sendto", "sendmsg", "recvfrom", "recvmsg", "setsockopt", "getsockopt",
+	"getsockname", "getpeername",
+	/* the event loop and signals */
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll",
+	"signalfd4", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+	/* memory, threads of libc, time, identity */
+	"brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "futex",
+	"set_robust_list", "set_tid_address", "rseq", "arch_prctl",
+	"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
+	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getrandom",
+	"uname", "sysinfo", "prlimit64", "getrlimit", "sched_getaffinity", "sched_yield",
+	/* a stage's confinement before its own filter (sandbox.c, caps.c, landlock.c) */
+	"mount", "chroot", "chdir", "statfs", "fstatfs",
+	"setgroups", "setresuid", "setresgid", "getresuid", "getresgid", "getgroups",
+	"capget", "capset", "prctl", "setrlimit",
+	"landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self", "seccomp",
 	NULL
 };
 
 const struct sandbox_rule sandbox_broker_rules[] = {
-	{ 0, 0, "unshare", SANDBOX_ACT_EPERM, 1,
-	  { ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER) }, 0,
-	  "no user namespaces: they hand an unprivileged process every capability" },
-	{ 0, 0, "clone", SANDBOX_ACT_EPERM, 1,
-	  { ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER) }, 0,
-	  "no user namespaces, by clone either" },
+	{ 0, 0, "unshare", SANDBOX_ACT_ALLOW, 1,
+	  { ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, 0) }, 0,
+	  "a stage's mount, IPC and network namespaces; never a user namespace, which "
+	  "hands an unprivileged process every capability" },
+	{ 0, 0, "clone", SANDBOX_ACT_ALLOW, 1,
+	  { ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, 0) }, 0,
+	  "fork a stage; no user namespaces by clone either" },
 	{ 0, 0, "clone3", SANDBOX_ACT_ENOSYS, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "clone3 keeps its flags in memory, out of seccomp's sight; ENOSYS makes "
 	  "glibc fall back to clone, whose flags are checked above" },
 	{ 0, 0, NULL, 0, 0, { ARG(0, 0, 0, 0) }, 0, NULL }
 };
 
+/*
+ * The capabilities the broker keeps after start-up (docs/sandbox.md lists
+ * them). A stage is exec'd as root under no_new_privs, so it starts with at
+ * most the broker's permitted set: the five it needs to confine itself are
+ * kept there, out of the broker's own effective set.
+ */
+const struct sandbox_broker_cap sandbox_broker_caps[] = {
+	{ CAP_KILL, 1, "signal stages, which run under other uids (stop, restart, kill a compromised one)" },
+	{ CAP_NET_BIND_SERVICE, 1, "a reload may bind a new listener on a port below 1024" },
+	{ CAP_SYS_ADMIN, 0, "stages: unshare mount, IPC and network namespaces, make mounts private" },
+	{ CAP_SYS_CHROOT, 0, "stages: chroot to the queue or to <queue>/empty" },
+	{ CAP_SETUID, 0, "stages: setresuid to their own user" },
+	{ CAP_SETGID, 0, "stages: setgroups and setresgid" },
+	{ CAP_SETPCAP, 0, "stages: empty the bounding set and lock securebits" },
+	{ -1, 0, NULL }
+};
+
 /* sandbox_policy_lookup - the policy of a stage, NULL if there is none. */
 const struct sandbox_policy *sandbox_policy_lookup(const char *stage)
 {
-	size_t i;
+	const struct stagedef *d = stagedef_lookup(stage);
 
-	if (stage == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(sandbox_policies) / sizeof(sandbox_policies[0]); i++)
-		if (strcmp(sandbox_policies[i].stage, stage) == 0)
-			return &sandbox_policies[i];
-	return NULL;
+	return d != NULL ? &sandbox_policies[d->id] : NULL;
 }
 
-/* sandbox_policy_at - the i-th policy, NULL past the end. */
+/* sandbox_policy_at - the i-th policy (stages.def order), NULL past the end. */
 const struct sandbox_policy *sandbox_policy_at(size_t i)
 {
-	if (i >= sizeof(sandbox_policies) / sizeof(sandbox_policies[0]))
-		return NULL;
-	return &sandbox_policies[i];
+	return i < STAGEDEF_COUNT ? &sandbox_policies[i] : NULL;
 }

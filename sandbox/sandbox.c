@@ -195,9 +195,10 @@ void sandbox_enter(const struct sandbox_policy *p, const struct sandbox_params *
 	msg_debug("sandbox: %s: confined", p->stage);
 }
 
-/* sandbox_broker_enter - NO_NEW_PRIVS and the broker's deny-list filter. */
+/* sandbox_broker_enter - only the capabilities policy.c lists, NO_NEW_PRIVS, the broker's filter. */
 void sandbox_broker_enter(void)
 {
+	sandbox_caps_broker(sandbox_broker_caps);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		msg_fatal("sandbox: broker: PR_SET_NO_NEW_PRIVS: %m");
 	sandbox_seccomp_broker();

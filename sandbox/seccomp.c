@@ -8,7 +8,8 @@
  * Everything else hits the default action: SCMP_ACT_TRAP when the stage has
  * a report channel (report.c reports, then the process is killed), else
  * SCMP_ACT_KILL_PROCESS. A syscall of another arch (i386 int 0x80, x32) is
- * killed outright. The broker filter is a deny-list (see policy.c for why).
+ * killed outright. The broker filter is an allowlist whose default is EPERM
+ * (see policy.c for why not a kill).
  *
  * This file must never add a rule that is not in policy.c: an auditor reads
  * that file, not this one.
@@ -59,6 +60,8 @@ static void sandbox_seccomp_add(scmp_filter_ctx ctx, uint32_t def, uint32_t acti
 	if (action == def)
 		return;
 	rc = seccomp_rule_add_array(ctx, action, sandbox_seccomp_nr(name), argc, arg);
+	if (rc == -EEXIST && argc == 0)
+		return;		/* the broker's union names a syscall twice */
 	if (rc < 0)
 		msg_fatal("sandbox: seccomp rule for %s: %s", name, strerror(-rc));
 }
@@ -137,13 +140,24 @@ void sandbox_seccomp_apply(const struct sandbox_policy *p, const struct sandbox_
 	sandbox_seccomp_load(ctx, p->stage);
 }
 
-/* sandbox_seccomp_broker - build and load the broker's deny-list filter. */
+/*
+ * sandbox_seccomp_broker - build and load the broker's allowlist: its own
+ * syscalls, every syscall any stage filter names (by name: a stage's own
+ * filter checks its arguments), and the argument rules of policy.c.
+ */
 void sandbox_seccomp_broker(void)
 {
+	uint32_t def = SCMP_ACT_ERRNO(EPERM);
+	const struct sandbox_policy *p;
 	scmp_filter_ctx ctx;
 
-	ctx = sandbox_seccomp_new(SCMP_ACT_ALLOW);
-	sandbox_seccomp_add_names(ctx, SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(EPERM), sandbox_broker_denied);
-	sandbox_seccomp_add_rules(ctx, SCMP_ACT_ALLOW, sandbox_broker_rules, 0);
+	ctx = sandbox_seccomp_new(def);
+	sandbox_seccomp_add_names(ctx, def, SCMP_ACT_ALLOW, sandbox_broker_syscalls);
+	sandbox_seccomp_add_names(ctx, def, SCMP_ACT_ALLOW, sandbox_base_syscalls);
+	for (size_t i = 0; (p = sandbox_policy_at(i)) != NULL; i++)
+		sandbox_seccomp_add_names(ctx, def, SCMP_ACT_ALLOW, p->syscalls);
+	for (const struct sandbox_rule *r = sandbox_base_rules; r->syscall != NULL; r++)
+		sandbox_seccomp_add(ctx, def, SCMP_ACT_ALLOW, r->syscall, 0, NULL);
+	sandbox_seccomp_add_rules(ctx, def, sandbox_broker_rules, 0);
 	sandbox_seccomp_load(ctx, "broker");
 }

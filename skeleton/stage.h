@@ -8,10 +8,10 @@
  * READY, then run the stage loop. The order of privilege drop is written here
  * once and nowhere else.
  *
- * Fds at exec: 0 and 1 /dev/null, 2 stderr (the broker's in foreground mode,
- * else /dev/null), 3 broker channel, 4 log channel, 5.. stage-specific
- * (listeners for smtpd, the log output for the log stage); argv -n says how
- * many stage-specific fds follow.
+ * Fds at exec: 0, 1 and 2 /dev/null (never the broker's terminal or log
+ * file), 3 broker channel, 4 log channel, 5.. stage-specific (listeners for
+ * a LISTENS stage, the log output for the log stage); argv -n says how many
+ * stage-specific fds follow.
  */
 #ifndef MOAT_SKELETON_STAGE_H
 #define MOAT_SKELETON_STAGE_H

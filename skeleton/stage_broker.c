@@ -15,6 +15,7 @@
 #include "lib/iox.h"
 #include "lib/msg.h"
 #include "skeleton/stage.h"
+#include "skeleton/stage_test.h"
 
 /* stage_handle - act on one unsolicited broker message. */
 static void stage_handle(struct stage *st, struct ipc_msg *m)
@@ -111,7 +112,7 @@ int stage_request_peer(struct stage *st, const char *peer_stage, pid_t *peer_pid
 
 void stage_status(struct stage *st, int busy, uint32_t uses)
 {
-	struct ipc_broker_status s = { (uint32_t)busy, uses };
+	struct ipc_broker_status s = { stage_test_busy((uint32_t)busy), uses };
 
 	if (ipc_chan_send(&st->broker, MSG_BROKER_STATUS, &s) < 0)
 		msg_fatal("broker channel: %s", buf_str(&st->broker.why));

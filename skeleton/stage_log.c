@@ -4,9 +4,10 @@
  * The stage sends only its text and severity; the log stage adds program
  * name and pid from what the broker told it about the channel, so a stage
  * cannot write lines under another stage's name. If the log channel is gone
- * (the log stage restarts), lines go to stderr until the broker grants a new
- * channel; asking is rate-limited so a dead log stage cannot make every
- * message cost a broker round trip.
+ * (the log stage restarts), lines go to stderr (/dev/null: the broker gives
+ * no stage its terminal) until the broker grants a new channel; asking is
+ * rate-limited so a dead log stage cannot make every message cost a broker
+ * round trip.
  */
 #include <errno.h>
 #include <sys/socket.h>

@@ -1,11 +1,16 @@
 /*
- * stage_test.h - confinement self-tests, compiled in only with MOAT_TEST_HOOKS.
+ * stage_test.h - attacks of a compromised stage, compiled in only with
+ * MOAT_TEST_HOOKS (stage_test.c); the normal build has empty functions.
  */
 #ifndef MOAT_SKELETON_STAGE_TEST_H
 #define MOAT_SKELETON_STAGE_TEST_H
 
+#include <stdint.h>
+
 struct stage;
 
 void stage_test_attack(struct stage *st);
+/* stage_test_busy - the busy value stage_status sends (a lie under attack). */
+uint32_t stage_test_busy(uint32_t busy);
 
 #endif

@@ -4,7 +4,9 @@
  * <queue>/pid/control.sock, SOCK_SEQPACKET, mode 0600, in a root-only
  * directory; the peer's credentials (SO_PEERCRED) must be uid 0 as well. A
  * request is one typed message; the reply is one typed message. A client gets
- * one second to send its request, so a stuck client cannot stall the broker.
+ * one second to send its request, so a stuck client cannot stall the broker;
+ * when accept fails for want of fds the socket is left alone for a second
+ * rather than polled in a loop.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,9 +54,9 @@ static void control_status(struct broker *b, struct buf *out)
 				 s->nproc, s->nidle, s->gave_up ? " GAVE-UP (crash loop)" : "");
 		for (struct child *c = b->children; c; c = c->next)
 			if (c->svc == s)
-				(void)buf_printf(out, "  pid %ld %s%s\n", (long)c->pid,
+				(void)buf_printf(out, "  pid %ld %s%s channels %d\n", (long)c->pid,
 						 c->ready ? (c->busy ? "busy" : "idle") : "starting",
-						 c->retiring ? " retiring" : "");
+						 c->retiring ? " retiring" : "", broker_grant_served(b, c));
 	}
 }
 
@@ -81,6 +83,26 @@ static void control_answer(struct broker *b, struct ipc_chan *ch, const struct i
 	buf_free(&text);
 }
 
+static void control_resume(void *ctx)
+{
+	struct broker *b = ctx;
+
+	if (event_add(b->loop, b->ctlfd, EVENT_READ, broker_control_readable, b) < 0)
+		msg_warn("control socket: %m");
+}
+
+/*
+ * control_pause - accept failed (EMFILE, ENFILE, ENOMEM): the client stays
+ * queued and the socket readable; look again in a second instead of
+ * spinning on it.
+ */
+static void control_pause(struct broker *b)
+{
+	msg_warn("control socket: accept: %m; trying again in 1 s");
+	event_del(b->loop, b->ctlfd);
+	(void)event_timer_add(b->loop, 1000, control_resume, b);
+}
+
 void broker_control_readable(int fd, unsigned events, void *ctx)
 {
 	struct broker *b = ctx;
@@ -92,8 +114,11 @@ void broker_control_readable(int fd, unsigned events, void *ctx)
 	int cfd;
 
 	(void)events;
-	if ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+	if ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			control_pause(b);
 		return;
+	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
 		msg_warn("control socket: refused a client that is not root");
 		close(cfd);
@@ -101,6 +126,7 @@ void broker_control_readable(int fd, unsigned events, void *ctx)
 	}
 	(void)setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	(void)ipc_chan_guard(cfd, IPC_CHAN_CONTROL, IPC_SIDE_B);
 	ipc_chan_init(&ch, cfd, IPC_CHAN_CONTROL, IPC_SIDE_B, "moatctl", cred.pid);
 	ipc_msg_init(&m);
 	if (ipc_chan_hello(&ch) == 0 && ipc_chan_recv(&ch, &m) == IPC_RECV_MSG)

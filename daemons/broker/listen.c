@@ -4,7 +4,8 @@
  * The broker binds as root (so port 25 works) and passes the listeners to
  * smtpd, which only ever accept()s on them. Service names follow master.cf:
  * "port", "host:port", "[ipv6]:port"; a bare port binds every address of
- * inet_interfaces (all, loopback-only, or a list) for each protocol in
+ * inet_interfaces (all, loopback-only, or a list of addresses, IPv6 ones
+ * bare or in brackets: "127.0.0.1, [::1]") for each protocol in
  * inet_protocols. The backlog is long (bursts of new connections must never
  * be refused while a new smtpd starts).
  */
@@ -84,6 +85,21 @@ static int listen_proto_ok(const struct broker *b, int family)
 	return family == AF_INET ? strstr(p, "ipv4") != NULL : strstr(p, "ipv6") != NULL;
 }
 
+/* listen_address - one address of inet_interfaces, bare or in Postfix's [brackets]. */
+static int listen_address(struct service *svc, const char *addr, const char *port)
+{
+	size_t n = strlen(addr);
+	char *host;
+	int r;
+
+	if (n < 2 || addr[0] != '[' || addr[n - 1] != ']')
+		return listen_one(svc, addr, port, AF_UNSPEC);
+	host = xstrndup(addr + 1, n - 2);
+	r = listen_one(svc, host, port, AF_UNSPEC);
+	xfree(host);
+	return r;
+}
+
 /* listen_interfaces - bind port on each address of inet_interfaces. */
 static int listen_interfaces(struct broker *b, struct service *svc, const char *port)
 {
@@ -102,7 +118,7 @@ static int listen_interfaces(struct broker *b, struct service *svc, const char *
 			if (listen_proto_ok(b, AF_INET6))
 				ok |= listen_one(svc, "::1", port, AF_INET6) == 0;
 		} else {
-			ok |= listen_one(svc, *ifs, port, AF_UNSPEC) == 0;
+			ok |= listen_address(svc, *ifs, port) == 0;
 		}
 	}
 	return ok ? 0 : -1;

@@ -11,8 +11,9 @@
  * network input, nor any message content a stage passes around; it reads
  * only main.cf/master.cf (root-owned), typed control messages from its own
  * stages (strictly decoded, per-channel allowlist), and typed requests from
- * root-only moatctl clients. After start-up it runs under its own seccomp
- * filter (sandbox/policy.c).
+ * root-only moatctl clients. After start-up it keeps only the capabilities
+ * sandbox/policy.c lists and runs under its own seccomp allowlist; what a
+ * stage can make it do is bounded as docs/sandbox.md says.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 
 #include "daemons/broker/broker.h"
 #include "lib/iox.h"
+#include "lib/unixdiag.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "sandbox/sandbox.h"
@@ -46,7 +48,7 @@ static struct service *main_log_first(struct service *list)
 	struct service **pp, *s;
 
 	for (pp = &list; (s = *pp) != NULL; pp = &s->next) {
-		if (strcmp(s->stage, "log") == 0) {
+		if (s->def->flags & STAGEDEF_F_LOG_SINK) {
 			*pp = s->next;
 			s->next = list;
 			return s;
@@ -82,6 +84,18 @@ static void main_lock(struct broker *b)
 	if (flock(b->lockfd, LOCK_EX | LOCK_NB) < 0)
 		msg_fatal("another moatd is running on queue directory %s", b->queue_dir);
 	buf_free(&path);
+}
+
+/*
+ * main_open_fds - what every spawn and grant needs, opened once: a spawn can
+ * then fail only in socketpair or fork, never for want of /dev/null.
+ */
+static void main_open_fds(struct broker *b)
+{
+	if ((b->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		msg_fatal("/dev/null: %m");
+	if ((b->diagfd = unixdiag_open()) < 0)
+		msg_warn("NETLINK_SOCK_DIAG: %m: granted channels count as open until their process ends");
 }
 
 static void main_daemonize(void)
@@ -212,6 +226,7 @@ static void main_tick(void *ctx)
 			(void)kill(c->pid, SIGKILL);
 	}
 	broker_ensure(b);
+	broker_lines_flush(b);
 	(void)event_timer_add(b->loop, 500, main_tick, b);
 }
 
@@ -251,6 +266,7 @@ int main(int argc, char **argv)
 	main_load(b);
 	main_lock(b);
 	broker_output_open(b);
+	main_open_fds(b);
 	b->services = main_log_first(broker_services_build(b, b->master, NULL));
 	if (!b->foreground)
 		main_daemonize();

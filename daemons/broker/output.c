@@ -4,7 +4,9 @@
  * The broker opens the log output once (maillog_file, else stderr in
  * foreground mode, else a datagram socket connected to /dev/log) and passes
  * it to the log stage as fd 5. The broker writes its own lines to the same
- * output directly, so a dead log stage never silences the supervisor.
+ * output directly, so a dead log stage never silences the supervisor. In
+ * foreground mode a fatal line also goes to stderr when the output is not
+ * stderr already, so a failed start shows where it was started.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,7 @@
 #include "lib/msg.h"
 
 static int output_is_syslog;
+static int output_is_stderr;
 static char output_host[256];
 static char output_prog[64];
 
@@ -55,6 +58,9 @@ static void output_sink(enum msg_level level, const char *text, size_t len, void
 		(void)iox_write_full(b->logfd, line.data, line.len);
 	}
 	buf_free(&line);
+	/* -f with maillog_file or syslog: why moatd ends must reach the terminal too */
+	if (b->foreground && level >= MSG_FATAL && !output_is_stderr)
+		msg_stderr_sink(level, text, len, NULL);
 }
 
 /* broker_output_open - pick the log output and route our own messages to it. */
@@ -71,6 +77,7 @@ void broker_output_open(struct broker *b)
 		if (b->logfd < 0)
 			msg_fatal("maillog_file = %s: %m", file);
 	} else if (b->foreground) {
+		output_is_stderr = 1;
 		b->logfd = fcntl(2, F_DUPFD_CLOEXEC, 10);
 		if (b->logfd < 0)
 			msg_fatal("dup stderr: %m");

@@ -4,6 +4,8 @@
  * A service names a stage program (its command column); the broker runs only
  * programs that exist as <daemon_directory>/moat-<stage> and have a sandbox
  * policy, so master.cf can never make the root broker exec something else.
+ * Every service has a finite maxproc: 0, which Postfix reads as "no limit",
+ * means default_process_limit here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -46,10 +48,11 @@ static int services_take_listeners(struct service *svc, struct service *old)
 static struct service *services_one(struct broker *b, const struct master_service *ms,
 				    struct service *old)
 {
+	const struct stagedef *def = stagedef_lookup(ms->command);
 	struct service *svc = xcalloc(1, sizeof(*svc));
 	struct buf path = BUF_INIT;
 
-	if (strcmp(ms->command, "broker") == 0 || sandbox_policy_lookup(ms->command) == NULL)
+	if (def == NULL || sandbox_policy_lookup(ms->command) == NULL)
 		msg_fatal("%s: service %s: unknown stage program \"%s\"", ms->where, ms->name, ms->command);
 	(void)buf_printf(&path, "%s/moat-%s", b->daemon_dir, ms->command);
 	if (access(buf_str(&path), X_OK) < 0)
@@ -60,27 +63,51 @@ static struct service *services_one(struct broker *b, const struct master_servic
 			  ms->where, ms->name, ms->args[0]);
 	svc->name = xstrdup(ms->name);
 	svc->stage = xstrdup(ms->command);
+	svc->def = def;
 	svc->overrides = services_copy_strv(ms->overrides);
-	svc->maxproc = ms->maxproc > 0 ? ms->maxproc : 1000000;
+	/* maxproc 0 ("no limit" in Postfix) is default_process_limit: never unbounded */
+	svc->maxproc = ms->maxproc > 0 ? ms->maxproc : (int)conf_int(b->conf, "default_process_limit");
+	broker_service_limits(svc, event_now_ms());
 	if (strcmp(ms->type, "inet") == 0) {
-		if (strcmp(ms->command, "smtpd") != 0)
-			msg_fatal("%s: inet service %s must run smtpd", ms->where, ms->name);
+		if (!(def->flags & STAGEDEF_F_LISTENS))
+			msg_fatal("%s: inet service %s runs %s, which does not listen", ms->where,
+				  ms->name, ms->command);
 		if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0)
 			msg_fatal("%s: service %s: nothing to listen on", ms->where, ms->name);
-	} else if (strcmp(ms->command, "smtpd") == 0) {
-		msg_fatal("%s: smtpd needs an inet service", ms->where);
+	} else if (def->flags & STAGEDEF_F_LISTENS) {
+		msg_fatal("%s: %s needs an inet service", ms->where, ms->command);
 	}
 	return svc;
 }
 
-/* broker_services_build - one struct service per master.cf line; listeners of
- * services in old with the same name move over instead of binding again. */
+/* services_disabled - master_service_disable names ms: its type, or name/type (Postfix). */
+static int services_disabled(const struct broker *b, const struct master_service *ms)
+{
+	size_t nlen = strlen(ms->name);
+
+	for (char *const *d = conf_list(b->conf, "master_service_disable"); d && *d; d++) {
+		if (strcmp(*d, ms->type) == 0)
+			return 1;
+		if (strncmp(*d, ms->name, nlen) == 0 && (*d)[nlen] == '/' && strcmp(*d + nlen + 1, ms->type) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* broker_services_build - one struct service per master.cf line not disabled;
+ * listeners of services in old with the same name move over instead of
+ * binding again. */
 struct service *broker_services_build(struct broker *b, const struct master_cf *m,
 				      struct service *old)
 {
 	struct service *head = NULL, **tail = &head;
 
 	for (size_t i = 0; i < m->nsvc; i++) {
+		if (services_disabled(b, &m->svc[i])) {
+			msg_info("%s: service %s/%s disabled by master_service_disable", m->svc[i].where,
+				 m->svc[i].name, m->svc[i].type);
+			continue;
+		}
 		*tail = services_one(b, &m->svc[i], old);
 		tail = &(*tail)->next;
 	}
@@ -122,13 +149,4 @@ void broker_service_release(struct service *svc)
 {
 	if (--svc->refs == 0 && svc->dead)
 		services_free_one(svc);
-}
-
-/* broker_service_find - the (first) service that runs a stage. */
-struct service *broker_service_find(struct broker *b, const char *stage)
-{
-	for (struct service *s = b->services; s; s = s->next)
-		if (strcmp(s->stage, stage) == 0)
-			return s;
-	return NULL;
 }

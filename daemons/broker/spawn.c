@@ -1,12 +1,20 @@
 /*
  * spawn.c - fork and exec one stage process with its fds at fixed numbers.
  *
- * Child layout (skeleton/stage.h): 0,1 /dev/null; 2 stderr in foreground mode
- * else /dev/null; 3 its broker channel; 4 its log channel; 5.. the
- * service's listeners (smtpd) or the log output (log stage). Nothing else
- * survives the exec: every other fd is closed, and the environment is empty
- * (the test build passes MOAT_TEST_ATTACK through, and nothing else). The
- * child runs in its own session so terminal signals reach only the broker.
+ * Child layout (skeleton/stage.h): 0, 1 and 2 /dev/null (a stage never
+ * writes on the broker's terminal or log file); 3 its broker channel; 4 its
+ * log channel; 5.. the service's listeners (LISTENS stages) or the log
+ * output (the LOG_SINK stage). Nothing else survives the exec: every other
+ * fd is closed, and the environment is empty (the test build passes
+ * MOAT_TEST_ATTACK through, and nothing else). The child runs in its own
+ * session so terminal signals reach only the broker.
+ *
+ * A start that fails for lack of resources (socketpair, fork: EMFILE,
+ * EAGAIN, ENOMEM) never ends the broker: the service is throttled for
+ * service_throttle_time, as Postfix's master does, and the line is rate
+ * limited. broker_may_spawn says whether a service may start a process now:
+ * never past maxproc, during its backoff or throttle, after giving up, or
+ * while SPAWN_PENDING_MAX of its processes are still starting.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,25 +27,20 @@
 
 #include "daemons/broker/broker.h"
 #include "lib/buf.h"
+#include "lib/fdplace.h"
 #include "lib/iox.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "skeleton/stage.h"
 
-#define SPAWN_MAX_FDS 64
+#define SPAWN_MAX_FDS FDPLACE_MAX
+#define SPAWN_PENDING_MAX 8	/* processes of one service started and not yet ready */
 
-/* spawn_place_fds - move the sources into 0..n-1 without clobbering any. */
-static void spawn_place_fds(const int *src, int n)
+/* broker_may_spawn - may svc start another process now? */
+int broker_may_spawn(const struct broker *b, const struct service *svc)
 {
-	int high[SPAWN_MAX_FDS];
-
-	for (int i = 0; i < n; i++)
-		if ((high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 100)) < 0)
-			_exit(126);
-	for (int i = 0; i < n; i++)
-		if (dup2(high[i], i) < 0)
-			_exit(126);
-	iox_close_from(n);
+	return !svc->gave_up && svc->nproc < svc->maxproc && event_now_ms() >= svc->next_spawn
+	       && broker_starting(b, svc) < SPAWN_PENDING_MAX;
 }
 
 static char **spawn_argv(struct broker *b, struct service *svc, int nextra, struct buf *path)
@@ -93,22 +96,40 @@ static void spawn_exec(struct broker *b, const char *path, char **argv, const in
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)setsid();
-	spawn_place_fds(fds, nfds);
+	if (fdplace(fds, nfds) < 0)	/* room is made first: works near the fd limit */
+		_exit(126);
 	execve(path, argv, envp);
 	dprintf(2, "moatd: exec %s: %s\n", path, strerror(errno));
 	_exit(127);
+}
+
+/*
+ * broker_socketpair - a new channel of kind: sv[0] side A (the client, or
+ * the stage on its broker channel), sv[1] side B; the kernel refuses fds on
+ * an end whose peer may send none, before either end leaves the broker.
+ */
+int broker_socketpair(enum ipc_chan_kind kind, int sv[2])
+{
+	static int warned;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if ((ipc_chan_guard(sv[0], kind, IPC_SIDE_A) < 0 || ipc_chan_guard(sv[1], kind, IPC_SIDE_B) < 0)
+	    && !warned++)
+		msg_warn("SO_PASSRIGHTS: %m: unwanted fds are refused only after they arrive");
+	return 0;
 }
 
 /* spawn_log_channel - a channel for the new stage to the log stage, if any. */
 static int spawn_log_channel(struct broker *b, struct service *svc, int pair[2], struct child **logc)
 {
 	*logc = NULL;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+	if (broker_socketpair(IPC_CHAN_LOG, pair) < 0)
 		return -1;
-	if (strcmp(svc->stage, "log") == 0)
+	if (svc->def->flags & STAGEDEF_F_LOG_SINK)
 		return 0;
 	for (struct child *c = b->children; c; c = c->next)
-		if (!c->retiring && strcmp(c->svc->stage, "log") == 0)
+		if (!c->retiring && (c->svc->def->flags & STAGEDEF_F_LOG_SINK))
 			*logc = c;
 	return 0;
 }
@@ -123,68 +144,107 @@ static void spawn_start(struct broker *b, struct child *c)
 	};
 
 	if (ipc_chan_hello(&c->ch) < 0 || ipc_chan_send(&c->ch, MSG_BROKER_START, &st) < 0)
-		msg_warn("start message to %s pid %ld: %s", c->svc->stage, (long)c->pid,
-			 buf_str(&c->ch.why));
+		broker_child_log(c, MSG_WARN, "start message to %s pid %ld: %s", c->svc->stage,
+				 (long)c->pid, buf_str(&c->ch.why));
 	c->svc->started_once = 1;
 }
 
-struct child *broker_spawn(struct broker *b, struct service *svc)
+/* spawn_failed - a start that could not happen: throttle the service, say so. */
+static struct child *spawn_failed(struct broker *b, struct service *svc, const char *what)
 {
-	int ctl[2], logp[2], devnull, fds[SPAWN_MAX_FDS], nfds = 0;
-	struct buf path = BUF_INIT;
-	struct child *c, *logc;
-	char **argv;
-	pid_t pid;
+	int64_t pause = conf_time(b->conf, "service_throttle_time") * 1000;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0
-	    || spawn_log_channel(b, svc, logp, &logc) < 0)
-		msg_fatal("socketpair: %m");
-	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
-		msg_fatal("/dev/null: %m");
-	fds[nfds++] = devnull;
-	fds[nfds++] = devnull;
-	fds[nfds++] = b->foreground ? 2 : devnull;
-	fds[nfds++] = ctl[1];
-	fds[nfds++] = strcmp(svc->stage, "log") == 0 ? devnull : logp[1];
-	if (strcmp(svc->stage, "log") == 0)
-		fds[nfds++] = b->logfd;
-	for (int i = 0; i < svc->nlisten && nfds < SPAWN_MAX_FDS; i++)
-		fds[nfds++] = svc->listen_fds[i];
-	argv = spawn_argv(b, svc, nfds - STAGE_FD_EXTRA, &path);
-	if ((pid = fork()) < 0)
-		msg_fatal("fork: %m");
-	if (pid == 0)
-		spawn_exec(b, buf_str(&path), argv, fds, nfds);
-	close(ctl[1]);
-	close(logp[1]);
-	close(devnull);
-	spawn_free_argv(argv);
-	buf_free(&path);
+	svc->next_spawn = event_now_ms() + pause;
+	broker_service_log(svc, MSG_WARN, "service %s (moat-%s): %s: %m; throttling it for %lld s",
+			   svc->name, svc->stage, what, (long long)(pause / 1000));
+	return NULL;
+}
 
-	c = xcalloc(1, sizeof(*c));
+/* spawn_child - the broker's record of a new process, counted in its service. */
+static struct child *spawn_child(struct broker *b, struct service *svc, pid_t pid, int fd)
+{
+	struct child *c = xcalloc(1, sizeof(*c));
+
 	c->pid = pid;
 	c->svc = svc;
 	svc->refs++;
 	c->generation = b->generation;
 	c->started = event_now_ms();
+	broker_child_limits(c, c->started);
 	ipc_msg_init(&c->m);
-	ipc_chan_init(&c->ch, ctl[0], IPC_CHAN_BROKER, IPC_SIDE_B, svc->stage, pid);
+	ipc_chan_init(&c->ch, fd, IPC_CHAN_BROKER, IPC_SIDE_B, svc->stage, pid);
 	c->next = b->children;
 	b->children = c;
 	svc->nproc++;
-	spawn_start(b, c);
-	if (iox_set_nonblock(ctl[0], 1) < 0
-	    || event_add(b->loop, ctl[0], EVENT_READ, broker_child_readable, c) < 0)
-		msg_fatal("watch stage channel: %m");
-	if (logc) {
-		struct ipc_broker_peer_accept acc = {
-			.peer_stage = svc->stage, .peer_pid = (uint32_t)pid, .fd = logp[0],
-		};
+	return c;
+}
 
-		if (ipc_chan_send(&logc->ch, MSG_BROKER_PEER_ACCEPT, &acc) < 0)
-			msg_warn("log channel for %s: %s", svc->stage, buf_str(&logc->ch.why));
+/* spawn_log_grant - give the log stage its end of the new stage's log channel. */
+static void spawn_log_grant(struct broker *b, struct child *c, struct child *logc, int fd)
+{
+	struct ipc_broker_peer_accept acc = {
+		.peer_stage = c->svc->stage, .peer_pid = (uint32_t)c->pid, .fd = fd,
+	};
+
+	if (ipc_chan_send(&logc->ch, MSG_BROKER_PEER_ACCEPT, &acc) < 0)
+		broker_child_log(logc, MSG_WARN, "log channel for %s: %s", c->svc->stage,
+				 buf_str(&logc->ch.why));
+	else
+		broker_grant_add(b, c, logc, fd);
+}
+
+struct child *broker_spawn(struct broker *b, struct service *svc)
+{
+	int ctl[2], logp[2], fds[SPAWN_MAX_FDS], nfds = 0;	/* [0] the new stage's end */
+	struct buf path = BUF_INIT;
+	struct child *c, *logc;
+	char **argv;
+	pid_t pid;
+
+	if (broker_socketpair(IPC_CHAN_BROKER, ctl) < 0)
+		return spawn_failed(b, svc, "socketpair");
+	if (spawn_log_channel(b, svc, logp, &logc) < 0) {
+		int saved = errno;
+
+		close(ctl[1]);
+		close(ctl[0]);
+		errno = saved;
+		return spawn_failed(b, svc, "socketpair");
 	}
+	fds[nfds++] = b->devnull;
+	fds[nfds++] = b->devnull;
+	fds[nfds++] = b->devnull;
+	fds[nfds++] = ctl[0];
+	fds[nfds++] = (svc->def->flags & STAGEDEF_F_LOG_SINK) ? b->devnull : logp[0];
+	if (svc->def->flags & STAGEDEF_F_LOG_SINK)
+		fds[nfds++] = b->logfd;
+	for (int i = 0; i < svc->nlisten && nfds < SPAWN_MAX_FDS; i++)
+		fds[nfds++] = svc->listen_fds[i];
+	argv = spawn_argv(b, svc, nfds - STAGE_FD_EXTRA, &path);
+	if ((pid = fork()) == 0)
+		spawn_exec(b, buf_str(&path), argv, fds, nfds);
+	int saved = errno;
+
+	close(ctl[0]);
 	close(logp[0]);
+	spawn_free_argv(argv);
+	buf_free(&path);
+	if (pid < 0) {
+		close(ctl[1]);
+		close(logp[1]);
+		errno = saved;
+		return spawn_failed(b, svc, "fork");
+	}
+	c = spawn_child(b, svc, pid, ctl[1]);
+	spawn_start(b, c);
+	if (iox_set_nonblock(ctl[1], 1) < 0
+	    || event_add(b->loop, ctl[1], EVENT_READ, broker_child_readable, c) < 0) {
+		msg_warn("watch channel of %s pid %ld: %m", svc->stage, (long)pid);
+		broker_child_kill(b, c, SIGKILL, "its channel cannot be watched");
+	}
+	if (logc)
+		spawn_log_grant(b, c, logc, logp[1]);
+	close(logp[1]);
 	msg_debug("started %s pid %ld for service %s", svc->stage, (long)pid, svc->name);
 	return c;
 }

@@ -195,6 +195,13 @@ static void smtpd_run(struct stage *st)
 		if ((p[0].revents & (POLLIN | POLLHUP)) && stage_broker_dispatch(st, 0) < 0)
 			return;
 		for (int i = 1; i <= nl && !st->stopping; i++) {
+			if ((p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) && !(p[i].revents & POLLIN)) {
+				/* a dead listener stays readable-for-poll forever: stop polling it */
+				msg_warn("listening socket %d: %s; no longer accepting on it", p[i].fd,
+					 (p[i].revents & POLLNVAL) ? "not open" : "error or hangup");
+				p[i].fd = -1;
+				continue;
+			}
 			if (p[i].revents & POLLIN) {
 				smtpd_serve(st, p[i].fd, &uses);
 				idle_since = time(NULL);

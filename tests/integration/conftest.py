@@ -6,6 +6,7 @@ SIGTERM and fails the test if any moat process it started is still alive
 afterwards (a leftover is killed so it cannot disturb later tests).
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -17,7 +18,35 @@ import pytest
 
 BUILD = os.environ.get("MOAT_BUILD", os.path.abspath("../../build"))
 HOOKS_BUILD = os.environ.get("MOAT_HOOKS_BUILD", os.path.join(BUILD, "hooks"))
-STAGES = ["smtpd", "cleanup", "qmgr", "smtp", "bounce", "log", "dns"]
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def read_stage_table():
+    """{name: set of flags} from sandbox/stages.def, the one list of stages."""
+    with open(os.path.join(TOP, "sandbox", "stages.def")) as f:
+        text = f.read()
+    out = {}
+    for name, flags in re.findall(r'^STAGE\(\w+, "(\w+)", ([^)]*)\)', text, re.M):
+        out[name] = set(re.findall(r"STAGEDEF_F_(\w+)", flags))
+    assert out, "no STAGE lines in sandbox/stages.def"
+    return out
+
+
+def read_policy_table():
+    """{stage: {root, user, own_netns}} from docs/sandbox.md's per-stage table,
+    which tests/unit/test_sandbox.c checks against sandbox/policy.c."""
+    out = {}
+    with open(os.path.join(TOP, "docs", "sandbox.md")) as f:
+        for line in f:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) >= 6 and cells[0] in STAGE_FLAGS:
+                out[cells[0]] = {"root": cells[1], "user": cells[2], "own_netns": cells[3] == "yes"}
+    return out
+
+
+STAGE_FLAGS = read_stage_table()
+STAGES = sorted(STAGE_FLAGS)
+STAGE_POLICY = read_policy_table()
 
 
 def free_port():
@@ -106,6 +135,7 @@ class MoatInstance:
             self.env.update(env_extra)
         self.proc = None
         self.seen_pids = set()
+        self.cmd_prefix = []    # e.g. ["prlimit", "--nofile=40"]: how moatd is started
 
     def default_master(self):
         text = (
@@ -123,7 +153,7 @@ class MoatInstance:
     def start(self, wait=True):
         self.stderr = open(os.path.join(self.dir, "stderr"), "w")
         self.proc = subprocess.Popen(
-            [f"{self.build}/bin/moatd", "-c", self.confdir, "-f"],
+            self.cmd_prefix + [f"{self.build}/bin/moatd", "-c", self.confdir, "-f"],
             stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr, env=self.env)
         if wait:
             self.wait_ready()

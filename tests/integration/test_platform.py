@@ -5,16 +5,17 @@ import os
 import pwd
 import re
 import signal
+import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import HOOKS_BUILD, STAGES, pid_alive, proc_status
+from conftest import HOOKS_BUILD, STAGE_POLICY, STAGES, pid_alive, proc_status
 
-QUEUE_STAGES = {"cleanup", "qmgr", "bounce"}
-NETWORK_STAGES = {"smtpd", "smtp", "dns"}
-HAS_NETWORK = {"smtp", "dns"}
+QUEUE_STAGES = {s for s, p in STAGE_POLICY.items() if p["root"] == "queue"}
+HAS_NETWORK = {s for s, p in STAGE_POLICY.items() if not p["own_netns"]}
+USER_PARAM = {"mail_owner": "moat", "network_user": "moat-net", "helper_user": "moat-aux"}
 
 
 def uid_of(name):
@@ -23,7 +24,8 @@ def uid_of(name):
 
 def test_every_stage_runs_confined(moat):
     pids = moat.stage_pids()
-    assert sorted(set(pids.values())) == sorted(STAGES), pids
+    assert sorted(set(STAGE_POLICY)) == STAGES, STAGE_POLICY
+    assert sorted(set(pids.values())) == STAGES, pids
     broker_net = os.readlink(f"/proc/{moat.proc.pid}/ns/net")
     for pid, stage in pids.items():
         st = proc_status(pid)
@@ -44,12 +46,7 @@ def test_every_stage_runs_confined(moat):
             assert net == broker_net, stage
         else:
             assert net != broker_net, (stage, "shares the broker's network namespace")
-        if stage in QUEUE_STAGES:
-            assert uids[0] == uid_of("moat"), stage
-        elif stage in NETWORK_STAGES:
-            assert uids[0] == uid_of("moat-net"), stage
-        else:
-            assert uids[0] == uid_of("moat-aux"), stage
+        assert uids[0] == uid_of(USER_PARAM[STAGE_POLICY[stage]["user"]]), stage
 
 
 def test_queue_tree_owners_and_modes(moat):
@@ -259,3 +256,59 @@ def test_qmgr_start_recovers_the_queue(moat_factory):
     assert os.listdir(os.path.join(m.queue, "incoming")) == []
     assert os.listdir(os.path.join(m.queue, "active")) == []
     assert os.listdir(os.path.join(m.queue, "corrupt")) == ["0000000000A00002"]
+
+
+def test_inet_interfaces_bracket_form(moat_factory):
+    """Postfix writes IPv6 interface addresses in brackets."""
+    m = moat_factory(main_cf_extra="inet_interfaces = 127.0.0.1, [::1]\ninet_protocols = all\n")
+    with open(os.path.join(m.confdir, "master.cf"), "w") as f:  # a bare port: inet_interfaces decides
+        f.write(m.default_master().replace(f"127.0.0.1:{m.port} inet", f"{m.port} inet"))
+    m.start()
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        with socket.socket(family, socket.SOCK_STREAM) as c:
+            c.settimeout(30)
+            c.connect((host, m.port))
+            assert c.recv(100).startswith(b"220 "), host
+
+
+def test_startup_fatal_reaches_stderr_with_maillog_file(moat_factory):
+    """A fatal error after the log output is open (here: master.cf) shows on
+    stderr in -f mode, not only in maillog_file."""
+    m = moat_factory(master_cf="log unix - - y - 1 log\nbogus unix - - y - 1 nosuchstage\n")
+    m.start(wait=False)
+    assert m.proc.wait(timeout=20) != 0
+    assert re.search(r"fatal: master\.cf:2: service bogus: unknown stage program", m.read_stderr()), \
+        m.read_stderr() + m.log()
+
+
+def test_master_service_disable(moat_factory):
+    m = moat_factory(main_cf_extra="master_service_disable = inet\n")
+    m.start(wait=False)
+    m.wait_log(rf"service 127\.0\.0\.1:{m.port}/inet disabled by master_service_disable")
+    deadline = time.time() + 20
+    while time.time() < deadline and set(m.stage_pids().values()) != set(STAGES) - {"smtpd"}:
+        time.sleep(0.1)
+    assert set(m.stage_pids().values()) == set(STAGES) - {"smtpd"}, m.stage_pids()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", m.port), timeout=10)
+    # by name/type: only that service
+    m2 = moat_factory(main_cf_extra="master_service_disable = bounce/unix\n")
+    m2.start(wait=False)
+    m2.wait_log(r"service bounce/unix disabled by master_service_disable")
+    with socket.create_connection(("127.0.0.1", m2.port), timeout=30) as c:
+        c.settimeout(30)
+        assert c.recv(100).startswith(b"220 ")
+
+
+def test_broker_keeps_only_its_capabilities(moat):
+    """After start-up moatd keeps CAP_KILL and CAP_NET_BIND_SERVICE for itself
+    and, only permitted, the five a stage needs to confine itself."""
+    bits = lambda *caps: sum(1 << c for c in caps)  # noqa: E731
+    KILL, SETGID, SETUID, SETPCAP, NET_BIND, SYS_CHROOT, SYS_ADMIN = 5, 6, 7, 8, 10, 18, 21
+    st = proc_status(moat.proc.pid)
+    assert int(st["CapEff"], 16) == bits(KILL, NET_BIND), st["CapEff"]
+    kept = bits(KILL, NET_BIND, SETGID, SETUID, SETPCAP, SYS_CHROOT, SYS_ADMIN)
+    assert int(st["CapPrm"], 16) == kept, st["CapPrm"]
+    assert int(st["CapBnd"], 16) == kept, st["CapBnd"]
+    assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0
+    assert st["Seccomp"] == "2" and st["NoNewPrivs"] == "1"

@@ -54,7 +54,7 @@ static void test_params_defaults(void **state)
 		{ "default_transport", "smtp" }, { "relay_transport", "relay" }, { "mail_name", "moat" },
 		{ "smtpd_banner", "$myhostname ESMTP $mail_name" }, { "syslog_name", "moat" },
 		{ "syslog_facility", "mail" }, { "maillog_file", "" }, { "default_process_limit", "100" },
-		{ "max_use", "100" }, { "max_idle", "100s" }, { "daemon_timeout", "18000s" },
+		{ "max_use", "100" }, { "max_idle", "100s" },
 		{ "ipc_timeout", "3600s" }, { "queue_minfree", "0" }, { "message_size_limit", "10240000" },
 		{ "header_size_limit", "102400" }, { "line_length_limit", "2048" }, { "hopcount_limit", "50" },
 		{ "smtpd_recipient_limit", "1000" }, { "smtpd_timeout", "300s" },

@@ -12,6 +12,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 
 #include "lib/iox.h"
 #include "tests/unit/test_ipc_fill.h"
@@ -86,15 +89,21 @@ static void raw_hello(int fd, const char *proto, uint32_t version)
 	raw_msg(fd, MSG_HELLO, &h);
 }
 
+/* expect_violation_on - ch's next recv is a violation whose text holds want. */
+static void expect_violation_on(struct ipc_chan *ch, struct ipc_msg *m, const char *want)
+{
+	/* Non-blocking: a violation that is not detected fails, never hangs. */
+	assert_int_equal(iox_set_nonblock(ch->fd, 1), 0);
+	assert_int_equal(ipc_chan_recv(ch, m), IPC_RECV_VIOLATION);
+	if (strstr(buf_str(&ch->why), want) == NULL)
+		fail_msg("reason '%s' lacks '%s'", buf_str(&ch->why), want);
+	assert_int_equal(m->nfds, 0);
+}
+
 /* expect_violation - b's next recv is a violation whose text holds want. */
 static void expect_violation(struct pair *p, const char *want)
 {
-	/* Non-blocking: a violation that is not detected fails, never hangs. */
-	assert_int_equal(iox_set_nonblock(p->b.fd, 1), 0);
-	assert_int_equal(ipc_chan_recv(&p->b, &p->m), IPC_RECV_VIOLATION);
-	if (strstr(buf_str(&p->b.why), want) == NULL)
-		fail_msg("reason '%s' lacks '%s'", buf_str(&p->b.why), want);
-	assert_int_equal(p->m.nfds, 0);
+	expect_violation_on(&p->b, &p->m, want);
 }
 
 /* find_channel - a channel kind and side that may send type. */
@@ -429,11 +438,193 @@ static void test_chan_fd_surplus(void **state)
 	raw_send(p.a.fd, "", 0, many, 1);
 	for (int i = 0; i < IPC_MAX_FDS + 2; i++)
 		close(many[i]);
-	expect_violation(&p, "MSG_LOG_LINE: 1 fds received, message carries 0");
+	expect_violation(&p, "sent fds on moat-log, where its side sends none");
 	expect_violation(&p, "sent more than 4 fds");
 	expect_violation(&p, "sent fds without a message");
 	buf_free(&pkt);
 	pair_close(&p);
+}
+
+/* A side that may send fds, one fd on a message that carries none: the decoder says so. */
+static void test_chan_fd_on_fdless_type(void **state)
+{
+	struct ipc_broker_stop st = { .graceful = 1 };
+	struct buf pkt = BUF_INIT;
+	int fds[IPC_MAX_FDS], nfds, one = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct pair p;
+
+	(void)state;
+	assert_true(one >= 0);
+	pair_open(&p, IPC_CHAN_BROKER);
+	p.fds_before--;
+	raw_hello(p.b.fd, "moat-broker", 1);
+	assert_int_equal(ipc_encode(&pkt, fds, &nfds, MSG_BROKER_STOP, &st), 0);
+	raw_send(p.b.fd, pkt.data, pkt.len, &one, 1);
+	close(one);
+	assert_int_equal(iox_set_nonblock(p.a.fd, 1), 0);
+	assert_int_equal(ipc_chan_recv(&p.a, &p.m), IPC_RECV_VIOLATION);
+	assert_non_null(strstr(buf_str(&p.a.why), "MSG_BROKER_STOP: 1 fds received, message carries 0"));
+	buf_free(&pkt);
+	pair_close(&p);
+}
+
+/*
+ * channels.def's fds column is exactly the sides whose allowed types carry an
+ * FD field: no side may receive the right to send fds it never needs.
+ */
+static void test_chan_fds_column_matches_types(void **state)
+{
+	(void)state;
+	for (int k = 0; k < IPC_CHAN_COUNT; k++) {
+		for (int s = 0; s < 2; s++) {
+			int needs = 0;
+
+			for (int t = 1; t < MSG_COUNT; t++)
+				if (t != MSG_HELLO && ipc_chan_allowed(k, s, t) && ipc_type_fds(t) > 0)
+					needs = 1;
+			if (needs != ipc_chan_fds_allowed(k, s))
+				fail_msg("%s side %s: fds column says %d, its types say %d",
+					 ipc_chan_proto(k), ipc_chan_side_name(k, s),
+					 ipc_chan_fds_allowed(k, s), needs);
+		}
+	}
+	assert_int_equal(ipc_type_fds(MSG_DELIVER_JOB), 1);
+	assert_int_equal(ipc_type_fds(MSG_IPC_SELFTEST), 4);
+	assert_int_equal(ipc_type_fds(MSG_LOG_LINE), 0);
+	assert_int_equal(ipc_type_fds(MSG_COUNT), 0);
+	assert_false(ipc_chan_fds_allowed(IPC_CHAN_COUNT, IPC_SIDE_A));
+}
+
+/* send_one_fd - a packet of type with fd attached; -1 and errno if the kernel refuses. */
+static int send_one_fd(int sock, enum ipc_type type, const void *msg, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct buf pkt = BUF_INIT;
+	int fds[IPC_MAX_FDS], nfds;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			     .msg_controllen = sizeof(ctl.b) };
+	struct cmsghdr *c;
+	ssize_t r;
+
+	assert_int_equal(ipc_encode(&pkt, fds, &nfds, type, msg), 0);
+	iov.iov_base = pkt.data;
+	iov.iov_len = pkt.len;
+	memset(&ctl, 0, sizeof(ctl));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	buf_free(&pkt);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * ipc_chan_guard: on a guarded end the kernel refuses fds the peer may not
+ * send (EPERM, SO_PASSRIGHTS); the side that may send fds still can. On a
+ * kernel without SO_PASSRIGHTS the guard says ENOPROTOOPT and recv refuses.
+ */
+static void test_chan_guard(void **state)
+{
+	struct ipc_log_line l = { .text = "x" };
+	struct ipc_broker_stop st = { .graceful = 1 };
+	struct pair p;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	if (ipc_chan_guard(sv[1], IPC_CHAN_LOG, IPC_SIDE_B) < 0) {
+		assert_int_equal(errno, ENOPROTOOPT);
+		close(sv[0]);
+		close(sv[1]);
+		skip();
+	}
+	assert_int_equal(ipc_chan_guard(sv[0], IPC_CHAN_LOG, IPC_SIDE_A), 0);
+	assert_int_equal(send_one_fd(sv[0], MSG_LOG_LINE, &l, 0), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(send_one_fd(sv[1], MSG_LOG_LINE, &l, 0), -1);
+	assert_int_equal(errno, EPERM);
+	close(sv[0]);
+	close(sv[1]);
+	/* broker channel: the stage's end takes fds, the broker's end refuses them */
+	pair_open(&p, IPC_CHAN_BROKER);
+	assert_int_equal(ipc_chan_guard(p.a.fd, IPC_CHAN_BROKER, IPC_SIDE_A), 0);
+	assert_int_equal(ipc_chan_guard(p.b.fd, IPC_CHAN_BROKER, IPC_SIDE_B), 0);
+	assert_int_equal(send_one_fd(p.a.fd, MSG_BROKER_STOP, &st, 0), -1);
+	assert_int_equal(errno, EPERM);
+	raw_hello(p.b.fd, "moat-broker", 1);
+	assert_int_equal(send_one_fd(p.b.fd, MSG_BROKER_STOP, &st, 0), 0);
+	expect_violation_on(&p.a, &p.m, "1 fds received, message carries 0");
+	pair_close(&p);
+}
+
+/* tcp_pair - a connected loopback TCP pair; *srv is the accepted end. */
+static int tcp_pair(int *srv)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd, rcv = 4096;
+
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(setsockopt(cfd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)), 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	*srv = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(*srv >= 0);
+	close(lfd);
+	return cfd;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "closing a received lingering socket blocked\n";
+
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(3);
+}
+
+/*
+ * A TCP socket with SO_LINGER 3600 s and a send queue that cannot drain
+ * (its peer never reads), sent as the last reference to it where the channel
+ * refuses it (wrong fd kind): the receiver closes it without waiting (seen:
+ * the broker blocked in close() for the linger time). An alarm turns a hang
+ * into a failure.
+ */
+static void test_chan_lingering_fd_closed_without_waiting(void **state)
+{
+	struct ipc_deliver_job j = { .queue_id = "Q", .transport = "smtp", .nexthop = "x",
+				     .sender = "", .envid = "" };
+	struct linger lg = { 1, 3600 };
+	static char junk[65536];
+	struct pair p;
+	int srv, cli = tcp_pair(&srv), on = 1;
+
+	(void)state;
+	assert_int_equal(setsockopt(srv, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	assert_int_equal(ioctl(srv, FIONBIO, &on), 0);
+	while (write(srv, junk, sizeof(junk)) > 0)
+		;
+	pair_open(&p, IPC_CHAN_DELIVER);
+	p.fds_before--;		/* srv goes with the violation; cli stays open until the end */
+	raw_hello(p.a.fd, "moat-deliver", 1);
+	j.fd = srv;
+	raw_msg(p.a.fd, MSG_DELIVER_JOB, &j);	/* a socket where a read-only file belongs */
+	close(srv);
+	signal(SIGALRM, on_alarm);
+	alarm(60);
+	expect_violation(&p, "not a regular file");
+	alarm(0);
+	pair_close(&p);
+	close(cli);
 }
 
 /* A packet past IPC_MAX_PACKET is cut by the kernel (MSG_TRUNC): violation. */
@@ -490,6 +681,10 @@ int main(void)
 		cmocka_unit_test(test_chan_second_hello),
 		cmocka_unit_test(test_chan_fd_wrong_kind),
 		cmocka_unit_test(test_chan_fd_surplus),
+		cmocka_unit_test(test_chan_fd_on_fdless_type),
+		cmocka_unit_test(test_chan_fds_column_matches_types),
+		cmocka_unit_test(test_chan_guard),
+		cmocka_unit_test(test_chan_lingering_fd_closed_without_waiting),
 		cmocka_unit_test(test_chan_oversize),
 		cmocka_unit_test(test_chan_malformed),
 	};

@@ -20,6 +20,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -44,6 +46,7 @@
 #include "lib/buf.h"
 #include "queue/layout.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/stagedef.h"
 
 #define TEST_ID 65534	/* nobody/nogroup: exists everywhere, owns nothing here */
 
@@ -52,10 +55,6 @@ static pid_t parent_pid;
 static unsigned char report_tmpl[64];
 static size_t report_tmpl_len;
 
-static const char *const all_stages[] = {
-	"smtpd", "smtp", "dns", "cleanup", "qmgr", "bounce", "pickup",
-	"log", "lookup", "tlskey", "auth", NULL
-};
 
 /* What the parent saw of one child. */
 struct run {
@@ -179,6 +178,26 @@ static void child_place_fds(int rep, int ctl, int lfd)
 		child_exit(91);
 }
 
+/*
+ * exec_as_root - what an execve by root gives a stage of the broker: every
+ * permitted capability effective again (the test confines without an exec).
+ */
+static void exec_as_root(void)
+{
+	cap_t c = cap_get_proc();
+	cap_value_t max = cap_max_bits();
+
+	for (cap_value_t v = 0; c != NULL && v < max; v++) {
+		cap_flag_value_t p;
+
+		if (cap_get_flag(c, v, CAP_PERMITTED, &p) == 0 && p == CAP_SET)
+			(void)cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET);
+	}
+	if (c == NULL || cap_set_proc(c) < 0)
+		child_exit(94);
+	cap_free(c);
+}
+
 static void child_main(struct run *r, int rep, int ctl)
 {
 	struct sandbox_params sp;
@@ -196,8 +215,10 @@ static void child_main(struct run *r, int rep, int ctl)
 	sp.report_len = report_tmpl_len;
 	sp.report_nr_off = r->nr_off ? r->nr_off : 2;
 	sp.report_arch_off = 6;
-	if (r->broker_first)
+	if (r->broker_first) {
 		sandbox_broker_enter();
+		exec_as_root();
+	}
 	sandbox_enter(sandbox_policy_lookup(r->stage), &sp);
 	if (r->inspect) {
 		if (write(4, "R", 1) != 1 || read(4, &go, 1) != 1)
@@ -472,6 +493,38 @@ static int act_write_file(void)
 	return (int)write(5, "x", 1);
 }
 
+/* act_shutdown - shutdown() of a socket it holds (a shared listener, in smtpd). */
+static int act_shutdown(void)
+{
+	return shutdown(4, SHUT_RDWR);
+}
+
+/* act_clear_flags - F_SETFL could clear O_APPEND of a shared log file. */
+static int act_clear_flags(void)
+{
+	return fcntl(4, F_SETFL, 0);
+}
+
+/* act_linger - SO_LINGER would make the last close() of a TCP socket wait. */
+static int act_linger(void)
+{
+	struct linger lg = { 1, 3600 };
+
+	return setsockopt(4, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+/* act_timeouts - the options every stage uses: send and receive timeouts, FIONBIO. */
+static int act_timeouts(void)
+{
+	struct timeval tv = { 5, 0 };
+	int on = 1;
+
+	if (setsockopt(4, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0
+	    || setsockopt(4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -1;
+	return ioctl(4, FIONBIO, &on);
+}
+
 static int act_abort(void)
 {
 	abort();
@@ -578,22 +631,6 @@ static int act_bounce_files(void)
 	return 0;
 }
 
-/* pickup: reads and removes maildrop/ files; writes nothing else. */
-static int act_pickup_files(void)
-{
-	char c;
-	int fd = open("/maildrop/m", O_RDONLY);
-
-	if (fd < 0 || read(fd, &c, 1) != 1)
-		return act_fail_at(1);
-	close(fd);
-	if (try_create("/incoming/p1") == 0 || errno != EACCES)
-		return act_fail_at(2);
-	if (unlink("/maildrop/m") < 0)
-		return act_fail_at(3);
-	return 0;
-}
-
 static int act_accept(void)
 {
 	int fd = accept4(5, NULL, NULL, SOCK_CLOEXEC);
@@ -610,6 +647,25 @@ static int act_bind(void)
 		return -2;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static int act_nodelay(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+
+	if (fd < 0)
+		return -2;
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
+static int act_multicast(void)
+{
+	struct ip_mreq m = { { htonl(0xe00000fbU) }, { htonl(INADDR_ANY) } };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -2;
+	return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
 }
 
 static int act_connect_udp(void)
@@ -710,15 +766,12 @@ static void test_policy_table(void **state)
 		{ "smtp", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0 },
 		{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0 },
 		{ "log", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1 },
-		{ "lookup", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1 },
-		{ "tlskey", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1 },
-		{ "auth", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1 },
 		{ "cleanup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1 },
 		{ "qmgr", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1 },
 		{ "bounce", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1 },
-		{ "pickup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1 },
 	};
 	const struct sandbox_policy *p;
+	const struct stagedef *d;
 	size_t i, n;
 
 	(void)state;
@@ -729,18 +782,91 @@ static void test_policy_table(void **state)
 		assert_int_equal(p->root, want[i].root);
 		assert_int_equal(p->user, want[i].user);
 		assert_int_equal(p->private_net, want[i].private_net);
+	}
+	/* Every stage of the table has a complete policy row under its own name, and no more. */
+	for (n = 0; (d = stagedef_at(n)) != NULL; n++) {
+		p = sandbox_policy_at(n);
+		assert_non_null(p);
+		assert_ptr_equal(sandbox_policy_lookup(d->name), p);
+		assert_int_equal(d->id, n);
+		assert_non_null(p->stage);
+		assert_string_equal(p->stage, d->name);
 		assert_true(p->why != NULL && strlen(p->why) > 40);
 		assert_true(p->nofile > 0);
 		assert_true((p->root == SANDBOX_ROOT_QUEUE) == (p->dirs != NULL));
 		assert_true((p->root == SANDBOX_ROOT_QUEUE) == !!(p->features & SANDBOX_F_QUEUE_FILES));
-		assert_false(p->features & SANDBOX_F_SPAWN);
 	}
-	for (n = 0; sandbox_policy_at(n) != NULL; n++)
-		;
 	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	assert_null(sandbox_policy_at(n));
 	assert_null(sandbox_policy_lookup("broker"));
+	assert_null(sandbox_policy_lookup("pickup"));	/* no entries for stages that do not exist */
 	assert_null(sandbox_policy_lookup("nosuch"));
 	assert_null(sandbox_policy_lookup(NULL));
+	assert_true(stagedef_has("log", STAGEDEF_F_LOG_SINK));
+	assert_false(stagedef_has("smtpd", STAGEDEF_F_LOG_SINK));
+	assert_false(stagedef_has("nosuch", 0));
+}
+
+/* doc_cells - split one "| a | b | c |" line into up to max trimmed cells. */
+static size_t doc_cells(char *line, char **cell, size_t max)
+{
+	size_t n = 0;
+	char *p = line, *bar;
+
+	if (*p++ != '|')
+		return 0;
+	while (n < max && (bar = strchr(p, '|')) != NULL) {
+		char *end = bar;
+
+		while (*p == ' ')
+			p++;
+		while (end > p && end[-1] == ' ')
+			end--;
+		*end = '\0';
+		cell[n++] = p;
+		p = bar + 1;
+	}
+	return n;
+}
+
+/*
+ * The per-stage table of docs/sandbox.md says what policy.c does: one row per
+ * stage of stages.def, no other, and root, user, network namespace, file
+ * writes and fd limit as the policy has them (run from the top of the tree).
+ */
+static void test_docs_table(void **state)
+{
+	static const char *const roots[] = { [SANDBOX_ROOT_EMPTY] = "empty", [SANDBOX_ROOT_QUEUE] = "queue" };
+	static const char *const users[] = { [SANDBOX_USER_QUEUE] = "mail_owner",
+		[SANDBOX_USER_NETWORK] = "network_user", [SANDBOX_USER_HELPER] = "helper_user" };
+	FILE *f = fopen("docs/sandbox.md", "r");
+	char line[4096], *cell[8], nofile[16];
+	int seen[STAGEDEF_COUNT] = { 0 };
+
+	(void)state;
+	if (f == NULL)
+		fail_msg("docs/sandbox.md: %s (run from the top of the tree)", strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const struct sandbox_policy *p;
+		const struct stagedef *d;
+
+		if (doc_cells(line, cell, 8) < 7 || strcmp(cell[0], "stage") == 0 || cell[0][0] == '-')
+			continue;
+		if ((d = stagedef_lookup(cell[0])) == NULL)
+			fail_msg("docs/sandbox.md lists \"%s\", which is no stage", cell[0]);
+		p = sandbox_policy_lookup(d->name);
+		seen[d->id]++;
+		snprintf(nofile, sizeof(nofile), "%d", p->nofile);
+		assert_string_equal(cell[1], roots[p->root]);
+		assert_string_equal(cell[2], users[p->user]);
+		assert_string_equal(cell[3], p->private_net ? "yes" : "no");
+		assert_string_equal(cell[4], p->writes_files ? "yes" : "no");
+		assert_string_equal(cell[5], nofile);
+	}
+	fclose(f);
+	for (size_t i = 0; i < STAGEDEF_COUNT; i++)
+		if (seen[i] != 1)
+			fail_msg("docs/sandbox.md has %d rows for stage %s", seen[i], stagedef_at(i)->name);
 }
 
 static void test_syscall_name(void **state)
@@ -763,14 +889,14 @@ static void test_syscall_name(void **state)
 /* Every stage: confined as the contract says, seen from outside. */
 static void test_confinement_state(void **state)
 {
-	const char *const *s;
+	const struct stagedef *d;
 	struct run r;
 
 	(void)state;
-	for (s = all_stages; *s != NULL; s++) {
-		const struct sandbox_policy *p = sandbox_policy_lookup(*s);
+	for (size_t i = 0; (d = stagedef_at(i)) != NULL; i++) {
+		const struct sandbox_policy *p = sandbox_policy_lookup(d->name);
 
-		run_init(&r, *s, act_plain_work);
+		run_init(&r, d->name, act_plain_work);
 		r.inspect = 1;
 		run_child(&r);
 		assert_worked(&r);
@@ -796,13 +922,13 @@ static void test_confinement_state(void **state)
 static void run_all(int (*fn)(void), int only_private, void (*check)(const struct run *, long),
 		    long nr)
 {
-	const char *const *s;
+	const struct stagedef *d;
 	struct run r;
 
-	for (s = all_stages; *s != NULL; s++) {
-		if (only_private && !sandbox_policy_lookup(*s)->private_net)
+	for (size_t i = 0; (d = stagedef_at(i)) != NULL; i++) {
+		if (only_private && !sandbox_policy_lookup(d->name)->private_net)
 			continue;
-		run_init(&r, *s, fn);
+		run_init(&r, d->name, fn);
 		run_child(&r);
 		check(&r, nr);
 		run_free(&r);
@@ -836,6 +962,12 @@ static void check_abort(const struct run *r, long nr)
 	(void)nr;
 	assert_true(run_signaled(r, SIGABRT));
 	assert_false(r->got_report);
+}
+
+static void check_worked(const struct run *r, long nr)
+{
+	(void)nr;
+	assert_worked(r);
 }
 
 static void check_enotty(const struct run *r, long nr)
@@ -872,9 +1004,13 @@ static const struct attack attacks[] = {
 	{ "raise an rlimit", act_raise_limit, 0, assert_killed, SYS_prlimit64 },
 	{ "isatty probe (soft ENOTTY)", act_isatty, 0, check_enotty, 0 },
 	{ "abort (tgkill to itself works)", act_abort, 0, check_abort, 0 },
+	{ "shutdown a socket", act_shutdown, 0, assert_killed, SYS_shutdown },
+	{ "fcntl F_SETFL", act_clear_flags, 0, assert_killed, SYS_fcntl },
+	{ "setsockopt SO_LINGER", act_linger, 0, assert_killed, SYS_setsockopt },
+	{ "socket timeouts and FIONBIO work", act_timeouts, 0, check_worked, 0 },
 };
 
-_Static_assert(sizeof(attacks) / sizeof(attacks[0]) == 15, "main() lists every attack");
+_Static_assert(sizeof(attacks) / sizeof(attacks[0]) == 19, "main() lists every attack");
 
 static void test_attack(void **state)
 {
@@ -906,6 +1042,12 @@ static void test_network_stages(void **state)
 		run_init(&r, *s, act_bind);
 		run_child(&r);
 		assert_killed(&r, SYS_bind);
+		run_init(&r, *s, act_nodelay);
+		run_child(&r);
+		assert_worked(&r);
+		run_init(&r, *s, act_multicast);
+		run_child(&r);
+		assert_killed(&r, SYS_setsockopt);
 	}
 }
 
@@ -940,7 +1082,7 @@ static void test_queue_landlock(void **state)
 		int (*fn)(void);
 	} cases[] = {
 		{ "cleanup", act_cleanup_files }, { "qmgr", act_qmgr_files },
-		{ "bounce", act_bounce_files }, { "pickup", act_pickup_files },
+		{ "bounce", act_bounce_files },
 	};
 	struct run r;
 	size_t i;
@@ -953,7 +1095,6 @@ static void test_queue_landlock(void **state)
 		run_child(&r);
 		assert_worked(&r);
 	}
-	assert_int_equal(make_file("maildrop/m"), 0);
 }
 
 /* RLIMIT_FSIZE 0: a stage that writes no file gets EFBIG, and is not killed by SIGXFSZ. */
@@ -990,6 +1131,30 @@ static void test_no_report_fd(void **state)
 	check_killed_no_report(&r, 0);
 }
 
+/* cap_is - capability c is (1) or is not (0) in set. */
+static int cap_is(cap_t caps, cap_value_t c, cap_flag_t set, int want)
+{
+	cap_flag_value_t v;
+
+	return cap_get_flag(caps, c, set, &v) == 0 && (v == CAP_SET) == want;
+}
+
+/* broker_caps_ok - the broker keeps what policy.c lists and nothing else. */
+static int broker_caps_ok(void)
+{
+	cap_t c = cap_get_proc();
+	int ok = c != NULL
+		&& cap_is(c, CAP_KILL, CAP_EFFECTIVE, 1) && cap_is(c, CAP_NET_BIND_SERVICE, CAP_EFFECTIVE, 1)
+		&& cap_is(c, CAP_SYS_ADMIN, CAP_PERMITTED, 1) && cap_is(c, CAP_SYS_ADMIN, CAP_EFFECTIVE, 0)
+		&& cap_is(c, CAP_SETUID, CAP_PERMITTED, 1) && cap_is(c, CAP_SETUID, CAP_EFFECTIVE, 0)
+		&& cap_is(c, CAP_DAC_OVERRIDE, CAP_PERMITTED, 0) && cap_is(c, CAP_SYS_PTRACE, CAP_PERMITTED, 0)
+		&& cap_is(c, CAP_SYS_MODULE, CAP_PERMITTED, 0) && cap_is(c, CAP_KILL, CAP_INHERITABLE, 0)
+		&& cap_get_bound(CAP_SYS_MODULE) == 0 && cap_get_bound(CAP_SYS_CHROOT) == 1;
+
+	cap_free(c);
+	return ok;
+}
+
 static int act_broker_checks(void)
 {
 	pid_t pid;
@@ -1006,7 +1171,14 @@ static int act_broker_checks(void)
 		return act_fail_at(3);
 	if (getuid() != 0)
 		return act_fail_at(4);
-	return 0;
+	/* an allowlist: what it does not name fails with EPERM */
+	if (syscall(SYS_io_uring_setup, 1, NULL) != -1 || errno != EPERM)
+		return act_fail_at(5);
+	if (syscall(SYS_setns, 0, 0) != -1 || errno != EPERM)
+		return act_fail_at(6);
+	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
+		return act_fail_at(7);
+	return broker_caps_ok() ? 0 : act_fail_at(8);
 }
 
 static void test_broker_filter(void **state)
@@ -1079,6 +1251,7 @@ int main(void)
 {
 	struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_table),
+		cmocka_unit_test(test_docs_table),
 		cmocka_unit_test(test_syscall_name),
 		cmocka_unit_test(test_confinement_state),
 		cmocka_unit_test(test_network_stages),
@@ -1092,7 +1265,7 @@ int main(void)
 #define ATTACK(i) { attacks[i].name, test_attack, NULL, NULL, (void *)&attacks[i] }
 		ATTACK(0), ATTACK(1), ATTACK(2), ATTACK(3), ATTACK(4), ATTACK(5), ATTACK(6),
 		ATTACK(7), ATTACK(8), ATTACK(9), ATTACK(10), ATTACK(11), ATTACK(12), ATTACK(13),
-		ATTACK(14),
+		ATTACK(14), ATTACK(15), ATTACK(16), ATTACK(17), ATTACK(18),
 #undef ATTACK
 	};
 
