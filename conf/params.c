@@ -107,7 +107,7 @@ const struct conf_param_def conf_params[] = {
 
 	/* SMTP server. */
 	P_INT("smtpd_recipient_limit", "1000", 1, I32, 0, "recipients accepted per message"),
-	P_INT("smtpd_recipient_overshoot_limit", "1000", 1, I32, 0, "recipients over the limit that count as errors"),
+	P_INT("smtpd_recipient_overshoot_limit", "1000", 1, I32, 0, "recipients past smtpd_recipient_limit answered 452 before they count as errors"),
 	P_TIME("smtpd_timeout", "300s", 's', 1, 0, "time to wait for a client command or to send a reply"),
 	P_TIME("smtpd_starttls_timeout", "300s", 's', 1, 0, "time limit of the TLS handshake"),
 	P_INT("smtpd_soft_error_limit", "10", 0, I32, 0, "client errors before each reply is delayed"),

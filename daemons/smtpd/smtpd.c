@@ -91,6 +91,7 @@ static void smtpd_session_init(struct smtpd_session *s, struct stage *st, int fd
 	buf_reset(&s->sender);
 	buf_reset(&s->qid);
 	s->eof = s->io_error = s->timed_out = s->reply_ok = s->rejected_rcpts = 0;
+	s->rcpt_overshoot = 0;
 	s->esmtp = s->unauth_pipelined = s->errors = s->junk = s->quit = 0;
 	s->in_mail = s->nrcpt = s->cleanup_open = s->in_data = 0;
 	s->sender_flags = 0;
@@ -115,6 +116,7 @@ static void smtpd_buffers_init(struct smtpd_session *s)
 {
 	buf_init(&s->in, 64 * 1024);
 	buf_init(&s->out, 64 * 1024);
+	buf_init(&s->reply, 8192);
 	buf_init(&s->helo, 512);
 	buf_init(&s->sender, 512);
 	buf_init(&s->qid, 64);

@@ -52,7 +52,7 @@ struct smtpd_conf {
 	struct smtpd_rlist lists[L_COUNT];
 	const char *myhostname, *banner;
 	uint64_t size_limit;
-	int rcpt_limit, timeout, soft_limit, hard_limit, error_sleep, junk_limit;
+	int rcpt_limit, rcpt_overshoot, timeout, soft_limit, hard_limit, error_sleep, junk_limit;
 	int helo_required, strict, disable_vrfy, delay_reject, forbid_unauth_pipe;
 	int reject_code, defer_code, relay_code, non_fqdn_code, invalid_hostname_code;
 	int unknown_client_code;
@@ -92,9 +92,11 @@ struct smtpd_session {
 	struct buf in;			/* raw input; bytes before inpos are used */
 	size_t inpos;
 	struct buf out;			/* pending replies */
+	struct buf reply;		/* one reply being formatted */
 	int eof, io_error, timed_out;
 	int reply_ok;			/* the last reply was 2xx/3xx */
 	int rejected_rcpts;		/* RCPTs refused in this transaction */
+	int rcpt_overshoot;		/* RCPTs past smtpd_recipient_limit in this transaction */
 	const char *where;		/* last command, for "after X" */
 	/* protocol */
 	struct buf helo;
@@ -123,7 +125,12 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st);
 int smtpd_io_fill(struct smtpd_session *s);
 int smtpd_io_getline(struct smtpd_session *s, const char **line, size_t *len, size_t *wirelen);
 size_t smtpd_io_pending(const struct smtpd_session *s);
+/* smtpd_reply - queue a reply; a 4xx/5xx counts as a client error (limits, tarpit). */
 void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* smtpd_reply_uncounted - the same, never counted (recipients over the limit, up to
+ * smtpd_recipient_overshoot_limit). */
+void smtpd_reply_uncounted(struct smtpd_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int smtpd_flush(struct smtpd_session *s);
 #define SMTPD_LINE_TOOLONG	(-2)

@@ -136,6 +136,7 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 	cf->banner = conf_str(st->conf, "smtpd_banner");
 	cf->size_limit = conf_size(st->conf, "message_size_limit");
 	cf->rcpt_limit = conf_int_of(st, "smtpd_recipient_limit");
+	cf->rcpt_overshoot = conf_int_of(st, "smtpd_recipient_overshoot_limit");
 	cf->timeout = (int)conf_time(st->conf, "smtpd_timeout");
 	cf->soft_limit = conf_int_of(st, "smtpd_soft_error_limit");
 	cf->hard_limit = conf_int_of(st, "smtpd_hard_error_limit");

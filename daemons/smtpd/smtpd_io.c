@@ -8,6 +8,9 @@
  * buffer that is written only when the client has no complete command
  * waiting (one write per pipelined batch), or when the session needs an
  * answer from the client. Every wait is bounded by smtpd_timeout.
+ * Every 4xx/5xx reply counts as a client error (soft/hard limits, tarpit),
+ * judged by the formatted text, whoever built it; only the 452s of
+ * recipients within smtpd_recipient_overshoot_limit are sent uncounted.
  *
  * SECURITY: the input is the network. A line longer than SMTPD_LINE_MAX is
  * discarded as it arrives, never stored whole; the input buffer has a hard
@@ -25,6 +28,7 @@
 #include "lib/msg.h"
 
 #define SMTPD_IN_SIZE	(64 * 1024)
+#define SMTPD_OUT_FLUSH	(32 * 1024)	/* pending replies written at this size */
 
 /* smtpd_io_fill - read what the client sent: 1 data, 0 EOF, -1 error or timeout. */
 int smtpd_io_fill(struct smtpd_session *s)
@@ -118,19 +122,47 @@ static void io_tarpit(struct smtpd_session *s)
 		;
 }
 
-/* smtpd_reply - queue one reply line (or lines, with embedded CRLF). */
+/*
+ * io_reply - format one reply (or lines, with embedded CRLF) and queue it.
+ * The code is read from the formatted text, never from the format string:
+ * a reply built elsewhere and sent through "%s" is as much an error as a
+ * literal one. A 4xx/5xx counts toward the error limits and the tarpit
+ * unless counted is 0; the tarpit sleeps before this reply is queued.
+ */
+static void io_reply(struct smtpd_session *s, int counted, const char *fmt, va_list ap)
+{
+	struct buf *r = &s->reply;
+	char code;
+
+	buf_reset(r);
+	if (buf_vprintf(r, fmt, ap) < 0 || r->len == 0)
+		buf_set_str(r, "451 4.3.0 Error: internal error");	/* cannot happen: replies are short */
+	code = r->data[0];
+	s->reply_ok = code == '2' || code == '3';
+	if (counted && (code == '4' || code == '5'))
+		io_tarpit(s);
+	/* a long pipelined batch: send what is queued rather than grow */
+	if (s->out.len + r->len + 2 > SMTPD_OUT_FLUSH && smtpd_flush(s) < 0)
+		return;
+	if (buf_append(&s->out, r->data, r->len) < 0 || buf_append(&s->out, "\r\n", 2) < 0)
+		msg_warn("reply buffer full: reply dropped");	/* cannot happen: flushed per command */
+}
+
 void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 {
 	va_list ap;
-	size_t start;
 
-	s->reply_ok = fmt[0] == '2' || fmt[0] == '3';
-	if (fmt[0] == '4' || fmt[0] == '5')
-		io_tarpit(s);
-	start = s->out.len;
 	va_start(ap, fmt);
-	if (buf_vprintf(&s->out, fmt, ap) < 0 || buf_append(&s->out, "\r\n", 2) < 0)
-		buf_truncate(&s->out, start);	/* cannot happen: replies are short */
+	io_reply(s, 1, fmt, ap);
+	va_end(ap);
+}
+
+void smtpd_reply_uncounted(struct smtpd_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	io_reply(s, 0, fmt, ap);
 	va_end(ap);
 }
 

@@ -66,6 +66,7 @@ void smtpd_mail_reset(struct smtpd_session *s)
 	memset(&s->mp, 0, sizeof(s->mp));
 	s->nrcpt = 0;
 	s->rejected_rcpts = 0;
+	s->rcpt_overshoot = 0;
 	buf_reset(&s->qid);
 }
 

@@ -184,7 +184,11 @@ static void verbs_rcpt(struct smtpd_session *s, const char *arg, size_t alen, si
 		goto out;
 	}
 	if (s->nrcpt >= s->cf->rcpt_limit) {
-		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
+		/* Postfix: the session goes on; past the overshoot limit they are errors */
+		if (s->rcpt_overshoot++ < s->cf->rcpt_overshoot)
+			smtpd_reply_uncounted(s, "452 4.5.3 Error: too many recipients");
+		else
+			smtpd_reply(s, "452 4.5.3 Error: too many recipients");
 		goto out;
 	}
 	if (smtpd_check_rcpt(s, &p, &reply) < 0) {
