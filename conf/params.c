@@ -109,6 +109,8 @@ const struct conf_param_def conf_params[] = {
 	P_INT("smtpd_recipient_limit", "1000", 1, I32, 0, "recipients accepted per message"),
 	P_INT("smtpd_recipient_overshoot_limit", "1000", 1, I32, 0, "recipients past smtpd_recipient_limit answered 452 before they count as errors"),
 	P_TIME("smtpd_timeout", "300s", 's', 1, 0, "time to wait for a client command or to send a reply"),
+	P_BOOL("smtpd_per_request_deadline", "yes", 0, "moat: smtpd_timeout bounds a whole request (command line, DATA), not each read (Postfix: ${stress?{yes}:{no}})"),
+	P_INT("smtpd_min_data_rate", "500", 1, I32, 0, "bytes/s of DATA that extend its deadline, up to smtpd_timeout"),
 	P_TIME("smtpd_starttls_timeout", "300s", 's', 1, 0, "time limit of the TLS handshake"),
 	P_INT("smtpd_soft_error_limit", "10", 0, I32, 0, "client errors before each reply is delayed"),
 	P_INT("smtpd_hard_error_limit", "20", 1, I32, 0, "client errors before the connection is closed"),

@@ -82,6 +82,7 @@ static void smtpd_session_init(struct smtpd_session *s, struct stage *st, int fd
 
 	s->st = st;
 	s->cf = &smtpd_conf;
+	s->lim = &smtpd_conf.normal;
 	s->fd = fd;
 	s->name = s->reverse_name = "unknown";	/* until smtpd_dns_client_name */
 	buf_reset(&s->in);
@@ -129,9 +130,9 @@ static void smtpd_buffers_init(struct smtpd_session *s)
  * smtpd_timeout per read or write: one read() per command instead of a
  * poll() and a read() (smtpd_io.c treats EAGAIN as the timeout).
  */
-static int smtpd_client_timeouts(int fd)
+static int smtpd_client_timeouts(int fd, const struct smtpd_limits *l)
 {
-	struct timeval tv = { smtpd_conf.timeout, 0 };
+	struct timeval tv = { l->timeout, 0 };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0
 	    || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
@@ -150,7 +151,7 @@ static void smtpd_serve(struct stage *st, int lfd, uint32_t *uses)
 			msg_warn("accept: %m");
 		return;
 	}
-	if (smtpd_client_timeouts(fd) < 0) {
+	if (smtpd_client_timeouts(fd, &smtpd_conf.normal) < 0) {
 		(void)close(fd);
 		return;
 	}

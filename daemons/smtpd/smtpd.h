@@ -43,6 +43,19 @@ struct smtpd_rlist {
 
 enum smtpd_list { L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RCPT, L_DATA, L_COUNT };
 
+/*
+ * What stress changes: Postfix gives these parameters ${stress?{x}:{y}}
+ * defaults. smtpd_conf.c reads one set as configured and one as it reads
+ * with stress = yes; each session uses the set its screen chose.
+ */
+struct smtpd_limits {
+	int timeout;		/* smtpd_timeout, seconds */
+	int hard_limit;		/* smtpd_hard_error_limit */
+	int junk_limit;		/* smtpd_junk_command_limit */
+	int deadline;		/* smtpd_per_request_deadline: timeout bounds a whole request */
+	int min_data_rate;	/* smtpd_min_data_rate: bytes/s that extend the DATA deadline */
+};
+
 struct smtpd_conf {
 	struct cidr_list mynetworks;	/* configured, or computed from the style */
 	int mynetworks_computed;	/* add the accepted socket's own address */
@@ -52,7 +65,8 @@ struct smtpd_conf {
 	struct smtpd_rlist lists[L_COUNT];
 	const char *myhostname, *banner;
 	uint64_t size_limit;
-	int rcpt_limit, rcpt_overshoot, timeout, soft_limit, hard_limit, error_sleep, junk_limit;
+	struct smtpd_limits normal, stress;
+	int rcpt_limit, rcpt_overshoot, soft_limit, error_sleep;
 	int helo_required, strict, disable_vrfy, delay_reject, forbid_unauth_pipe;
 	int reject_code, defer_code, relay_code, non_fqdn_code, invalid_hostname_code;
 	int unknown_client_code;
@@ -74,6 +88,7 @@ struct smtpd_count { uint32_t ok, total; };
 struct smtpd_session {
 	struct stage *st;
 	const struct smtpd_conf *cf;
+	const struct smtpd_limits *lim;	/* cf->normal, or cf->stress */
 	int fd;
 	/* client */
 	char addr[INET6_ADDRSTRLEN];
@@ -94,6 +109,7 @@ struct smtpd_session {
 	struct buf out;			/* pending replies */
 	struct buf reply;		/* one reply being formatted */
 	int eof, io_error, timed_out;
+	int64_t deadline;		/* ms: the request being read must be complete by then */
 	int reply_ok;			/* the last reply was 2xx/3xx */
 	int rejected_rcpts;		/* RCPTs refused in this transaction */
 	int rcpt_overshoot;		/* RCPTs past smtpd_recipient_limit in this transaction */
@@ -122,6 +138,8 @@ struct smtpd_session {
 void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st);
 
 /* smtpd_io.c */
+int64_t smtpd_io_now_ms(void);
+void smtpd_io_deadline(struct smtpd_session *s);
 int smtpd_io_fill(struct smtpd_session *s);
 int smtpd_io_getline(struct smtpd_session *s, const char **line, size_t *len, size_t *wirelen);
 size_t smtpd_io_pending(const struct smtpd_session *s);

@@ -126,6 +126,15 @@ static int conf_int_of(struct stage *st, const char *name)
 	return (int)conf_int(st->conf, name);
 }
 
+static void conf_limits(struct smtpd_limits *l, const struct conf *c)
+{
+	l->timeout = (int)conf_time(c, "smtpd_timeout");
+	l->hard_limit = (int)conf_int(c, "smtpd_hard_error_limit");
+	l->junk_limit = (int)conf_int(c, "smtpd_junk_command_limit");
+	l->deadline = conf_bool(c, "smtpd_per_request_deadline");
+	l->min_data_rate = (int)conf_int(c, "smtpd_min_data_rate");
+}
+
 void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 {
 	memset(cf, 0, sizeof(*cf));
@@ -137,11 +146,10 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 	cf->size_limit = conf_size(st->conf, "message_size_limit");
 	cf->rcpt_limit = conf_int_of(st, "smtpd_recipient_limit");
 	cf->rcpt_overshoot = conf_int_of(st, "smtpd_recipient_overshoot_limit");
-	cf->timeout = (int)conf_time(st->conf, "smtpd_timeout");
+	conf_limits(&cf->normal, st->conf);
+	cf->stress = cf->normal;
 	cf->soft_limit = conf_int_of(st, "smtpd_soft_error_limit");
-	cf->hard_limit = conf_int_of(st, "smtpd_hard_error_limit");
 	cf->error_sleep = (int)conf_time(st->conf, "smtpd_error_sleep_time");
-	cf->junk_limit = conf_int_of(st, "smtpd_junk_command_limit");
 	cf->helo_required = conf_bool(st->conf, "smtpd_helo_required");
 	cf->strict = conf_bool(st->conf, "strict_rfc821_envelopes");
 	cf->disable_vrfy = conf_bool(st->conf, "disable_vrfy_command");

@@ -8,6 +8,14 @@
  * buffer that is written only when the client has no complete command
  * waiting (one write per pipelined batch), or when the session needs an
  * answer from the client. Every wait is bounded by smtpd_timeout.
+ *
+ * Deadlines (smtpd_per_request_deadline, on by default): smtpd_timeout
+ * bounds a whole request, not each read, so a client that trickles one
+ * byte at a time cannot hold the session. The fast path is unchanged: the
+ * first read of a request is the plain blocking read (SO_RCVTIMEO is the
+ * whole budget); only a partial line or DATA that has used part of its
+ * budget polls for the time left first. During DATA each read adds
+ * bytes/smtpd_min_data_rate seconds, never past smtpd_timeout from now.
  * Every 4xx/5xx reply counts as a client error (soft/hard limits, tarpit),
  * judged by the formatted text, whoever built it; only the 452s of
  * recipients within smtpd_recipient_overshoot_limit are sent uncounted.
@@ -17,6 +25,7 @@
  * cap, so no client can make this process allocate without bound.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +39,60 @@
 #define SMTPD_IN_SIZE	(64 * 1024)
 #define SMTPD_OUT_FLUSH	(32 * 1024)	/* pending replies written at this size */
 
+int64_t smtpd_io_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* smtpd_io_deadline - the request that starts now must be complete within smtpd_timeout. */
+void smtpd_io_deadline(struct smtpd_session *s)
+{
+	s->deadline = smtpd_io_now_ms() + (int64_t)s->lim->timeout * 1000;
+}
+
+/*
+ * io_wait - before a read: wait for input within the request's time left;
+ * 1 to read, -1 timed out. With (nearly) the whole budget left no wait is
+ * needed: the read's own SO_RCVTIMEO (the whole budget) passes the deadline
+ * by at most the slack, a tenth of smtpd_timeout and at most a second.
+ */
+static int io_wait(struct smtpd_session *s)
+{
+	int64_t full = (int64_t)s->lim->timeout * 1000, left;
+	struct pollfd p = { s->fd, POLLIN, 0 };
+	int r;
+
+	if (!s->lim->deadline || s->deadline == 0)
+		return 1;
+	left = s->deadline - smtpd_io_now_ms();
+	if (left > 0 && left >= full - (full / 10 < 1000 ? full / 10 : 1000))
+		return 1;
+	if (left > 0) {
+		while ((r = poll(&p, 1, (int)left)) < 0 && errno == EINTR)
+			;
+		if (r != 0)
+			return 1;	/* input, hangup or error: the read says which */
+	}
+	s->timed_out = 1;
+	return -1;
+}
+
+/* io_data_credit - DATA: n bytes arrived; they buy n/smtpd_min_data_rate seconds. */
+static void io_data_credit(struct smtpd_session *s, size_t n)
+{
+	int64_t cap;
+
+	if (!s->in_data || !s->lim->deadline || s->deadline == 0)
+		return;
+	cap = smtpd_io_now_ms() + (int64_t)s->lim->timeout * 1000;
+	s->deadline += (int64_t)(n * 1000 / (size_t)s->lim->min_data_rate);
+	if (s->deadline > cap)
+		s->deadline = cap;
+}
+
 /* smtpd_io_fill - read what the client sent: 1 data, 0 EOF, -1 error or timeout. */
 int smtpd_io_fill(struct smtpd_session *s)
 {
@@ -42,13 +105,14 @@ int smtpd_io_fill(struct smtpd_session *s)
 	if (buf_reserve(&s->in, SMTPD_IN_SIZE - s->in.len) < 0)
 		msg_panic("smtpd input buffer cap");
 	/* The read may wait: the client must have every reply first. */
-	if (smtpd_flush(s) < 0)
+	if (smtpd_flush(s) < 0 || io_wait(s) < 0)
 		return -1;
 	for (;;) {
 		n = read(s->fd, s->in.data + s->in.len, SMTPD_IN_SIZE - s->in.len);
 		if (n > 0) {
 			s->in.len += (size_t)n;
 			s->in.data[s->in.len] = 0;
+			io_data_credit(s, (size_t)n);
 			return 1;
 		}
 		if (n == 0) {
@@ -81,6 +145,7 @@ int smtpd_io_getline(struct smtpd_session *s, const char **line, size_t *len, si
 {
 	int skipping = 0;
 
+	s->deadline = 0;	/* a new request: its clock starts at its first wait */
 	for (;;) {
 		const char *p = s->in.data ? s->in.data + s->inpos : NULL;
 		size_t avail = smtpd_io_pending(s);
@@ -91,6 +156,8 @@ int smtpd_io_getline(struct smtpd_session *s, const char **line, size_t *len, si
 				skipping = 1;	/* keep nothing of an overlong line */
 				s->inpos = s->in.len;
 			}
+			if (s->deadline == 0)
+				smtpd_io_deadline(s);
 			if (smtpd_flush(s) < 0 || smtpd_io_fill(s) <= 0)
 				return 0;
 			continue;

@@ -202,7 +202,7 @@ void smtpd_session_run(struct smtpd_session *s)
 	}
 	smtpd_reply(s, "220 %s", s->cf->banner);
 	for (;;) {
-		if (s->errors >= s->cf->hard_limit) {
+		if (s->errors >= s->lim->hard_limit) {
 			msg_info("too many errors after %s from %s[%s]", s->where, s->name, s->addr);
 			smtpd_reply(s, "421 4.7.0 %s Error: too many errors", s->cf->myhostname);
 			break;

@@ -18,7 +18,7 @@
 
 static void verbs_junk(struct smtpd_session *s)
 {
-	if (++s->junk > s->cf->junk_limit)
+	if (++s->junk > s->lim->junk_limit)
 		s->errors++;
 }
 
