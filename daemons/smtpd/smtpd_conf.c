@@ -135,6 +135,19 @@ static void conf_limits(struct smtpd_limits *l, const struct conf *c)
 	l->min_data_rate = (int)conf_int(c, "smtpd_min_data_rate");
 }
 
+/* conf_stress_limits - the limits as they read with stress = yes. */
+static void conf_stress_limits(struct smtpd_limits *l, const struct conf *c)
+{
+	struct buf err = BUF_INIT;
+	struct conf *sc = conf_stress_copy(c, &err);
+
+	if (sc == NULL && err.len > 0)
+		msg_fatal("%s", buf_str(&err));
+	conf_limits(l, sc ? sc : c);
+	conf_free(sc);
+	buf_free(&err);
+}
+
 void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 {
 	memset(cf, 0, sizeof(*cf));
@@ -147,7 +160,7 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 	cf->rcpt_limit = conf_int_of(st, "smtpd_recipient_limit");
 	cf->rcpt_overshoot = conf_int_of(st, "smtpd_recipient_overshoot_limit");
 	conf_limits(&cf->normal, st->conf);
-	cf->stress = cf->normal;
+	conf_stress_limits(&cf->stress, st->conf);
 	cf->soft_limit = conf_int_of(st, "smtpd_soft_error_limit");
 	cf->error_sleep = (int)conf_time(st->conf, "smtpd_error_sleep_time");
 	cf->helo_required = conf_bool(st->conf, "smtpd_helo_required");
