@@ -9,7 +9,10 @@
  * these channels.
  *
  * A request names a stage ("cleanup") or a master.cf service ("relay", which
- * runs the smtp stage with its own -o settings). Some stages serve one client
+ * runs the smtp stage with its own -o settings). screen's request for
+ * "smtpd" means the smtpd pool of its own inet service, as the current
+ * configuration has it (a screen retiring after a reload still hands its
+ * last connections to the new pool of the same name). Some stages serve one client
  * channel per process, so that work that blocks (an fsync, an SMTP session)
  * in one never stalls another client: for those the broker starts another
  * process, up to the service's maxproc, when every process has a channel;
@@ -45,6 +48,7 @@ static const struct {
 } peers_one_client[] = {
 	{ "cleanup", 1 },	/* each commit waits for fsync: one client per process keeps commits parallel */
 	{ "smtp", 0 },		/* one delivery at a time */
+	{ "smtpd", 0 },		/* one SMTP session at a time, for its screen */
 };
 
 /* peers_capacity - clients per process before another process is started (0: any). */
@@ -85,11 +89,17 @@ static struct child *peers_pick(struct broker *b, struct service *svc)
  * stage. Only internal (unix) services count: "smtp" names the SMTP client
  * service even when an inet service of the same name runs smtpd.
  */
-static struct service *peers_service(struct broker *b, const char *name)
+static struct service *peers_service(struct broker *b, const struct child *c, const char *name)
 {
 	struct service *by_stage = NULL;
+	int pool = strcmp(c->svc->stage, "screen") == 0 && strcmp(name, "smtpd") == 0;
 
 	for (struct service *s = b->services; s; s = s->next) {
+		if (pool && s->nlisten == 0 && strcmp(s->stage, "smtpd") == 0
+		    && strcmp(s->name, c->svc->name) == 0)
+			return s;
+		if (pool)
+			continue;
 		if (s->nlisten > 0)
 			continue;
 		if (strcmp(s->name, name) == 0)
@@ -102,7 +112,7 @@ static struct service *peers_service(struct broker *b, const char *name)
 
 void broker_peer_request(struct broker *b, struct child *c, const struct ipc_broker_peer_request *r)
 {
-	struct service *svc = peers_service(b, r->peer_stage);
+	struct service *svc = peers_service(b, c, r->peer_stage);
 	enum ipc_chan_kind kind;
 	struct child *to;
 	int sv[2];

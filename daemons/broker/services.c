@@ -4,6 +4,12 @@
  * A service names a stage program (its command column); the broker runs only
  * programs that exist as <daemon_directory>/moat-<stage> and have a sandbox
  * policy, so master.cf can never make the root broker exec something else.
+ *
+ * An inet service ("2525 inet n - y - 20 smtpd") becomes two services of
+ * the same name: the screen stage, one process that holds the listeners
+ * (maxproc 1), and the smtpd pool behind it, with no listener and the
+ * line's maxproc; both get the line's -o overrides. smtpd then gets
+ * connections only from its screen, over channels screen asks for.
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,33 +49,46 @@ static int services_take_listeners(struct service *svc, struct service *old)
 	return -1;
 }
 
-static struct service *services_one(struct broker *b, const struct master_service *ms,
-				    struct service *old)
+/* services_new - a service of master.cf line ms running stage (moat-<stage> must exist). */
+static struct service *services_new(struct broker *b, const struct master_service *ms,
+				    const char *stage, int maxproc)
 {
 	struct service *svc = xcalloc(1, sizeof(*svc));
 	struct buf path = BUF_INIT;
 
-	if (strcmp(ms->command, "broker") == 0 || sandbox_policy_lookup(ms->command) == NULL)
-		msg_fatal("%s: service %s: unknown stage program \"%s\"", ms->where, ms->name, ms->command);
-	(void)buf_printf(&path, "%s/moat-%s", b->daemon_dir, ms->command);
+	if (strcmp(stage, "broker") == 0 || sandbox_policy_lookup(stage) == NULL)
+		msg_fatal("%s: service %s: unknown stage program \"%s\"", ms->where, ms->name, stage);
+	(void)buf_printf(&path, "%s/moat-%s", b->daemon_dir, stage);
 	if (access(buf_str(&path), X_OK) < 0)
 		msg_fatal("%s: service %s: %s: %m", ms->where, ms->name, buf_str(&path));
 	buf_free(&path);
+	svc->name = xstrdup(ms->name);
+	svc->stage = xstrdup(stage);
+	svc->overrides = services_copy_strv(ms->overrides);
+	svc->maxproc = maxproc > 0 ? maxproc : 1000000;
+	return svc;
+}
+
+/* services_one - the service(s) of one master.cf line: two for an inet line. */
+static struct service *services_one(struct broker *b, const struct master_service *ms,
+				    struct service *old)
+{
+	struct service *svc;
+
 	if (ms->args && ms->args[0])
 		msg_fatal("%s: service %s: unexpected argument \"%s\" (use -o name=value)",
 			  ms->where, ms->name, ms->args[0]);
-	svc->name = xstrdup(ms->name);
-	svc->stage = xstrdup(ms->command);
-	svc->overrides = services_copy_strv(ms->overrides);
-	svc->maxproc = ms->maxproc > 0 ? ms->maxproc : 1000000;
-	if (strcmp(ms->type, "inet") == 0) {
-		if (strcmp(ms->command, "smtpd") != 0)
-			msg_fatal("%s: inet service %s must run smtpd", ms->where, ms->name);
-		if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0)
-			msg_fatal("%s: service %s: nothing to listen on", ms->where, ms->name);
-	} else if (strcmp(ms->command, "smtpd") == 0) {
-		msg_fatal("%s: smtpd needs an inet service", ms->where);
+	if (strcmp(ms->type, "inet") != 0) {
+		if (strcmp(ms->command, "smtpd") == 0 || strcmp(ms->command, "screen") == 0)
+			msg_fatal("%s: %s needs an inet service", ms->where, ms->command);
+		return services_new(b, ms, ms->command, ms->maxproc);
 	}
+	if (strcmp(ms->command, "smtpd") != 0)
+		msg_fatal("%s: inet service %s must run smtpd", ms->where, ms->name);
+	svc = services_new(b, ms, "screen", 1);
+	svc->next = services_new(b, ms, "smtpd", ms->maxproc);
+	if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0)
+		msg_fatal("%s: service %s: nothing to listen on", ms->where, ms->name);
 	return svc;
 }
 
@@ -82,7 +101,8 @@ struct service *broker_services_build(struct broker *b, const struct master_cf *
 
 	for (size_t i = 0; i < m->nsvc; i++) {
 		*tail = services_one(b, &m->svc[i], old);
-		tail = &(*tail)->next;
+		while (*tail)
+			tail = &(*tail)->next;
 	}
 	return head;
 }

@@ -1,7 +1,8 @@
 /*
  * smtpd.h - the smtpd stage's shared types: configuration, session, modules.
  *
- *   smtpd.c          stage entry, pre-jail, accept loop, process limits
+ *   smtpd.c          stage entry, pre-jail, the loop that takes clients, process limits
+ *   smtpd_screen.c   the channel from screen: clients in, DONE/RETIRE/RATE out
  *   smtpd_conf.c     reads main.cf into struct smtpd_conf (fatal on bad lists)
  *   smtpd_io.c       buffered client I/O: line reader, reply buffer, timeouts
  *   smtpd_session.c  one SMTP session: greeting, command loop, logging
@@ -24,6 +25,7 @@
 #include "mail/addr.h"
 #include "mail/cidr.h"
 #include "mail/domlist.h"
+#include "mail/mynetworks.h"
 #include "skeleton/stage.h"
 
 /* Restrictions (smtpd_check.c). */
@@ -57,13 +59,10 @@ struct smtpd_limits {
 };
 
 struct smtpd_conf {
-	struct cidr_list mynetworks;	/* configured, or computed from the style */
-	int mynetworks_computed;	/* add the accepted socket's own address */
-	int style;			/* 0 host, 1 subnet, 2 class */
-	struct cidr_list local_addrs;	/* this host's addresses (address literals) */
+	struct mynetworks mynetworks;	/* trusted clients; .local: this host's addresses */
 	struct domlist mydest, relay_domains;
 	struct smtpd_rlist lists[L_COUNT];
-	const char *myhostname, *banner;
+	const char *myhostname;
 	uint64_t size_limit;
 	struct smtpd_limits normal, stress;
 	int rcpt_limit, rcpt_overshoot, soft_limit, error_sleep;
@@ -72,6 +71,8 @@ struct smtpd_conf {
 	int unknown_client_code;
 	int max_use, max_idle;
 	int peername_lookup;		/* smtpd_peername_lookup */
+	int mail_rate_limit;		/* smtpd_client_message_rate_limit */
+	int rcpt_rate_limit;		/* smtpd_client_recipient_rate_limit */
 };
 
 /* How a client name lookup ended (Postfix's SMTPD_PEER_CODE_*). */
@@ -103,6 +104,7 @@ struct smtpd_session {
 	int lfamily;
 	unsigned char lip[16];
 	int trusted;			/* client in mynetworks */
+	int excepted;			/* client in smtpd_client_event_limit_exceptions */
 	/* I/O */
 	struct buf in;			/* raw input; bytes before inpos are used */
 	size_t inpos;
@@ -133,6 +135,24 @@ struct smtpd_session {
 	struct smtpd_count count[V_COUNT + 1];	/* [V_COUNT] = all commands */
 	struct buf line;		/* scratch for log text */
 };
+
+/* A client connection as screen hands it over. */
+struct smtpd_conn {
+	uint32_t session;
+	unsigned flags;			/* SCREEN_F_* */
+	const char *input;		/* what the client sent so far (valid until the next read) */
+	size_t input_len;
+	int fd;
+};
+
+/* smtpd_screen.c */
+void smtpd_screen_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd);
+int smtpd_screen_fd(void);
+int smtpd_screen_next(struct stage *st, struct smtpd_conn *conn);
+void smtpd_screen_done(struct stage *st);
+void smtpd_screen_retire(uint32_t uses);
+void smtpd_screen_close(void);
+uint32_t smtpd_screen_rate(struct smtpd_session *s, uint32_t event);
 
 /* smtpd_conf.c */
 void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st);

@@ -17,7 +17,7 @@ import pytest
 
 BUILD = os.environ.get("MOAT_BUILD", os.path.abspath("../../build"))
 HOOKS_BUILD = os.environ.get("MOAT_HOOKS_BUILD", os.path.join(BUILD, "hooks"))
-STAGES = ["smtpd", "cleanup", "qmgr", "smtp", "bounce", "log", "dns"]
+STAGES = ["screen", "smtpd", "cleanup", "qmgr", "smtp", "bounce", "log", "dns"]
 
 
 def free_port():

@@ -13,7 +13,7 @@ import pytest
 from conftest import HOOKS_BUILD, STAGES, pid_alive, proc_status
 
 QUEUE_STAGES = {"cleanup", "qmgr", "bounce"}
-NETWORK_STAGES = {"smtpd", "smtp", "dns"}
+NETWORK_STAGES = {"screen", "smtpd", "smtp", "dns"}
 HAS_NETWORK = {"smtp", "dns"}
 
 
