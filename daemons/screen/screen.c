@@ -133,6 +133,7 @@ static void screen_init(struct screen *sc, struct stage *st)
 	    || event_add(sc->loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
 	screen_listen(sc);
+	screen_pool_start(sc);
 	if (sc->cf.rates)
 		(void)event_timer_add(sc->loop, sc->anvil.unit_ms, screen_sweep, sc);
 }

@@ -137,6 +137,7 @@ void screen_timer_arm(struct screen *sc);
 /* screen_pool.c */
 void screen_pool_dispatch(struct screen *sc, struct screen_conn *c);
 void screen_pool_expire(struct screen *sc, int64_t now);
+void screen_pool_start(struct screen *sc);
 void screen_pool_stop(struct screen *sc);
 int screen_pool_busy(const struct screen *sc);
 

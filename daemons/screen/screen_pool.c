@@ -298,7 +298,11 @@ void screen_pool_expire(struct screen *sc, int64_t now)
 	}
 }
 
-/* screen_pool_stop - the broker asked us to stop: idle channels go now, busy ones at DONE. */
+/*
+ * screen_pool_stop - the broker asked us to stop (a reload): idle channels
+ * go now, busy ones at their DONE; clients still held go to the pool the
+ * broker has now (after a reload, the new one), so ask it afresh.
+ */
 void screen_pool_stop(struct screen *sc)
 {
 	struct screen_chan *ch = sc->chans, *next;
@@ -308,6 +312,14 @@ void screen_pool_stop(struct screen *sc)
 		if (!ch->busy)
 			pool_chan_close(sc, ch);
 	}
+	sc->pool_full = 0;
+	pool_drain(sc);
+}
+
+/* screen_pool_start - take one channel before the first client, so it never waits for an exec. */
+void screen_pool_start(struct screen *sc)
+{
+	pool_spare(sc);
 }
 
 /* screen_pool_busy - channels with a session in progress. */

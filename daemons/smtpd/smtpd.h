@@ -3,6 +3,7 @@
  *
  *   smtpd.c          stage entry, pre-jail, the loop that takes clients, process limits
  *   smtpd_screen.c   the channel from screen: clients in, DONE/RETIRE/RATE out
+ *   smtpd_attack.c   test build only: hostile messages to screen
  *   smtpd_conf.c     reads main.cf into struct smtpd_conf (fatal on bad lists)
  *   smtpd_io.c       buffered client I/O: line reader, reply buffer, timeouts
  *   smtpd_session.c  one SMTP session: greeting, command loop, logging
@@ -153,6 +154,9 @@ void smtpd_screen_done(struct stage *st);
 void smtpd_screen_retire(uint32_t uses);
 void smtpd_screen_close(void);
 uint32_t smtpd_screen_rate(struct smtpd_session *s, uint32_t event);
+
+/* smtpd_attack.c: the test build's compromised smtpd (nothing otherwise). */
+void smtpd_attack_screen(struct stage *st, int fd);
 
 /* smtpd_conf.c */
 void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st);

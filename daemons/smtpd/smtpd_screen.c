@@ -56,6 +56,7 @@ void smtpd_screen_accept(struct stage *st, const char *peer_stage, pid_t peer_pi
 		smtpd_screen_close();
 		return;
 	}
+	smtpd_attack_screen(st, fd);	/* test build only */
 	stage_status(st, 1, 0);
 }
 
