@@ -8,6 +8,8 @@
 #   make install    PREFIX=/usr/local DESTDIR= (no setuid/setgid files)
 #   make fuzz       libFuzzer targets with clang into build/fuzz
 #   make bench      moat against a private Postfix instance, same run
+#   make load       moat under 1,000 then 10,000 held hostile connections
+#                   (banner time, throughput ratio, total PSS)
 #   make clean
 #
 # Every directory of the layout is picked up by wildcard: a new .c file in a
@@ -43,7 +45,7 @@ UNIT_SUPPORT := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/unit/support/*.c))
 
 -include $(wildcard */build.mk */*/build.mk)
 
-.PHONY: all test run install clean deps unit unit-asan build-hooks integration fuzz bench
+.PHONY: all test run install clean deps unit unit-asan build-hooks integration fuzz bench load
 all: $(PROGS)
 
 $(B)/obj/%.o: %.c
@@ -112,6 +114,9 @@ $(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/libmoat.a
 
 bench: deps all
 	sh bench/run.sh $(CURDIR)/build/bin
+
+load: deps all
+	/usr/bin/python3 bench/load.py $(CURDIR)/build/bin
 
 clean:
 	rm -rf build

@@ -278,8 +278,8 @@ static void conn_greet(struct screen *sc, struct screen_conn *c)
 	screen_list_put(sc, c, stress ? SCREEN_WAIT_STRESS : SCREEN_WAIT);
 }
 
-/* conn_new - a client was accepted on fd. */
-static void conn_new(struct screen *sc, int fd)
+/* conn_new - a client was accepted on fd, from the address accept gave. */
+static void conn_new(struct screen *sc, int fd, const struct sockaddr_storage *ss)
 {
 	struct screen_conn *c = xcalloc(1, sizeof(*c));
 
@@ -289,7 +289,7 @@ static void conn_new(struct screen *sc, int fd)
 		sc->next_id = 1;
 	c->id = sc->next_id;
 	buf_init(&c->in, SCREEN_INPUT_MAX);
-	netaddr_of_fd(&c->peer, fd, 0);
+	netaddr_from(&c->peer, ss);
 	if (screen_conf_excepted(&sc->cf, &c->peer, fd))
 		c->flags |= SCREEN_F_EXCEPT;
 	else if (conn_limits(sc, c) < 0)
@@ -323,11 +323,15 @@ static int conn_accept_failed(struct screen *sc, int lfd)
 void screen_conn_accept(struct screen *sc, int lfd)
 {
 	for (int i = 0; i < SCREEN_ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
 		/* blocking, as smtpd wants it: screen itself only uses MSG_DONTWAIT calls */
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 
 		if (fd >= 0) {
-			conn_new(sc, fd);
+			if (sl > sizeof(ss))
+				ss.ss_family = AF_UNSPEC;
+			conn_new(sc, fd, &ss);
 			continue;
 		}
 		if (conn_accept_failed(sc, lfd))

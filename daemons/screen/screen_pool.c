@@ -145,30 +145,25 @@ static int pool_message(struct screen *sc, struct screen_chan *ch, struct ipc_ms
 	}
 }
 
-/* pool_readable - what an smtpd sent; then hand waiting clients to free channels. */
+/*
+ * pool_readable - one message from an smtpd (the loop comes back while
+ * more are waiting: no read that finds nothing); then hand waiting clients
+ * to free channels.
+ */
 static void pool_readable(int fd, unsigned events, void *ctx)
 {
 	struct screen_chan *ch = ctx;
 	struct screen *sc = ch->sc;
+	int r = ipc_chan_recv(&ch->ch, &sc->msg);
 
 	(void)fd;
 	(void)events;
-	for (;;) {
-		int r = ipc_chan_recv(&ch->ch, &sc->msg);
-
-		if (r == IPC_RECV_AGAIN)
-			break;
-		if (r == IPC_RECV_MSG) {
-			if (pool_message(sc, ch, &sc->msg) < 0)
-				break;
-			continue;
-		}
-		if (r == IPC_RECV_VIOLATION)
-			pool_violation(sc, ch, buf_str(&ch->ch.why));
-		else
-			pool_chan_close(sc, ch);	/* EOF or error: the process is gone */
-		break;
-	}
+	if (r == IPC_RECV_MSG)
+		(void)pool_message(sc, ch, &sc->msg);
+	else if (r == IPC_RECV_VIOLATION)
+		pool_violation(sc, ch, buf_str(&ch->ch.why));
+	else if (r != IPC_RECV_AGAIN)
+		pool_chan_close(sc, ch);	/* EOF or error: the process is gone */
 	ipc_msg_reset(&sc->msg);
 	pool_drain(sc);
 	screen_timer_arm(sc);
