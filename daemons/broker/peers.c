@@ -121,6 +121,10 @@ void broker_peer_request(struct broker *b, struct child *c, const struct ipc_bro
 		peers_deny(c, r, "no such service or stage");
 		return;
 	}
+	if (b->stopping) {	/* a process started now would miss the SIGTERM */
+		peers_deny(c, r, "moatd is stopping");
+		return;
+	}
 	if (ipc_edge_lookup(c->svc->stage, svc->stage, &kind) < 0) {
 		msg_warn("%s pid %ld asked for a channel to %s: no such edge", c->svc->stage,
 			 (long)c->pid, r->peer_stage);

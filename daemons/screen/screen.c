@@ -153,6 +153,7 @@ static void screen_run(struct stage *st)
 			return;
 		if (event_run_once(sc->loop, 1000) < 0)
 			msg_fatal("event loop: %m");
+		screen_pool_tick(sc);
 	}
 }
 

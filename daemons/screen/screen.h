@@ -101,7 +101,9 @@ struct screen {
 	int64_t timer_at;
 	struct screen_chan *chans;
 	int nchan, nidle;
-	int pool_full;			/* the broker had no smtpd to give: ask again after a channel ends */
+	int pool_full;			/* the broker had no smtpd to give: ask again after a channel
+					 * ends, or SCREEN_POOL_RETRY_MS after it said no */
+	int64_t pool_denied;		/* when it said no */
 	int stress;			/* every smtpd busy and no more to get */
 	int64_t limit_warned;		/* last "reached its process limit" warning */
 	struct screen_anvil anvil;
@@ -138,6 +140,7 @@ void screen_timer_arm(struct screen *sc);
 void screen_pool_dispatch(struct screen *sc, struct screen_conn *c);
 void screen_pool_expire(struct screen *sc, int64_t now);
 void screen_pool_start(struct screen *sc);
+void screen_pool_tick(struct screen *sc);
 void screen_pool_stop(struct screen *sc);
 int screen_pool_busy(const struct screen *sc);
 

@@ -39,6 +39,8 @@
 #include "lib/xmem.h"
 
 #define SCREEN_LIMIT_WARN_MS	(1000 * 1000)	/* Postfix's master: once per 1000 s */
+#define SCREEN_POOL_RETRY_MS	1000	/* without a channel: ask the broker again after a no */
+#define SCREEN_POOL_RECHECK_MS	10000	/* with channels, all busy, clients waiting */
 
 static void pool_drain(struct screen *sc);
 
@@ -48,8 +50,8 @@ static void pool_stress(struct screen *sc)
 	int64_t now;
 
 	sc->stress = sc->pool_full && sc->nidle == 0;
-	if (!sc->stress)
-		return;
+	if (!sc->stress || sc->nchan == 0)
+		return;		/* no channel at all is no process limit (a restart, a reload) */
 	now = event_now_ms();
 	if (sc->limit_warned && now - sc->limit_warned < SCREEN_LIMIT_WARN_MS)
 		return;
@@ -180,6 +182,7 @@ static struct screen_chan *pool_request(struct screen *sc)
 		return NULL;
 	if ((fd = stage_request_peer(sc->st, "smtpd", &pid)) < 0) {
 		sc->pool_full = 1;
+		sc->pool_denied = event_now_ms();
 		pool_stress(sc);
 		return NULL;
 	}
@@ -309,6 +312,28 @@ void screen_pool_stop(struct screen *sc)
 	}
 	sc->pool_full = 0;
 	pool_drain(sc);
+}
+
+/*
+ * screen_pool_tick - about once a second: after a no from the broker, ask
+ * again. A channel's end is the usual news that the pool has room, but a
+ * no may not have been about this screen's own channels (after a reload,
+ * the old screen held the new pool's first process for a moment): without
+ * any channel, ask again soon; with clients waiting, now and then.
+ */
+void screen_pool_tick(struct screen *sc)
+{
+	int64_t since = event_now_ms() - sc->pool_denied;
+
+	if (!sc->pool_full)
+		return;
+	if (sc->nchan > 0 && (sc->lists[SCREEN_READY].n == 0 || since < SCREEN_POOL_RECHECK_MS))
+		return;
+	if (sc->nchan == 0 && since < SCREEN_POOL_RETRY_MS)
+		return;
+	sc->pool_full = 0;
+	pool_drain(sc);
+	screen_timer_arm(sc);
 }
 
 /* screen_pool_start - take one channel before the first client, so it never waits for an exec. */

@@ -52,8 +52,10 @@ void smtpd_screen_accept(struct stage *st, const char *peer_stage, pid_t peer_pi
 	if (iox_set_nonblock(fd, 0) < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0
 	    || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0
 	    || ipc_chan_hello(&scr_chan) < 0) {
+		/* a screen that let go at once (it was stopping): free for the next */
 		msg_warn("channel from screen[%ld]: %m", (long)peer_pid);
 		smtpd_screen_close();
+		stage_status(st, 0, 0);
 		return;
 	}
 	smtpd_attack_screen(st, fd);	/* test build only */
