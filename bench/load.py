@@ -3,16 +3,16 @@
 
 One moat relaying to Postfix's smtp-sink on loopback. It measures:
 
- 1. mail throughput unattacked: smtp-source (20 sessions, 2,000 messages of
-    5 KB, a new connection per message) from 127.0.0.1, until the sink has
-    counted every message;
- 2. with 1,000 connections held open from 50 addresses (127.0.0.2..51, 20
+ 1. with 1,000 connections held open from 50 addresses (127.0.0.2..51, 20
     each; half idle after the banner, half trickling one byte every 2 s and
     never a line end): the time a client from 127.0.0.52 waits for its
-    banner, whether its message is accepted, the throughput again and its
-    ratio to 1., and moat's total PSS (every moat process, smaps_rollup);
- 3. the same with 10,000 held connections (200 per address): banner time,
-    message accepted, throughput, total PSS.
+    banner, whether its message is accepted, mail throughput (smtp-source:
+    20 sessions, 2,000 messages of 5 KB, a new connection per message, from
+    127.0.0.1, until the sink has counted every message) and its ratio to
+    the unattacked rate measured just before the connections were opened,
+    the CPU the screen process used meanwhile, and moat's total PSS (every
+    moat process, smaps_rollup);
+ 2. the same with 10,000 held connections (200 per address).
 
 The per-client connection limit is raised to 500 for the run (the default,
 50, would refuse the 200 connections per address of step 3: that is the
@@ -34,7 +34,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import Sink, free_port, pss_kb, smtp_source, wait_port  # noqa: E402
+from bench import TICK, Sink, free_port, pss_kb, smtp_source, tree, wait_port  # noqa: E402
 
 ADDRS = [f"127.0.0.{i}" for i in range(2, 52)]
 FRESH = "127.0.0.52"
@@ -91,15 +91,11 @@ class Horde:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def grow(self, total):
-        """Open connections until total are held, in batches whose banners are read."""
-        per = total // len(ADDRS)
-        want = {a: per - sum(1 for s in self.socks if s.getsockname()[0] == a) for a in ADDRS}
+        """Open total connections, in batches whose banners are read."""
         batch = []
-        for round_ in range(per):
+        for _ in range(total // len(ADDRS)):
             for a in ADDRS:
-                if want[a] > 0:
-                    want[a] -= 1
-                    batch.append(self._open(a))
+                batch.append(self._open(a))
                 if len(batch) >= 200:
                     self._greeted(batch)
                     batch = []
@@ -188,19 +184,41 @@ def throughput(moat, sink, n):
     return rate if ok and src.returncode == 0 else None
 
 
-def phase(name, moat, sink, horde, held, n, base):
-    t0 = time.time()
-    horde.grow(held)
-    opened = time.time() - t0
-    banner, final = fresh_client(moat.port)
-    rate = throughput(moat, sink, n)
-    pss = pss_kb(moat.proc.pid) / 1024.0
-    alive = horde.alive()
-    print(f"{name}: {alive} held connections still open (of {len(horde.socks)}, opened in "
-          f"{opened:.1f} s; half trickling)")
+def screen_cpu(moat):
+    """CPU seconds of the screen process so far."""
+    for p in tree(moat.proc.pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        if "(moat-screen)" in st:
+            fields = st[st.rindex(")") + 2:].split()
+            return (int(fields[11]) + int(fields[12])) / TICK
+    return 0.0
+
+
+def phase(moat, sink, held, n):
+    base = throughput(moat, sink, n)
+    horde = Horde(moat.port)
+    horde.thread.start()
+    try:
+        t0 = time.time()
+        horde.grow(held)
+        opened = time.time() - t0
+        banner, final = fresh_client(moat.port)
+        cpu0, t0 = screen_cpu(moat), time.time()
+        rate = throughput(moat, sink, n)
+        cpu = (screen_cpu(moat) - cpu0) / (time.time() - t0)
+        pss = pss_kb(moat.proc.pid) / 1024.0
+        alive = horde.alive()
+    finally:
+        horde.close()
+    print(f"{held} held: {alive} still open at the end (opened in {opened:.1f} s; half trickling)")
     print(f"  fresh client from {FRESH}: banner after {banner * 1000:.0f} ms, message: {final}")
-    if rate:
-        print(f"  throughput {rate:.0f} msg/s = {rate / base:.2f} of unattacked")
+    if rate and base:
+        print(f"  throughput {rate:.0f} msg/s attacked, {base:.0f} just before: ratio {rate / base:.2f}; "
+              f"screen used {cpu * 100:.0f}% of a CPU meanwhile")
     else:
         print("  throughput: INVALID (the sink did not count every message)")
     print(f"  moat total PSS {pss:.1f} MB", flush=True)
@@ -219,18 +237,13 @@ def main():
     sink = Sink()
     moat = Moat(top, sink.port, a.bindir)
     moat.start()
-    horde = Horde(moat.port)
-    horde.thread.start()
     try:
         smtp_source(moat.port, 100, False)      # warm up: processes started, files spare
         sink.wait(100, 60)
-        base = throughput(moat, sink, a.messages)
-        print(f"unattacked: {base:.0f} msg/s; moat total PSS {pss_kb(moat.proc.pid) / 1024.0:.1f} MB",
-              flush=True)
+        print(f"unattacked: moat total PSS {pss_kb(moat.proc.pid) / 1024.0:.1f} MB", flush=True)
         for held in (int(x) for x in a.held.split(",") if int(x) > 0):
-            phase(f"{held} held", moat, sink, horde, held, a.messages, base)
+            phase(moat, sink, held, a.messages)
     finally:
-        horde.close()
         moat.stop()
         sink.stop()
         shutil.rmtree(top, ignore_errors=True)
