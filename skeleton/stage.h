@@ -10,7 +10,7 @@
  *
  * Fds at exec: 0 and 1 /dev/null, 2 stderr (the broker's in foreground mode,
  * else /dev/null), 3 broker channel, 4 log channel, 5.. stage-specific
- * (listeners for smtpd, the log output for the log stage); argv -n says how
+ * (listeners for screen, the log output for the log stage); argv -n says how
  * many stage-specific fds follow.
  */
 #ifndef MOAT_SKELETON_STAGE_H

@@ -121,7 +121,7 @@ static void child_message(struct broker *b, struct child *c, struct ipc_msg *m)
 		msg_debug("%s pid %ld ready", c->svc->stage, (long)c->pid);
 		break;
 	case MSG_BROKER_STATUS:
-		/* busy: in a session (smtpd), or how many client channels it serves */
+		/* busy: how many client channels it serves (smtpd: its screen channel) */
 		c->npeers = (int)m->u.broker_status.busy;
 		if (!c->retiring)
 			child_status(c, m->u.broker_status.busy != 0);

@@ -3,7 +3,7 @@
  *
  * Child layout (skeleton/stage.h): 0,1 /dev/null; 2 stderr in foreground mode
  * else /dev/null; 3 its broker channel; 4 its log channel; 5.. the
- * service's listeners (smtpd) or the log output (log stage). Nothing else
+ * service's listeners (screen) or the log output (log stage). Nothing else
  * survives the exec: every other fd is closed, and the environment is empty
  * (the test build passes MOAT_TEST_ATTACK through, and nothing else). The
  * child runs in its own session so terminal signals reach only the broker.

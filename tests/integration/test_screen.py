@@ -317,3 +317,41 @@ def test_reload_hands_held_clients_to_the_new_pool(moat_factory):
     while time.time() < deadline and old_screen in pids_of(m, "screen"):
         time.sleep(0.1)
     assert old_screen not in pids_of(m, "screen")       # it left once it held nobody
+
+
+def test_dead_smtpd_ends_its_session_count(moat_factory):
+    m = start(moat_factory, "smtpd_client_connection_count_limit = 1\n")
+    a = client(m)
+    assert a.cmd("EHLO a.example")[0] == 250            # counted, and in an smtpd
+    assert read_all(connect(m)).startswith(b"421 4.7.0 ")
+    served = [p for p in pids_of(m, "smtpd")
+              if any(f"smtpd[{p}]: connect from" in l for l in m.log().splitlines())]
+    assert len(served) == 1, m.log()
+    os.kill(served[0], signal.SIGKILL)
+    assert a.closed()
+    deadline = time.time() + 10
+    while True:                                         # its channel's end ended the count
+        c = client(m)
+        if c.greeting[0] == 220 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert c.greeting[0] == 220
+
+
+def test_master_cf_overrides_reach_screen_and_smtpd(moat_factory):
+    m = moat_factory(main_cf_extra=BASE + "mynetworks = 10.0.0.0/8\n")
+    with open(os.path.join(m.confdir, "master.cf"), "w") as f:
+        f.write(f"127.0.0.1:{m.port} inet n - y - 4 smtpd\n"
+                "  -o smtpd_client_connection_count_limit=1\n"
+                "  -o smtpd_hard_error_limit=1\n"
+                "cleanup unix n - y - 4 cleanup\nlog unix - - y - 1 log\n")
+    m.start(wait=False)     # (wait_ready counts the -o lines as services)
+    deadline = time.time() + 20
+    while len(set(m.stage_pids().values())) < 4 and time.time() < deadline:
+        time.sleep(0.1)
+    a = client(m)
+    assert read_all(connect(m)).startswith(b"421 4.7.0 ")    # screen read the -o
+    a.cmd("EHLO a.example")
+    assert a.cmd("BOGUS")[0] == 502
+    code, text = a.reply()                                   # smtpd read the -o
+    assert code == 421 and "too many errors" in text
