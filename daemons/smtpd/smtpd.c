@@ -189,6 +189,8 @@ static void smtpd_run(struct stage *st)
 		if ((r = smtpd_screen_next(st, &conn)) > 0) {
 			smtpd_serve(st, &conn, &uses);
 			idle_since = smtpd_io_now_ms();
+			if (smtpd_screen_fd() < 0 && retire_at == 0)
+				stage_status(st, 0, uses);	/* screen broke during the session */
 		} else if (r < 0) {
 			if (retire_at || leaving)
 				return;
