@@ -106,6 +106,7 @@ class MoatInstance:
             self.env.update(env_extra)
         self.proc = None
         self.seen_pids = set()
+        self.preexec = None     # runs in moatd's process before exec (e.g. a lower rlimit)
 
     def default_master(self):
         text = (
@@ -124,7 +125,8 @@ class MoatInstance:
         self.stderr = open(os.path.join(self.dir, "stderr"), "w")
         self.proc = subprocess.Popen(
             [f"{self.build}/bin/moatd", "-c", self.confdir, "-f"],
-            stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr, env=self.env)
+            stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr, env=self.env,
+            preexec_fn=self.preexec)
         if wait:
             self.wait_ready()
         return self

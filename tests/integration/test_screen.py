@@ -7,6 +7,7 @@ within 50 s; 100 connections from one address all got 220.
 """
 import os
 import re
+import select
 import signal
 import socket
 import time
@@ -355,3 +356,35 @@ def test_master_cf_overrides_reach_screen_and_smtpd(moat_factory):
     assert a.cmd("BOGUS")[0] == 502
     code, text = a.reply()                                   # smtpd read the -o
     assert code == 421 and "too many errors" in text
+
+
+def test_out_of_fds_pauses_accepting_then_resumes(moat_factory):
+    import resource
+    m = moat_factory(main_cf_extra=BASE + "mynetworks = 10.0.0.0/8\n"
+                     "smtpd_client_connection_count_limit = 0\n")
+    with open(os.path.join(m.confdir, "master.cf"), "w") as f:
+        f.write(f"127.0.0.1:{m.port} inet n - y - 4 smtpd\n"
+                "cleanup unix n - y - 4 cleanup\nlog unix - - y - 1 log\n")
+    # every process of moat, screen included, gets at most 200 fds
+    m.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))
+    m.start()
+    held = [connect(m) for _ in range(260)]
+    greeted = []
+    deadline = time.time() + 5                          # banners for what screen could take
+    while time.time() < deadline and len(greeted) < len(held):
+        ready, _, _ = select.select([s for s in held if s not in greeted], [], [], 0.5)
+        for s in ready:
+            assert s.recv(512).startswith(b"220 ")
+            greeted.append(s)
+    waiting = [s for s in held if s not in greeted]     # in the listen queue
+    assert waiting and len(greeted) < 200, (len(greeted), len(waiting))
+    m.wait_log(r"warning: accept: Too many open files: \d+ clients held; not accepting for a second")
+    for s in greeted[:100]:
+        s.close()
+    for s in waiting:
+        s.settimeout(15)
+        assert s.recv(512).startswith(b"220 ")          # accepted once fds were free
+    c = client(m)
+    assert c.cmd("EHLO c.example")[0] == 250
+    for s in held:
+        s.close()
