@@ -6,6 +6,9 @@
  * needs a netlink socket that the sandbox will not allow later. A bad mynetworks
  * entry, an unsupported domain-list entry or an unknown restriction name is
  * fatal here with the parameter named: a relay policy is never half-applied.
+ * The limits that Postfix's stress-dependent defaults change are read twice,
+ * as configured and as they read with stress = yes (conf_stress_copy): a
+ * session uses the set its screen asks for.
  *
  * SECURITY: reads only main.cf values (trusted) and the kernel's interface
  * list. Never reads client input.
