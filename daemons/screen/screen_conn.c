@@ -230,6 +230,7 @@ static void conn_readable(int fd, unsigned events, void *ctx)
 {
 	struct screen_conn *c = ctx;
 	struct screen *sc = c->sc;
+	size_t before = c->in.len;
 	int gone;
 
 	(void)fd;
@@ -250,10 +251,11 @@ static void conn_readable(int fd, unsigned events, void *ctx)
 		screen_timer_arm(sc);
 		return;
 	}
-	if (c->where == SCREEN_READY)
-		return;		/* already waiting for an smtpd, with its line */
-	if (memchr(c->in.data, '\n', c->in.len) == NULL && c->in.len < SCREEN_INPUT_MAX)
-		return;
+	if (c->where == SCREEN_READY || c->in.len == before)
+		return;		/* already waiting for an smtpd with its line, or nothing new */
+	if (memchr(c->in.data + before, '\n', c->in.len - before) == NULL
+	    && c->in.len < SCREEN_INPUT_MAX)
+		return;		/* only new bytes can hold the first line end */
 	screen_list_take(sc, c);
 	screen_pool_dispatch(sc, c);
 	screen_timer_arm(sc);
