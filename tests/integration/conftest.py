@@ -172,8 +172,14 @@ class MoatInstance:
                              + self.log())
 
     def nservices(self):
+        """Stage programs master.cf runs: the command column (the 8th) of each
+        service line; an inet line runs screen in front of its smtpd."""
         with open(os.path.join(self.confdir, "master.cf")) as f:
-            return len({l.split()[-1] for l in f if l.strip() and not l.startswith("#")})
+            rows = [l.split() for l in f if l.strip() and not l.startswith("#") and not l[0].isspace()]
+        names = {r[7] for r in rows if len(r) > 7}
+        if any(r[1] == "inet" for r in rows if len(r) > 7):
+            names.add("screen")
+        return len(names)
 
     def log(self):
         try:
