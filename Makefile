@@ -9,6 +9,8 @@
 #   make fuzz       libFuzzer targets with clang into build/fuzz/bin
 #   make fuzz-run   FUZZ_SECONDS=600 [FUZZ_TARGETS=...]: run them on their corpora
 #   make bench      moat against a private Postfix instance, same run
+#   make load       moat under 1,000 then 10,000 held hostile connections
+#                   (banner time, throughput ratio, total PSS)
 #   make clean
 #
 # Every directory of the layout is picked up by wildcard: a new .c file in a
@@ -42,7 +44,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test run install clean deps unit unit-asan build-hooks integration fuzz fuzz-bins fuzz-run \
-	fuzz-merge fuzz-seeds bench
+	fuzz-merge fuzz-seeds bench load
 all: $(PROGS)
 
 $(B)/obj/%.o: %.c
@@ -137,6 +139,9 @@ fuzz-merge: fuzz
 
 bench: deps all
 	sh bench/run.sh $(CURDIR)/build/bin
+
+load: deps all
+	/usr/bin/python3 bench/load.py $(CURDIR)/build/bin
 
 clean:
 	rm -rf build

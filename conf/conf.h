@@ -76,6 +76,15 @@ const char *conf_default(const struct conf *c, const char *name);
  * in text against c into out. -1 and a reason in *err on a loop. */
 int conf_expand(const struct conf *c, const char *text, struct buf *out, struct buf *err);
 
+/*
+ * conf_stress_copy - a copy of c as it reads with stress = yes (Postfix's
+ * ${stress?{x}:{y}} defaults take their stress value), for a process that
+ * serves both normal and stressed sessions. NULL with err empty when c sets
+ * stress itself (forced on or off in main.cf or by -o: one reading only);
+ * NULL with err set when a value is invalid under stress.
+ */
+struct conf *conf_stress_copy(const struct conf *c, struct buf *err);
+
 #define CONF_FILE_MAX	((size_t)4 << 20)	/* main.cf and master.cf size cap */
 
 /* conf_set - set name=value as a -o override (where: "master.cf:12"). The

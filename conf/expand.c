@@ -3,7 +3,12 @@
  *
  * main.cf values may refer to other parameters as $name, ${name}, $(name),
  * ${name?text} (text if name is non-empty) and ${name:text} (text if name is
- * empty). conf_resolve expands every value once (memoised, so a chain of
+ * empty), and in Postfix 3's braced forms ${name?{text}}, ${name:{text}} and
+ * ${name?{text1}:{text2}} (text1 if name is non-empty, else text2). The
+ * last is how Postfix writes stress-dependent defaults:
+ * smtpd_timeout = ${stress?{10}:{300}}s, where "stress" is a parameter that
+ * is empty unless the screen stage asks for the stress values (it reads the
+ * configuration once more with stress = yes). conf_resolve expands every value once (memoised, so a chain of
  * references costs linear time, never exponential) and checks it against its
  * type; conf/maincf.c calls it after parsing and after each override.
  *
@@ -205,14 +210,58 @@ static size_t conf_macro_close(const char *s, size_t len, char open, char close)
 	return len;
 }
 
+/* conf_blanks - the index of the first non-blank at or after i (len if none). */
+static size_t conf_blanks(const char *s, size_t i, size_t len)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+/*
+ * conf_braced_choice - the text to expand for "?{a}:{b}", "?{a}" or ":{b}"
+ * (s[0..len) is what follows ? or :, starting with '{'); on is 1 when the
+ * first branch applies. *t, *tlen get it (empty when no branch applies).
+ */
+static int conf_braced_choice(struct conf_exp *x, const char *s, size_t len, int question,
+			      int on, const char **t, size_t *tlen)
+{
+	size_t end1 = 1 + conf_macro_close(s + 1, len - 1, '{', '}'), i, end2;
+
+	*t = "";
+	*tlen = 0;
+	if (end1 >= len)
+		goto bad;
+	i = conf_blanks(s, end1 + 1, len);
+	if (i == len) {		/* ?{a} or :{b} */
+		if (on) {
+			*t = s + 1;
+			*tlen = end1 - 1;
+		}
+		return 0;
+	}
+	if (!question || s[i] != ':' || (i = conf_blanks(s, i + 1, len)) == len || s[i] != '{')
+		goto bad;
+	end2 = i + 1 + conf_macro_close(s + i + 1, len - i - 1, '{', '}');
+	if (end2 >= len || conf_blanks(s, end2 + 1, len) != len)
+		goto bad;
+	*t = on ? s + 1 : s + i + 1;
+	*tlen = on ? end1 - 1 : end2 - i - 1;
+	return 0;
+bad:
+	buf_printf(x->err, "bad macro: expected {text} or {text}:{text} after \"%c\" in \"%.*s\"",
+		   question ? '?' : ':', (int)(len < 60 ? len : 60), s);
+	return -1;
+}
+
 /* conf_expand_braced - "${name}", "${name?text}", "${name:text}" (or with
- * parentheses); s points after the opening bracket. */
+ * parentheses), and the {text} forms; s points after the opening bracket. */
 static int conf_expand_braced(struct conf_exp *x, const char *s, size_t len, char open,
 			      struct buf *out, size_t *used)
 {
 	char close = open == '{' ? '}' : ')';
-	size_t end = conf_macro_close(s, len, open, close), n = 0;
-	const char *val;
+	size_t end = conf_macro_close(s, len, open, close), n = 0, i, tlen;
+	const char *val, *text;
 	char *name;
 	int r;
 
@@ -234,13 +283,20 @@ static int conf_expand_braced(struct conf_exp *x, const char *s, size_t len, cha
 		return -1;
 	if (n == end)
 		return buf_append_str(out, val);
-	if ((s[n] == '?') != (*val != 0))
+	text = s + n + 1;
+	tlen = end - n - 1;
+	if (open == '{' && (i = conf_blanks(s, n + 1, end)) < end && s[i] == '{') {
+		if (conf_braced_choice(x, s + i, end - i, s[n] == '?', (s[n] == '?') == (*val != 0),
+				       &text, &tlen) < 0)
+			return -1;
+	} else if ((s[n] == '?') != (*val != 0)) {
 		return 0;
+	}
 	if (++x->nest > CONF_EXPAND_DEPTH) {
 		buf_printf(x->err, "macros nested too deeply");
 		return -1;
 	}
-	r = conf_expand_text(x, s + n + 1, end - n - 1, out);
+	r = conf_expand_text(x, text, tlen, out);
 	x->nest--;
 	return r;
 }
@@ -408,6 +464,21 @@ int conf_resolve(struct conf *c, struct buf *err)
 	}
 	conf_resolve_extras(&x);
 	return 0;
+}
+
+/* conf_stress_copy - c as it reads under stress; NULL when c forces stress itself. */
+struct conf *conf_stress_copy(const struct conf *c, struct buf *err)
+{
+	struct conf *d;
+
+	if (conf_is_set(c, "stress"))
+		return NULL;
+	d = conf_dup(c);
+	if (conf_set(d, "stress", "yes", "stress = yes", err) < 0) {
+		conf_free(d);
+		return NULL;
+	}
+	return d;
 }
 
 /* conf_expand - expand text against a resolved configuration. */

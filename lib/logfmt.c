@@ -4,7 +4,8 @@
  * Control characters in the text are replaced by '?', so a peer-supplied
  * string logged by a stage can never start a new line or inject escapes
  * into an administrator's terminal. This file must never emit a line break
- * except the terminating one.
+ * except the terminating one. logfmt_printable shows raw peer input (what a
+ * client sent) in a log line the same way.
  */
 #include <stdio.h>
 #include <time.h>
@@ -57,4 +58,19 @@ int logfmt_priority(int facility, int level)
 	if (level < 0 || level > MSG_PANIC)
 		level = MSG_INFO;
 	return facility * 8 + sev[level];
+}
+
+void logfmt_printable(struct buf *out, const char *p, size_t n, size_t max)
+{
+	buf_reset(out);
+	for (size_t i = 0; i < n && i < max; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\r')
+			buf_append_str(out, "\\r");
+		else if (c == '\n')
+			buf_append_str(out, "\\n");
+		else
+			buf_putc(out, c >= 32 && c < 127 ? c : '?');
+	}
 }

@@ -18,5 +18,8 @@ void logfmt_file_line(struct buf *out, time_t when, const char *host, const char
 void logfmt_syslog_line(struct buf *out, int pri, time_t when, const char *prog,
 			pid_t pid, const char *text, size_t len);
 int logfmt_priority(int facility, int level);
+/* logfmt_printable - up to max bytes of peer input for a log line: CR and
+ * LF as \r and \n, other bytes outside printable ASCII as '?'. */
+void logfmt_printable(struct buf *out, const char *p, size_t n, size_t max);
 
 #endif

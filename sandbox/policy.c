@@ -112,7 +112,7 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	  "a stage without files opens nothing: libc probes (/etc/localtime, "
 	  "/etc/gai.conf) fail softly with EACCES; the chroot is empty anyway" },
 
-	/* SANDBOX_F_ACCEPT: smtpd. */
+	/* SANDBOX_F_ACCEPT: screen. */
 	{ SANDBOX_F_ACCEPT, 0, "accept4", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "take a connection from the listening socket the broker passed" },
 	{ SANDBOX_F_ACCEPT, 0, "accept", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
@@ -212,14 +212,21 @@ static const struct sandbox_dir sandbox_dirs_bounce[] = {
 
 /* One row per stage of sandbox/stages.def, in its order; docs/sandbox.md shows them as a table. */
 static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
-	[STAGEDEF_SMTPD] = { .stage = "smtpd", NETWORK_STAGE, .private_net = 1, .nofile = 32,
+	[STAGEDEF_SCREEN] = { .stage = "screen", NETWORK_STAGE, .private_net = 1, .nofile = 65536,
 		.features = SANDBOX_F_ACCEPT,
+		.why = "Holds an inet service's listening sockets and every client before its "
+		"first SMTP command, in one event loop: it accepts (accept works from "
+		"any network namespace, so it lives in an empty one and cannot create a "
+		"socket), counts and greets clients and passes each, with the bytes it "
+		"sent, to an smtpd over a channel. Many held clients, hence the large fd "
+		"limit (the broker's own hard limit caps it). No file access at all." },
+	[STAGEDEF_SMTPD] = { .stage = "smtpd", NETWORK_STAGE, .private_net = 1, .nofile = 32,
 		.why = "Speaks SMTP with anyone on the Internet, so it is the most exposed stage. "
-		"It accepts connections on the listening socket the broker bound (accept "
-		"works from any network namespace), so it lives in an empty network "
-		"namespace and cannot create a socket of any kind. Empty root, a uid that "
-		"owns no file, no file access at all (openat fails with EACCES); the "
-		"message goes to cleanup over IPC." },
+		"It holds no listener: its screen passes it one client connection at a "
+		"time over a channel, so it cannot accept, create or shut down any "
+		"socket of its own and lives in an empty network namespace. Empty root, "
+		"a uid that owns no file, no file access at all (openat fails with "
+		"EACCES); the message goes to cleanup over IPC." },
 	[STAGEDEF_SMTP] = { .stage = "smtp", NETWORK_STAGE, .private_net = 0, .nofile = 32,
 		.features = SANDBOX_F_INET_CONNECT,
 		.why = "SMTP/LMTP client: the only stage besides dns that opens connections, so "

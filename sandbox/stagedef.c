@@ -30,6 +30,14 @@ const struct stagedef *stagedef_at(size_t i)
 	return i < STAGEDEF_COUNT ? &stagedefs[i] : NULL;
 }
 
+const struct stagedef *stagedef_listener(void)
+{
+	for (size_t i = 0; i < STAGEDEF_COUNT; i++)
+		if (stagedefs[i].flags & STAGEDEF_F_LISTENS)
+			return &stagedefs[i];
+	return NULL;
+}
+
 int stagedef_has(const char *name, unsigned flags)
 {
 	const struct stagedef *d = stagedef_lookup(name);

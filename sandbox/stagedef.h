@@ -12,6 +12,7 @@
 #define STAGEDEF_F_ONE_CLIENT	0x04
 #define STAGEDEF_F_SHARES	0x08
 #define STAGEDEF_F_FANS_OUT	0x10
+#define STAGEDEF_F_SCREENED	0x20
 
 /* Open channels a stage without FANS_OUT may hold to one service. */
 #define STAGEDEF_PEER_CHANNELS	2
@@ -34,6 +35,9 @@ const struct stagedef *stagedef_lookup(const char *name);
 
 /* stagedef_at - the i-th stage, NULL past the end. */
 const struct stagedef *stagedef_at(size_t i);
+
+/* stagedef_listener - the LISTENS stage (screen), which fronts every inet service. */
+const struct stagedef *stagedef_listener(void);
 
 /* stagedef_has - 1 if the stage called name exists and has every bit of flags. */
 int stagedef_has(const char *name, unsigned flags);

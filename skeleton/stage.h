@@ -10,7 +10,7 @@
  *
  * Fds at exec: 0, 1 and 2 /dev/null (never the broker's terminal or log
  * file), 3 broker channel, 4 log channel, 5.. stage-specific (listeners for
- * a LISTENS stage, the log output for the log stage); argv -n says how many
+ * screen, the log output for the log stage); argv -n says how many
  * stage-specific fds follow.
  */
 #ifndef MOAT_SKELETON_STAGE_H

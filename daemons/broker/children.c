@@ -185,10 +185,14 @@ void broker_reap(struct broker *b)
 	broker_ensure(b);
 }
 
-/* ensure_exclusive_busy - a single-process service waits for its old process. */
+/*
+ * ensure_exclusive_busy - a single-process service waits for its old
+ * process. Not a screen: each inet service has its own, and after a reload
+ * the old one may finish its clients while the new one accepts.
+ */
 static int ensure_exclusive_busy(struct broker *b, const struct service *s)
 {
-	if (s->maxproc != 1)
+	if (s->maxproc != 1 || s->nlisten > 0)
 		return 0;
 	for (struct child *c = b->children; c; c = c->next)
 		if (c->svc != s && c->svc->def == s->def && c->svc->maxproc == 1)

@@ -2,12 +2,13 @@
  * listen.c - bind the listening sockets of master.cf inet services.
  *
  * The broker binds as root (so port 25 works) and passes the listeners to
- * smtpd, which only ever accept()s on them. Service names follow master.cf:
- * "port", "host:port", "[ipv6]:port"; a bare port binds every address of
- * inet_interfaces (all, loopback-only, or a list of addresses, IPv6 ones
- * bare or in brackets: "127.0.0.1, [::1]") for each protocol in
- * inet_protocols. The backlog is long (bursts of new connections must never
- * be refused while a new smtpd starts).
+ * the service's screen, which only ever accept()s on them (smtpd holds
+ * none). Service names follow master.cf: "port", "host:port",
+ * "[ipv6]:port"; a bare port binds every address of inet_interfaces (all,
+ * loopback-only, or a list of addresses, IPv6 ones bare or in
+ * brackets: "127.0.0.1, [::1]") for each protocol in inet_protocols. The backlog
+ * is long (bursts of new connections must never be refused while screen
+ * is busy or restarting).
  */
 #include <errno.h>
 #include <netdb.h>

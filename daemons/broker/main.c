@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,6 +56,21 @@ static struct service *main_log_first(struct service *list)
 		}
 	}
 	return list;
+}
+
+/*
+ * main_raise_nofile - raise the hard fd limit (never the soft one) to what
+ * screen may hold: a stage's limit is at most the broker's hard limit.
+ */
+static void main_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= 65536)
+		return;
+	rl.rlim_max = 65536;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		msg_warn("raise the hard RLIMIT_NOFILE to 65536: %m");
 }
 
 static void main_load(struct broker *b)
@@ -263,6 +279,7 @@ int main(int argc, char **argv)
 	if (geteuid() != 0)
 		msg_fatal("moatd must be started as root (it drops privileges per stage)");
 	umask(022);
+	main_raise_nofile();
 	main_load(b);
 	main_lock(b);
 	broker_output_open(b);

@@ -23,6 +23,11 @@
  * processes), counted the same way, grants in flight included; requests
  * pass the client's rate limit. So no stage can make the broker fork
  * without bound, or be given every channel of a service.
+ *
+ * screen's request for its SCREENED stage ("smtpd") means the pool of its
+ * own inet service, as the current configuration has it (a screen retiring
+ * after a reload still hands its last connections to the new pool of the
+ * same name). No other stage may ask for a SCREENED pool.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -89,12 +94,19 @@ static struct child *peers_pick(struct broker *b, struct service *svc)
  * stage. Only internal (unix) services count: "smtp" names the SMTP client
  * service even when an inet service of the same name runs smtpd.
  */
-static struct service *peers_service(struct broker *b, const char *name)
+static struct service *peers_service(struct broker *b, const struct child *c, const char *name)
 {
+	const struct stagedef *want = stagedef_lookup(name);
+	int pool = (c->svc->def->flags & STAGEDEF_F_LISTENS) && want && (want->flags & STAGEDEF_F_SCREENED);
 	struct service *by_stage = NULL;
 
 	for (struct service *s = b->services; s; s = s->next) {
-		if (s->nlisten > 0)
+		if (pool) {	/* the screen's own pool: same master.cf line */
+			if (s->def == want && strcmp(s->name, c->svc->name) == 0)
+				return s;
+			continue;
+		}
+		if (s->nlisten > 0 || (s->def->flags & STAGEDEF_F_SCREENED))
 			continue;
 		if (strcmp(s->name, name) == 0)
 			return s;
@@ -156,8 +168,12 @@ void broker_peer_request(struct broker *b, struct child *c, const struct ipc_bro
 		peers_deny(c, r, "too many requests");
 		return;
 	}
-	if ((svc = peers_service(b, r->peer_stage)) == NULL) {
+	if ((svc = peers_service(b, c, r->peer_stage)) == NULL) {
 		peers_deny(c, r, "no such service or stage");
+		return;
+	}
+	if (b->stopping) {	/* a process started now would miss the SIGTERM */
+		peers_deny(c, r, "moatd is stopping");
 		return;
 	}
 	if ((why = peers_refusal(b, c, svc, r->peer_stage, &kind)) != NULL) {

@@ -6,6 +6,12 @@
  * policy, so master.cf can never make the root broker exec something else.
  * Every service has a finite maxproc: 0, which Postfix reads as "no limit",
  * means default_process_limit here.
+ *
+ * An inet service ("2525 inet n - y - 20 smtpd") becomes two services of
+ * the same name: the screen stage, one process that holds the listeners
+ * (maxproc 1), and the smtpd pool behind it, with no listener and the
+ * line's maxproc; both get the line's -o overrides. smtpd then gets
+ * connections only from its screen, over channels screen asks for.
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,38 +51,56 @@ static int services_take_listeners(struct service *svc, struct service *old)
 	return -1;
 }
 
+/* services_new - a service of master.cf line ms running stage (moat-<stage> must exist). */
+static struct service *services_new(struct broker *b, const struct master_service *ms,
+				    const char *stage, int maxproc)
+{
+	const struct stagedef *def = stagedef_lookup(stage);
+	struct service *svc = xcalloc(1, sizeof(*svc));
+	struct buf path = BUF_INIT;
+
+	if (def == NULL || sandbox_policy_lookup(stage) == NULL)
+		msg_fatal("%s: service %s: unknown stage program \"%s\"", ms->where, ms->name, stage);
+	(void)buf_printf(&path, "%s/moat-%s", b->daemon_dir, stage);
+	if (access(buf_str(&path), X_OK) < 0)
+		msg_fatal("%s: service %s: %s: %m", ms->where, ms->name, buf_str(&path));
+	buf_free(&path);
+	svc->name = xstrdup(ms->name);
+	svc->stage = xstrdup(stage);
+	svc->def = def;
+	svc->overrides = services_copy_strv(ms->overrides);
+	/* maxproc 0 ("no limit" in Postfix) is default_process_limit: never unbounded */
+	svc->maxproc = maxproc > 0 ? maxproc : (int)conf_int(b->conf, "default_process_limit");
+	broker_service_limits(svc, event_now_ms());
+	return svc;
+}
+
+/*
+ * services_one - the service(s) of one master.cf line. An inet line runs a
+ * SCREENED stage (smtpd) behind the LISTENS stage (screen): two services of
+ * the same name, the screen holding the listeners, with maxproc 1.
+ */
 static struct service *services_one(struct broker *b, const struct master_service *ms,
 				    struct service *old)
 {
 	const struct stagedef *def = stagedef_lookup(ms->command);
-	struct service *svc = xcalloc(1, sizeof(*svc));
-	struct buf path = BUF_INIT;
+	int inet = strcmp(ms->type, "inet") == 0;
+	struct service *svc;
 
-	if (def == NULL || sandbox_policy_lookup(ms->command) == NULL)
-		msg_fatal("%s: service %s: unknown stage program \"%s\"", ms->where, ms->name, ms->command);
-	(void)buf_printf(&path, "%s/moat-%s", b->daemon_dir, ms->command);
-	if (access(buf_str(&path), X_OK) < 0)
-		msg_fatal("%s: service %s: %s: %m", ms->where, ms->name, buf_str(&path));
-	buf_free(&path);
 	if (ms->args && ms->args[0])
 		msg_fatal("%s: service %s: unexpected argument \"%s\" (use -o name=value)",
 			  ms->where, ms->name, ms->args[0]);
-	svc->name = xstrdup(ms->name);
-	svc->stage = xstrdup(ms->command);
-	svc->def = def;
-	svc->overrides = services_copy_strv(ms->overrides);
-	/* maxproc 0 ("no limit" in Postfix) is default_process_limit: never unbounded */
-	svc->maxproc = ms->maxproc > 0 ? ms->maxproc : (int)conf_int(b->conf, "default_process_limit");
-	broker_service_limits(svc, event_now_ms());
-	if (strcmp(ms->type, "inet") == 0) {
-		if (!(def->flags & STAGEDEF_F_LISTENS))
-			msg_fatal("%s: inet service %s runs %s, which does not listen", ms->where,
-				  ms->name, ms->command);
-		if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0)
-			msg_fatal("%s: service %s: nothing to listen on", ms->where, ms->name);
-	} else if (def->flags & STAGEDEF_F_LISTENS) {
+	if (!inet && def && (def->flags & (STAGEDEF_F_LISTENS | STAGEDEF_F_SCREENED)))
 		msg_fatal("%s: %s needs an inet service", ms->where, ms->command);
-	}
+	if (!inet)
+		return services_new(b, ms, ms->command, ms->maxproc);
+	if (def == NULL || !(def->flags & STAGEDEF_F_SCREENED))
+		msg_fatal("%s: inet service %s runs %s, which serves no client", ms->where,
+			  ms->name, ms->command);
+	svc = services_new(b, ms, stagedef_listener()->name, 1);
+	svc->next = services_new(b, ms, ms->command, ms->maxproc);
+	if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0)
+		msg_fatal("%s: service %s: nothing to listen on", ms->where, ms->name);
 	return svc;
 }
 
@@ -109,7 +133,8 @@ struct service *broker_services_build(struct broker *b, const struct master_cf *
 			continue;
 		}
 		*tail = services_one(b, &m->svc[i], old);
-		tail = &(*tail)->next;
+		while (*tail)
+			tail = &(*tail)->next;
 	}
 	return head;
 }

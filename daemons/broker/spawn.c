@@ -3,7 +3,7 @@
  *
  * Child layout (skeleton/stage.h): 0, 1 and 2 /dev/null (a stage never
  * writes on the broker's terminal or log file); 3 its broker channel; 4 its
- * log channel; 5.. the service's listeners (LISTENS stages) or the log
+ * log channel; 5.. the service's listeners (the LISTENS stage, screen) or the log
  * output (the LOG_SINK stage). Nothing else survives the exec: every other
  * fd is closed, and the environment is empty (the test build passes
  * MOAT_TEST_ATTACK through, and nothing else). The child runs in its own

@@ -1,36 +1,42 @@
 /*
  * smtpd.c - the smtpd stage: the SMTP server, one session per process at a time.
  *
- * The broker passes the listening socket(s) at fds 5.. (st->nextra). The
- * loop polls them and the broker channel, accepts one connection, tells the
- * broker it is busy, runs the session (smtpd_session.c), and tells it it is
- * idle again. The process exits after max_use sessions, after max_idle
- * seconds without one, or when the broker asks it to stop; the broker
- * starts another as needed, so a slow client never blocks the others.
+ * smtpd holds no listener. The screen of its inet service accepts, greets
+ * and waits for each client's first command line, then hands the
+ * connection over, with the bytes already read, on the one channel the
+ * broker gave this process (smtpd_screen.c). The loop polls that channel
+ * and the broker's, runs one session at a time (smtpd_session.c) with the
+ * normal or the stress limits screen asked for, and says DONE. It leaves
+ * after max_use sessions, after max_idle without one, or when the broker
+ * asks it to stop: with a channel, by asking screen to close it (RETIRE),
+ * so a client is never handed to a process on its way out.
  *
  * SECURITY: runs as network_user (owns no file), chrooted in <queue>/empty,
- * in an empty network namespace (it accepts on the broker's socket, which
- * works from any namespace), no capabilities, seccomp allowlist without
- * open() or socket(). It trusts nothing a client sends. It may talk only to
+ * in an empty network namespace, no capabilities, seccomp allowlist without
+ * open(), socket() or accept(): it cannot reach, shut down or take from a
+ * listening socket, nor make any connection. It trusts nothing a client
+ * sends, nor its screen beyond the channel's protocol. It may talk only to
  * the broker, the log stage, cleanup and dns (the client's host name) over
  * IPC; the message never touches a file here. It must never let client
  * input choose a code path that allocates without bound or relays for an
  * untrusted client.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemons/smtpd/smtpd.h"
+#include "ipc/screenproto.h"
 #include "lib/iox.h"
+#include "lib/netaddr.h"
 #include "lib/msg.h"
 
-#define SMTPD_MAX_LISTEN 16
+#define SMTPD_RETIRE_WAIT_MS	30000	/* after RETIRE, wait this long for screen to let go */
 
 static struct smtpd_conf smtpd_conf;
 static struct smtpd_session smtpd_sess;
@@ -40,81 +46,51 @@ static void smtpd_pre_jail(struct stage *st)
 	smtpd_conf_load(&smtpd_conf, st);
 }
 
-/* smtpd_sockaddr - printable address, port and binary form (IPv4-mapped shown as IPv4). */
-static void smtpd_sockaddr(const struct sockaddr_storage *ss, char *text, size_t tlen,
-			   int *family, unsigned char ip[16], unsigned *port)
-{
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	memset(ip, 0, 16);
-	*family = ss->ss_family;
-	*port = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-
-		memcpy(ip, &in->sin_addr, 4);
-		*port = ntohs(in->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-		memcpy(ip, &in6->sin6_addr, 16);
-		*port = ntohs(in6->sin6_port);
-		if (memcmp(ip, mapped, 12) == 0) {
-			memmove(ip, ip + 12, 4);
-			memset(ip + 4, 0, 12);
-			*family = AF_INET;
-		}
-	}
-	if (*family != AF_INET && *family != AF_INET6) {
-		snprintf(text, tlen, "unknown");
-		return;
-	}
-	if (inet_ntop(*family, ip, text, (socklen_t)tlen) == NULL)
-		snprintf(text, tlen, "unknown");
-}
-
 /* smtpd_session_init - reset the one session struct for a new client (buffers are kept). */
-static void smtpd_session_init(struct smtpd_session *s, struct stage *st, int fd)
+static void smtpd_session_init(struct smtpd_session *s, struct stage *st,
+			       const struct smtpd_conn *conn, const struct smtpd_limits *l)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	unsigned lport;
+	struct netaddr peer, local;
+	int fd = conn->fd;
 
 	s->st = st;
 	s->cf = &smtpd_conf;
+	s->lim = l;
 	s->fd = fd;
+	s->excepted = (conn->flags & SCREEN_F_EXCEPT) != 0;
 	s->name = s->reverse_name = "unknown";	/* until smtpd_dns_client_name */
-	buf_reset(&s->in);
+	if (buf_set(&s->in, conn->input, conn->input_len) < 0)
+		buf_reset(&s->in);	/* cannot happen: the IPC field is smaller than the buffer */
 	s->inpos = 0;
 	buf_reset(&s->out);
 	buf_reset(&s->helo);
 	buf_reset(&s->sender);
 	buf_reset(&s->qid);
 	s->eof = s->io_error = s->timed_out = s->reply_ok = s->rejected_rcpts = 0;
+	s->rcpt_overshoot = 0;
 	s->esmtp = s->unauth_pipelined = s->errors = s->junk = s->quit = 0;
 	s->in_mail = s->nrcpt = s->cleanup_open = s->in_data = 0;
 	s->sender_flags = 0;
 	s->data_bytes = 0;
 	memset(&s->mp, 0, sizeof(s->mp));
 	memset(s->count, 0, sizeof(s->count));
-	memset(&ss, 0, sizeof(ss));
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
-		ss.ss_family = AF_UNSPEC;
-	smtpd_sockaddr(&ss, s->addr, sizeof(s->addr), &s->family, s->ip, &s->port);
-	sl = sizeof(ss);
-	memset(&ss, 0, sizeof(ss));
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		ss.ss_family = AF_UNSPEC;
-	smtpd_sockaddr(&ss, s->laddr, sizeof(s->laddr), &s->lfamily, s->lip, &lport);
-	s->trusted = cidr_list_match(&smtpd_conf.mynetworks, s->family, s->ip)
-		     || (smtpd_conf.mynetworks_computed && s->family == s->lfamily
-			 && memcmp(s->ip, s->lip, 16) == 0);
+	netaddr_of_fd(&peer, fd, 0);
+	netaddr_of_fd(&local, fd, 1);
+	memcpy(s->addr, peer.text, sizeof(s->addr));
+	s->family = peer.family;
+	memcpy(s->ip, peer.ip, 16);
+	s->port = peer.port;
+	memcpy(s->laddr, local.text, sizeof(s->laddr));
+	s->lfamily = local.family;
+	memcpy(s->lip, local.ip, 16);
+	s->trusted = mynetworks_match(&smtpd_conf.mynetworks, s->family, s->ip, s->lfamily, s->lip);
 }
 
 static void smtpd_buffers_init(struct smtpd_session *s)
 {
 	buf_init(&s->in, 64 * 1024);
 	buf_init(&s->out, 64 * 1024);
+	buf_init(&s->reply, 8192);
 	buf_init(&s->helo, 512);
 	buf_init(&s->sender, 512);
 	buf_init(&s->qid, 64);
@@ -127,9 +103,9 @@ static void smtpd_buffers_init(struct smtpd_session *s)
  * smtpd_timeout per read or write: one read() per command instead of a
  * poll() and a read() (smtpd_io.c treats EAGAIN as the timeout).
  */
-static int smtpd_client_timeouts(int fd)
+static int smtpd_client_timeouts(int fd, const struct smtpd_limits *l)
 {
-	struct timeval tv = { smtpd_conf.timeout, 0 };
+	struct timeval tv = { l->timeout, 0 };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0
 	    || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
@@ -139,80 +115,93 @@ static int smtpd_client_timeouts(int fd)
 	return 0;
 }
 
-static void smtpd_serve(struct stage *st, int lfd, uint32_t *uses)
+/* smtpd_serve - run the session screen handed over, then tell screen it is over. */
+static void smtpd_serve(struct stage *st, const struct smtpd_conn *conn, uint32_t *uses)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	const struct smtpd_limits *l = conn->flags & SCREEN_F_STRESS ? &smtpd_conf.stress
+								    : &smtpd_conf.normal;
 
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			msg_warn("accept: %m");
-		return;
-	}
-	if (smtpd_client_timeouts(fd) < 0) {
-		(void)close(fd);
-		return;
-	}
 	++*uses;
-	stage_status(st, 1, *uses);
-	smtpd_session_init(&smtpd_sess, st, fd);
-	smtpd_dns_client_name(&smtpd_sess);
-	smtpd_session_run(&smtpd_sess);
-	smtpd_cleanup_release();
-	if (close(fd) < 0)
+	if (smtpd_client_timeouts(conn->fd, l) == 0) {
+		smtpd_session_init(&smtpd_sess, st, conn, l);
+		smtpd_dns_client_name(&smtpd_sess);
+		smtpd_session_run(&smtpd_sess);
+		smtpd_cleanup_release();
+	}
+	if (close(conn->fd) < 0)
 		msg_warn("close client socket: %m");
-	stage_status(st, 0, *uses);
+	smtpd_screen_done(st);
 }
 
+/* smtpd_leave - no channel and time to go: 1 to exit, 0 if one arrived just now. */
+static int smtpd_leave(struct stage *st)
+{
+	if (stage_broker_dispatch(st, 0) < 0)
+		return 1;
+	return smtpd_screen_fd() < 0;
+}
+
+/* smtpd_wait - wait for the broker or screen; 1 if screen has something for us. */
+static int smtpd_wait(struct stage *st, int64_t timeout_ms)
+{
+	struct pollfd p[2] = { { st->broker.fd, POLLIN, 0 }, { smtpd_screen_fd(), POLLIN, 0 } };
+	int r = poll(p, 2, timeout_ms > 600000 ? 600000 : (int)timeout_ms);
+
+	if (r < 0 && errno != EINTR)
+		msg_fatal("poll: %m");
+	if (r <= 0)
+		return 0;
+	if ((p[0].revents & (POLLIN | POLLHUP)) && stage_broker_dispatch(st, 0) < 0)
+		exit(0);
+	return smtpd_screen_fd() >= 0 && p[1].revents != 0;
+}
+
+/*
+ * smtpd_run - take clients from screen, one at a time. To exit (max_use,
+ * max_idle, the broker's stop) with a channel, ask screen to close it and
+ * go at its end; a screen that never does is given SMTPD_RETIRE_WAIT_MS.
+ */
 static void smtpd_run(struct stage *st)
 {
-	struct pollfd p[SMTPD_MAX_LISTEN + 1];
-	int nl = st->nextra < SMTPD_MAX_LISTEN ? st->nextra : SMTPD_MAX_LISTEN;
+	int64_t max_idle = (int64_t)smtpd_conf.max_idle * 1000, idle_since, retire_at = 0;
 	uint32_t uses = 0;
-	time_t idle_since = time(NULL);
+	struct smtpd_conn conn;
 
 	smtpd_buffers_init(&smtpd_sess);
 	if (iox_set_nonblock(st->broker.fd, 0) < 0)
 		msg_fatal("broker channel: %m");
-	p[0].fd = st->broker.fd;
-	p[0].events = POLLIN;
-	for (int i = 0; i < nl; i++) {
-		p[i + 1].fd = STAGE_FD_EXTRA + i;
-		p[i + 1].events = POLLIN;
-		if (iox_set_nonblock(p[i + 1].fd, 1) < 0)
-			msg_fatal("listening socket %d: %m", p[i + 1].fd);
-	}
-	while (!st->stopping && uses < (uint32_t)smtpd_conf.max_use) {
-		time_t left = idle_since + smtpd_conf.max_idle - time(NULL);
+	idle_since = smtpd_io_now_ms();
+	for (;;) {
+		int64_t now = smtpd_io_now_ms(), wait = idle_since + max_idle - now;
+		int leaving = st->stopping || uses >= (uint32_t)smtpd_conf.max_use || wait <= 0;
 		int r;
 
-		if (left <= 0)
+		if (leaving && smtpd_screen_fd() < 0 && smtpd_leave(st))
 			return;
-		r = poll(p, (nfds_t)nl + 1, (int)left * 1000);
-		if (r < 0 && errno != EINTR)
-			msg_fatal("poll: %m");
-		if (r <= 0)
+		if (leaving && smtpd_screen_fd() >= 0 && retire_at == 0) {
+			smtpd_screen_retire(uses);
+			retire_at = now;
+		}
+		if (retire_at && now - retire_at > SMTPD_RETIRE_WAIT_MS)
+			return;
+		if (!smtpd_wait(st, leaving || wait <= 0 ? 1000 : wait))
 			continue;
-		if ((p[0].revents & (POLLIN | POLLHUP)) && stage_broker_dispatch(st, 0) < 0)
-			return;
-		for (int i = 1; i <= nl && !st->stopping; i++) {
-			if ((p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) && !(p[i].revents & POLLIN)) {
-				/* a dead listener stays readable-for-poll forever: stop polling it */
-				msg_warn("listening socket %d: %s; no longer accepting on it", p[i].fd,
-					 (p[i].revents & POLLNVAL) ? "not open" : "error or hangup");
-				p[i].fd = -1;
-				continue;
-			}
-			if (p[i].revents & POLLIN) {
-				smtpd_serve(st, p[i].fd, &uses);
-				idle_since = time(NULL);
-				break;	/* one session, then look at the broker again */
-			}
+		if ((r = smtpd_screen_next(st, &conn)) > 0) {
+			smtpd_serve(st, &conn, &uses);
+			idle_since = smtpd_io_now_ms();
+			if (smtpd_screen_fd() < 0 && retire_at == 0)
+				stage_status(st, 0, uses);	/* screen broke during the session */
+		} else if (r < 0) {
+			if (retire_at || leaving)
+				return;
+			stage_status(st, 0, uses);	/* free for another screen channel */
 		}
 	}
 }
 
 static const struct stage_ops smtpd_ops = {
 	.pre_jail = smtpd_pre_jail,
+	.peer_accept = smtpd_screen_accept,
 	.run = smtpd_run,
 };
 

@@ -1,7 +1,9 @@
 /*
  * smtpd.h - the smtpd stage's shared types: configuration, session, modules.
  *
- *   smtpd.c          stage entry, pre-jail, accept loop, process limits
+ *   smtpd.c          stage entry, pre-jail, the loop that takes clients, process limits
+ *   smtpd_screen.c   the channel from screen: clients in, DONE/RETIRE/RATE out
+ *   smtpd_attack.c   test build only: hostile messages to screen
  *   smtpd_conf.c     reads main.cf into struct smtpd_conf (fatal on bad lists)
  *   smtpd_io.c       buffered client I/O: line reader, reply buffer, timeouts
  *   smtpd_session.c  one SMTP session: greeting, command loop, logging
@@ -24,6 +26,7 @@
 #include "mail/addr.h"
 #include "mail/cidr.h"
 #include "mail/domlist.h"
+#include "mail/mynetworks.h"
 #include "skeleton/stage.h"
 
 /* Restrictions (smtpd_check.c). */
@@ -43,21 +46,34 @@ struct smtpd_rlist {
 
 enum smtpd_list { L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RCPT, L_DATA, L_COUNT };
 
+/*
+ * What stress changes: Postfix gives these parameters ${stress?{x}:{y}}
+ * defaults. smtpd_conf.c reads one set as configured and one as it reads
+ * with stress = yes; each session uses the set its screen chose.
+ */
+struct smtpd_limits {
+	int timeout;		/* smtpd_timeout, seconds */
+	int hard_limit;		/* smtpd_hard_error_limit */
+	int junk_limit;		/* smtpd_junk_command_limit */
+	int deadline;		/* smtpd_per_request_deadline: timeout bounds a whole request */
+	int min_data_rate;	/* smtpd_min_data_rate: bytes/s that extend the DATA deadline */
+};
+
 struct smtpd_conf {
-	struct cidr_list mynetworks;	/* configured, or computed from the style */
-	int mynetworks_computed;	/* add the accepted socket's own address */
-	int style;			/* 0 host, 1 subnet, 2 class */
-	struct cidr_list local_addrs;	/* this host's addresses (address literals) */
+	struct mynetworks mynetworks;	/* trusted clients; .local: this host's addresses */
 	struct domlist mydest, relay_domains;
 	struct smtpd_rlist lists[L_COUNT];
-	const char *myhostname, *banner;
+	const char *myhostname;
 	uint64_t size_limit;
-	int rcpt_limit, timeout, soft_limit, hard_limit, error_sleep, junk_limit;
+	struct smtpd_limits normal, stress;
+	int rcpt_limit, rcpt_overshoot, soft_limit, error_sleep;
 	int helo_required, strict, disable_vrfy, delay_reject, forbid_unauth_pipe;
 	int reject_code, defer_code, relay_code, non_fqdn_code, invalid_hostname_code;
 	int unknown_client_code;
 	int max_use, max_idle;
 	int peername_lookup;		/* smtpd_peername_lookup */
+	int mail_rate_limit;		/* smtpd_client_message_rate_limit */
+	int rcpt_rate_limit;		/* smtpd_client_recipient_rate_limit */
 };
 
 /* How a client name lookup ended (Postfix's SMTPD_PEER_CODE_*). */
@@ -74,6 +90,7 @@ struct smtpd_count { uint32_t ok, total; };
 struct smtpd_session {
 	struct stage *st;
 	const struct smtpd_conf *cf;
+	const struct smtpd_limits *lim;	/* cf->normal, or cf->stress */
 	int fd;
 	/* client */
 	char addr[INET6_ADDRSTRLEN];
@@ -88,13 +105,17 @@ struct smtpd_session {
 	int lfamily;
 	unsigned char lip[16];
 	int trusted;			/* client in mynetworks */
+	int excepted;			/* client in smtpd_client_event_limit_exceptions */
 	/* I/O */
 	struct buf in;			/* raw input; bytes before inpos are used */
 	size_t inpos;
 	struct buf out;			/* pending replies */
+	struct buf reply;		/* one reply being formatted */
 	int eof, io_error, timed_out;
+	int64_t deadline;		/* ms: the request being read must be complete by then */
 	int reply_ok;			/* the last reply was 2xx/3xx */
 	int rejected_rcpts;		/* RCPTs refused in this transaction */
+	int rcpt_overshoot;		/* RCPTs past smtpd_recipient_limit in this transaction */
 	const char *where;		/* last command, for "after X" */
 	/* protocol */
 	struct buf helo;
@@ -116,14 +137,42 @@ struct smtpd_session {
 	struct buf line;		/* scratch for log text */
 };
 
+/* A client connection as screen hands it over. */
+struct smtpd_conn {
+	uint32_t session;
+	unsigned flags;			/* SCREEN_F_* */
+	const char *input;		/* what the client sent so far (valid until the next read) */
+	size_t input_len;
+	int fd;
+};
+
+/* smtpd_screen.c */
+void smtpd_screen_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd);
+int smtpd_screen_fd(void);
+int smtpd_screen_next(struct stage *st, struct smtpd_conn *conn);
+void smtpd_screen_done(struct stage *st);
+void smtpd_screen_retire(uint32_t uses);
+void smtpd_screen_close(void);
+uint32_t smtpd_screen_rate(struct smtpd_session *s, uint32_t event);
+
+/* smtpd_attack.c: the test build's compromised smtpd (nothing otherwise). */
+void smtpd_attack_screen(struct stage *st, int fd);
+
 /* smtpd_conf.c */
 void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st);
 
 /* smtpd_io.c */
+int64_t smtpd_io_now_ms(void);
+void smtpd_io_deadline(struct smtpd_session *s);
 int smtpd_io_fill(struct smtpd_session *s);
 int smtpd_io_getline(struct smtpd_session *s, const char **line, size_t *len, size_t *wirelen);
 size_t smtpd_io_pending(const struct smtpd_session *s);
+/* smtpd_reply - queue a reply; a 4xx/5xx counts as a client error (limits, tarpit). */
 void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* smtpd_reply_uncounted - the same, never counted (recipients over the limit, up to
+ * smtpd_recipient_overshoot_limit). */
+void smtpd_reply_uncounted(struct smtpd_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int smtpd_flush(struct smtpd_session *s);
 #define SMTPD_LINE_TOOLONG	(-2)

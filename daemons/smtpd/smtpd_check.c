@@ -66,7 +66,7 @@ static int check_literal_local(const struct smtpd_session *s, const char *dom)
 		return 0;
 	if (s->lfamily == fam && memcmp(ip, s->lip, fam == AF_INET ? 4 : 16) == 0)
 		return 1;
-	return cidr_list_match(&s->cf->local_addrs, fam, ip);
+	return cidr_list_match(&s->cf->mynetworks.local, fam, ip);
 }
 
 /* smtpd_check_is_local - where Postfix would deliver locally. */

@@ -46,7 +46,7 @@ static void cln_drop(const char *why)
 
 static int cln_connect(struct smtpd_session *s)
 {
-	struct timeval tv = { s->cf->timeout, 0 };
+	struct timeval tv = { s->cf->normal.timeout, 0 };
 	pid_t pid = 0;
 	int fd;
 

@@ -2,91 +2,29 @@
  * smtpd_conf.c - read the smtpd parameters of main.cf once, before confinement.
  *
  * Called from the stage's pre-jail hook (as root, before any client input):
- * it also lists the host's interface addresses with getifaddrs, which needs
- * a netlink socket that the sandbox will not allow later. A bad mynetworks
+ * it also lists the host's interface addresses (mail/mynetworks.c), which
+ * needs a netlink socket that the sandbox will not allow later. A bad mynetworks
  * entry, an unsupported domain-list entry or an unknown restriction name is
  * fatal here with the parameter named: a relay policy is never half-applied.
+ * The limits that Postfix's stress-dependent defaults change are read twice,
+ * as configured and as they read with stress = yes (conf_stress_copy): a
+ * session uses the set its screen asks for.
  *
  * SECURITY: reads only main.cf values (trusted) and the kernel's interface
  * list. Never reads client input.
  */
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "daemons/smtpd/smtpd.h"
 #include "lib/msg.h"
 
-static const unsigned char loop4[4] = { 127, 0, 0, 0 };
-static const unsigned char loop6[16] = { [15] = 1 };
-
-/* conf_ifaddr - one interface address into the local list and, by style, mynetworks. */
-static void conf_ifaddr(struct smtpd_conf *cf, const struct sockaddr *sa, const struct sockaddr *mask)
-{
-	const unsigned char *a, *m;
-	unsigned alen, bits = 0;
-	int fam = sa->sa_family;
-
-	if (fam == AF_INET) {
-		a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
-		m = mask ? (const unsigned char *)&((const struct sockaddr_in *)mask)->sin_addr : NULL;
-		alen = 4;
-	} else if (fam == AF_INET6) {
-		a = (const unsigned char *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
-		m = mask ? (const unsigned char *)&((const struct sockaddr_in6 *)mask)->sin6_addr : NULL;
-		alen = 16;
-	} else {
-		return;
-	}
-	cidr_list_add_addr(&cf->local_addrs, fam, a, alen * 8);
-	if (!cf->mynetworks_computed)
-		return;
-	for (unsigned i = 0; m && i < alen; i++)
-		for (int b = 7; b >= 0 && (m[i] >> b) & 1; b--)
-			bits++;
-	if (cf->style == 0)
-		bits = alen * 8;
-	else if (cf->style == 2 && fam == AF_INET)
-		bits = a[0] < 128 ? 8 : a[0] < 192 ? 16 : 24;
-	cidr_list_add_addr(&cf->mynetworks, fam, a, bits);
-}
-
-static void conf_interfaces(struct smtpd_conf *cf)
-{
-	struct ifaddrs *ifs, *i;
-
-	if (getifaddrs(&ifs) < 0) {
-		msg_warn("getifaddrs: %m; only loopback counts as this host");
-		return;
-	}
-	for (i = ifs; i; i = i->ifa_next)
-		if (i->ifa_addr)
-			conf_ifaddr(cf, i->ifa_addr, i->ifa_netmask);
-	freeifaddrs(ifs);
-}
-
 static void conf_mynetworks(struct smtpd_conf *cf, struct stage *st)
 {
-	char *const *nets = conf_list(st->conf, "mynetworks");
-	const char *style = conf_str(st->conf, "mynetworks_style");
 	struct buf err = BUF_INIT;
 
-	cidr_list_init(&cf->mynetworks);
-	cidr_list_init(&cf->local_addrs);
-	cf->style = strcmp(style, "subnet") == 0 ? 1 : strcmp(style, "class") == 0 ? 2 : 0;
-	cf->mynetworks_computed = nets == NULL || nets[0] == NULL;
-	for (size_t i = 0; nets && nets[i]; i++)
-		if (cidr_list_add(&cf->mynetworks, nets[i], &err) < 0)
-			msg_fatal("mynetworks: %s (moat takes addresses and networks only)",
-				  buf_str(&err));
-	if (cf->mynetworks_computed) {
-		cidr_list_add_addr(&cf->mynetworks, AF_INET, loop4, 8);
-		cidr_list_add_addr(&cf->mynetworks, AF_INET6, loop6, 128);
-	}
-	cidr_list_add_addr(&cf->local_addrs, AF_INET, loop4, 8);
-	cidr_list_add_addr(&cf->local_addrs, AF_INET6, loop6, 128);
-	conf_interfaces(cf);
+	if (mynetworks_init(&cf->mynetworks, conf_list(st->conf, "mynetworks"),
+			    conf_str(st->conf, "mynetworks_style"), &err) < 0)
+		msg_fatal("mynetworks: %s", buf_str(&err));
 	buf_free(&err);
 }
 
@@ -126,6 +64,28 @@ static int conf_int_of(struct stage *st, const char *name)
 	return (int)conf_int(st->conf, name);
 }
 
+static void conf_limits(struct smtpd_limits *l, const struct conf *c)
+{
+	l->timeout = (int)conf_time(c, "smtpd_timeout");
+	l->hard_limit = (int)conf_int(c, "smtpd_hard_error_limit");
+	l->junk_limit = (int)conf_int(c, "smtpd_junk_command_limit");
+	l->deadline = conf_bool(c, "smtpd_per_request_deadline");
+	l->min_data_rate = (int)conf_int(c, "smtpd_min_data_rate");
+}
+
+/* conf_stress_limits - the limits as they read with stress = yes. */
+static void conf_stress_limits(struct smtpd_limits *l, const struct conf *c)
+{
+	struct buf err = BUF_INIT;
+	struct conf *sc = conf_stress_copy(c, &err);
+
+	if (sc == NULL && err.len > 0)
+		msg_fatal("%s", buf_str(&err));
+	conf_limits(l, sc ? sc : c);
+	conf_free(sc);
+	buf_free(&err);
+}
+
 void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 {
 	memset(cf, 0, sizeof(*cf));
@@ -133,14 +93,13 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 	conf_domains(cf, st);
 	conf_lists(cf, st);
 	cf->myhostname = conf_str(st->conf, "myhostname");
-	cf->banner = conf_str(st->conf, "smtpd_banner");
 	cf->size_limit = conf_size(st->conf, "message_size_limit");
 	cf->rcpt_limit = conf_int_of(st, "smtpd_recipient_limit");
-	cf->timeout = (int)conf_time(st->conf, "smtpd_timeout");
+	cf->rcpt_overshoot = conf_int_of(st, "smtpd_recipient_overshoot_limit");
+	conf_limits(&cf->normal, st->conf);
+	conf_stress_limits(&cf->stress, st->conf);
 	cf->soft_limit = conf_int_of(st, "smtpd_soft_error_limit");
-	cf->hard_limit = conf_int_of(st, "smtpd_hard_error_limit");
 	cf->error_sleep = (int)conf_time(st->conf, "smtpd_error_sleep_time");
-	cf->junk_limit = conf_int_of(st, "smtpd_junk_command_limit");
 	cf->helo_required = conf_bool(st->conf, "smtpd_helo_required");
 	cf->strict = conf_bool(st->conf, "strict_rfc821_envelopes");
 	cf->disable_vrfy = conf_bool(st->conf, "disable_vrfy_command");
@@ -155,4 +114,6 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 	cf->max_use = conf_int_of(st, "max_use");
 	cf->max_idle = (int)conf_time(st->conf, "max_idle");
 	cf->peername_lookup = conf_bool(st->conf, "smtpd_peername_lookup");
+	cf->mail_rate_limit = conf_int_of(st, "smtpd_client_message_rate_limit");
+	cf->rcpt_rate_limit = conf_int_of(st, "smtpd_client_recipient_rate_limit");
 }

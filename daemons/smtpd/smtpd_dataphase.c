@@ -96,6 +96,7 @@ void smtpd_data_cmd(struct smtpd_session *s, const char *arg, size_t alen)
 		return;
 	s->data_bytes = 0;
 	s->in_data = 1;
+	smtpd_io_deadline(s);	/* the DATA phase is one request (smtpd_min_data_rate extends it) */
 	if (data_receive(s, &failed, &toobig) < 0) {
 		/* the session logs "lost connection/timeout after DATA"; abort the file */
 		smtpd_cleanup_abort(s);

@@ -9,11 +9,23 @@
  * waiting (one write per pipelined batch), or when the session needs an
  * answer from the client. Every wait is bounded by smtpd_timeout.
  *
+ * Deadlines (smtpd_per_request_deadline, on by default): smtpd_timeout
+ * bounds a whole request, not each read, so a client that trickles one
+ * byte at a time cannot hold the session. The fast path is unchanged: the
+ * first read of a request is the plain blocking read (SO_RCVTIMEO is the
+ * whole budget); only a partial line or DATA that has used part of its
+ * budget polls for the time left first. During DATA each read adds
+ * bytes/smtpd_min_data_rate seconds, never past smtpd_timeout from now.
+ * Every 4xx/5xx reply counts as a client error (soft/hard limits, tarpit),
+ * judged by the formatted text, whoever built it; only the 452s of
+ * recipients within smtpd_recipient_overshoot_limit are sent uncounted.
+ *
  * SECURITY: the input is the network. A line longer than SMTPD_LINE_MAX is
  * discarded as it arrives, never stored whole; the input buffer has a hard
  * cap, so no client can make this process allocate without bound.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +37,61 @@
 #include "lib/msg.h"
 
 #define SMTPD_IN_SIZE	(64 * 1024)
+#define SMTPD_OUT_FLUSH	(32 * 1024)	/* pending replies written at this size */
+
+int64_t smtpd_io_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* smtpd_io_deadline - the request that starts now must be complete within smtpd_timeout. */
+void smtpd_io_deadline(struct smtpd_session *s)
+{
+	s->deadline = smtpd_io_now_ms() + (int64_t)s->lim->timeout * 1000;
+}
+
+/*
+ * io_wait - before a read: wait for input within the request's time left;
+ * 1 to read, -1 timed out. With (nearly) the whole budget left no wait is
+ * needed: the read's own SO_RCVTIMEO (the whole budget) passes the deadline
+ * by at most the slack, a tenth of smtpd_timeout and at most a second.
+ */
+static int io_wait(struct smtpd_session *s)
+{
+	int64_t full = (int64_t)s->lim->timeout * 1000, left;
+	struct pollfd p = { s->fd, POLLIN, 0 };
+	int r;
+
+	if (!s->lim->deadline || s->deadline == 0)
+		return 1;
+	left = s->deadline - smtpd_io_now_ms();
+	if (left > 0 && left >= full - (full / 10 < 1000 ? full / 10 : 1000))
+		return 1;
+	if (left > 0) {
+		while ((r = poll(&p, 1, (int)left)) < 0 && errno == EINTR)
+			;
+		if (r != 0)
+			return 1;	/* input, hangup or error: the read says which */
+	}
+	s->timed_out = 1;
+	return -1;
+}
+
+/* io_data_credit - DATA: n bytes arrived; they buy n/smtpd_min_data_rate seconds. */
+static void io_data_credit(struct smtpd_session *s, size_t n)
+{
+	int64_t cap;
+
+	if (!s->in_data || !s->lim->deadline || s->deadline == 0)
+		return;
+	cap = smtpd_io_now_ms() + (int64_t)s->lim->timeout * 1000;
+	s->deadline += (int64_t)(n * 1000 / (size_t)s->lim->min_data_rate);
+	if (s->deadline > cap)
+		s->deadline = cap;
+}
 
 /* smtpd_io_fill - read what the client sent: 1 data, 0 EOF, -1 error or timeout. */
 int smtpd_io_fill(struct smtpd_session *s)
@@ -38,13 +105,14 @@ int smtpd_io_fill(struct smtpd_session *s)
 	if (buf_reserve(&s->in, SMTPD_IN_SIZE - s->in.len) < 0)
 		msg_panic("smtpd input buffer cap");
 	/* The read may wait: the client must have every reply first. */
-	if (smtpd_flush(s) < 0)
+	if (smtpd_flush(s) < 0 || io_wait(s) < 0)
 		return -1;
 	for (;;) {
 		n = read(s->fd, s->in.data + s->in.len, SMTPD_IN_SIZE - s->in.len);
 		if (n > 0) {
 			s->in.len += (size_t)n;
 			s->in.data[s->in.len] = 0;
+			io_data_credit(s, (size_t)n);
 			return 1;
 		}
 		if (n == 0) {
@@ -77,6 +145,7 @@ int smtpd_io_getline(struct smtpd_session *s, const char **line, size_t *len, si
 {
 	int skipping = 0;
 
+	s->deadline = 0;	/* a new request: its clock starts at its first wait */
 	for (;;) {
 		const char *p = s->in.data ? s->in.data + s->inpos : NULL;
 		size_t avail = smtpd_io_pending(s);
@@ -87,6 +156,8 @@ int smtpd_io_getline(struct smtpd_session *s, const char **line, size_t *len, si
 				skipping = 1;	/* keep nothing of an overlong line */
 				s->inpos = s->in.len;
 			}
+			if (s->deadline == 0)
+				smtpd_io_deadline(s);
 			if (smtpd_flush(s) < 0 || smtpd_io_fill(s) <= 0)
 				return 0;
 			continue;
@@ -118,19 +189,47 @@ static void io_tarpit(struct smtpd_session *s)
 		;
 }
 
-/* smtpd_reply - queue one reply line (or lines, with embedded CRLF). */
+/*
+ * io_reply - format one reply (or lines, with embedded CRLF) and queue it.
+ * The code is read from the formatted text, never from the format string:
+ * a reply built elsewhere and sent through "%s" is as much an error as a
+ * literal one. A 4xx/5xx counts toward the error limits and the tarpit
+ * unless counted is 0; the tarpit sleeps before this reply is queued.
+ */
+static void io_reply(struct smtpd_session *s, int counted, const char *fmt, va_list ap)
+{
+	struct buf *r = &s->reply;
+	char code;
+
+	buf_reset(r);
+	if (buf_vprintf(r, fmt, ap) < 0 || r->len == 0)
+		buf_set_str(r, "451 4.3.0 Error: internal error");	/* cannot happen: replies are short */
+	code = r->data[0];
+	s->reply_ok = code == '2' || code == '3';
+	if (counted && (code == '4' || code == '5'))
+		io_tarpit(s);
+	/* a long pipelined batch: send what is queued rather than grow */
+	if (s->out.len + r->len + 2 > SMTPD_OUT_FLUSH && smtpd_flush(s) < 0)
+		return;
+	if (buf_append(&s->out, r->data, r->len) < 0 || buf_append(&s->out, "\r\n", 2) < 0)
+		msg_warn("reply buffer full: reply dropped");	/* cannot happen: flushed per command */
+}
+
 void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 {
 	va_list ap;
-	size_t start;
 
-	s->reply_ok = fmt[0] == '2' || fmt[0] == '3';
-	if (fmt[0] == '4' || fmt[0] == '5')
-		io_tarpit(s);
-	start = s->out.len;
 	va_start(ap, fmt);
-	if (buf_vprintf(&s->out, fmt, ap) < 0 || buf_append(&s->out, "\r\n", 2) < 0)
-		buf_truncate(&s->out, start);	/* cannot happen: replies are short */
+	io_reply(s, 1, fmt, ap);
+	va_end(ap);
+}
+
+void smtpd_reply_uncounted(struct smtpd_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	io_reply(s, 0, fmt, ap);
 	va_end(ap);
 }
 

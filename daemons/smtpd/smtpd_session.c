@@ -1,9 +1,10 @@
 /*
  * smtpd_session.c - one SMTP session: greeting, command loop, Postfix-shaped logs.
  *
- * Called by smtpd.c for each accepted connection. It sends the greeting
- * (refusing a client that talked first), reads commands, enforces the
- * error limits and RFC 2920 pipelining rules, hands each command to its
+ * Called by smtpd.c for each connection screen hands over: screen has
+ * already greeted the client (and refused one that talked first), and its
+ * first command line is in the input buffer. This reads commands, enforces
+ * the error limits and RFC 2920 pipelining rules, hands each command to its
  * handler (smtpd_verbs.c, smtpd_dataphase.c), and logs connect, rejects,
  * lost connections, timeouts and the per-command disconnect summary in the
  * form pflogsumm and Postfix users expect.
@@ -12,12 +13,11 @@
  * reader; a protocol violation gets a reply and, where Postfix drops the
  * client, a disconnect; nothing here can be made to crash or grow.
  */
-#include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "daemons/smtpd/smtpd.h"
+#include "lib/logfmt.h"
 #include "lib/msg.h"
 
 /* Commands that RFC 2920 allows only at the end of a pipelined group. */
@@ -25,22 +25,6 @@ static int session_must_be_last(enum smtpd_verb v)
 {
 	return v == V_EHLO || v == V_HELO || v == V_DATA || v == V_VRFY || v == V_EXPN
 	       || v == V_NOOP || v == V_HELP;
-}
-
-/* session_printable - up to 100 bytes of client input for a log line. */
-static void session_printable(struct buf *out, const char *p, size_t n)
-{
-	buf_reset(out);
-	for (size_t i = 0; i < n && i < 100; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\r')
-			buf_append_str(out, "\\r");
-		else if (c == '\n')
-			buf_append_str(out, "\\n");
-		else
-			buf_putc(out, c >= 32 && c < 127 ? c : '?');
-	}
 }
 
 void smtpd_log_reject(struct smtpd_session *s, const char *cmd, const char *reply,
@@ -66,6 +50,7 @@ void smtpd_mail_reset(struct smtpd_session *s)
 	memset(&s->mp, 0, sizeof(s->mp));
 	s->nrcpt = 0;
 	s->rejected_rcpts = 0;
+	s->rcpt_overshoot = 0;
 	buf_reset(&s->qid);
 }
 
@@ -95,20 +80,6 @@ static void session_log_disconnect(struct smtpd_session *s)
 	msg_info("disconnect from %s[%s]%s", s->name, s->addr, buf_str(l));
 }
 
-/* session_pregreet - 1 if the client sent anything before our greeting. */
-static int session_pregreet(struct smtpd_session *s)
-{
-	struct pollfd p = { s->fd, POLLIN, 0 };
-
-	if (poll(&p, 1, 0) <= 0 || smtpd_io_fill(s) <= 0 || s->in.len == 0)
-		return 0;
-	session_printable(&s->line, s->in.data, s->in.len);
-	msg_info("pregreet: client sent before the greeting: %s from %s[%s]", buf_str(&s->line),
-		 s->name, s->addr);
-	smtpd_reply(s, "554 5.5.1 Error: SMTP protocol synchronization: talked before the greeting");
-	return 1;
-}
-
 /* session_pipelining - 1 if the client broke RFC 2920 and must be dropped. */
 static int session_pipelining(struct smtpd_session *s, enum smtpd_verb v)
 {
@@ -117,7 +88,7 @@ static int session_pipelining(struct smtpd_session *s, enum smtpd_verb v)
 	s->unauth_pipelined = 1;
 	if (!s->cf->forbid_unauth_pipe)
 		return 0;
-	session_printable(&s->line, s->in.data + s->inpos, smtpd_io_pending(s));
+	logfmt_printable(&s->line, s->in.data + s->inpos, smtpd_io_pending(s), 100);
 	msg_info("improper command pipelining after %s from %s[%s]: %s", s->where, s->name,
 		 s->addr, buf_str(&s->line));
 	smtpd_reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
@@ -194,14 +165,9 @@ void smtpd_session_run(struct smtpd_session *s)
 {
 	msg_info("connect from %s[%s]", s->name, s->addr);
 	s->where = "CONNECT";
-	if (session_pregreet(s)) {
-		(void)smtpd_flush(s);
-		session_log_disconnect(s);
-		return;
-	}
-	smtpd_reply(s, "220 %s", s->cf->banner);
+	/* screen sent the greeting, and checked the client did not talk before it */
 	for (;;) {
-		if (s->errors >= s->cf->hard_limit) {
+		if (s->errors >= s->lim->hard_limit) {
 			msg_info("too many errors after %s from %s[%s]", s->where, s->name, s->addr);
 			smtpd_reply(s, "421 4.7.0 %s Error: too many errors", s->cf->myhostname);
 			break;

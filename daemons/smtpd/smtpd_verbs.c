@@ -5,6 +5,10 @@
  * bounded by the line reader). Replies carry RFC 3463 enhanced status codes
  * and follow Postfix's texts; sequencing errors are 503 5.5.1.
  *
+ * MAIL and RCPT first apply the client rate limits
+ * (smtpd_client_message_rate_limit, smtpd_client_recipient_rate_limit),
+ * which screen counts across the service, as Postfix's anvil does.
+ *
  * SECURITY: the envelope is parsed strictly (mail/addr.c); relay and
  * recipient decisions are smtpd_check.c's. A recipient reaches cleanup
  * only after every check passed.
@@ -12,13 +16,30 @@
 #include <string.h>
 
 #include "daemons/smtpd/smtpd.h"
+#include "ipc/screenproto.h"
 #include "lib/msg.h"
 
 #define HELO_MAX 255	/* the IPC field's limit, and a domain's */
 
+/*
+ * verbs_rate - Postfix's client rate limits: screen counts the event for
+ * this client across every smtpd of the service. The rate when it is past
+ * limit, else 0. Nothing is asked when no limit is set or the client is
+ * excepted, so the common path costs nothing.
+ */
+static uint32_t verbs_rate(struct smtpd_session *s, uint32_t event, int limit)
+{
+	uint32_t rate;
+
+	if (limit <= 0 || s->excepted)
+		return 0;
+	rate = smtpd_screen_rate(s, event);
+	return rate > (uint32_t)limit ? rate : 0;
+}
+
 static void verbs_junk(struct smtpd_session *s)
 {
-	if (++s->junk > s->cf->junk_limit)
+	if (++s->junk > s->lim->junk_limit)
 		s->errors++;
 }
 
@@ -103,6 +124,7 @@ static void verbs_mail(struct smtpd_session *s, const char *arg, size_t alen, si
 	struct smtpd_mail_params mp;
 	const char *reply;
 	size_t used;
+	uint32_t rate;
 
 	if (s->cf->helo_required && s->helo.len == 0) {
 		smtpd_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
@@ -110,6 +132,12 @@ static void verbs_mail(struct smtpd_session *s, const char *arg, size_t alen, si
 	}
 	if (s->in_mail) {
 		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if ((rate = verbs_rate(s, SCREEN_RATE_MAIL, s->cf->mail_rate_limit)) > 0) {
+		smtpd_reply(s, "450 4.7.1 Error: too much mail from %s", s->addr);
+		msg_warn("Message delivery request rate limit exceeded: %u from %s[%s] for service %s",
+			 rate, s->name, s->addr, s->st->service);
 		return;
 	}
 	addr_path_init(&p);
@@ -167,9 +195,16 @@ static void verbs_rcpt(struct smtpd_session *s, const char *arg, size_t alen, si
 	struct addr_path p;
 	struct buf reply = BUF_INIT;
 	size_t used;
+	uint32_t rate;
 
 	if (!s->in_mail) {
 		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if ((rate = verbs_rate(s, SCREEN_RATE_RCPT, s->cf->rcpt_rate_limit)) > 0) {
+		msg_warn("Recipient address rate limit exceeded: %u from %s[%s] for service %s",
+			 rate, s->name, s->addr, s->st->service);
+		smtpd_reply(s, "450 4.7.1 Error: too many recipients from %s", s->addr);
 		return;
 	}
 	addr_path_init(&p);
@@ -184,7 +219,11 @@ static void verbs_rcpt(struct smtpd_session *s, const char *arg, size_t alen, si
 		goto out;
 	}
 	if (s->nrcpt >= s->cf->rcpt_limit) {
-		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
+		/* Postfix: the session goes on; past the overshoot limit they are errors */
+		if (s->rcpt_overshoot++ < s->cf->rcpt_overshoot)
+			smtpd_reply_uncounted(s, "452 4.5.3 Error: too many recipients");
+		else
+			smtpd_reply(s, "452 4.5.3 Error: too many recipients");
 		goto out;
 	}
 	if (smtpd_check_rcpt(s, &p, &reply) < 0) {

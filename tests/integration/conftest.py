@@ -136,6 +136,7 @@ class MoatInstance:
         self.proc = None
         self.seen_pids = set()
         self.cmd_prefix = []    # e.g. ["prlimit", "--nofile=40"]: how moatd is started
+        self.preexec = None     # runs in moatd's process before exec (e.g. a lower rlimit)
 
     def default_master(self):
         text = (
@@ -154,7 +155,8 @@ class MoatInstance:
         self.stderr = open(os.path.join(self.dir, "stderr"), "w")
         self.proc = subprocess.Popen(
             self.cmd_prefix + [f"{self.build}/bin/moatd", "-c", self.confdir, "-f"],
-            stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr, env=self.env)
+            stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr, env=self.env,
+            preexec_fn=self.preexec)
         if wait:
             self.wait_ready()
         return self
@@ -200,8 +202,14 @@ class MoatInstance:
                              + self.log())
 
     def nservices(self):
+        """Stage programs master.cf runs: the command column (the 8th) of each
+        service line; an inet line runs screen in front of its smtpd."""
         with open(os.path.join(self.confdir, "master.cf")) as f:
-            return len({l.split()[-1] for l in f if l.strip() and not l.startswith("#")})
+            rows = [l.split() for l in f if l.strip() and not l.startswith("#") and not l[0].isspace()]
+        names = {r[7] for r in rows if len(r) > 7}
+        if any(r[1] == "inet" for r in rows if len(r) > 7):
+            names.add("screen")
+        return len(names)
 
     def log(self):
         try:

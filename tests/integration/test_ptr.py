@@ -83,10 +83,13 @@ def received(msg):
     return " ".join(m.group(1).split())
 
 
-def greeting_time(m, source):
-    """Seconds from connect to the 220 greeting, then a polite QUIT."""
+def first_reply_time(m, source):
+    """Seconds from connect to the reply to the first command (screen greets
+    at once; smtpd looks the client up when it takes the client over, before
+    it answers), then a polite QUIT."""
     t = time.time()
     with smtplib.SMTP("127.0.0.1", m.port, timeout=30, source_address=(source, 0)) as s:
+        s.ehlo("client.test.example")
         took = time.time() - t
         s.noop()
     return took
@@ -177,7 +180,7 @@ def test_silent_dns_stage_costs_one_budget_and_late_answers_are_skipped(moat_fac
     (dns_pid,) = [p for p, s in m.stage_pids().items() if s == "dns"]
     os.kill(dns_pid, signal.SIGSTOP)
     try:
-        took = greeting_time(m, "127.0.0.3")
+        took = first_reply_time(m, "127.0.0.3")
     finally:
         os.kill(dns_pid, signal.SIGCONT)
     assert BUDGET - 0.5 < took < BUDGET + 2, took
@@ -189,7 +192,7 @@ def test_silent_dns_stage_costs_one_budget_and_late_answers_are_skipped(moat_fac
 
 def test_dead_resolver_does_not_stall(moat_factory, sink):
     m = start(moat_factory, sink, f"dns_resolver_address = 127.0.0.1:{free_port_udp()}\n")
-    took = greeting_time(m, "127.0.0.2")
+    took = first_reply_time(m, "127.0.0.2")
     assert took < BUDGET + 2, took
     m.wait_log(r": connect from unknown\[127\.0\.0\.2\]")
     qid = send(m, "a@sender.test", ["b@remote.test"], BODY, source="127.0.0.2")
@@ -199,8 +202,8 @@ def test_dead_resolver_does_not_stall(moat_factory, sink):
 
 def test_no_dns_service_is_unknown_at_once(moat_factory, sink):
     m = start(moat_factory, sink, dns_service=False, smtpd_procs=1)
-    assert greeting_time(m, "127.0.0.2") < 1.5
-    assert greeting_time(m, "127.0.0.2") < 1.5
+    assert first_reply_time(m, "127.0.0.2") < 1.5
+    assert first_reply_time(m, "127.0.0.2") < 1.5
     qid = send(m, "a@sender.test", ["b@remote.test"], BODY, source="127.0.0.2")
     sink.wait_count(1)
     m.wait_log(rf"{qid}: client=unknown\[127\.0\.0\.2\]")

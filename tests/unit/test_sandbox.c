@@ -742,12 +742,15 @@ static void assert_limit(const struct run *r, const char *name, const char *valu
 static void assert_limits(const struct run *r, const struct sandbox_policy *p)
 {
 	struct buf n = BUF_INIT;
+	struct rlimit rl;
 
 	assert_limit(r, "Max core file size", "0");
 	assert_limit(r, "Max processes", "0");
 	if (!p->writes_files)
 		assert_limit(r, "Max file size", "0");
-	buf_printf(&n, "%d", p->nofile);
+	/* a stage only lowers limits: a policy above our hard limit gets the hard limit */
+	buf_printf(&n, "%llu", (unsigned long long)(getrlimit(RLIMIT_NOFILE, &rl) == 0
+			       && rl.rlim_max < (rlim_t)p->nofile ? rl.rlim_max : (rlim_t)p->nofile));
 	assert_limit(r, "Max open files", buf_str(&n));
 	buf_free(&n);
 }
@@ -762,6 +765,7 @@ static void test_policy_table(void **state)
 		enum sandbox_user user;
 		int private_net;
 	} want[] = {
+		{ "screen", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 1 },
 		{ "smtpd", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 1 },
 		{ "smtp", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0 },
 		{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0 },
@@ -1051,14 +1055,13 @@ static void test_network_stages(void **state)
 	}
 }
 
-static void test_smtpd_accepts(void **state)
+/* run_accept - stage tries accept4 on a listener with a client waiting. */
+static void run_accept(struct run *r, const char *stage)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sa);
-	struct run r;
 	int lfd, cfd;
 
-	(void)state;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(lfd >= 0);
@@ -1067,12 +1070,23 @@ static void test_smtpd_accepts(void **state)
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
 	cfd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	run_init(&r, "smtpd", act_accept);
-	r.extra_fd = lfd;
-	run_child(&r);
-	assert_worked(&r);
+	run_init(r, stage, act_accept);
+	r->extra_fd = lfd;
+	run_child(r);
 	close(cfd);
 	close(lfd);
+}
+
+/* screen accepts on the listener; smtpd, which gets clients from screen, cannot. */
+static void test_screen_accepts_smtpd_cannot(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_accept(&r, "screen");
+	assert_worked(&r);
+	run_accept(&r, "smtpd");
+	assert_killed(&r, SYS_accept4);
 }
 
 static void test_queue_landlock(void **state)
@@ -1255,7 +1269,7 @@ int main(void)
 		cmocka_unit_test(test_syscall_name),
 		cmocka_unit_test(test_confinement_state),
 		cmocka_unit_test(test_network_stages),
-		cmocka_unit_test(test_smtpd_accepts),
+		cmocka_unit_test(test_screen_accepts_smtpd_cannot),
 		cmocka_unit_test(test_queue_landlock),
 		cmocka_unit_test(test_fsize_limit),
 		cmocka_unit_test(test_no_report_fd),
