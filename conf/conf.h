@@ -76,6 +76,22 @@ const char *conf_default(const struct conf *c, const char *name);
  * in text against c into out. -1 and a reason in *err on a loop. */
 int conf_expand(const struct conf *c, const char *text, struct buf *out, struct buf *err);
 
+/*
+ * Parameters named <transport><suffix>, built at run time (qmgr reads
+ * smtp_destination_concurrency_limit for transport "smtp"). Every suffix is
+ * registered here and in conf/transport.c; tests/check_params.py counts a
+ * table name ending in a registered suffix as read.
+ */
+#define CONF_SUFFIX_CONCURRENCY	"_destination_concurrency_limit"
+#define CONF_SUFFIX_RECIPIENTS	"_destination_recipient_limit"
+extern const char *const conf_transport_suffixes[];	/* NULL-terminated */
+/* conf_transport_param - name = <transport><suffix>; 1 if the table has it. */
+int conf_transport_param(const char *transport, const char *suffix, struct buf *name);
+
+/* CONF_NAME - a parameter name kept in a table and read later through a
+ * conf_*() accessor; tests/check_params.py counts it as a read. */
+#define CONF_NAME(name)	(name)
+
 #define CONF_FILE_MAX	((size_t)4 << 20)	/* main.cf and master.cf size cap */
 
 /* conf_set - set name=value as a -o override (where: "master.cf:12"). The

@@ -277,12 +277,9 @@ static void qmgr_transport_init(void *ctx, struct sched_transport *tr)
 
 	tr->conc_limit = (int)conf_int(q->st->conf, "default_destination_concurrency_limit");
 	tr->rcpt_limit = (int)conf_int(q->st->conf, "default_destination_recipient_limit");
-	if (buf_printf(&name, "%s_destination_concurrency_limit", tr->name) == 0
-	    && conf_param_lookup(buf_str(&name)))
+	if (conf_transport_param(tr->name, CONF_SUFFIX_CONCURRENCY, &name))
 		tr->conc_limit = (int)conf_int(q->st->conf, buf_str(&name));
-	buf_reset(&name);
-	if (buf_printf(&name, "%s_destination_recipient_limit", tr->name) == 0
-	    && conf_param_lookup(buf_str(&name)))
+	if (conf_transport_param(tr->name, CONF_SUFFIX_RECIPIENTS, &name))
 		tr->rcpt_limit = (int)conf_int(q->st->conf, buf_str(&name));
 	buf_free(&name);
 }
