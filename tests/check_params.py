@@ -11,7 +11,9 @@ outside the table must read it:
     accessor (conf/conf.h);
   - a name <transport><suffix> whose suffix is registered (CONF_SUFFIX_* in
     conf/conf.h, listed in conf/transport.c) and used by some reader outside
-    conf/ through conf_transport_param.
+    conf/ through conf_transport_param;
+  - a $name in the default value of a parameter that is read (mydomain in
+    mydestination's default): the reader expands it.
 
 Fails (exit 1) listing each implemented parameter nothing reads. Also lists,
 without failing, the implemented parameters that no file under tests/ names:
@@ -22,24 +24,37 @@ import re
 import sys
 
 CODE_DIRS = ("lib", "mail", "queue", "ipc", "conf", "sandbox", "maps", "chroot-setup",
-             "audit", "skeleton", "daemons", "tools")
+             "audit", "skeleton", "stagecf", "daemons", "tools")
 ACCESSOR = re.compile(r'\bconf_(?:str|bool|int|time|size|list)\s*\(\s*[^;,()]*(?:\([^()]*\))?'
                       r'[^;,()]*,\s*"([a-z0-9_]+)"\s*\)')
 MARKER = re.compile(r'\bCONF_NAME\s*\(\s*"([a-z0-9_]+)"\s*\)')
 SUFFIX_DEF = re.compile(r'#define\s+(CONF_SUFFIX_[A-Z0-9_]+)\s+"(_[a-z0-9_]+)"')
-ROW = re.compile(r'^\s*P_[A-Z]+\("([a-z0-9_]+)",(.*)\),\s*$')
+ROW = re.compile(r'^\s*P_[A-Z]+\("([a-z0-9_]+)",\s*("(?:[^"\\]|\\.)*")(.*)\),\s*$')
+MACRO = re.compile(r'\$[{(]?([a-z0-9_]+)')
 
 
 def table(path="conf/params.c"):
-    """[(name, line, implemented)] from the parameter table."""
+    """[(name, line, implemented, default)] from the parameter table."""
     rows = []
     with open(path) as f:
         for n, line in enumerate(f, 1):
             m = ROW.match(line)
             if m:
-                unimpl = re.search(r'(^|[ ,|])U([ ,|]|$)', m.group(2)) is not None
-                rows.append((m.group(1), n, not unimpl))
+                unimpl = re.search(r'(^|[ ,|])U([ ,|]|$)', m.group(3)) is not None
+                rows.append((m.group(1), n, not unimpl, m.group(2)))
     return rows
+
+
+def through_defaults(rows, reads):
+    """reads, plus every $name in the default of a parameter that is read."""
+    defaults = {name: default for name, _, impl, default in rows if impl}
+    todo = list(reads)
+    while todo:
+        for ref in MACRO.findall(defaults.get(todo.pop(), "")):
+            if ref not in reads:
+                reads.add(ref)
+                todo.append(ref)
+    return reads
 
 
 def sources(dirs, exts=(".c", ".h")):
@@ -83,13 +98,15 @@ def main():
         reads.update(MARKER.findall(text))
     suffixes, errors = registered_suffixes(code)
     rows = table()
-    unread = [(name, line) for name, line, impl in rows
+    reads = through_defaults(rows, reads | {name for name, _, impl, _ in rows if impl and any(
+        name.endswith(s) for s in suffixes)})
+    unread = [(name, line) for name, line, impl, _ in rows
               if impl and name not in reads and not any(name.endswith(s) for s in suffixes)]
     tests = "".join(read(p) for p in sources(["tests"], (".py", ".c", ".h", ".sh", ".cf", ".in",
                                                           ".ref", ".txt")))
-    untested = [name for name, _, impl in rows
+    untested = [name for name, _, impl, _ in rows
                 if impl and not re.search(r'\b' + name + r'\b', tests)]
-    nimpl = sum(1 for _, _, impl in rows if impl)
+    nimpl = sum(1 for _, _, impl, _ in rows if impl)
     print(f"check_params: {len(rows)} parameters, {nimpl} implemented, {len(rows) - nimpl} "
           f"marked unimplemented")
     if untested:

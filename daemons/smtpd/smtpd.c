@@ -106,8 +106,8 @@ static void smtpd_session_init(struct smtpd_session *s, struct stage *st, int fd
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		ss.ss_family = AF_UNSPEC;
 	smtpd_sockaddr(&ss, s->laddr, sizeof(s->laddr), &s->lfamily, s->lip, &lport);
-	s->trusted = cidr_list_match(&smtpd_conf.mynetworks, s->family, s->ip)
-		     || (smtpd_conf.mynetworks_computed && s->family == s->lfamily
+	s->trusted = cidr_list_match(&smtpd_conf.pol.mynetworks, s->family, s->ip)
+		     || (smtpd_conf.pol.mynetworks_computed && s->family == s->lfamily
 			 && memcmp(s->ip, s->lip, 16) == 0);
 }
 

@@ -22,34 +22,11 @@
 #include "daemons/smtpd/smtpd_cmd.h"
 #include "lib/buf.h"
 #include "mail/addr.h"
-#include "mail/cidr.h"
-#include "mail/domlist.h"
 #include "skeleton/stage.h"
-
-/* Restrictions (smtpd_check.c). */
-enum smtpd_restr {
-	R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_REJECT_UNAUTH_DEST, R_DEFER_UNAUTH_DEST,
-	R_PERMIT_AUTH_DEST, R_PERMIT, R_REJECT, R_DEFER, R_REJECT_NON_FQDN_SENDER,
-	R_REJECT_NON_FQDN_RCPT, R_REJECT_NON_FQDN_HELO, R_REJECT_INVALID_HELO,
-	R_REJECT_UNAUTH_PIPELINING, R_REJECT_UNKNOWN_CLIENT, R_REJECT_UNKNOWN_REVERSE,
-	R_WARN_IF_REJECT, R_COUNT
-};
-
-struct smtpd_rlist {
-	const char *param;
-	enum smtpd_restr *v;
-	size_t n;
-};
-
-enum smtpd_list { L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RCPT, L_DATA, L_COUNT };
+#include "stagecf/smtpd_policy.h"
 
 struct smtpd_conf {
-	struct cidr_list mynetworks;	/* configured, or computed from the style */
-	int mynetworks_computed;	/* add the accepted socket's own address */
-	int style;			/* 0 host, 1 subnet, 2 class */
-	struct cidr_list local_addrs;	/* this host's addresses (address literals) */
-	struct domlist mydest, relay_domains;
-	struct smtpd_rlist lists[L_COUNT];
+	struct smtpd_policy pol;	/* networks, domains, restriction lists (stagecf/) */
 	const char *myhostname, *banner;
 	uint64_t size_limit;
 	int rcpt_limit, timeout, soft_limit, hard_limit, error_sleep, junk_limit;
@@ -58,6 +35,7 @@ struct smtpd_conf {
 	int unknown_client_code;
 	int max_use, max_idle;
 	int peername_lookup;		/* smtpd_peername_lookup */
+	int port_logging;		/* smtpd_client_port_logging */
 };
 
 /* How a client name lookup ended (Postfix's SMTPD_PEER_CODE_*). */
@@ -143,7 +121,6 @@ void smtpd_verb_run(struct smtpd_session *s, enum smtpd_verb v, const char *arg,
 void smtpd_data_cmd(struct smtpd_session *s, const char *arg, size_t alen);
 
 /* smtpd_check.c */
-void smtpd_check_parse(struct smtpd_rlist *l, const char *param, char *const *items);
 /* smtpd_check_rcpt - all RCPT-time checks; 0 = accept, else *reply is set. */
 int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply);
 int smtpd_check_list(struct smtpd_session *s, enum smtpd_list which,
