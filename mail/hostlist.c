@@ -22,8 +22,7 @@ static int hostlist_item_init(struct hostlist_item *it, const char *text, int pa
 	buf_free(&ignored);
 	if (it->is_net)
 		return 0;
-	if (strchr(text, '[') || strchr(text, ']') || strchr(text, '/')
-	    || strspn(text, "0123456789.:") == strlen(text)) {
+	if (strspn(text, "0123456789.:/[]") == strlen(text) || strchr(text, '[')) {
 		buf_printf(why, "\"%.80s\": not an address, network or host name", text);
 		return -1;
 	}

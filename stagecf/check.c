@@ -30,7 +30,7 @@ static int check_level(const struct conf *c, struct buf *err)
 	int part[3] = { 0, 0, 0 }, n = 0;
 	const char *p = v;
 
-	while (n < 3) {
+	for (;;) {
 		size_t len = strspn(p, "0123456789");
 		char num[12];
 
@@ -38,14 +38,15 @@ static int check_level(const struct conf *c, struct buf *err)
 			break;
 		memcpy(num, p, len);
 		num[len] = 0;
-		if (strnum_int(num, 0, 100000, &part[n++]) < 0)
+		if (strnum_int(num, 0, 100000, &part[n]) < 0)
 			break;
+		n++;
 		p += len;
-		if (*p != '.')
+		if (*p != '.' || n == 3)
 			break;
 		p++;
 	}
-	if (n == 0 || *p != 0)
+	if (n == 0 || *p != 0 || p[-1] == '.')
 		return stagecf_fail(err, c, "compatibility_level", "bad level \"%.40s\" (expected "
 				    "a Postfix level such as 2 or 3.6)", v);
 	if (part[0] < CHECK_LEVEL_MAJOR || (part[0] == CHECK_LEVEL_MAJOR && part[1] < CHECK_LEVEL_MINOR))

@@ -2,12 +2,13 @@
  * smtpd.h - the smtpd stage's shared types: configuration, session, modules.
  *
  *   smtpd.c          stage entry, pre-jail, accept loop, process limits
- *   smtpd_conf.c     reads main.cf into struct smtpd_conf (fatal on bad lists)
+ *   smtpd_conf.c     reads main.cf into struct smtpd_conf (stagecf/smtpd_policy.c)
  *   smtpd_io.c       buffered client I/O: line reader, reply buffer, timeouts
  *   smtpd_session.c  one SMTP session: greeting, command loop, logging
  *   smtpd_verbs.c    HELO/EHLO/MAIL/RCPT/RSET/NOOP/VRFY/... handlers
  *   smtpd_dataphase.c DATA: restrictions, 354, stream to cleanup, result
  *   smtpd_check.c    restriction lists and relay policy
+ *   smtpd_opts.c     reject footer, EHLO keywords, NOOP commands, client logging
  *   smtpd_cleanup.c  the channel to cleanup
  *   smtpd_dns.c      the client's host name (PTR + forward check, via the dns stage)
  *   smtpd_cmd.c      command-line parsing (pure)
@@ -62,6 +63,7 @@ struct smtpd_session {
 	const char *reverse_name;	/* PTR name, not verified, or "unknown" */
 	enum smtpd_peer_status name_status, reverse_status;
 	struct buf namebuf;		/* holds the names when not "unknown" */
+	struct buf namaddr;		/* "name[addr]" (":port" too with port logging) for logs */
 	char laddr[INET6_ADDRSTRLEN];
 	int lfamily;
 	unsigned char lip[16];
@@ -138,6 +140,14 @@ int smtpd_cleanup_data(struct smtpd_session *s, const char *p, size_t n);
 int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply);
 void smtpd_cleanup_abort(struct smtpd_session *s);
 void smtpd_cleanup_release(void);
+
+/* smtpd_opts.c: reply footer, EHLO keywords, NOOP commands, namaddr, debug peers */
+void smtpd_opts_namaddr(struct smtpd_session *s);
+int smtpd_opts_debug_level(const struct smtpd_session *s);
+int smtpd_opts_noop(const struct smtpd_session *s, const char *line, size_t len);
+void smtpd_opts_ehlo(struct smtpd_session *s);
+void smtpd_opts_trace(struct smtpd_session *s, size_t start);
+void smtpd_opts_footer(struct smtpd_session *s, size_t start);
 
 /* smtpd_dns.c: sets name, reverse_name and their status (lookup bounded in time). */
 void smtpd_dns_client_name(struct smtpd_session *s);

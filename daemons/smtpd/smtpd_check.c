@@ -1,9 +1,10 @@
 /*
  * smtpd_check.c - smtpd's access policy: restriction lists and relay control.
  *
- * Lists are parsed once at start-up: an unknown or unsupported restriction
- * name is fatal, naming the parameter, so that a policy is never silently
- * weaker than written. At RCPT time (smtpd_delay_reject = yes, the default)
+ * Lists are parsed once at start-up by stagecf/smtpd_policy.c (the code
+ * moatd's start-up check runs too): an unknown or unsupported restriction
+ * name is fatal there, with file and line, so that a policy is never
+ * silently weaker than written. At RCPT time (smtpd_delay_reject = yes, the default)
  * the client, helo and sender lists run, then smtpd_relay_restrictions,
  * then smtpd_recipient_restrictions; each list stops at its first OK
  * (permit...) or reject/defer; DUNNO goes on; every list must end without
@@ -26,7 +27,6 @@
 
 #include "daemons/smtpd/smtpd.h"
 #include "lib/msg.h"
-#include "lib/xmem.h"
 
 /* check_literal_local - an address literal that names this host. */
 static int check_literal_local(const struct smtpd_session *s, const char *dom)
@@ -70,7 +70,7 @@ static void check_subject(struct smtpd_session *s, enum smtpd_list which,
 {
 	switch (which) {
 	case L_CLIENT:
-		buf_printf(out, "%s[%s]", s->name, s->addr);
+		buf_append_str(out, buf_str(&s->namaddr));
 		*cls = "Client host";
 		break;
 	case L_HELO:
@@ -84,6 +84,10 @@ static void check_subject(struct smtpd_session *s, enum smtpd_list which,
 	case L_DATA:
 		buf_append_str(out, "DATA");
 		*cls = "Data command";
+		break;
+	case L_EOD:
+		buf_append_str(out, "END-OF-MESSAGE");
+		*cls = "End-of-data";
 		break;
 	default:
 		buf_append_str(out, rcpt ? buf_str(&rcpt->addr) : "");
@@ -214,7 +218,7 @@ int smtpd_check_list(struct smtpd_session *s, enum smtpd_list which,
 		}
 		r = check_one(s, which, l->v[i], rcpt, reply);
 		if (r == CHECK_REJECT && warn) {
-			msg_info("reject_warning: %s from %s[%s]: %s", s->where, s->name, s->addr,
+			msg_info("reject_warning: %s from %s: %s", s->where, buf_str(&s->namaddr),
 				 buf_str(reply));
 			r = CHECK_DUNNO;
 		}

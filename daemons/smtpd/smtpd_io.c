@@ -132,6 +132,11 @@ void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 	if (buf_vprintf(&s->out, fmt, ap) < 0 || buf_append(&s->out, "\r\n", 2) < 0)
 		buf_truncate(&s->out, start);	/* cannot happen: replies are short */
 	va_end(ap);
+	if (s->cf->pol.reject_footer[0] && start < s->out.len
+	    && (s->out.data[start] == '4' || s->out.data[start] == '5'))
+		smtpd_opts_footer(s, start);
+	if (msg_verbose)
+		smtpd_opts_trace(s, start);
 }
 
 /* smtpd_flush - write all pending replies; -1 on error or timeout. */

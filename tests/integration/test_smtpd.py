@@ -43,8 +43,8 @@ class Client:
     def send(self, data):
         self.s.sendall(data if isinstance(data, bytes) else data.encode())
 
-    def reply(self):
-        """One complete (possibly multi-line) reply: (code, text)."""
+    def reply_lines(self):
+        """One complete (possibly multi-line) reply, as its raw lines."""
         lines = []
         while True:
             while b"\r\n" not in self.buf:
@@ -55,7 +55,11 @@ class Client:
             line, self.buf = self.buf.split(b"\r\n", 1)
             lines.append(line)
             if len(line) < 4 or line[3:4] != b"-":
-                break
+                return lines
+
+    def reply(self):
+        """One complete (possibly multi-line) reply: (code, text)."""
+        lines = self.reply_lines()
         return int(lines[-1][:3]), b"\n".join(l[4:] for l in lines).decode("utf-8", "replace")
 
     def cmd(self, line):
