@@ -422,3 +422,63 @@ def test_client_port_logging(moat_factory):
     c.close()
     m2.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] quit=1")
     assert "[127.0.0.1]:" not in m2.log()
+
+
+def test_mail_version_in_banner(moat_factory):
+    m = make(moat_factory, extra="smtpd_banner = $myhostname ESMTP $mail_name ($mail_version)\n").start()
+    assert Client(m.port).greeting == ["220 mx.test.example ESMTP moat (0.1)"]
+
+
+def test_reply_codes(moat_factory):
+    m = make(moat_factory, extra="relay_domains_reject_code = 550\n"
+                                 "non_fqdn_reject_code = 505\n"
+                                 "invalid_hostname_reject_code = 502\n"
+                                 "smtpd_helo_restrictions = reject_invalid_helo_hostname, "
+                                 "reject_non_fqdn_helo_hostname\n").start()
+    c = open_mail(m)
+    assert c.cmd("RCPT TO:<x@elsewhere.example>") == [
+        "550 5.7.1 <x@elsewhere.example>: Relay access denied"]
+    c.cmd("EHLO nodots")
+    c.cmd("MAIL FROM:<s@b.example>")
+    assert c.cmd("RCPT TO:<x@relay.example>") == [
+        "505 5.5.2 <nodots>: Helo command rejected: need fully-qualified hostname"]
+    c.cmd("EHLO bad_name.example")
+    c.cmd("MAIL FROM:<s@b.example>")
+    assert code(c.cmd("RCPT TO:<x@relay.example>")) == 502
+    c.close()
+    m2 = make(moat_factory, extra="defer_code = 451\nsmtpd_sender_restrictions = defer\n").start()
+    c = open_mail(m2)
+    assert c.cmd("RCPT TO:<x@relay.example>") == [
+        "451 4.7.1 <s@b.example>: Sender address rejected: Access denied"]
+    c.close()
+
+
+def test_data_restrictions(moat_factory):
+    m = make(moat_factory, extra="smtpd_data_restrictions = reject\n").start()
+    c = open_mail(m)
+    if code(c.cmd("RCPT TO:<x@relay.example>")) != 250:
+        pytest.skip("cleanup cannot take a message")
+    assert c.cmd("DATA") == ["554 5.7.1 <DATA>: Data command rejected: Access denied"]
+    c.close()
+
+
+def test_junk_command_limit(moat_factory):
+    m = make(moat_factory, extra="smtpd_junk_command_limit = 2\nsmtpd_hard_error_limit = 3\n").start()
+    c = Client(m.port)
+    for _ in range(5):           # the 3rd, 4th and 5th NOOP are errors
+        assert code(c.cmd("NOOP")) == 250
+    r = c.reply()
+    assert code(r) == 421 and "too many errors" in r[-1], r
+    c.close()
+
+
+def test_parent_domain_matches_subdomains(moat_factory):
+    m = make(moat_factory).start()
+    c = open_mail(m)
+    assert code(c.cmd("RCPT TO:<x@sub.relay.example>")) != 554
+    c.close()
+    m2 = make(moat_factory, extra="parent_domain_matches_subdomains = debug_peer_list\n").start()
+    c = open_mail(m2)
+    assert code(c.cmd("RCPT TO:<x@sub.relay.example>")) == 554
+    assert code(c.cmd("RCPT TO:<x@relay.example>")) != 554
+    c.close()
