@@ -482,3 +482,16 @@ def test_parent_domain_matches_subdomains(moat_factory):
     assert code(c.cmd("RCPT TO:<x@sub.relay.example>")) == 554
     assert code(c.cmd("RCPT TO:<x@relay.example>")) != 554
     c.close()
+
+
+def test_moatconf_check(moat_factory):
+    m = make(moat_factory)
+    conf = [f"{m.build}/bin/moatconf", "-c", m.confdir, "-C"]
+    r = subprocess.run(conf, capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    with open(os.path.join(m.confdir, "master.cf"), "a") as f:
+        f.write("2526 inet n - y - 4 smtpd -o smtpd_relay_restrictions=permit\n")
+    r = subprocess.run(conf, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert re.search(r"moatconf: error: \S*master\.cf:4: parameter smtpd_relay_restrictions: .*open "
+                     r"relay", r.stderr), r.stderr
