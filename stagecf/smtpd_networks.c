@@ -100,13 +100,9 @@ static int networks_public(const struct smtpd_policy *p, const struct conf *c, u
 {
 	double v4 = cidr_list_public(&p->mynetworks, AF_INET);
 	double v6 = cidr_list_public(&p->mynetworks, AF_INET6);
-	const char *why;
 
 	if (v4 <= NETWORKS_MAX_PUBLIC4 && v6 <= NETWORKS_MAX_PUBLIC6)
 		return 0;
-	why = v4 > NETWORKS_MAX_PUBLIC4
-		? "it trusts %.0f public IPv4 addresses, more than the largest block ever allocated to one organisation (a /8)"
-		: "it trusts %.3g public IPv6 addresses, more than the largest block ever allocated to one organisation (a /13)";
 	if (conf_bool(c, "smtpd_open_relay_acknowledged")) {
 		if (flags & SMTPD_POLICY_WARN)
 			msg_warn("%s: mynetworks covers the Internet and makes this host an open relay; "
@@ -114,7 +110,12 @@ static int networks_public(const struct smtpd_policy *p, const struct conf *c, u
 				 conf_where(c, "mynetworks") ? conf_where(c, "mynetworks") : conf_filename(c));
 		return 0;
 	}
-	stagecf_fail(err, c, "mynetworks", why, v4 > NETWORKS_MAX_PUBLIC4 ? v4 : v6);
+	if (v4 > NETWORKS_MAX_PUBLIC4)
+		stagecf_fail(err, c, "mynetworks", "it trusts %.0f public IPv4 addresses, more than the "
+			     "largest block ever allocated to one organisation (a /8)", v4);
+	else
+		stagecf_fail(err, c, "mynetworks", "it trusts %.3g public IPv6 addresses, more than the "
+			     "largest block ever allocated to one organisation (a /13)", v6);
 	buf_append_str(err, ": every client there could relay mail anywhere (an open relay); list "
 		       "only your own networks, or set smtpd_open_relay_acknowledged = yes");
 	return -1;
