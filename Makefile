@@ -1,8 +1,9 @@
 # moat - top-level build.
 #
 #   make            build every program into build/bin
-#   make test       install missing Debian packages, build, run unit tests
-#                   (plain and under ASan+UBSan), sandbox and integration tests
+#   make test       install missing Debian packages, check the parameter table,
+#                   build, run unit tests (plain and under ASan+UBSan), sandbox
+#                   and integration tests
 #   make run        install missing packages, build, run moat in the foreground
 #                   on examples/run (127.0.0.1:2525)
 #   make install    PREFIX=/usr/local DESTDIR= (no setuid/setgid files)
@@ -33,7 +34,7 @@ CFLAGS_ALL := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 LDFLAGS_ALL := -Wl,--as-needed $(MODE_LDFLAGS) $(LDFLAGS)
 LDLIBS_ALL := -lseccomp -lcap
 
-CORE_DIRS := lib mail queue ipc conf sandbox chroot-setup skeleton
+CORE_DIRS := lib mail queue ipc conf sandbox chroot-setup skeleton stagecf
 CORE_SRCS := $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c))
 CORE_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
 
@@ -44,7 +45,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test run install clean deps unit unit-asan build-hooks integration fuzz fuzz-bins fuzz-run \
-	fuzz-merge fuzz-seeds bench load
+	fuzz-merge fuzz-seeds bench load check-params
 all: $(PROGS)
 
 $(B)/obj/%.o: %.c
@@ -88,7 +89,12 @@ build-hooks:
 integration: all build-hooks
 	cd tests/integration && MOAT_BUILD=$(CURDIR)/build MOAT_HOOKS_BUILD=$(CURDIR)/build/hooks $(PYTEST) -q -p no:cacheprovider .
 
+# Every parameter the table declares implemented is read by some code.
+check-params:
+	/usr/bin/python3 tests/check_params.py
+
 test: deps
+	$(MAKE) check-params
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan

@@ -61,9 +61,9 @@ static int setup_one_user(const struct conf *c, const char *param, int create,
 /* setup_users - resolve (and with create, make) the three stage users. */
 int setup_users(const struct conf *c, int create, struct setup_ids *ids, struct buf *err)
 {
-	if (setup_one_user(c, "mail_owner", create, &ids->mail_uid, &ids->mail_gid, err) < 0
-	    || setup_one_user(c, "network_user", create, &ids->net_uid, &ids->net_gid, err) < 0
-	    || setup_one_user(c, "helper_user", create, &ids->helper_uid, &ids->helper_gid, err) < 0)
+	if (setup_one_user(c, CONF_NAME("mail_owner"), create, &ids->mail_uid, &ids->mail_gid, err) < 0
+	    || setup_one_user(c, CONF_NAME("network_user"), create, &ids->net_uid, &ids->net_gid, err) < 0
+	    || setup_one_user(c, CONF_NAME("helper_user"), create, &ids->helper_uid, &ids->helper_gid, err) < 0)
 		return -1;
 	if (ids->mail_uid == ids->net_uid || ids->mail_uid == ids->helper_uid
 	    || ids->net_uid == ids->helper_uid)

@@ -98,6 +98,20 @@ int conf_is_set(const struct conf *c, const char *name)
 	return conf_slot(c, name, &d)->origin != CONF_FROM_DEFAULT;
 }
 
+/* conf_where - where name's value was set ("main.cf:12", "master.cf:3");
+ * NULL for a default. */
+const char *conf_where(const struct conf *c, const char *name)
+{
+	const struct conf_param_def *d;
+
+	return conf_slot(c, name, &d)->where;
+}
+
+const char *conf_filename(const struct conf *c)
+{
+	return c->filename;
+}
+
 /* conf_dir - the directory conf_load read, else config_directory. */
 const char *conf_dir(const struct conf *c)
 {
@@ -129,8 +143,8 @@ int conf_set(struct conf *c, const char *name, const char *value, const char *wh
 			buf_printf(err, " (did you mean %s?)", near);
 		return -1;
 	}
-	if (conf_params[i].flags & CONF_F_UNIMPLEMENTED) {
-		msg_warn("%s: parameter %s is not implemented by moat; ignored", where, name);
+	if ((conf_params[i].flags & (CONF_F_UNIMPLEMENTED | CONF_F_FAILCLOSED)) == CONF_F_UNIMPLEMENTED) {
+		conf_warn_ignored(where, name);
 		return 0;
 	}
 	v = &c->vals[i];
@@ -141,6 +155,8 @@ int conf_set(struct conf *c, const char *name, const char *value, const char *wh
 	if (conf_resolve(c, err) == 0) {
 		xfree(old.raw);
 		xfree(old.where);
+		if (conf_params[i].flags & CONF_F_UNIMPLEMENTED)
+			conf_warn_ignored(where, name);	/* a fail-closed one that asks for nothing */
 		return 0;
 	}
 	conf_val_set(v, old.raw, old.origin, old.where);

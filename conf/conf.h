@@ -30,6 +30,14 @@ enum conf_type {
 #define CONF_F_UNIMPLEMENTED	0x01	/* known Postfix name moat does not implement */
 #define CONF_F_RESTART		0x02	/* takes effect only after stop+start */
 #define CONF_F_DYNAMIC		0x04	/* default computed at load (myhostname, mydomain) */
+/* With CONF_F_UNIMPLEMENTED: a value that asks for a protection moat cannot
+ * give (a TLS level above may, a content check, a table) stops the load
+ * with file:line instead of a warning. Safe values: empty, "no" for a
+ * boolean, or one of the entry's choices. */
+#define CONF_F_FAILCLOSED	0x08
+/* Taken as written, without $name expansion: the stage replaces its own
+ * attributes (smtpd_reject_footer's $client_address). */
+#define CONF_F_RAW		0x10
 
 struct conf_param_def {
 	const char *name;
@@ -85,6 +93,22 @@ int conf_expand(const struct conf *c, const char *text, struct buf *out, struct 
  */
 struct conf *conf_stress_copy(const struct conf *c, struct buf *err);
 
+/*
+ * Parameters named <transport><suffix>, built at run time (qmgr reads
+ * smtp_destination_concurrency_limit for transport "smtp"). Every suffix is
+ * registered here and in conf/transport.c; tests/check_params.py counts a
+ * table name ending in a registered suffix as read.
+ */
+#define CONF_SUFFIX_CONCURRENCY	"_destination_concurrency_limit"
+#define CONF_SUFFIX_RECIPIENTS	"_destination_recipient_limit"
+extern const char *const conf_transport_suffixes[];	/* NULL-terminated */
+/* conf_transport_param - name = <transport><suffix>; 1 if the table has it. */
+int conf_transport_param(const char *transport, const char *suffix, struct buf *name);
+
+/* CONF_NAME - a parameter name kept in a table and read later through a
+ * conf_*() accessor; tests/check_params.py counts it as a read. */
+#define CONF_NAME(name)	(name)
+
 #define CONF_FILE_MAX	((size_t)4 << 20)	/* main.cf and master.cf size cap */
 
 /* conf_set - set name=value as a -o override (where: "master.cf:12"). The
@@ -108,6 +132,11 @@ char *const *conf_list(const struct conf *c, const char *name);
 const char *conf_raw(const struct conf *c, const char *name);
 int conf_is_set(const struct conf *c, const char *name);
 const char *conf_dir(const struct conf *c);
+/* conf_where - where name was set ("main.cf:12", "master.cf:3"); NULL if
+ * it has its default value. For "file:line: parameter name: reason". */
+const char *conf_where(const struct conf *c, const char *name);
+/* conf_filename - the main.cf path conf_load read (for defaults in messages). */
+const char *conf_filename(const struct conf *c);
 /* conf_extra - the i-th name main.cf defines that the table does not know
  * (a macro for $name, or a typo), with its raw value; NULL past the end. */
 const char *conf_extra(const struct conf *c, size_t i, const char **raw);
@@ -138,6 +167,15 @@ struct master_cf {
 	struct master_service *svc;
 	size_t nsvc;
 };
+
+/* conf_apply_service - set service_name and process_name (what the broker
+ * tells a stage it runs as), then the "name=value" overrides in order; on
+ * error err says why, naming where ("master.cf:12"). */
+int conf_apply_service(struct conf *c, const char *service, const char *command,
+		       char *const *overrides, const char *where, struct buf *err);
+/* conf_service - a new copy of c as the stage of sv reads it; NULL and err. */
+struct conf *conf_service(const struct conf *c, const struct master_service *sv,
+			  struct buf *err);
 
 /* master_load - read <dir>/master.cf; NULL and "master.cf:N: reason" on error. */
 struct master_cf *master_load(const char *dir, const struct conf *c, struct buf *err);

@@ -73,6 +73,7 @@ size_t conf_distance(const char *a, const char *b, size_t limit);
 
 /* conf/value.c: check an expanded value against its definition. */
 int conf_value_check(const struct conf_param_def *d, struct conf_val *v, struct buf *why);
+int conf_value_safe(const struct conf_param_def *d, struct conf_val *v);
 int conf_split_list(const char *s, char ***out, struct buf *why);
 void conf_list_free(char **list);
 
@@ -87,6 +88,7 @@ int conf_parse_text(struct conf *c, const char *text, size_t len, struct buf *er
 struct conf *conf_load_with_master(const char *dir, const char *text, size_t len,
 				   const char *filename, struct buf *err);
 struct conf_extra *conf_extra_find(const struct conf *c, const char *name);
+void conf_warn_ignored(const char *where, const char *name);
 void conf_val_set(struct conf_val *v, const char *raw, enum conf_origin origin,
 		  const char *where);
 

@@ -63,7 +63,7 @@ const char *conf_default_raw(const struct conf *c, size_t i)
 }
 
 /* conf_where - "main.cf:12" of a value, or the file for a default. */
-static const char *conf_where(const struct conf *c, const struct conf_val *v)
+static const char *conf_val_where(const struct conf *c, const struct conf_val *v)
 {
 	return v->where ? v->where : c->filename;
 }
@@ -94,7 +94,7 @@ static void conf_loop_report(struct conf_exp *x, const char *name, struct conf_v
 
 	while (i < x->path.n && x->path.val[i] != v)
 		i++;
-	buf_printf(x->err, "%s: parameter %s: expansion loop: ", conf_where(x->c, v), name);
+	buf_printf(x->err, "%s: parameter %s: expansion loop: ", conf_val_where(x->c, v), name);
 	for (j = i; j < x->path.n; j++)
 		buf_printf(x->err, "%s -> ", x->path.name[j]);
 	buf_printf(x->err, "%s", name);
@@ -107,7 +107,7 @@ static void conf_locate(struct conf_exp *x, const char *name, const struct conf_
 
 	if (x->located)
 		return;
-	buf_printf(&full, "%s: parameter %s: %s", conf_where(x->c, v), name, buf_str(x->err));
+	buf_printf(&full, "%s: parameter %s: %s", conf_val_where(x->c, v), name, buf_str(x->err));
 	buf_set(x->err, full.data, full.len);
 	buf_free(&full);
 	x->located = 1;
@@ -133,7 +133,7 @@ static int conf_val_expand(struct conf_exp *x, const char *name, struct conf_val
 		return -1;
 	}
 	if (x->path.n >= CONF_EXPAND_DEPTH) {
-		buf_printf(x->err, "%s: parameter %s: expansion nested too deeply", conf_where(x->c, v), name);
+		buf_printf(x->err, "%s: parameter %s: expansion nested too deeply", conf_val_where(x->c, v), name);
 		x->located = 1;
 		return -1;
 	}
@@ -170,7 +170,7 @@ static void conf_undefined_warn(struct conf_exp *x, const char *name)
 	c->warned = xreallocarray(c->warned, c->nwarned + 1, sizeof(char *));
 	c->warned[c->nwarned++] = xstrdup(name);
 	msg_warn("%s: parameter %s: $%s is not defined; it expands to nothing",
-		 by ? conf_where(c, by) : c->filename, by ? x->path.name[x->path.n - 1] : "?", name);
+		 by ? conf_val_where(c, by) : c->filename, by ? x->path.name[x->path.n - 1] : "?", name);
 }
 
 /* conf_name_value - the expanded value of name ("" if undefined). */
@@ -371,6 +371,42 @@ static void conf_drop_all(struct conf *c)
 		conf_cache_drop(c, &c->extra[i].v);
 }
 
+/*
+ * conf_failclosed - an unimplemented parameter whose value asks for a
+ * protection moat cannot give stops the load: running without a content
+ * check, a TLS requirement or a table the administrator wrote would be
+ * weaker than the file says. Its value is expanded (a $macro may hide what
+ * it asks for) only to be judged, never used.
+ */
+static int conf_failclosed(struct conf_exp *x, const struct conf_param_def *d,
+			   const struct conf_val *v)
+{
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	struct conf_val tmp = { 0 };
+	int safe;
+
+	buf_init(&out, CONF_EXPAND_MAX);
+	if (conf_expand_text(x, v->raw, strlen(v->raw), &out) < 0) {
+		conf_locate(x, d->name, v);
+		buf_free(&out);
+		return -1;
+	}
+	tmp.value = out.data ? buf_steal(&out) : xstrdup("");
+	/* a syntax error is named as such; choices are the safe values here */
+	if (!d->choices && conf_value_check(d, &tmp, &why) < 0) {
+		buf_printf(x->err, "%s: parameter %s: %s", conf_val_where(x->c, v), d->name, buf_str(&why));
+		safe = 0;
+	} else if (!(safe = conf_value_safe(d, &tmp))) {
+		buf_printf(x->err, "%s: parameter %s = %.80s: not implemented by moat, and moat will "
+			   "not run without what it asks for (%s); remove it or set it to a value "
+			   "that asks for nothing", conf_val_where(x->c, v), d->name, tmp.value, d->doc);
+	}
+	xfree(tmp.value);
+	conf_list_free(tmp.list);
+	buf_free(&why);
+	return safe ? 0 : -1;
+}
+
 /* conf_resolve_one - expand and check table entry i. */
 static int conf_resolve_one(struct conf_exp *x, size_t i)
 {
@@ -393,15 +429,23 @@ static int conf_resolve_one(struct conf_exp *x, size_t i)
 			v->num = 0;
 		}
 		buf_free(&why);
+		if ((d->flags & CONF_F_FAILCLOSED) && v->origin != CONF_FROM_DEFAULT)
+			return conf_failclosed(x, d, v);
 		return 0;
 	}
-	if (conf_val_expand(x, d->name, v, raw, &res) < 0)
+	if (d->flags & CONF_F_RAW) {
+		if (v->state != CONF_ST_DONE) {
+			v->value = xstrdup(raw);
+			v->state = CONF_ST_DONE;
+		}
+	} else if (conf_val_expand(x, d->name, v, raw, &res) < 0) {
 		return -1;
+	}
 	if (conf_value_check(d, v, &why) == 0) {
 		buf_free(&why);
 		return 0;
 	}
-	buf_printf(x->err, "%s: parameter %s: %s", conf_where(x->c, v), d->name, buf_str(&why));
+	buf_printf(x->err, "%s: parameter %s: %s", conf_val_where(x->c, v), d->name, buf_str(&why));
 	buf_free(&why);
 	return -1;
 }

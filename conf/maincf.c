@@ -47,6 +47,12 @@ void conf_val_set(struct conf_val *v, const char *raw, enum conf_origin origin, 
 	v->origin = origin;
 }
 
+/* conf_warn_ignored - the one warning for a parameter moat does not implement. */
+void conf_warn_ignored(const char *where, const char *name)
+{
+	msg_warn("%s: parameter %s is not implemented by moat; ignored", where, name);
+}
+
 /* conf_extra_find - a name main.cf defines that the table does not know. */
 struct conf_extra *conf_extra_find(const struct conf *c, const char *name)
 {
@@ -76,8 +82,6 @@ static void conf_store(struct conf *c, const char *name, const char *value, cons
 
 	if (i != (size_t)-1) {
 		conf_val_set(&c->vals[i], value, CONF_FROM_MAINCF, where);
-		if (conf_params[i].flags & CONF_F_UNIMPLEMENTED)
-			msg_warn("%s: parameter %s is not implemented by moat; ignored", where, name);
 		return;
 	}
 	e = conf_extra_find(c, name);
@@ -152,6 +156,15 @@ static void conf_warn_unknown(const struct conf *c)
 	buf_free(&text);
 }
 
+/* conf_warn_unimplemented - once per load, after the values passed (a
+ * fail-closed one that asks for something has stopped the load instead). */
+static void conf_warn_unimplemented(const struct conf *c)
+{
+	for (size_t i = 0; i < conf_nparams; i++)
+		if ((conf_params[i].flags & CONF_F_UNIMPLEMENTED) && c->vals[i].origin == CONF_FROM_MAINCF)
+			conf_warn_ignored(c->vals[i].where, conf_params[i].name);
+}
+
 /* conf_mark_refs - mark the unknown names that text (master.cf) refers to
  * as $name, ${name} or $(name): they are macros for -o values, not typos. */
 static void conf_mark_refs(struct conf *c, const char *text, size_t len)
@@ -197,6 +210,7 @@ static struct conf *conf_load_mem(const char *text, size_t len, const char *file
 	}
 	if (refs)
 		conf_mark_refs(c, buf_str(refs), refs->len);
+	conf_warn_unimplemented(c);
 	conf_warn_unknown(c);
 	return c;
 }

@@ -264,24 +264,50 @@ static int master_check_values(const struct master_ctx *x, const struct master_s
 			       struct buf *err)
 {
 	struct conf *copy;
-	size_t i;
-	int r = 0;
 
 	if (!x->c || !sv->overrides[0])
 		return 0;
-	copy = conf_dup(x->c);
-	/* What the broker sets for the running stage, so $service_name works. */
-	if (conf_set(copy, "service_name", sv->name, sv->where, err) < 0
-	    || conf_set(copy, "process_name", sv->command, sv->where, err) < 0)
-		r = -1;
-	for (i = 0; r == 0 && sv->overrides[i]; i++) {
-		char *name = xstrndup(sv->overrides[i], strcspn(sv->overrides[i], "="));
+	copy = conf_service(x->c, sv, err);
+	conf_free(copy);
+	return copy ? 0 : -1;
+}
 
-		r = conf_set(copy, name, strchr(sv->overrides[i], '=') + 1, sv->where, err);
+/* conf_apply_service - what the broker sets for a running stage, so that
+ * $service_name and $process_name expand, then the -o overrides in order. */
+int conf_apply_service(struct conf *c, const char *service, const char *command,
+		       char *const *overrides, const char *where, struct buf *err)
+{
+	int r = 0;
+
+	if (conf_set(c, CONF_NAME("service_name"), service, where, err) < 0
+	    || conf_set(c, CONF_NAME("process_name"), command, where, err) < 0)
+		return -1;
+	for (size_t i = 0; r == 0 && overrides && overrides[i]; i++) {
+		const char *eq = strchr(overrides[i], '=');
+		char *name;
+
+		if (!eq) {
+			buf_printf(err, "%s: bad -o override \"%.60s\" (expected name=value)", where,
+				   overrides[i]);
+			return -1;
+		}
+		name = xstrndup(overrides[i], (size_t)(eq - overrides[i]));
+		r = conf_set(c, name, eq + 1, where, err);
 		xfree(name);
 	}
-	conf_free(copy);
 	return r;
+}
+
+/* conf_service - a copy of c as the stage of sv will read it. */
+struct conf *conf_service(const struct conf *c, const struct master_service *sv, struct buf *err)
+{
+	struct conf *copy = conf_dup(c);
+
+	if (conf_apply_service(copy, sv->name, sv->command, sv->overrides, sv->where, err) < 0) {
+		conf_free(copy);
+		return NULL;
+	}
+	return copy;
 }
 
 /* master_duplicate - an earlier service with the same name and type. */

@@ -264,3 +264,31 @@ int conf_value_check(const struct conf_param_def *d, struct conf_val *v, struct 
 	xfree(t);
 	return r;
 }
+
+/* conf_value_safe - 1 if v->value asks for nothing moat lacks: empty, a
+ * boolean that says no, or (every item) one of d's choices. */
+int conf_value_safe(const struct conf_param_def *d, struct conf_val *v)
+{
+	struct buf why = BUF_INIT;
+	const char *s = v->value;
+	size_t n = strlen(s), i;
+	char *t;
+	int safe = 0;
+
+	cf_trim(&s, &n);
+	if (n == 0)
+		return 1;
+	t = xstrndup(s, n);
+	if (d->type == CONF_BOOL) {
+		safe = conf_parse_bool(t, &v->num, &why) == 0 && v->num == 0;
+	} else if (d->choices) {
+		conf_list_free(v->list);
+		v->list = NULL;
+		if (conf_split_list(t, &v->list, &why) == 0)
+			for (i = 0, safe = 1; v->list[i]; i++)
+				safe &= conf_word_in(v->list[i], d->choices);
+	}
+	xfree(t);
+	buf_free(&why);
+	return safe;
+}

@@ -36,6 +36,9 @@ void cidr_list_add_addr(struct cidr_list *l, int family, const unsigned char *ad
 int cidr_list_match(const struct cidr_list *l, int family, const unsigned char *addr);
 /* cidr_parse_addr - a printable IPv4/IPv6 address (optionally in [ ]); 0 or -1. */
 int cidr_parse_addr(const char *text, int *family, unsigned char out[16]);
+/* cidr_list_public - how many public (global unicast) addresses of family
+ * (AF_INET or AF_INET6) the list matches; mail/cidr_public.c says which. */
+double cidr_list_public(const struct cidr_list *l, int family);
 /* cidr_format - "a.b.c.d/n" or "[x::]/n" into out (for logging). */
 void cidr_format(const struct cidr_entry *e, struct buf *out);
 

@@ -2,10 +2,11 @@
  * mynetworks.c - trusted client networks and this host's addresses (see
  * mynetworks.h).
  *
- * Called by smtpd (permit_mynetworks, address literals of this host) and by
- * screen (smtpd_client_event_limit_exceptions, whose default is
- * $mynetworks), both before confinement: getifaddrs needs a netlink socket
- * that no stage sandbox allows.
+ * Called by smtpd through stagecf/smtpd_networks.c (permit_mynetworks,
+ * address literals of this host), by moatd's start-up check (without the
+ * interfaces) and by screen (smtpd_client_event_limit_exceptions, whose
+ * default is $mynetworks); the stages before confinement: getifaddrs needs
+ * a netlink socket that no stage sandbox allows.
  *
  * SECURITY: decides who may relay. A malformed entry is an error naming it,
  * never skipped: a trust list is never half-applied.
@@ -87,10 +88,17 @@ int mynetworks_parse(struct cidr_list *l, char *const *items, struct buf *err)
 	return 0;
 }
 
-int mynetworks_init(struct mynetworks *mn, char *const *items, const char *style, struct buf *err)
+void mynetworks_empty(struct mynetworks *mn)
 {
+	memset(mn, 0, sizeof(*mn));
 	cidr_list_init(&mn->nets);
 	cidr_list_init(&mn->local);
+}
+
+int mynetworks_init(struct mynetworks *mn, char *const *items, const char *style, int interfaces,
+		    struct buf *err)
+{
+	mynetworks_empty(mn);
 	mn->style = strcmp(style, "subnet") == 0 ? MYNETWORKS_SUBNET
 		    : strcmp(style, "class") == 0 ? MYNETWORKS_CLASS : MYNETWORKS_HOST;
 	mn->computed = items == NULL || items[0] == NULL;
@@ -102,7 +110,8 @@ int mynetworks_init(struct mynetworks *mn, char *const *items, const char *style
 	}
 	cidr_list_add_addr(&mn->local, AF_INET, loop4, 8);
 	cidr_list_add_addr(&mn->local, AF_INET6, loop6, 128);
-	mynetworks_interfaces(mn);
+	if (interfaces)
+		mynetworks_interfaces(mn);
 	return 0;
 }
 

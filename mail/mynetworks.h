@@ -24,12 +24,17 @@ struct mynetworks {
 };
 
 /*
- * mynetworks_init - from the mynetworks items (NULL or empty: computed)
- * and mynetworks_style. Lists the host's interfaces with getifaddrs, which
- * needs a netlink socket: call it before confinement. -1 and a reason
- * naming the entry in err on a malformed entry.
+ * mynetworks_init - mn (made empty first) from the mynetworks items (NULL
+ * or empty: computed) and mynetworks_style. With interfaces, lists the
+ * host's interfaces with getifaddrs, which needs a netlink socket: call it
+ * before confinement. -1 and a reason naming the entry in err on a
+ * malformed entry.
  */
-int mynetworks_init(struct mynetworks *mn, char *const *items, const char *style, struct buf *err);
+int mynetworks_init(struct mynetworks *mn, char *const *items, const char *style, int interfaces,
+		    struct buf *err);
+
+/* mynetworks_empty - mn trusts nothing (ready for mynetworks_init or _free). */
+void mynetworks_empty(struct mynetworks *mn);
 
 /*
  * mynetworks_parse - a list of addresses and networks (mynetworks, or a

@@ -71,25 +71,15 @@ static void stage_parse_args(int argc, char **argv, const char *name, struct sta
 		stage_usage(name);
 }
 
-/* stage_load_conf - main.cf, then the service's -o overrides from master.cf. */
-static struct conf *stage_load_conf(const struct stage_args *a)
+/* stage_load_conf - main.cf, then the service's -o overrides from master.cf
+ * (conf_apply_service: the same steps moatd checked them with). */
+static struct conf *stage_load_conf(const struct stage_args *a, const char *name)
 {
 	struct buf err = BUF_INIT;
 	struct conf *c = conf_load(a->confdir, &err);
 
-	if (c == NULL)
+	if (c == NULL || conf_apply_service(c, a->service, name, a->overrides, "master.cf", &err) < 0)
 		msg_fatal("%s", buf_str(&err));
-	for (int i = 0; i < a->noverrides; i++) {
-		char *name = xstrdup(a->overrides[i]);
-		char *eq = strchr(name, '=');
-
-		if (eq == NULL)
-			msg_fatal("bad -o override: %s", name);
-		*eq = 0;
-		if (conf_set(c, name, eq + 1, "master.cf", &err) < 0)
-			msg_fatal("%s", buf_str(&err));
-		xfree(name);
-	}
 	buf_free(&err);
 	return c;
 }
@@ -119,9 +109,9 @@ static void stage_user(const struct stage *st, const struct sandbox_policy *p,
 		       uid_t *uid, gid_t *gid)
 {
 	static const char *const params[] = {
-		[SANDBOX_USER_QUEUE] = "mail_owner",
-		[SANDBOX_USER_NETWORK] = "network_user",
-		[SANDBOX_USER_HELPER] = "helper_user",
+		[SANDBOX_USER_QUEUE] = CONF_NAME("mail_owner"),
+		[SANDBOX_USER_NETWORK] = CONF_NAME("network_user"),
+		[SANDBOX_USER_HELPER] = CONF_NAME("helper_user"),
 	};
 	const char *user = conf_str(st->conf, params[p->user]);
 	struct passwd *pw = getpwnam(user);
@@ -174,7 +164,7 @@ int stage_main(int argc, char **argv, const char *name, const struct stage_ops *
 	st.service = a.service;
 	st.ops = ops;
 	st.nextra = a.nextra;
-	st.conf = stage_load_conf(&a);
+	st.conf = stage_load_conf(&a, name);
 	ipc_chan_init(&st.broker, STAGE_FD_BROKER, IPC_CHAN_BROKER, IPC_SIDE_A, "broker", getppid());
 	if (!ops->own_log)
 		stage_log_open(&st);

@@ -149,7 +149,7 @@ void broker_control_close(struct broker *b);
 void broker_control_readable(int fd, unsigned events, void *ctx);
 
 /* main.c */
-void broker_reload(struct broker *b);
+int broker_reload(struct broker *b, struct buf *why);
 void broker_shutdown(struct broker *b);
 
 #endif

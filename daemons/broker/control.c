@@ -69,8 +69,12 @@ static void control_answer(struct broker *b, struct ipc_chan *ch, const struct i
 	if (strcmp(r->command, "status") == 0) {
 		control_status(b, &text);
 	} else if (strcmp(r->command, "reload") == 0) {
-		broker_reload(b);
-		(void)buf_printf(&text, "reloaded: generation %u\n", b->generation);
+		if (broker_reload(b, &text) < 0) {
+			rep.status = 1;
+			(void)buf_append_str(&text, "\nreload refused; the running configuration stays\n");
+		} else {
+			(void)buf_printf(&text, "reloaded: generation %u\n", b->generation);
+		}
 	} else if (strcmp(r->command, "stop") == 0) {
 		(void)buf_printf(&text, "stopping moatd pid %ld\n", (long)getpid());
 		broker_shutdown(b);

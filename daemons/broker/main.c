@@ -33,6 +33,7 @@
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "sandbox/sandbox.h"
+#include "stagecf/check.h"
 
 #define STOP_GRACE_MS 5000
 
@@ -83,7 +84,8 @@ static void main_load(struct broker *b)
 	b->daemon_dir = conf_str(b->conf, "daemon_directory");
 	if (setup_users(b->conf, 1, &b->ids, &err) < 0 || setup_tree(b->queue_dir, &b->ids, 1, &err) < 0)
 		msg_fatal("%s", buf_str(&err));
-	if ((b->master = master_load(b->confdir, b->conf, &err)) == NULL)
+	if ((b->master = master_load(b->confdir, b->conf, &err)) == NULL
+	    || stagecf_check(b->conf, b->master, &err) < 0)
 		msg_fatal("%s", buf_str(&err));
 	buf_free(&err);
 }
@@ -182,7 +184,7 @@ static void main_signal_readable(int fd, unsigned events, void *ctx)
 		if (si.ssi_signo == SIGCHLD)
 			broker_reap(b);
 		else if (si.ssi_signo == SIGHUP)
-			broker_reload(b);
+			(void)broker_reload(b, NULL);
 		else
 			broker_shutdown(b);
 	}
@@ -201,19 +203,24 @@ void broker_shutdown(struct broker *b)
 			msg_warn("kill %ld: %m", (long)c->pid);
 }
 
-/* broker_reload - new configuration for new processes; old ones finish first. */
-void broker_reload(struct broker *b)
+/* broker_reload - new configuration for new processes; old ones finish
+ * first. A configuration moatd would not start with is refused: -1, the
+ * running one stays, and why (if not NULL) says what is wrong. */
+int broker_reload(struct broker *b, struct buf *why)
 {
 	struct buf err = BUF_INIT;
 	struct conf *c = conf_load(b->confdir, &err);
 	struct master_cf *m = c ? master_load(b->confdir, c, &err) : NULL;
 	struct service *old = b->services;
 
-	if (m == NULL) {
+	if (m == NULL || stagecf_check(c, m, &err) < 0) {
 		msg_error("reload: %s; keeping the running configuration", buf_str(&err));
+		if (why)
+			(void)buf_append_str(why, buf_str(&err));
+		master_free(m);
 		conf_free(c);
 		buf_free(&err);
-		return;
+		return -1;
 	}
 	if (strcmp(conf_str(c, "queue_directory"), b->queue_dir) != 0)
 		msg_warn("reload: queue_directory changed; that takes a stop and start");
@@ -231,6 +238,7 @@ void broker_reload(struct broker *b)
 	msg_info("reload -- configuration %s, generation %u", b->confdir, b->generation);
 	broker_ensure(b);
 	buf_free(&err);
+	return 0;
 }
 
 static void main_tick(void *ctx)
@@ -295,7 +303,8 @@ int main(int argc, char **argv)
 	    || event_add(b->loop, b->ctlfd, EVENT_READ, broker_control_readable, b) < 0)
 		msg_fatal("event loop: %m");
 	sandbox_broker_enter();
-	msg_info("daemon started -- configuration %s", b->confdir);
+	msg_info("daemon started -- version %s, configuration %s", conf_str(b->conf, "mail_version"),
+		 b->confdir);
 	broker_ensure(b);
 	(void)event_timer_add(b->loop, 500, main_tick, b);
 	while (!b->stopping || b->children)

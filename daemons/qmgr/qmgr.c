@@ -36,6 +36,7 @@
 #include "queue/qfile.h"
 #include "queue/qrecover.h"
 #include "skeleton/stage_peer.h"
+#include "stagecf/routes.h"
 
 #define QMGR_PENDING_MAX	(100000 * QUEUE_ID_LEN)	/* queued notices, then scan */
 
@@ -241,12 +242,9 @@ static void qmgr_transport_init(void *ctx, struct sched_transport *tr)
 
 	tr->conc_limit = (int)conf_int(q->st->conf, "default_destination_concurrency_limit");
 	tr->rcpt_limit = (int)conf_int(q->st->conf, "default_destination_recipient_limit");
-	if (buf_printf(&name, "%s_destination_concurrency_limit", tr->name) == 0
-	    && conf_param_lookup(buf_str(&name)))
+	if (conf_transport_param(tr->name, CONF_SUFFIX_CONCURRENCY, &name))
 		tr->conc_limit = (int)conf_int(q->st->conf, buf_str(&name));
-	buf_reset(&name);
-	if (buf_printf(&name, "%s_destination_recipient_limit", tr->name) == 0
-	    && conf_param_lookup(buf_str(&name)))
+	if (conf_transport_param(tr->name, CONF_SUFFIX_RECIPIENTS, &name))
 		tr->rcpt_limit = (int)conf_int(q->st->conf, buf_str(&name));
 	buf_free(&name);
 }
@@ -254,19 +252,10 @@ static void qmgr_transport_init(void *ctx, struct sched_transport *tr)
 static void qmgr_configure(struct qmgr *q, struct stage *st)
 {
 	const struct conf *c = st->conf;
-	struct resolve_params rp = {
-		conf_list(c, "mydestination"), conf_list(c, "relay_domains"),
-		conf_str(c, "relayhost"), conf_str(c, "default_transport"),
-		conf_str(c, "relay_transport"),
-	};
 	struct sched_params sp = { 0 };
 	struct buf err = BUF_INIT;
-	char *const *maps = conf_list(c, "transport_maps");
 
-	if (maps && maps[0])
-		msg_fatal("transport_maps = %s: transport tables are not implemented yet "
-			  "(use relayhost, default_transport or relay_transport)", maps[0]);
-	if (resolve_init(&q->res, &rp, &err) < 0)
+	if (routes_load(&q->res, c, &err) < 0)	/* moatd checked it: main.cf changed since */
 		msg_fatal("%s", buf_str(&err));
 	buf_free(&err);
 	resolve_result_init(&q->rr);

@@ -16,11 +16,6 @@
 #include "daemons/screen/screen.h"
 #include "lib/msg.h"
 
-static int conf_int_of(const struct stage *st, const char *name)
-{
-	return (int)conf_int(st->conf, name);
-}
-
 /* conf_stress_timeout - smtpd_timeout as it reads with stress = yes. */
 static int conf_stress_timeout(const struct stage *st)
 {
@@ -45,13 +40,13 @@ static int conf_names_mynetworks(const char *raw)
 
 static void conf_exceptions(struct screen_conf *cf, const struct stage *st)
 {
-	static const char param[] = "smtpd_client_event_limit_exceptions";
-	static const char legacy[] = "smtpd_client_connection_limit_exceptions";
+	static const char param[] = CONF_NAME("smtpd_client_event_limit_exceptions");
+	static const char legacy[] = CONF_NAME("smtpd_client_connection_limit_exceptions");
 	const char *raw = conf_raw(st->conf, param);
 	struct buf err = BUF_INIT;
 
 	if (mynetworks_init(&cf->mynetworks, conf_list(st->conf, "mynetworks"),
-			    conf_str(st->conf, "mynetworks_style"), &err) < 0)
+			    conf_str(st->conf, "mynetworks_style"), 1, &err) < 0)
 		msg_fatal("mynetworks: %s", buf_str(&err));
 	cidr_list_init(&cf->exceptions);
 	if (mynetworks_parse(&cf->exceptions, conf_list(st->conf, param), &err) < 0)
@@ -70,12 +65,12 @@ void screen_conf_load(struct screen_conf *cf, const struct stage *st)
 	cf->banner = conf_str(st->conf, "smtpd_banner");
 	cf->timeout = (int)conf_time(st->conf, "smtpd_timeout");
 	cf->stress_timeout = conf_stress_timeout(st);
-	cf->count_limit = conf_int_of(st, "smtpd_client_connection_count_limit");
-	cf->rate_limit = conf_int_of(st, "smtpd_client_connection_rate_limit");
+	cf->count_limit = (int)conf_int(st->conf, "smtpd_client_connection_count_limit");
+	cf->rate_limit = (int)conf_int(st->conf, "smtpd_client_connection_rate_limit");
 	cf->rate_unit = (int)conf_time(st->conf, "anvil_rate_time_unit");
-	cf->rates = cf->rate_limit > 0 || conf_int_of(st, "smtpd_client_message_rate_limit") > 0
-		    || conf_int_of(st, "smtpd_client_recipient_rate_limit") > 0;
-	cf->post_queue_limit = conf_int_of(st, "postscreen_post_queue_limit");
+	cf->rates = cf->rate_limit > 0 || conf_int(st->conf, "smtpd_client_message_rate_limit") > 0
+		    || conf_int(st->conf, "smtpd_client_recipient_rate_limit") > 0;
+	cf->post_queue_limit = (int)conf_int(st->conf, "postscreen_post_queue_limit");
 	conf_exceptions(cf, st);
 }
 

@@ -83,7 +83,7 @@ static void smtpd_session_init(struct smtpd_session *s, struct stage *st,
 	memcpy(s->laddr, local.text, sizeof(s->laddr));
 	s->lfamily = local.family;
 	memcpy(s->lip, local.ip, 16);
-	s->trusted = mynetworks_match(&smtpd_conf.mynetworks, s->family, s->ip, s->lfamily, s->lip);
+	s->trusted = mynetworks_match(&smtpd_conf.pol.mynetworks, s->family, s->ip, s->lfamily, s->lip);
 }
 
 static void smtpd_buffers_init(struct smtpd_session *s)

@@ -4,12 +4,13 @@
  *   smtpd.c          stage entry, pre-jail, the loop that takes clients, process limits
  *   smtpd_screen.c   the channel from screen: clients in, DONE/RETIRE/RATE out
  *   smtpd_attack.c   test build only: hostile messages to screen
- *   smtpd_conf.c     reads main.cf into struct smtpd_conf (fatal on bad lists)
+ *   smtpd_conf.c     reads main.cf into struct smtpd_conf (stagecf/smtpd_policy.c)
  *   smtpd_io.c       buffered client I/O: line reader, reply buffer, timeouts
  *   smtpd_session.c  one SMTP session: greeting, command loop, logging
  *   smtpd_verbs.c    HELO/EHLO/MAIL/RCPT/RSET/NOOP/VRFY/... handlers
  *   smtpd_dataphase.c DATA: restrictions, 354, stream to cleanup, result
  *   smtpd_check.c    restriction lists and relay policy
+ *   smtpd_opts.c     reject footer, EHLO keywords, NOOP commands, client logging
  *   smtpd_cleanup.c  the channel to cleanup
  *   smtpd_dns.c      the client's host name (PTR + forward check, via the dns stage)
  *   smtpd_cmd.c      command-line parsing (pure)
@@ -24,27 +25,8 @@
 #include "daemons/smtpd/smtpd_cmd.h"
 #include "lib/buf.h"
 #include "mail/addr.h"
-#include "mail/cidr.h"
-#include "mail/domlist.h"
-#include "mail/mynetworks.h"
 #include "skeleton/stage.h"
-
-/* Restrictions (smtpd_check.c). */
-enum smtpd_restr {
-	R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_REJECT_UNAUTH_DEST, R_DEFER_UNAUTH_DEST,
-	R_PERMIT_AUTH_DEST, R_PERMIT, R_REJECT, R_DEFER, R_REJECT_NON_FQDN_SENDER,
-	R_REJECT_NON_FQDN_RCPT, R_REJECT_NON_FQDN_HELO, R_REJECT_INVALID_HELO,
-	R_REJECT_UNAUTH_PIPELINING, R_REJECT_UNKNOWN_CLIENT, R_REJECT_UNKNOWN_REVERSE,
-	R_WARN_IF_REJECT, R_COUNT
-};
-
-struct smtpd_rlist {
-	const char *param;
-	enum smtpd_restr *v;
-	size_t n;
-};
-
-enum smtpd_list { L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RCPT, L_DATA, L_COUNT };
+#include "stagecf/smtpd_policy.h"
 
 /*
  * What stress changes: Postfix gives these parameters ${stress?{x}:{y}}
@@ -60,9 +42,7 @@ struct smtpd_limits {
 };
 
 struct smtpd_conf {
-	struct mynetworks mynetworks;	/* trusted clients; .local: this host's addresses */
-	struct domlist mydest, relay_domains;
-	struct smtpd_rlist lists[L_COUNT];
+	struct smtpd_policy pol;	/* networks, domains, restriction lists (stagecf/) */
 	const char *myhostname;
 	uint64_t size_limit;
 	struct smtpd_limits normal, stress;
@@ -74,6 +54,7 @@ struct smtpd_conf {
 	int peername_lookup;		/* smtpd_peername_lookup */
 	int mail_rate_limit;		/* smtpd_client_message_rate_limit */
 	int rcpt_rate_limit;		/* smtpd_client_recipient_rate_limit */
+	int port_logging;		/* smtpd_client_port_logging */
 };
 
 /* How a client name lookup ended (Postfix's SMTPD_PEER_CODE_*). */
@@ -101,6 +82,7 @@ struct smtpd_session {
 	const char *reverse_name;	/* PTR name, not verified, or "unknown" */
 	enum smtpd_peer_status name_status, reverse_status;
 	struct buf namebuf;		/* holds the names when not "unknown" */
+	struct buf namaddr;		/* "name[addr]" (":port" too with port logging) for logs */
 	char laddr[INET6_ADDRSTRLEN];
 	int lfamily;
 	unsigned char lip[16];
@@ -192,7 +174,6 @@ void smtpd_verb_run(struct smtpd_session *s, enum smtpd_verb v, const char *arg,
 void smtpd_data_cmd(struct smtpd_session *s, const char *arg, size_t alen);
 
 /* smtpd_check.c */
-void smtpd_check_parse(struct smtpd_rlist *l, const char *param, char *const *items);
 /* smtpd_check_rcpt - all RCPT-time checks; 0 = accept, else *reply is set. */
 int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply);
 int smtpd_check_list(struct smtpd_session *s, enum smtpd_list which,
@@ -210,6 +191,14 @@ int smtpd_cleanup_data(struct smtpd_session *s, const char *p, size_t n);
 int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply);
 void smtpd_cleanup_abort(struct smtpd_session *s);
 void smtpd_cleanup_release(void);
+
+/* smtpd_opts.c: reply footer, EHLO keywords, NOOP commands, namaddr, debug peers */
+void smtpd_opts_namaddr(struct smtpd_session *s);
+int smtpd_opts_debug_level(const struct smtpd_session *s);
+int smtpd_opts_noop(const struct smtpd_session *s, const char *line, size_t len);
+void smtpd_opts_ehlo(struct smtpd_session *s);
+void smtpd_opts_trace(struct smtpd_session *s, size_t start);
+void smtpd_opts_footer(struct smtpd_session *s, size_t start);
 
 /* smtpd_dns.c: sets name, reverse_name and their status (lookup bounded in time). */
 void smtpd_dns_client_name(struct smtpd_session *s);

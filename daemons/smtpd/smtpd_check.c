@@ -1,9 +1,10 @@
 /*
  * smtpd_check.c - smtpd's access policy: restriction lists and relay control.
  *
- * Lists are parsed once at start-up: an unknown or unsupported restriction
- * name is fatal, naming the parameter, so that a policy is never silently
- * weaker than written. At RCPT time (smtpd_delay_reject = yes, the default)
+ * Lists are parsed once at start-up by stagecf/smtpd_policy.c (the code
+ * moatd's start-up check runs too): an unknown or unsupported restriction
+ * name is fatal there, with file and line, so that a policy is never
+ * silently weaker than written. At RCPT time (smtpd_delay_reject = yes, the default)
  * the client, helo and sender lists run, then smtpd_relay_restrictions,
  * then smtpd_recipient_restrictions; each list stops at its first OK
  * (permit...) or reject/defer; DUNNO goes on; every list must end without
@@ -26,35 +27,6 @@
 
 #include "daemons/smtpd/smtpd.h"
 #include "lib/msg.h"
-#include "lib/xmem.h"
-
-static const char *const restr_names[R_COUNT] = {
-	"permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination",
-	"defer_unauth_destination", "permit_auth_destination", "permit", "reject", "defer",
-	"reject_non_fqdn_sender", "reject_non_fqdn_recipient", "reject_non_fqdn_helo_hostname",
-	"reject_invalid_helo_hostname", "reject_unauth_pipelining",
-	"reject_unknown_client_hostname", "reject_unknown_reverse_client_hostname", "warn_if_reject",
-};
-
-void smtpd_check_parse(struct smtpd_rlist *l, const char *param, char *const *items)
-{
-	size_t n = 0;
-
-	while (items && items[n])
-		n++;
-	l->param = param;
-	l->n = 0;
-	l->v = xcalloc(n + 1, sizeof(*l->v));
-	for (size_t i = 0; i < n; i++) {
-		int k = 0;
-
-		while (k < R_COUNT && strcmp(items[i], restr_names[k]) != 0)
-			k++;
-		if (k == R_COUNT)
-			msg_fatal("%s: unknown or unsupported restriction \"%s\"", param, items[i]);
-		l->v[l->n++] = (enum smtpd_restr)k;
-	}
-}
 
 /* check_literal_local - an address literal that names this host. */
 static int check_literal_local(const struct smtpd_session *s, const char *dom)
@@ -66,7 +38,7 @@ static int check_literal_local(const struct smtpd_session *s, const char *dom)
 		return 0;
 	if (s->lfamily == fam && memcmp(ip, s->lip, fam == AF_INET ? 4 : 16) == 0)
 		return 1;
-	return cidr_list_match(&s->cf->mynetworks.local, fam, ip);
+	return cidr_list_match(&s->cf->pol.mynetworks.local, fam, ip);
 }
 
 /* smtpd_check_is_local - where Postfix would deliver locally. */
@@ -78,7 +50,7 @@ int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *
 		return 1;
 	if (rcpt->flags & ADDR_F_LITERAL)
 		return check_literal_local(s, dom);
-	return domlist_match(&s->cf->mydest, dom);
+	return domlist_match(&s->cf->pol.mydest, dom);
 }
 
 int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path *rcpt)
@@ -89,7 +61,7 @@ int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path 
 		return 1;
 	if (rcpt->flags & ADDR_F_LITERAL)
 		return 0;
-	return domlist_match(&s->cf->relay_domains, addr_domain(rcpt));
+	return domlist_match(&s->cf->pol.relay_domains, addr_domain(rcpt));
 }
 
 /* check_what - "<x>: Y rejected" parts for a list. */
@@ -98,7 +70,7 @@ static void check_subject(struct smtpd_session *s, enum smtpd_list which,
 {
 	switch (which) {
 	case L_CLIENT:
-		buf_printf(out, "%s[%s]", s->name, s->addr);
+		buf_append_str(out, buf_str(&s->namaddr));
 		*cls = "Client host";
 		break;
 	case L_HELO:
@@ -112,6 +84,10 @@ static void check_subject(struct smtpd_session *s, enum smtpd_list which,
 	case L_DATA:
 		buf_append_str(out, "DATA");
 		*cls = "Data command";
+		break;
+	case L_EOD:
+		buf_append_str(out, "END-OF-MESSAGE");
+		*cls = "End-of-data";
 		break;
 	default:
 		buf_append_str(out, rcpt ? buf_str(&rcpt->addr) : "");
@@ -165,62 +141,62 @@ static int check_unknown_client(struct smtpd_session *s, enum smtpd_peer_status 
 }
 
 /* check_one - evaluate one restriction. */
-static int check_one(struct smtpd_session *s, enum smtpd_list which, enum smtpd_restr r,
+static int check_one(struct smtpd_session *s, enum smtpd_list which, enum restrict_id r,
 		     const struct addr_path *rcpt, struct buf *reply)
 {
 	const struct smtpd_conf *cf = s->cf;
 	const char *h = buf_str(&s->helo);
 
 	switch (r) {
-	case R_PERMIT_MYNETWORKS:
+	case RESTRICT_PERMIT_MYNETWORKS:
 		return s->trusted ? CHECK_OK : CHECK_DUNNO;
-	case R_PERMIT_SASL:
+	case RESTRICT_PERMIT_SASL:
 		return CHECK_DUNNO;	/* no SASL in moat yet */
-	case R_REJECT_UNAUTH_DEST:
+	case RESTRICT_REJECT_UNAUTH_DEST:
 		return check_relay(s, rcpt, reply, cf->relay_code);
-	case R_DEFER_UNAUTH_DEST:
+	case RESTRICT_DEFER_UNAUTH_DEST:
 		return check_relay(s, rcpt, reply, cf->defer_code);
-	case R_PERMIT_AUTH_DEST:
+	case RESTRICT_PERMIT_AUTH_DEST:
 		return rcpt && smtpd_check_auth_dest(s, rcpt) ? CHECK_OK : CHECK_DUNNO;
-	case R_PERMIT:
+	case RESTRICT_PERMIT:
 		return CHECK_OK;
-	case R_REJECT:
+	case RESTRICT_REJECT:
 		return check_reject(s, which, rcpt, reply, cf->reject_code, "5.7.1", "Access denied");
-	case R_DEFER:
+	case RESTRICT_DEFER:
 		return check_reject(s, which, rcpt, reply, cf->defer_code, "4.7.1", "Access denied");
-	case R_REJECT_NON_FQDN_SENDER:
+	case RESTRICT_REJECT_NON_FQDN_SENDER:
 		if (s->sender.len == 0 || addr_domain_fqdn(strchr(buf_str(&s->sender), '@')
 							   ? strrchr(buf_str(&s->sender), '@') + 1 : ""))
 			return CHECK_DUNNO;
 		return check_reject(s, L_SENDER, rcpt, reply, cf->non_fqdn_code, "5.5.2",
 				    "need fully-qualified address");
-	case R_REJECT_NON_FQDN_RCPT:
+	case RESTRICT_REJECT_NON_FQDN_RCPT:
 		if (rcpt == NULL || addr_domain_fqdn(addr_domain(rcpt)))
 			return CHECK_DUNNO;
 		return check_reject(s, L_RCPT, rcpt, reply, cf->non_fqdn_code, "5.5.2",
 				    "need fully-qualified address");
-	case R_REJECT_NON_FQDN_HELO:
+	case RESTRICT_REJECT_NON_FQDN_HELO:
 		if (s->helo.len == 0 || addr_domain_fqdn(h))
 			return CHECK_DUNNO;
 		return check_reject(s, L_HELO, rcpt, reply, cf->non_fqdn_code, "5.5.2",
 				    "need fully-qualified hostname");
-	case R_REJECT_INVALID_HELO:
+	case RESTRICT_REJECT_INVALID_HELO:
 		if (s->helo.len == 0 || addr_domain_valid(h, s->helo.len)
 		    || (h[0] == '[' && addr_domain_fqdn(h)))
 			return CHECK_DUNNO;
 		return check_reject(s, L_HELO, rcpt, reply, cf->invalid_hostname_code, "5.5.2",
 				    "Invalid name");
-	case R_REJECT_UNAUTH_PIPELINING:
+	case RESTRICT_REJECT_UNAUTH_PIPELINING:
 		if (!s->unauth_pipelined)
 			return CHECK_DUNNO;
 		return check_reject(s, which, rcpt, reply, 503, "5.5.0",
 				    "Improper use of SMTP command pipelining");
-	case R_REJECT_UNKNOWN_CLIENT:
+	case RESTRICT_REJECT_UNKNOWN_CLIENT:
 		return check_unknown_client(s, s->name_status, "", reply);
-	case R_REJECT_UNKNOWN_REVERSE:
+	case RESTRICT_REJECT_UNKNOWN_REVERSE:
 		return check_unknown_client(s, s->reverse_status, "reverse ", reply);
-	case R_WARN_IF_REJECT:
-	case R_COUNT:
+	case RESTRICT_WARN_IF_REJECT:
+	case RESTRICT_COUNT:
 		break;
 	}
 	return CHECK_DUNNO;
@@ -230,19 +206,19 @@ static int check_one(struct smtpd_session *s, enum smtpd_list which, enum smtpd_
 int smtpd_check_list(struct smtpd_session *s, enum smtpd_list which,
 		     const struct addr_path *rcpt, struct buf *reply)
 {
-	const struct smtpd_rlist *l = &s->cf->lists[which];
+	const struct restrict_list *l = &s->cf->pol.lists[which];
 	int warn = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
 		int r;
 
-		if (l->v[i] == R_WARN_IF_REJECT) {
+		if (l->v[i] == RESTRICT_WARN_IF_REJECT) {
 			warn = 1;
 			continue;
 		}
 		r = check_one(s, which, l->v[i], rcpt, reply);
 		if (r == CHECK_REJECT && warn) {
-			msg_info("reject_warning: %s from %s[%s]: %s", s->where, s->name, s->addr,
+			msg_info("reject_warning: %s from %s: %s", s->where, buf_str(&s->namaddr),
 				 buf_str(reply));
 			r = CHECK_DUNNO;
 		}

@@ -49,6 +49,22 @@ static int data_precheck(struct smtpd_session *s, size_t alen)
 	return r;
 }
 
+/* data_eod_rejected - smtpd_end_of_data_restrictions, once the whole message
+ * is in but before cleanup commits it; 1 after replying with the reject. */
+static int data_eod_rejected(struct smtpd_session *s)
+{
+	struct buf reply = BUF_INIT;
+	int r = smtpd_check_list(s, L_EOD, NULL, &reply) == CHECK_REJECT;
+
+	if (r) {
+		smtpd_log_reject(s, "END-OF-MESSAGE", buf_str(&reply), NULL);
+		smtpd_cleanup_abort(s);
+		smtpd_reply(s, "%s", buf_str(&reply));
+	}
+	buf_free(&reply);
+	return r;
+}
+
 /* data_ship - send the chunk to cleanup unless the message is already lost. */
 static void data_ship(struct smtpd_session *s, int *failed, int toobig)
 {
@@ -112,6 +128,8 @@ void smtpd_data_cmd(struct smtpd_session *s, const char *arg, size_t alen)
 			smtpd_reply(s, "552 5.3.4 Error: message file too big");
 		else
 			smtpd_reply(s, "451 4.3.0 Error: queue file write error");
+	} else if (data_eod_rejected(s)) {
+		/* refused before the commit: nothing is queued */
 	} else if (smtpd_cleanup_end(s, &reply) < 0) {
 		smtpd_reply(s, "%s", buf_str(&reply));
 	} else {

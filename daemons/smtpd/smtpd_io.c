@@ -199,6 +199,7 @@ static void io_tarpit(struct smtpd_session *s)
 static void io_reply(struct smtpd_session *s, int counted, const char *fmt, va_list ap)
 {
 	struct buf *r = &s->reply;
+	size_t start;
 	char code;
 
 	buf_reset(r);
@@ -211,8 +212,15 @@ static void io_reply(struct smtpd_session *s, int counted, const char *fmt, va_l
 	/* a long pipelined batch: send what is queued rather than grow */
 	if (s->out.len + r->len + 2 > SMTPD_OUT_FLUSH && smtpd_flush(s) < 0)
 		return;
-	if (buf_append(&s->out, r->data, r->len) < 0 || buf_append(&s->out, "\r\n", 2) < 0)
+	start = s->out.len;
+	if (buf_append(&s->out, r->data, r->len) < 0 || buf_append(&s->out, "\r\n", 2) < 0) {
 		msg_warn("reply buffer full: reply dropped");	/* cannot happen: flushed per command */
+		return;
+	}
+	if (s->cf->pol.reject_footer[0] && (code == '4' || code == '5'))
+		smtpd_opts_footer(s, start);
+	if (msg_verbose)
+		smtpd_opts_trace(s, start);
 }
 
 void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)

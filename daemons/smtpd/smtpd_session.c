@@ -34,8 +34,8 @@ void smtpd_log_reject(struct smtpd_session *s, const char *cmd, const char *repl
 
 	if (rcpt)
 		buf_printf(&to, " to=<%s>", rcpt);
-	msg_info("%s: reject: %s from %s[%s]: %s; from=<%s>%s proto=%s helo=<%s>",
-		 s->qid.len ? buf_str(&s->qid) : "NOQUEUE", cmd, s->name, s->addr, reply,
+	msg_info("%s: reject: %s from %s: %s; from=<%s>%s proto=%s helo=<%s>",
+		 s->qid.len ? buf_str(&s->qid) : "NOQUEUE", cmd, buf_str(&s->namaddr), reply,
 		 buf_str(&s->sender), buf_str(&to), s->esmtp ? "ESMTP" : "SMTP", buf_str(&s->helo));
 	buf_free(&to);
 }
@@ -77,7 +77,7 @@ static void session_log_disconnect(struct smtpd_session *s)
 		else
 			buf_printf(l, "=%u/%u", c->ok, c->total);
 	}
-	msg_info("disconnect from %s[%s]%s", s->name, s->addr, buf_str(l));
+	msg_info("disconnect from %s%s", buf_str(&s->namaddr), buf_str(l));
 }
 
 /* session_pipelining - 1 if the client broke RFC 2920 and must be dropped. */
@@ -89,8 +89,8 @@ static int session_pipelining(struct smtpd_session *s, enum smtpd_verb v)
 	if (!s->cf->forbid_unauth_pipe)
 		return 0;
 	logfmt_printable(&s->line, s->in.data + s->inpos, smtpd_io_pending(s), 100);
-	msg_info("improper command pipelining after %s from %s[%s]: %s", s->where, s->name,
-		 s->addr, buf_str(&s->line));
+	msg_info("improper command pipelining after %s from %s: %s", s->where, buf_str(&s->namaddr),
+		 buf_str(&s->line));
 	smtpd_reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
 	return 1;
 }
@@ -100,10 +100,10 @@ static void session_lost(struct smtpd_session *s)
 	const char *what = s->timed_out ? "timeout" : "lost connection";
 
 	if (s->in_data)
-		msg_info("%s after DATA (%llu bytes) from %s[%s]", what,
-			 (unsigned long long)s->data_bytes, s->name, s->addr);
+		msg_info("%s after DATA (%llu bytes) from %s", what,
+			 (unsigned long long)s->data_bytes, buf_str(&s->namaddr));
 	else
-		msg_info("%s after %s from %s[%s]", what, s->where, s->name, s->addr);
+		msg_info("%s after %s from %s", what, s->where, buf_str(&s->namaddr));
 	if (s->timed_out) {
 		s->timed_out = 0;	/* one more try to tell the client */
 		smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->cf->myhostname);
@@ -132,7 +132,16 @@ static int session_command(struct smtpd_session *s)
 			    : "500 5.5.2 Error: line too long");
 		return 0;
 	}
+	if (msg_verbose) {
+		logfmt_printable(&s->line, line, len, 100);
+		msg_info("< %s: %s", buf_str(&s->namaddr), buf_str(&s->line));
+	}
 	v = smtpd_cmd_verb(line, len, &arg, &syntax);
+	if (smtpd_opts_noop(s, line, len)) {	/* smtpd_noop_commands: no checks at all */
+		v = V_NOOP;
+		syntax = 0;
+		arg = len;
+	}
 	s->count[v].total++;
 	s->where = smtpd_verb_names[v];
 	if (session_pipelining(s, v))
@@ -161,14 +170,14 @@ static int session_command(struct smtpd_session *s)
 	return 0;
 }
 
-void smtpd_session_run(struct smtpd_session *s)
+static void session_serve(struct smtpd_session *s)
 {
-	msg_info("connect from %s[%s]", s->name, s->addr);
+	msg_info("connect from %s", buf_str(&s->namaddr));
 	s->where = "CONNECT";
 	/* screen sent the greeting, and checked the client did not talk before it */
 	for (;;) {
 		if (s->errors >= s->lim->hard_limit) {
-			msg_info("too many errors after %s from %s[%s]", s->where, s->name, s->addr);
+			msg_info("too many errors after %s from %s", s->where, buf_str(&s->namaddr));
 			smtpd_reply(s, "421 4.7.0 %s Error: too many errors", s->cf->myhostname);
 			break;
 		}
@@ -179,4 +188,16 @@ void smtpd_session_run(struct smtpd_session *s)
 		(void)smtpd_flush(s);
 	smtpd_mail_reset(s);
 	session_log_disconnect(s);
+}
+
+/* smtpd_session_run - one client; a debug_peer_list client gets
+ * debug_peer_level more verbosity for its session only. */
+void smtpd_session_run(struct smtpd_session *s)
+{
+	int verbose = msg_verbose;
+
+	smtpd_opts_namaddr(s);
+	msg_verbose += smtpd_opts_debug_level(s);
+	session_serve(s);
+	msg_verbose = verbose;
 }

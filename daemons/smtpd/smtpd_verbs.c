@@ -79,17 +79,10 @@ static void verbs_helo(struct smtpd_session *s, enum smtpd_verb v, const char *a
 		buf_reset(&s->helo);
 		return;
 	}
-	if (v == V_HELO) {
+	if (v == V_HELO)
 		smtpd_reply(s, "250 %s", s->cf->myhostname);
-		return;
-	}
-	if (s->cf->size_limit)
-		smtpd_reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n250-8BITMIME\r\n"
-			    "250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8", s->cf->myhostname,
-			    (unsigned long long)s->cf->size_limit);
 	else
-		smtpd_reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE\r\n250-8BITMIME\r\n"
-			    "250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8", s->cf->myhostname);
+		smtpd_opts_ehlo(s);
 }
 
 /* verbs_path - parse a path and its parameters; -1 after replying. */
@@ -177,7 +170,7 @@ static void verbs_rcpt_accept(struct smtpd_session *s, const struct addr_path *p
 			smtpd_reply(s, "%s", buf_str(reply));
 			return;
 		}
-		msg_info("%s: client=%s[%s]", buf_str(&s->qid), s->name, s->addr);
+		msg_info("%s: client=%s", buf_str(&s->qid), buf_str(&s->namaddr));
 	}
 	if (smtpd_cleanup_rcpt(s, buf_str(&p->addr)) < 0) {
 		s->cleanup_open = 0;

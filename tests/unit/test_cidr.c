@@ -1,6 +1,7 @@
 /*
- * test_cidr.c - unit tests for mail/cidr.c (mynetworks) and mail/domlist.c
- * (relay_domains, mydestination).
+ * test_cidr.c - unit tests for mail/cidr.c (mynetworks), mail/cidr_public.c
+ * (how much of the Internet a list trusts), mail/domlist.c (relay_domains,
+ * mydestination) and mail/hostlist.c (debug_peer_list).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,10 +10,12 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mail/cidr.h"
 #include "mail/domlist.h"
+#include "mail/hostlist.h"
 
 static int match(const struct cidr_list *l, const char *text)
 {
@@ -191,6 +194,87 @@ static void test_domlist_refuses_tables(void **state)
 	buf_free(&err);
 }
 
+/* public - cidr_list_public of the comma-separated entries. */
+static double public(const char *entries, int family)
+{
+	struct cidr_list l;
+	struct buf err = BUF_INIT;
+	char *copy = strdup(entries), *save = NULL;
+	double n;
+
+	cidr_list_init(&l);
+	for (char *e = strtok_r(copy, ", ", &save); e; e = strtok_r(NULL, ", ", &save))
+		assert_int_equal(cidr_list_add(&l, e, &err), 0);
+	n = cidr_list_public(&l, family);
+	cidr_list_free(&l);
+	buf_free(&err);
+	free(copy);
+	return n;
+}
+
+/* The public part of IPv4 is 2^32 minus the special-purpose blocks. */
+#define PUBLIC4 (4294967296.0 - 16777216.0 * 3 - 4194304.0 - 65536.0 - 1048576.0 - 256.0 * 4 \
+		 - 65536.0 - 131072.0 - 536870912.0)
+
+static void test_cidr_public(void **state)
+{
+	(void)state;
+	assert_true(public("", AF_INET) == 0);
+	assert_true(public("0.0.0.0/0", AF_INET) == PUBLIC4);
+	assert_true(public("0.0.0.0/1, 128.0.0.0/1", AF_INET) == PUBLIC4);
+	assert_true(public("10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8", AF_INET) == 0);
+	assert_true(public("100.64.0.0/10, 192.0.2.0/24, 224.0.0.0/4, 240.0.0.0/4", AF_INET) == 0);
+	assert_true(public("17.0.0.0/8", AF_INET) == 16777216.0);
+	assert_true(public("192.0.2.7, 203.0.114.9", AF_INET) == 1);
+	/* first match decides, negations included */
+	assert_true(public("!17.0.0.0/9, 17.0.0.0/8", AF_INET) == 8388608.0);
+	assert_true(public("17.0.0.0/8, !17.0.0.0/9", AF_INET) == 16777216.0);
+	assert_true(public("!0.0.0.0/1, 0.0.0.0/0", AF_INET) == PUBLIC4 - public("0.0.0.0/1", AF_INET));
+	/* families do not mix */
+	assert_true(public("0.0.0.0/0", AF_INET6) == 0);
+	assert_true(public("::/0", AF_INET) == 0);
+	assert_true(public("::/0", AF_INET6) > 4e37);
+	assert_true(public("[2001:db8::]/32, [fd00::]/8, [fe80::]/10, ::1", AF_INET6) == 0);
+	assert_true(public("2001:db8::/31", AF_INET6) == 79228162514264337593543950336.0);	/* 2^96 */
+}
+
+static void test_hostlist(void **state)
+{
+	char *items[] = { "!bad.example.com", "example.com", "192.0.2.0/24", "!10.1.0.0/16",
+			  "10.0.0.0/8", "[2001:db8::1]", NULL };
+	unsigned char ip[16];
+	struct hostlist h;
+	struct buf err = BUF_INIT;
+	int fam;
+
+	(void)state;
+	assert_int_equal(hostlist_init(&h, items, 1, &err), 0);
+#define HL(name, addr) (cidr_parse_addr(addr, &fam, ip), hostlist_match(&h, name, fam, ip))
+	assert_true(HL("unknown", "192.0.2.9"));
+	assert_true(HL("mx.example.com", "198.51.100.1"));
+	assert_true(HL("example.com", "198.51.100.1"));
+	assert_false(HL("bad.example.com", "198.51.100.1"));
+	assert_false(HL("x.bad.example.com", "198.51.100.1"));	/* parent matches subdomains */
+	assert_false(HL("unknown", "10.1.2.3"));
+	assert_true(HL("unknown", "10.2.2.3"));
+	assert_true(HL("unknown", "2001:db8::1"));
+	assert_false(HL("unknown", "198.51.100.1"));
+	assert_false(HL("example.org", "198.51.100.1"));
+#undef HL
+	hostlist_free(&h);
+	{
+		char *bad[] = { "hash:/etc/peers", NULL };
+		char *bad2[] = { "300.1.2.3/8", NULL };
+
+		assert_int_equal(hostlist_init(&h, bad, 1, &err), -1);
+		assert_non_null(strstr(buf_str(&err), "not supported"));
+		buf_reset(&err);
+		assert_int_equal(hostlist_init(&h, bad2, 1, &err), -1);
+		assert_non_null(strstr(buf_str(&err), "not an address, network or host name"));
+	}
+	buf_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +286,8 @@ int main(void)
 		cmocka_unit_test(test_domlist_matching),
 		cmocka_unit_test(test_domlist_root_matches_nothing),
 		cmocka_unit_test(test_domlist_refuses_tables),
+		cmocka_unit_test(test_cidr_public),
+		cmocka_unit_test(test_hostlist),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -208,7 +208,6 @@ static void test_type_values(void **state)
 	c = test_load("n = 10\n"
 		      "smtpd_timeout = ${n}m\n"
 		      "maximal_queue_lifetime = 3\n"
-		      "delay_warning_time = 4\n"
 		      "bounce_queue_lifetime = 2w\n"
 		      "max_idle = 7\n"
 		      "smtpd_helo_required = False\n"
@@ -216,13 +215,11 @@ static void test_type_values(void **state)
 		      "message_size_limit = 0\n"
 		      "smtpd_recipient_restrictions = permit_mynetworks,reject_unauth_destination\n"
 		      "  check_client_access inline:{ 1.2.3.4=OK, 5.6.7.8 = REJECT go away }, { spaced item }\n"
-		      "header_checks = regexp:/etc/moat/h, pcre:/etc/moat/p static:{ x y } cidr:/c texthash:/t btree:/b\n"
 		      "inet_protocols = IPv4\n", &err);
 	if (!c)
 		fail_msg("%s", buf_str(&err));
 	assert_int_equal(conf_time(c, "smtpd_timeout"), 600);
 	assert_int_equal(conf_time(c, "maximal_queue_lifetime"), 3 * 86400);
-	assert_int_equal(conf_time(c, "delay_warning_time"), 4 * 3600);
 	assert_int_equal(conf_time(c, "bounce_queue_lifetime"), 14 * 86400);
 	assert_int_equal(conf_time(c, "max_idle"), 7);
 	assert_int_equal(conf_time(c, "minimal_backoff_time"), 300);
@@ -239,12 +236,6 @@ static void test_type_values(void **state)
 	assert_string_equal(l[3], "inline:{ 1.2.3.4=OK, 5.6.7.8 = REJECT go away }");
 	assert_string_equal(l[4], "spaced item");
 	assert_null(l[5]);
-	l = conf_list(c, "header_checks");
-	assert_string_equal(l[2], "static:{ x y }");
-	assert_string_equal(l[5], "btree:/b");
-	assert_null(l[6]);
-	l = conf_list(c, "mime_header_checks");	/* default $header_checks */
-	assert_string_equal(l[0], "regexp:/etc/moat/h");
 	assert_null(conf_list(c, "transport_maps")[0]);
 	conf_free(c);
 	buf_free(&err);
@@ -269,7 +260,7 @@ static void test_defaults(void **state)
 	assert_string_equal(conf_str(c, "mynetworks_style"), "host");
 	assert_string_equal(conf_str(c, "relay_domains"), "");
 	assert_string_equal(conf_str(c, "smtpd_relay_restrictions"),
-			    "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination");
+			    "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination");
 	assert_int_equal(conf_time(c, "maximal_backoff_time"), 4000);
 	assert_int_equal(conf_time(c, "daemon_timeout"), 18000);
 	assert_int_equal(conf_size(c, "message_size_limit"), 10240000);

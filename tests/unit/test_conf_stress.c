@@ -71,12 +71,10 @@ static void test_stress_defaults(void **state)
 	assert_int_equal(conf_time(c, "smtpd_timeout"), 30);
 	assert_int_equal(conf_int(c, "smtpd_hard_error_limit"), 20);
 	assert_int_equal(conf_int(c, "smtpd_junk_command_limit"), 100);
-	assert_int_equal(conf_time(c, "smtpd_starttls_timeout"), 300);
 	assert_int_equal(conf_set(c, "stress", "yes", "screen", &err), 0);
 	assert_int_equal(conf_time(c, "smtpd_timeout"), 3);
 	assert_int_equal(conf_int(c, "smtpd_hard_error_limit"), 1);
 	assert_int_equal(conf_int(c, "smtpd_junk_command_limit"), 1);
-	assert_int_equal(conf_time(c, "smtpd_starttls_timeout"), 10);
 	assert_int_equal(conf_set(c, "stress", "", "screen", &err), 0);
 	assert_int_equal(conf_int(c, "smtpd_hard_error_limit"), 20);
 	assert_int_equal(test_warnings.len, 0);

@@ -4,12 +4,14 @@
  *   moatconf [-c dir] [-d | -n] [-h] [-x] [name ...]
  *   moatconf [-c dir] -e name=value ...
  *   moatconf [-c dir] -M
+ *   moatconf [-c dir] -C
  *
  * Without names it prints every parameter as "name = value", sorted by
  * name: the main.cf setting or the default, unexpanded. -n prints only what
  * main.cf sets, -d the defaults, -h the values alone, -x expanded values.
  * -e edits main.cf atomically after checking the new values; -M prints the
- * master.cf services. The configuration directory is /etc/moat unless -c
+ * master.cf services; -C checks the whole configuration as moatd does
+ * before it starts anything (silent and 0 when moatd would start). The configuration directory is /etc/moat unless -c
  * says otherwise (never taken from the environment).
  *
  * Run by an administrator, usually as root; it reads the configuration and,
@@ -24,13 +26,14 @@
 #include "conf/conf.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
+#include "stagecf/check.h"
 
 #define MOATCONF_DEFAULT_DIR "/etc/moat"
 
 /* What the command line asked for. */
 struct moatconf_opts {
 	const char *dir;
-	int defaults, nondefault, bare, expand, edit, master;
+	int defaults, nondefault, bare, expand, edit, master, check;
 };
 
 /* moatconf_sink - "moatconf: warning: ..." on stderr, like postconf. */
@@ -45,7 +48,8 @@ static void moatconf_usage(void)
 {
 	fprintf(stderr, "usage: moatconf [-c dir] [-d | -n] [-h] [-x] [name ...]\n"
 			"       moatconf [-c dir] -e name=value ...\n"
-			"       moatconf [-c dir] -M\n");
+			"       moatconf [-c dir] -M\n"
+			"       moatconf [-c dir] -C\n");
 	exit(2);
 }
 
@@ -141,6 +145,23 @@ static int moatconf_print_names(const struct conf *c, const struct moatconf_opts
 	return status;
 }
 
+/* moatconf_check - what moatd checks before it starts anything (main.cf,
+ * master.cf, each service as its stage reads it); silent if all is well. */
+static int moatconf_check(const struct conf *c, const char *dir)
+{
+	struct buf err = BUF_INIT;
+	struct master_cf *m = master_load(dir, c, &err);
+	int status = 0;
+
+	if (!m || stagecf_check(c, m, &err) < 0) {
+		msg_error("%s", buf_str(&err));
+		status = 1;
+	}
+	master_free(m);
+	buf_free(&err);
+	return status;
+}
+
 /* moatconf_print_master - master.cf services, one line each. */
 static int moatconf_print_master(const struct conf *c, const char *dir)
 {
@@ -174,7 +195,7 @@ static void moatconf_parse_args(int argc, char **argv, struct moatconf_opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:dehnxM")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dehnxCM")) != -1) {
 		switch (ch) {
 		case 'c': o->dir = optarg; break;
 		case 'd': o->defaults = 1; break;
@@ -183,6 +204,7 @@ static void moatconf_parse_args(int argc, char **argv, struct moatconf_opts *o)
 		case 'n': o->nondefault = 1; break;
 		case 'x': o->expand = 1; break;
 		case 'M': o->master = 1; break;
+		case 'C': o->check = 1; break;
 		default: moatconf_usage();
 		}
 	}
@@ -214,7 +236,9 @@ int main(int argc, char **argv)
 		buf_free(&err);
 		return 1;
 	}
-	if (o.master)
+	if (o.check)
+		status = moatconf_check(c, o.dir);
+	else if (o.master)
 		status = moatconf_print_master(c, o.dir);
 	else if (optind < argc)
 		status = moatconf_print_names(c, &o, argv + optind, argc - optind);

@@ -128,8 +128,8 @@ int main(int argc, char **argv)
 	ipc_msg_init(&m);
 	if (ipc_chan_send(&ch, MSG_CONTROL_REQUEST, &req) < 0 || ipc_chan_recv(&ch, &m) != IPC_RECV_MSG)
 		msg_fatal("control channel: %s", buf_str(&ch.why));
-	fputs(m.u.control_reply.text, stdout);
 	status = (int)m.u.control_reply.status;
+	fputs(m.u.control_reply.text, status ? stderr : stdout);
 	ipc_msg_free(&m);
 	ipc_chan_close(&ch);
 	if (status == 0 && strcmp(req.command, "stop") == 0)
