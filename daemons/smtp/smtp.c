@@ -196,6 +196,21 @@ static int smtp_try_cached(struct smtp_state *s, struct smtp_job *job, const cha
 	return smtp_session_deliver(s, job, 1);
 }
 
+/*
+ * smtp_relayhost_soft - as Postfix: a relayhost that does not resolve,
+ * refuses us or loops back is a configuration problem, so the mail waits
+ * (4.3.5, the diagnostic kept) instead of bouncing.
+ */
+static int smtp_relayhost_soft(struct smtp_state *s, struct smtp_job *job, int status,
+			       char dsn[16])
+{
+	if (status != DELIVER_BOUNCE || !smtp_guard_is_relayhost(s, job->nexthop))
+		return status;
+	msg_warn("%s: relayhost configuration problem", job->queue_id);
+	memcpy(dsn, "4.3.5", 6);
+	return DELIVER_DEFER;
+}
+
 /* smtp_try_addrs - every address in order, until one session delivers. */
 static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job, const char *key)
 {
@@ -207,7 +222,8 @@ static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job, const cha
 
 	st = smtp_addr_list(s, job, addrs, &n, &why, dsn);
 	if (st != DELIVER_SENT) {
-		smtp_status_rest(s, job, st, dsn, "none", buf_str(&why));
+		smtp_status_rest(s, job, smtp_relayhost_soft(s, job, st, dsn), dsn, "none",
+				 buf_str(&why));
 		goto out;
 	}
 	for (size_t i = 0; i < n && job->ndone < (int)job->nrcpt; i++) {
@@ -221,7 +237,8 @@ static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job, const cha
 			continue;
 		}
 		if (r == 2) {	/* a 5xx that rejects the whole session */
-			smtp_status_rest(s, job, DELIVER_BOUNCE, dsn, s->conn.relay, buf_str(&why));
+			smtp_status_rest(s, job, smtp_relayhost_soft(s, job, DELIVER_BOUNCE, dsn),
+					 dsn, s->conn.relay, buf_str(&why));
 			goto out;
 		}
 		if (strncmp(buf_str(&why), "connect to ", 11) != 0) {
@@ -394,6 +411,7 @@ static void smtp_pre_jail(struct stage *st)
 	buf_init(&s->text, 16384);
 	smtp_reply_init(&s->reply);
 	smtp_params(s, st->conf);
+	smtp_guard_init(s, st->conf);
 }
 
 static const struct stage_ops smtp_ops = {

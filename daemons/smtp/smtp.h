@@ -59,7 +59,12 @@ struct smtp_addr {
 	char addr[64];
 	int family;
 	unsigned port;
+	unsigned pref;		/* MX preference (0 without MX) */
 };
+
+#define SMTP_HOPS_MAX	8
+#define SMTP_OWN_MAX	256
+#define SMTP_PORTS_MAX	16
 
 struct smtp_state {
 	struct stage *st;
@@ -81,6 +86,14 @@ struct smtp_state {
 	const char *helo_name, *myhostname;
 	char *const *discard_ehlo;
 	unsigned default_port;
+	/* smtp_guard.c: configured next hops, our own addresses, allowed ports */
+	char *hops[SMTP_HOPS_MAX];
+	size_t nhops;
+	int relayhost;		/* index in hops, or -1 */
+	unsigned char own[SMTP_OWN_MAX][16];
+	size_t nown;
+	uint16_t ports[SMTP_PORTS_MAX];
+	size_t nports;
 };
 
 /* smtp_io.c: the connection's bytes, with deadlines. */
@@ -109,6 +122,15 @@ int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
 #define SMTP_ADDR_MAX	64
 int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr *out,
 		   size_t *n, struct buf *reason, char dsn[16]);
+
+/* smtp_guard.c: configured next hops and addresses never to try. */
+#define SMTP_GUARD_OK		0
+#define SMTP_GUARD_SELF		1	/* this host: loopback, unspecified, our own */
+#define SMTP_GUARD_SPECIAL	2	/* link-local, multicast, broadcast, reserved */
+void smtp_guard_init(struct smtp_state *s, struct conf *c);
+int smtp_guard_configured(const struct smtp_state *s, const char *nexthop);
+int smtp_guard_is_relayhost(const struct smtp_state *s, const char *nexthop);
+int smtp_guard_check(const struct smtp_state *s, const struct smtp_addr *a, const char **what);
 
 /* smtp_session.c: deliver one job over one connection. */
 #define SMTP_SESS_DONE		0	/* every recipient has a status */

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import free_port
-from mailpeers import Dnsmasq, RecordingSink
+from mailpeers import Dnsmasq, Netns, RecordingSink
 from relayenv import FAST_RETRY, send
 
 BODY = (b"From: a@sender.test\r\nTo: b@remote.test\r\nSubject: t\r\n"
@@ -78,21 +78,24 @@ def test_connection_refused_defers(moat_factory):
                            status="deferred"))
 
 
-def test_mx_lookup_through_the_dns_stage(moat_factory, sink):
-    records = ["--mx-host=example.test,mx1.example.test,10",
-               "--mx-host=example.test,mx0.example.test,5",
-               "--host-record=mx1.example.test,127.0.0.1",
-               "--address=/nowhere.test/"]
-    with Dnsmasq(records) as dns:
-        m = start(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
-                                f"smtp_tcp_port = {sink.port}\n"
-                                "relay_domains = example.test, nowhere.test\n", dns=True)
-        qid = send(m, "a@sender.test", ["u@example.test"], BODY)
-        (msg,) = sink.wait_count(1)
-        assert msg.rcpt_tos == ["u@example.test"]
-        m.wait_log(LINE.format(qid=qid, rcpt="u@example.test",
-                               relay=re.escape(f"mx1.example.test[127.0.0.1]:{sink.port}"),
-                               dsn=r"2\.0\.0", status="sent"))
-        qid = send(m, "a@sender.test", ["u@nowhere.test"], BODY)
-        m.wait_log(LINE.format(qid=qid, rcpt="u@nowhere.test", relay="none", dsn=r"5\.1\.2",
-                               status="bounced"))
+def test_mx_lookup_through_the_dns_stage(moat_factory):
+    # the MX host is in a network namespace of its own: moat's smtp refuses
+    # loopback addresses that come from DNS
+    with Netns() as ns, RecordingSink(netns=ns) as sink:
+        records = ["--mx-host=example.test,mx1.example.test,10",
+                   "--mx-host=example.test,mx0.example.test,5",
+                   f"--host-record=mx1.example.test,{ns.peer_addr}",
+                   "--address=/nowhere.test/"]
+        with Dnsmasq(records) as dns:
+            m = start(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
+                                    f"smtp_tcp_port = {sink.port}\n"
+                                    "relay_domains = example.test, nowhere.test\n", dns=True)
+            qid = send(m, "a@sender.test", ["u@example.test"], BODY)
+            (msg,) = sink.wait_count(1)
+            assert msg.rcpt_tos == ["u@example.test"]
+            m.wait_log(LINE.format(qid=qid, rcpt="u@example.test",
+                                   relay=re.escape(f"mx1.example.test[{ns.peer_addr}]:{sink.port}"),
+                                   dsn=r"2\.0\.0", status="sent"))
+            qid = send(m, "a@sender.test", ["u@nowhere.test"], BODY)
+            m.wait_log(LINE.format(qid=qid, rcpt="u@nowhere.test", relay="none", dsn=r"5\.1\.2",
+                                   status="bounced"))
