@@ -257,6 +257,35 @@ out:
 	xfree(addrs);
 }
 
+static int smtp_has_ctl(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 32 || *p == 127)
+			return 1;
+	return 0;
+}
+
+/*
+ * smtp_job_screen - an address with CR, LF, NUL or another control would
+ * end or split the command that carries it: it is never written, whatever
+ * the queue file says. A bad recipient bounces; a bad sender defers the
+ * whole job (a DSN to it could not be addressed either).
+ */
+static void smtp_job_screen(struct smtp_state *s, struct smtp_job *job)
+{
+	if (smtp_has_ctl(job->sender)) {
+		msg_warn("%s: control character in the sender address of the queue file",
+			 job->queue_id);
+		smtp_status_rest(s, job, DELIVER_DEFER, "4.3.0", "none",
+				 "invalid sender address in the queue file (control character)");
+		return;
+	}
+	for (uint32_t i = 0; i < job->nrcpt; i++)
+		if (smtp_has_ctl(job->rcpt[i].addr) || smtp_has_ctl(job->rcpt[i].orcpt))
+			smtp_status_rcpt(s, job, &job->rcpt[i], DELIVER_BOUNCE, "5.1.3", "none",
+					 "bad recipient address syntax (control character)");
+}
+
 static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 {
 	struct ipc_deliver_done done = { 0 };
@@ -271,7 +300,9 @@ static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 				 "error reading the queue file: content out of range");
 	} else {
 		job->file_size = (uint64_t)sb.st_size;
-		if (job->nrcpt > 0 && smtp_try_cached(s, job, buf_str(&key)) != SMTP_SESS_DONE)
+		smtp_job_screen(s, job);
+		if (job->ndone < (int)job->nrcpt
+		    && smtp_try_cached(s, job, buf_str(&key)) != SMTP_SESS_DONE)
 			smtp_try_addrs(s, job, buf_str(&key));
 	}
 	if (s->conn.fd >= 0)
@@ -316,6 +347,8 @@ static void smtp_params(struct smtp_state *s, struct conf *c)
 	s->session_limit = (int)conf_int(c, "smtp_mx_session_limit");
 	s->prefer6 = strcmp(conf_str(c, "smtp_address_preference"), "ipv6") == 0;
 	s->helo_name = conf_str(c, "smtp_helo_name");
+	if (*s->helo_name == 0 || smtp_has_ctl(s->helo_name) || strchr(s->helo_name, ' '))
+		msg_fatal("smtp_helo_name = \"%s\": not a host name", s->helo_name);
 	s->myhostname = conf_str(c, "myhostname");
 	s->discard_ehlo = conf_list(c, "smtp_discard_ehlo_keywords");
 	for (; proto && *proto; proto++) {

@@ -10,8 +10,9 @@
  *
  * SECURITY: every byte from the server is hostile and goes through
  * mail/smtp_reply.c; reply text is logged and passed on only in its
- * sanitised one-line form. Addresses come from qmgr (already checked by
- * smtpd and cleanup) and are sent as they are.
+ * sanitised one-line form. Addresses come from qmgr (checked by smtpd and
+ * cleanup, and screened for control characters by smtp.c before a command
+ * is built); ENVID and ORCPT go out as xtext.
  */
 #include <stdio.h>
 #include <string.h>
@@ -235,6 +236,11 @@ static void sess_rcpt_cmd(struct smtp_state *s, struct smtp_rcpt *r, struct buf 
 	if ((s->conn.ehlo.flags & SMTP_EXT_DSN) && r->orcpt[0]) {
 		const char *semi = strchr(r->orcpt, ';');
 
+		/* The address type is written as it is: an atom, or rfc822 for all. */
+		if (semi && (semi == r->orcpt
+			     || strspn(r->orcpt, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789-") != (size_t)(semi - r->orcpt)))
+			semi = NULL;
 		(void)buf_append_str(w, " ORCPT=");
 		if (semi) {
 			(void)buf_append(w, r->orcpt, (size_t)(semi - r->orcpt + 1));

@@ -99,3 +99,45 @@ def test_mx_lookup_through_the_dns_stage(moat_factory):
             qid = send(m, "a@sender.test", ["u@nowhere.test"], BODY)
             m.wait_log(LINE.format(qid=qid, rcpt="u@nowhere.test", relay="none", dsn=r"5\.1\.2",
                                    status="bounced"))
+
+
+def craft_deferred(m, old, new):
+    """Stop moat, then replace bytes in its one deferred queue file (a
+    record's length is unchanged: len(old) == len(new))."""
+    assert len(old) == len(new)
+    m.stop()
+    d = os.path.join(m.queue, "deferred")
+    files = [os.path.join(root, f) for root, _, fs in os.walk(d) for f in fs]
+    assert len(files) == 1, files
+    with open(files[0], "r+b") as f:
+        data = f.read()
+        assert old in data
+        f.seek(0)
+        f.write(data.replace(old, new))
+
+
+@pytest.mark.parametrize("field", ["recipient", "sender"])
+def test_control_characters_from_the_queue_file_are_never_sent(moat_factory, sink, field):
+    """A queue file whose address holds CRLF (written past cleanup's checks)
+    must not smuggle a command to the next hop."""
+    m = start(moat_factory, f"relayhost = [127.0.0.1]:{free_port()}\n")
+    qid = send(m, "a@sender.test", ["u1@remote.test", "ok@remote.test"], BODY)
+    m.wait_log(rf"{qid}: to=<ok@remote\.test>.*status=deferred")
+    if field == "recipient":
+        craft_deferred(m, b"u1@remote.test", b"u1@re\r\nQUIT\r\nt")
+    else:
+        craft_deferred(m, b"a@sender.test", b"a@se\r\nRSET\r\nt")
+    with open(os.path.join(m.confdir, "main.cf"), "a") as f:
+        f.write(f"relayhost = [127.0.0.1]:{sink.port}\n")
+    m.start()
+    if field == "recipient":
+        m.wait_log(LINE.format(qid=qid, rcpt=re.escape("u1@re??QUIT??t"), relay="none",
+                               dsn=r"5\.1\.3", status="bounced"))
+        (msg,) = sink.wait_count(1)
+        assert msg.rcpt_tos == ["ok@remote.test"]
+        assert msg.mail_from == "a@sender.test"
+    else:
+        m.wait_log(rf"warning: {qid}: control character in the sender address")
+        m.wait_log(LINE.format(qid=qid, rcpt=r"ok@remote\.test", relay="none", dsn=r"4\.3\.0",
+                               status="deferred"))
+        assert sink.messages == []
