@@ -58,7 +58,7 @@ const struct conf_param_def conf_params[] = {
 	P_STR("maillog_file", "", 0, "file the log stage writes to instead of syslog; empty = syslog"),
 	P_STR("compatibility_level", "0", 0, "Postfix backwards-compatibility level (accepted for compatibility)"),
 	P_STR("mail_version", "0.1", 0, "moat version"),
-	P_STR("dns_resolver_address", "", 0, "moat: resolver the dns stage asks; empty = first nameserver of /etc/resolv.conf"),
+	P_LIST("dns_resolver_address", "", 0, "moat: resolvers the dns stage asks, in order, with failover; empty = the nameservers and options of /etc/resolv.conf"),
 	P_BOOL("disable_dns_lookups", "no", 0, "never look up MX or address records; use the host name as given"),
 
 	/* Routing. */

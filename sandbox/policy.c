@@ -221,8 +221,8 @@ static const struct sandbox_policy sandbox_policies[] = {
 	{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0, 0, 4096,
 	  sandbox_no_syscalls, SANDBOX_F_INET_CONNECT,
 	  "The only stage that sends DNS queries: UDP and TCP sockets of family "
-	  "AF_INET/AF_INET6 to one resolver (dns_resolver_address, or the first "
-	  "nameserver of /etc/resolv.conf, read before confinement). It opens no "
+	  "AF_INET/AF_INET6 to its resolvers (dns_resolver_address, or the "
+	  "nameservers of /etc/resolv.conf, read before confinement). It opens no "
 	  "file once confined; every answer is parsed as hostile.", NULL },
 	{ "cleanup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1, 1, 32,
 	  sandbox_no_syscalls, SANDBOX_F_QUEUE_FILES,

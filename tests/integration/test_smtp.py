@@ -3,6 +3,7 @@ recording aiosmtpd next hop, found by relayhost or through MX records that a
 private dnsmasq serves to the dns stage."""
 import os
 import re
+import socket
 
 import pytest
 
@@ -133,11 +134,47 @@ def test_control_characters_from_the_queue_file_are_never_sent(moat_factory, sin
     if field == "recipient":
         m.wait_log(LINE.format(qid=qid, rcpt=re.escape("u1@re??QUIT??t"), relay="none",
                                dsn=r"5\.1\.3", status="bounced"))
-        (msg,) = sink.wait_count(1)
-        assert msg.rcpt_tos == ["ok@remote.test"]
-        assert msg.mail_from == "a@sender.test"
+        m.wait_log(rf"{qid}: to=<ok@remote\.test>.*status=sent")
+        # the message, and (maybe already) the DSN of the bounced recipient
+        msgs = [x for x in sink.wait_count(1) if x.mail_from == "a@sender.test"]
+        assert [x.rcpt_tos for x in msgs] == [["ok@remote.test"]]
     else:
         m.wait_log(rf"warning: {qid}: control character in the sender address")
         m.wait_log(LINE.format(qid=qid, rcpt=r"ok@remote\.test", relay="none", dsn=r"4\.3\.0",
                                status="deferred"))
         assert sink.messages == []
+
+
+@pytest.mark.parametrize("first", ["dead", "silent"])
+def test_second_nameserver_answers_when_the_first_is_dead_or_silent(moat_factory, first):
+    """dns_resolver_address is a list: a first nameserver that answers with
+    ICMP port unreachable (dead) or never answers (silent) must not defer
+    mail; the one that answered is asked first from then on."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    bad_port = silent.getsockname()[1]
+    if first == "dead":
+        silent.close()          # nothing listens: the kernel answers ICMP unreachable
+    with Netns() as ns, RecordingSink(netns=ns) as sink:
+        records = ["--mx-host=example.test,mx1.example.test,10",
+                   f"--host-record=mx1.example.test,{ns.peer_addr}",
+                   "--mx-host=other.test,mx1.example.test,10"]
+        with Dnsmasq(records, log_queries=True) as dns:
+            m = start(moat_factory,
+                      f"dns_resolver_address = 127.0.0.1:{bad_port}, 127.0.0.1:{dns.port}\n"
+                      f"smtp_tcp_port = {sink.port}\nrelay_domains = example.test, other.test\n",
+                      dns=True)
+            m.wait_log(rf"resolver 127\.0\.0\.1:{bad_port}, 127\.0\.0\.1:{dns.port} ")
+            qid = send(m, "a@sender.test", ["u@example.test"], BODY)
+            sink.wait_count(1)
+            m.wait_log(LINE.format(qid=qid, rcpt="u@example.test", relay=r"\S+", dsn=r"2\.0\.0",
+                                   status="sent"))
+            why = "Connection refused" if first == "dead" else "timeout"
+            m.wait_log(rf"query example\.test.* to 127\.0\.0\.1:{bad_port}: {why}")
+            # the next lookups go straight to the nameserver that answers
+            before = len(re.findall(rf"to 127\.0\.0\.1:{bad_port}", m.log()))
+            qid = send(m, "a@sender.test", ["u@other.test"], BODY)
+            sink.wait_count(2)
+            m.wait_log(rf"{qid}: to=<u@other\.test>.*status=sent")
+            assert len(re.findall(rf"to 127\.0\.0\.1:{bad_port}", m.log())) == before
+    silent.close()
