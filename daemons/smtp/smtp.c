@@ -345,6 +345,7 @@ static void smtp_params(struct smtp_state *s, struct conf *c)
 	s->disable_dns = conf_bool(c, "disable_dns_lookups");
 	s->addr_limit = (int)conf_int(c, "smtp_mx_address_limit");
 	s->session_limit = (int)conf_int(c, "smtp_mx_session_limit");
+	s->line_limit = (size_t)conf_int(c, "smtp_line_length_limit");
 	s->prefer6 = strcmp(conf_str(c, "smtp_address_preference"), "ipv6") == 0;
 	s->helo_name = conf_str(c, "smtp_helo_name");
 	if (*s->helo_name == 0 || smtp_has_ctl(s->helo_name) || strchr(s->helo_name, ' '))
@@ -441,6 +442,7 @@ static void smtp_pre_jail(struct stage *st)
 	s->conn.fd = -1;
 	buf_init(&s->conn.rbuf, SMTP_REPLY_MAX_LINE * SMTP_REPLY_MAX_LINES + 65536);
 	buf_init(&s->wbuf, 0);
+	buf_init(&s->fold, 0);
 	buf_init(&s->text, 16384);
 	smtp_reply_init(&s->reply);
 	smtp_params(s, st->conf);

@@ -76,6 +76,7 @@ struct smtp_state {
 	struct smtp_conn conn;
 	struct smtp_reply reply;
 	struct buf wbuf;
+	struct buf fold;	/* content with long lines folded */
 	struct buf text;	/* scratch for reply text */
 	uint32_t uses;
 	/* parameters, read once */
@@ -83,6 +84,7 @@ struct smtp_state {
 		t_quit, t_rset, cache_time;
 	int skip_4xx, skip_5xx, never_ehlo, want4, want6, prefer6, disable_dns;
 	int addr_limit, session_limit, randomize;
+	size_t line_limit;
 	const char *helo_name, *myhostname;
 	char *const *discard_ehlo;
 	unsigned default_port;
@@ -105,8 +107,13 @@ struct smtp_state {
 int smtp_io_connect(const struct smtp_addr *a, int64_t timeout_s, struct buf *why);
 int smtp_io_write(struct smtp_conn *c, const void *p, size_t n, int64_t timeout_s);
 int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, struct buf *why);
-int smtp_io_content(struct smtp_conn *c, int fd, uint64_t off, uint64_t len, uint64_t end,
-		    struct buf *tmp, int64_t timeout_s);
+struct smtp_content {
+	uint64_t off, len;	/* the content in the queue file */
+	uint64_t end;		/* the file size */
+	size_t fold_limit;	/* smtp_line_length_limit; 0 = never fold */
+};
+int smtp_io_content(struct smtp_conn *c, int fd, const struct smtp_content *ct,
+		    struct buf *tmp, struct buf *fold, int64_t timeout_s);
 void smtp_conn_close(struct smtp_conn *c);
 uint64_t smtp_now_us(void);
 

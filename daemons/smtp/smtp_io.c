@@ -26,6 +26,7 @@
 #include "daemons/smtp/smtp.h"
 #include "lib/iox.h"
 #include "lib/msg.h"
+#include "mail/linefold.h"
 #include "queue/qcontent.h"
 
 #define SMTP_IO_CHUNK	(64 * 1024)
@@ -200,30 +201,48 @@ int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, 
 	}
 }
 
+/* io_content_out - the bytes to write for this chunk: tmp itself, or
+ * folded into fold when lines must stay within smtp_line_length_limit. */
+static const struct buf *io_content_out(struct linefold *lf, struct buf *tmp, struct buf *fold,
+					int last)
+{
+	if (lf->limit == 0)
+		return tmp;
+	buf_reset(fold);
+	if (linefold_run(lf, tmp->data, tmp->len, fold) < 0
+	    || (last && linefold_finish(lf, fold) < 0))
+		return NULL;
+	return fold;
+}
+
 /*
  * smtp_io_content - the message content, then ".\r\n". The queue file
  * holds it as 'B' records (queue/qcontent.h) of bytes in wire form: CRLF,
  * dot-stuffed, without the final dot. Chunks are gathered into writes of up
  * to SMTP_IO_CHUNK bytes; a content that does not end in CRLF gets one
- * (RFC 5321 4.1.1.4). end is the file size: the reader checks every record
- * header against it and against len.
+ * (RFC 5321 4.1.1.4). Lines longer than fold_limit (unless 0) are folded
+ * with CRLF SPACE (mail/linefold.h), as Postfix does. end is the file size:
+ * the reader checks every record header against it and against len.
  */
-int smtp_io_content(struct smtp_conn *c, int fd, uint64_t off, uint64_t len, uint64_t end,
-		    struct buf *tmp, int64_t timeout_s)
+int smtp_io_content(struct smtp_conn *c, int fd, const struct smtp_content *ct,
+		    struct buf *tmp, struct buf *fold, int64_t timeout_s)
 {
 	struct queue_env env;
 	struct queue_content qc;
+	struct linefold lf;
 	int ends_crlf = 1;	/* an empty content needs no CRLF */
 	char last = 0;
 
 	memset(&env, 0, sizeof(env));
-	env.data_offset = (off_t)off;
-	env.data_end = (off_t)end;
-	env.content_length = len;
+	env.data_offset = (off_t)ct->off;
+	env.data_end = (off_t)ct->end;
+	env.content_length = ct->len;
 	queue_content_init(&qc, fd, &env);
+	linefold_init(&lf, ct->fold_limit);
 	if (buf_reserve(tmp, SMTP_IO_CHUNK + 8) < 0)
 		return SMTP_IO_FILE;
 	for (;;) {
+		const struct buf *out;
 		int r;
 
 		buf_reset(tmp);
@@ -246,7 +265,9 @@ int smtp_io_content(struct smtp_conn *c, int fd, uint64_t off, uint64_t len, uin
 				(void)buf_append(tmp, "\r\n", 2);
 			(void)buf_append(tmp, ".\r\n", 3);
 		}
-		if ((r = smtp_io_write(c, tmp->data, tmp->len, timeout_s)) != SMTP_IO_OK)
+		if ((out = io_content_out(&lf, tmp, fold, qc.left == 0)) == NULL)
+			return SMTP_IO_FILE;
+		if ((r = smtp_io_write(c, out->data, out->len, timeout_s)) != SMTP_IO_OK)
 			return r;
 		if (qc.left == 0)
 			return SMTP_IO_OK;

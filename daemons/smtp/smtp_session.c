@@ -450,6 +450,7 @@ static int sess_commands(struct smtp_state *s, struct smtp_job *job, struct sess
 int smtp_session_deliver(struct smtp_state *s, struct smtp_job *job, int reused)
 {
 	struct sess_tx tx = { 0 };
+	struct smtp_content ct;
 	int r, io;
 
 	tx.reused = reused;
@@ -471,8 +472,11 @@ int smtp_session_deliver(struct smtp_state *s, struct smtp_job *job, int reused)
 		return r;
 	}
 	/* 354: the content, then the final reply. */
-	io = smtp_io_content(&s->conn, job->fd, job->content_offset, job->content_size,
-			     job->file_size, &s->wbuf, s->t_data_xfer);
+	ct.off = job->content_offset;
+	ct.len = job->content_size;
+	ct.end = job->file_size;
+	ct.fold_limit = s->line_limit;
+	io = smtp_io_content(&s->conn, job->fd, &ct, &s->wbuf, &s->fold, s->t_data_xfer);
 	if (io == SMTP_IO_FILE) {
 		buf_set_str(&tx.why, "error reading the queue file");
 		r = sess_abort(s, job, &tx, io, "DATA");

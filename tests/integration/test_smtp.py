@@ -9,7 +9,7 @@ import pytest
 
 from conftest import free_port
 from mailpeers import Dnsmasq, Netns, RecordingSink
-from relayenv import FAST_RETRY, send
+from relayenv import FAST_RETRY, send, strip_received
 
 BODY = (b"From: a@sender.test\r\nTo: b@remote.test\r\nSubject: t\r\n"
         b"Message-ID: <smtp-1@sender.test>\r\n\r\nhello\r\n.dot\r\n")
@@ -178,3 +178,43 @@ def test_second_nameserver_answers_when_the_first_is_dead_or_silent(moat_factory
             m.wait_log(rf"{qid}: to=<u@other\.test>.*status=sent")
             assert len(re.findall(rf"to 127\.0\.0\.1:{bad_port}", m.log())) == before
     silent.close()
+
+
+def fold_lines(content, limit):
+    """Postfix's smtp_line_length_limit rule: a line longer than limit is
+    broken with CRLF SPACE, the continuation holding limit - 1 octets. moat
+    counts the line as it goes on the wire: a dot-stuffed line's extra dot
+    counts too."""
+    out = []
+    for line in content.split(b"\r\n"):
+        cut = limit - line.startswith(b".")
+        first, rest = line[:cut], line[cut:]
+        out.append(first)
+        while rest:
+            out.append(b" " + rest[:limit - 1])
+            rest = rest[limit - 1:]
+    return b"\r\n".join(out)
+
+
+@pytest.mark.parametrize("limit", [None, 100, 0])
+def test_long_lines_are_folded_before_the_next_hop(moat_factory, sink, limit):
+    """Seen: a 5,000-octet line and a 1 MB line relayed whole."""
+    long_header = b"X-Long: " + b"h" * 4992
+    body = (b"From: a@sender.test\r\nSubject: long\r\nMessage-ID: <long@sender.test>\r\n"
+            b"Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n" + long_header + b"\r\n\r\n"
+            + b"b" * 5000 + b"\r\n.starts with a dot " + b"d" * 2000 + b"\r\n"
+            + b"m" * (1024 * 1024) + b"\r\nend\r\n")
+    extra = "" if limit is None else f"smtp_line_length_limit = {limit}\n"
+    m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n" + extra)
+    qid = send(m, "a@sender.test", ["b@remote.test"], body)
+    if limit == 0:
+        # never folded: the line goes whole, and aiosmtpd keeps RFC 5321's limit
+        m.wait_log(rf"{qid}: to=<b@remote\.test>.*status=bounced .*500 Line too long", 60)
+        return
+    (msg,) = sink.wait_count(1, timeout=60)
+    got = strip_received(msg.content)
+    n = limit or 998
+    want = fold_lines(body, n)
+    at = next((i for i in range(min(len(got), len(want))) if got[i] != want[i]), None)
+    assert got == want, (len(got), len(want), at, got[at - 20:at + 20] if at else None)
+    assert max(len(line) for line in msg.content.split(b"\r\n")) <= n
