@@ -50,7 +50,7 @@ void sandbox_caps_lock(void);
 void sandbox_caps_clear(void);
 
 /* landlock.c */
-void sandbox_landlock_apply(const struct sandbox_policy *p);
+void sandbox_landlock_apply(const struct sandbox_policy *p, const struct sandbox_params *sp);
 
 /* report.c */
 #define SANDBOX_REPORT_MAX 64

@@ -216,8 +216,9 @@ static const struct sandbox_policy sandbox_policies[] = {
 	  "SMTP/LMTP client: the only stage besides dns that opens connections, so "
 	  "it keeps the host network namespace and may create TCP/UDP sockets of "
 	  "family AF_INET/AF_INET6 and connect them, nothing else (no bind, no "
-	  "listen, no AF_UNIX/netlink/raw). It reads the message from a read-only "
-	  "fd that qmgr passes; it opens no file itself.", NULL },
+	  "listen, no AF_UNIX/netlink/raw); Landlock limits TCP connect to the "
+	  "ports of its configured transports. It reads the message from a "
+	  "read-only fd that qmgr passes; it opens no file itself.", NULL },
 	{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0, 0, 4096,
 	  sandbox_no_syscalls, SANDBOX_F_INET_CONNECT,
 	  "The only stage that sends DNS queries: UDP and TCP sockets of family "

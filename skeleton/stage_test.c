@@ -24,11 +24,13 @@ void stage_test_attack(struct stage *st)
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/msg.h"
+#include "lib/strnum.h"
 #include "skeleton/stage.h"
 
 static void stage_test_note(struct stage *st, const char *action, int r)
@@ -66,8 +68,30 @@ static int stage_test_forbidden(struct stage *st, int to_peer)
 	return r < 0 ? -1 : 0;
 }
 
+/* stage_test_connect - TCP connect to 127.0.0.1:port (smtp, dns: Landlock's port rules). */
+static int stage_test_connect(const char *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	uint64_t p;
+	int fd, r;
+
+	if (strnum_u64(port, 1, 65535, &p) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	sin.sin_port = htons((uint16_t)p);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	(void)close(fd);
+	return r;
+}
+
 static int stage_test_one(struct stage *st, const char *action)
 {
+	if (strncmp(action, "connect:", 8) == 0)
+		return stage_test_connect(action + 8);
 	if (strcmp(action, "open") == 0)
 		return open("/etc/passwd", O_RDONLY);
 	if (strcmp(action, "execve") == 0) {

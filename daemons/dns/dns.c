@@ -160,6 +160,9 @@ static void dns_pre_jail(struct stage *st)
 	dns_state.st = st;
 	if (dns_conf_resolver(conf_list(st->conf, "dns_resolver_address"), &dns_state) < 0)
 		msg_fatal("no usable DNS resolver address");
+	/* TCP (truncated answers) only to the resolvers' ports. */
+	st->connect_ports = dns_state.ports;
+	st->nconnect_ports = dns_state.nports;
 	dns_cache_init();
 }
 

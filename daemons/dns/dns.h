@@ -28,6 +28,8 @@ struct dns_state {
 	int nns;
 	int first;		/* the nameserver that answered last: asked first */
 	int64_t timeout_ms;	/* one attempt at one nameserver */
+	uint16_t ports[DNS_NS_MAX];	/* their TCP ports (Landlock connect rules) */
+	size_t nports;
 	int attempts;		/* rounds over all nameservers */
 };
 

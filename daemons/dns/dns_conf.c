@@ -44,6 +44,10 @@ static int dns_conf_set(struct dns_state *ds, const char *host, unsigned port)
 	} else
 		return -1;
 	ds->nns++;
+	for (size_t i = 0; i < ds->nports; i++)
+		if (ds->ports[i] == port)
+			return 0;
+	ds->ports[ds->nports++] = (uint16_t)port;
 	return 0;
 }
 
@@ -140,6 +144,7 @@ static void dns_conf_resolv(struct dns_state *ds, const char *path)
 int dns_conf_resolver(char *const *param, struct dns_state *ds)
 {
 	ds->nns = 0;
+	ds->nports = 0;
 	ds->timeout_ms = DNS_TIMEOUT_MS;
 	ds->attempts = DNS_ATTEMPTS;
 	if (param && *param) {

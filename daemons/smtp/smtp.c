@@ -447,6 +447,8 @@ static void smtp_pre_jail(struct stage *st)
 	smtp_reply_init(&s->reply);
 	smtp_params(s, st->conf);
 	smtp_guard_init(s, st->conf);
+	st->connect_ports = s->ports;
+	st->nconnect_ports = s->nports;
 }
 
 static const struct stage_ops smtp_ops = {

@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from conftest import HOOKS_BUILD
 from mailpeers import Dnsmasq, Netns, RecordingSink
 from relayenv import send
 from test_smtp import BODY, LINE, start
@@ -156,3 +157,25 @@ def test_relayhost_that_does_not_resolve_defers_with_4_3_5(moat_factory, relayho
                    .replace(r"\(.*\)", r"\(Host or domain name not found\. .*nowhere\.test.*\)"))
         m.wait_log(rf"warning: {qid}: relayhost configuration problem")
         assert "status=bounced" not in m.log()
+
+
+def test_landlock_limits_smtp_and_dns_to_their_ports(moat_factory):
+    """A confined smtp may connect only to the ports of its configured
+    transports (smtp_tcp_port, relayhost's port), dns only to its
+    resolvers' ports; a connect elsewhere fails (test build attack hook)."""
+    allowed, relay, resolver, other = (idle_listener("127.0.0.1") for _ in range(4))
+    pa, pr, pd, po = (s.getsockname()[1] for s in (allowed, relay, resolver, other))
+    spec = ",".join([f"smtp:connect:{po}", f"smtp:connect:{pa}", f"smtp:connect:{pr}",
+                     f"dns:connect:{po}", f"dns:connect:{pd}"])
+    m = moat_factory(build=HOOKS_BUILD, env_extra={"MOAT_TEST_ATTACK": spec},
+                     main_cf_extra=f"smtp_tcp_port = {pa}\nrelayhost = [192.0.2.1]:{pr}\n"
+                                   f"dns_resolver_address = 127.0.0.1:{pd}\n").start(wait=False)
+    for stage, port, outcome in [("smtp", po, "failed: Permission denied"),
+                                 ("smtp", pa, "SUCCEEDED"), ("smtp", pr, "SUCCEEDED"),
+                                 ("dns", po, "failed: Permission denied"),
+                                 ("dns", pd, "SUCCEEDED")]:
+        m.wait_log(rf"{stage} pid \d+: test: attack connect:{port}: {outcome}", timeout=20)
+    assert not connected(other), "a confined stage reached a port it has no rule for"
+    assert connected(allowed) and connected(resolver)
+    for s in (allowed, relay, resolver, other):
+        s.close()
