@@ -300,6 +300,7 @@ static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 				 "error reading the queue file: content out of range");
 	} else {
 		job->file_size = (uint64_t)sb.st_size;
+		job->smtputf8 = smtp_io_smtputf8(job->fd);
 		smtp_job_screen(s, job);
 		if (job->ndone < (int)job->nrcpt
 		    && smtp_try_cached(s, job, buf_str(&key)) != SMTP_SESS_DONE)

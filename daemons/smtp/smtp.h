@@ -36,6 +36,7 @@ struct smtp_job {
 	uint32_t ret, body_type, nrcpt, ngot;
 	struct smtp_rcpt *rcpt;
 	int site_defer;		/* no server could be reached */
+	int smtputf8;		/* received with SMTPUTF8 (queue file attribute) */
 	int ndone;
 };
 
@@ -115,6 +116,8 @@ struct smtp_content {
 int smtp_io_content(struct smtp_conn *c, int fd, const struct smtp_content *ct,
 		    struct buf *tmp, struct buf *fold, int64_t timeout_s);
 void smtp_conn_close(struct smtp_conn *c);
+int smtp_io_header_8bit(int fd, const struct smtp_content *ct, struct buf *tmp);
+int smtp_io_smtputf8(int fd);
 uint64_t smtp_now_us(void);
 
 /* smtp_dns.c: lookups through the dns stage. */

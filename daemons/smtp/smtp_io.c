@@ -28,6 +28,7 @@
 #include "lib/msg.h"
 #include "mail/linefold.h"
 #include "queue/qcontent.h"
+#include "queue/qenv.h"
 
 #define SMTP_IO_CHUNK	(64 * 1024)
 
@@ -199,6 +200,61 @@ int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, 
 			return SMTP_IO_LOST;
 		}
 	}
+}
+
+/*
+ * smtp_io_header_8bit - 1 if the header section (up to the first empty
+ * line) holds an octet >= 0x80: such a message needs SMTPUTF8 from the next
+ * hop. 0 if not, -1 if the file cannot be read. Read only when a message
+ * received with SMTPUTF8 meets a server that does not offer it.
+ */
+int smtp_io_header_8bit(int fd, const struct smtp_content *ct, struct buf *tmp)
+{
+	struct queue_env env;
+	struct queue_content qc;
+	char prev[3] = { 0, 0, '\n' };	/* the content starts at a line start */
+
+	memset(&env, 0, sizeof(env));
+	env.data_offset = (off_t)ct->off;
+	env.data_end = (off_t)ct->end;
+	env.content_length = ct->len;
+	queue_content_init(&qc, fd, &env);
+	if (buf_reserve(tmp, SMTP_IO_CHUNK) < 0)
+		return -1;
+	while (qc.left > 0) {
+		ssize_t n = queue_content_read(&qc, tmp->data, SMTP_IO_CHUNK);
+
+		if (n <= 0)
+			return -1;
+		for (ssize_t i = 0; i < n; i++) {
+			char c = tmp->data[i];
+
+			if ((unsigned char)c >= 0x80)
+				return 1;
+			/* CRLF CRLF (or a CRLF at the very start): the headers ended. */
+			if (c == '\n' && prev[2] == '\r' && prev[1] == '\n')
+				return 0;
+			prev[0] = prev[1];
+			prev[1] = prev[2];
+			prev[2] = c;
+		}
+	}
+	return 0;
+}
+
+/* smtp_io_smtputf8 - 1 if the queue file says the message came with SMTPUTF8. */
+int smtp_io_smtputf8(int fd)
+{
+	struct queue_env env;
+	int r = 0;
+
+	memset(&env, 0, sizeof(env));
+	if (queue_env_read(fd, 0, &env) == QUEUE_ENV_OK)
+		for (size_t i = 0; i < env.nattrs; i++)
+			if (strcmp(env.attrs[i].name, "smtputf8") == 0)
+				r = strcmp(env.attrs[i].value, "1") == 0;
+	queue_env_free(&env);
+	return r;
 }
 
 /* io_content_out - the bytes to write for this chunk: tmp itself, or

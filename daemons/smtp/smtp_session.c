@@ -197,6 +197,8 @@ static void sess_mail_cmd(struct smtp_state *s, struct smtp_job *job, struct buf
 	unsigned ext = s->conn.ehlo.flags;
 
 	(void)buf_printf(w, "MAIL FROM:<%s>", job->sender);
+	if ((ext & SMTP_EXT_SMTPUTF8) && job->smtputf8)
+		(void)buf_append_str(w, " SMTPUTF8");
 	if (ext & SMTP_EXT_SIZE)
 		(void)buf_printf(w, " SIZE=%llu", (unsigned long long)job->content_size);
 	if ((ext & SMTP_EXT_8BITMIME) && job->body_type == BODY_8BITMIME)
@@ -447,6 +449,42 @@ static int sess_commands(struct smtp_state *s, struct smtp_job *job, struct sess
 	return ended ? SMTP_SESS_DONE : -1;
 }
 
+static int sess_8bit(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 1;
+	return 0;
+}
+
+/*
+ * sess_utf8_refused - a message received with SMTPUTF8 and a server that
+ * does not offer it: as Postfix, it goes out without SMTPUTF8 when its
+ * envelope and headers are ASCII, else it bounces with 5.6.7 (the body's
+ * octets are 8BITMIME's business). 1 when every recipient got a status.
+ */
+static int sess_utf8_refused(struct smtp_state *s, struct smtp_job *job, struct buf *why)
+{
+	struct smtp_content ct = { job->content_offset, job->content_size, job->file_size, 0 };
+	int need = sess_8bit(job->sender);
+
+	if (!job->smtputf8 || (s->conn.ehlo.flags & SMTP_EXT_SMTPUTF8))
+		return 0;
+	for (uint32_t i = 0; i < job->nrcpt && !need; i++)
+		need = !job->rcpt[i].done && sess_8bit(job->rcpt[i].addr);
+	if (!need && (need = smtp_io_header_8bit(job->fd, &ct, &s->wbuf)) < 0) {
+		smtp_status_rest(s, job, DELIVER_DEFER, "4.3.0", s->conn.relay,
+				 "error reading the queue file");
+		return 1;
+	}
+	if (!need)
+		return 0;
+	(void)buf_printf(why, "SMTPUTF8 is required, but was not offered by host %s[%s]",
+			 s->conn.host, s->conn.addr);
+	smtp_status_rest(s, job, DELIVER_BOUNCE, "5.6.7", s->conn.relay, buf_str(why));
+	return 1;
+}
+
 int smtp_session_deliver(struct smtp_state *s, struct smtp_job *job, int reused)
 {
 	struct sess_tx tx = { 0 };
@@ -461,6 +499,10 @@ int smtp_session_deliver(struct smtp_state *s, struct smtp_job *job, int reused)
 				 (unsigned long long)job->content_size,
 				 (unsigned long long)s->conn.ehlo.size, s->conn.host, s->conn.addr);
 		smtp_status_rest(s, job, DELIVER_BOUNCE, "5.3.4", s->conn.relay, buf_str(&tx.why));
+		buf_free(&tx.why);
+		return SMTP_SESS_DONE;
+	}
+	if (sess_utf8_refused(s, job, &tx.why)) {
 		buf_free(&tx.why);
 		return SMTP_SESS_DONE;
 	}

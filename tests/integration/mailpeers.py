@@ -26,6 +26,7 @@ from conftest import free_port
 class Received:
     def __init__(self, envelope, peer):
         self.mail_from = envelope.mail_from
+        self.mail_options = list(envelope.mail_options)
         self.rcpt_tos = list(envelope.rcpt_tos)
         self.content = envelope.original_content or envelope.content
         self.peer = peer
@@ -82,9 +83,10 @@ class RecordingSink:
     """An aiosmtpd server on 127.0.0.1:port recording every message (or on
     addr:port inside a Netns, when netns is given)."""
 
-    def __init__(self, port=None, netns=None, addr=None):
+    def __init__(self, port=None, netns=None, addr=None, smtputf8=False):
         self.handler = RecordingHandler()
-        kw = {"data_size_limit": 64 * 1024 * 1024, "server_kwargs": {"decode_data": False}}
+        kw = {"data_size_limit": 64 * 1024 * 1024,
+              "server_kwargs": {"decode_data": False, "enable_SMTPUTF8": smtputf8}}
         if netns is None and addr is None:
             self.port = port or free_port()
             self.addr = "127.0.0.1"

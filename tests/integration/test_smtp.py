@@ -3,6 +3,7 @@ recording aiosmtpd next hop, found by relayhost or through MX records that a
 private dnsmasq serves to the dns stage."""
 import os
 import re
+import smtplib
 import socket
 
 import pytest
@@ -218,3 +219,44 @@ def test_long_lines_are_folded_before_the_next_hop(moat_factory, sink, limit):
     at = next((i for i in range(min(len(got), len(want))) if got[i] != want[i]), None)
     assert got == want, (len(got), len(want), at, got[at - 20:at + 20] if at else None)
     assert max(len(line) for line in msg.content.split(b"\r\n")) <= n
+
+
+def send_utf8(m, sender, rcpt, body):
+    """One message with MAIL FROM ... SMTPUTF8; the queue id."""
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
+        s.ehlo("client.test.example")
+        code, _ = s.mail(sender, ["SMTPUTF8"])
+        assert code == 250
+        code, _ = s.rcpt(rcpt)
+        assert code == 250
+        code, msg = s.data(body)
+        assert code == 250, msg
+        return re.search(rb"queued as (\S+)", msg).group(1).decode()
+
+
+UTF8_HDR = "From: a@sender.test\r\nSubject: h\u00e9llo\r\nMessage-ID: <u@sender.test>\r\n\r\nbody\r\n"
+
+
+@pytest.mark.parametrize("offered,sender,body,want", [
+    (True, "\u00fcser@sender.test", UTF8_HDR, "sent"),
+    (False, "\u00fcser@sender.test", BODY.decode(), "bounced"),
+    (False, "a@sender.test", UTF8_HDR, "bounced"),
+    (False, "a@sender.test", BODY.decode(), "sent"),
+], ids=["offered", "utf8-sender", "utf8-header", "ascii-only"])
+def test_smtputf8_is_relayed_when_offered_else_bounced_only_when_needed(
+        moat_factory, offered, sender, body, want):
+    with RecordingSink(smtputf8=offered) as sink:
+        m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n")
+        qid = send_utf8(m, sender, "b@remote.test", body.encode())
+        if want == "sent":
+            (msg,) = sink.wait_count(1)
+            assert ("SMTPUTF8" in msg.mail_options) == offered
+            assert msg.mail_from == sender
+            m.wait_log(rf"{qid}: to=<b@remote\.test>.*dsn=2\.0\.0, status=sent")
+        else:
+            m.wait_log(LINE.format(qid=qid, rcpt=r"b@remote\.test", relay=r"\S+", dsn=r"5\.6\.7",
+                                   status="bounced")
+                       .replace(r"\(.*\)", r"\(SMTPUTF8 is required, but was not offered by "
+                                           r"host 127\.0\.0\.1\[127\.0\.0\.1\]\)"))
+            # the message itself never reached the next hop (a DSN may)
+            assert not [x for x in sink.messages if x.mail_from == sender]
