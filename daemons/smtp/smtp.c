@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,6 +287,28 @@ static void smtp_job_screen(struct smtp_state *s, struct smtp_job *job)
 					 "bad recipient address syntax (control character)");
 }
 
+/*
+ * smtp_cache_wanted - keep the connection for the next job to this next
+ * hop? Always with smtp_connection_cache_on_demand (moat's on-demand cache
+ * is the smtp_connection_cache_time_limit wait itself), else only for the
+ * next hops (or their host names) in smtp_connection_cache_destinations.
+ */
+static int smtp_cache_wanted(struct smtp_state *s, struct smtp_job *job)
+{
+	struct nexthop nh;
+	struct buf why = BUF_INIT;
+	int host_ok;
+
+	if (s->cache_on_demand)
+		return 1;
+	host_ok = nexthop_parse(job->nexthop, s->default_port, &nh, &why) == 0;
+	buf_free(&why);
+	for (char *const *d = s->cache_dests; d && *d; d++)
+		if (strcasecmp(*d, job->nexthop) == 0 || (host_ok && strcasecmp(*d, nh.host) == 0))
+			return 1;
+	return 0;
+}
+
 static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 {
 	struct ipc_deliver_done done = { 0 };
@@ -306,6 +329,8 @@ static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 		    && smtp_try_cached(s, job, buf_str(&key)) != SMTP_SESS_DONE)
 			smtp_try_addrs(s, job, buf_str(&key));
 	}
+	if (s->conn.fd >= 0 && !smtp_cache_wanted(s, job))
+		smtp_session_quit(s);
 	if (s->conn.fd >= 0)
 		s->conn.idle_since_ms = smtp_mono_ms();
 	smtp_release_fd(job);
@@ -343,6 +368,11 @@ static void smtp_params(struct smtp_state *s, struct conf *c)
 	s->skip_4xx = conf_bool(c, "smtp_skip_4xx_greeting");
 	s->skip_5xx = conf_bool(c, "smtp_skip_5xx_greeting");
 	s->never_ehlo = conf_bool(c, "smtp_never_send_ehlo");
+	s->always_ehlo = conf_bool(c, "smtp_always_send_ehlo");
+	s->randomize = conf_bool(c, "smtp_randomize_addresses");
+	s->defer_no_mx_addr = conf_bool(c, "smtp_defer_if_no_mx_address_found");
+	s->cache_on_demand = conf_bool(c, "smtp_connection_cache_on_demand");
+	s->cache_dests = conf_list(c, "smtp_connection_cache_destinations");
 	s->disable_dns = conf_bool(c, "disable_dns_lookups");
 	s->addr_limit = (int)conf_int(c, "smtp_mx_address_limit");
 	s->session_limit = (int)conf_int(c, "smtp_mx_session_limit");

@@ -84,7 +84,8 @@ struct smtp_state {
 	int64_t t_connect, t_helo, t_mail, t_rcpt, t_data_init, t_data_xfer, t_data_done,
 		t_quit, t_rset, cache_time;
 	int skip_4xx, skip_5xx, never_ehlo, want4, want6, prefer6, disable_dns;
-	int addr_limit, session_limit, randomize;
+	int addr_limit, session_limit, randomize, defer_no_mx_addr, always_ehlo, cache_on_demand;
+	char *const *cache_dests;
 	size_t line_limit;
 	const char *helo_name, *myhostname;
 	char *const *discard_ehlo;

@@ -46,6 +46,26 @@ static void addr_fail(struct buf *reason, const char *name, uint32_t type, const
 			 "name=%s type=%s: %s", name, addr_type_name(type), why);
 }
 
+static uint32_t addr_random(void)
+{
+	uint32_t r = 0;
+
+	(void)getrandom(&r, sizeof(r), GRND_NONBLOCK);
+	return r;
+}
+
+/* addr_shuffle - a host's addresses in random order (equal preference). */
+static void addr_shuffle(struct smtp_dns_rr *rr, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = addr_random() % i;
+		struct smtp_dns_rr t = rr[i - 1];
+
+		rr[i - 1] = rr[j];
+		rr[j] = t;
+	}
+}
+
 /* addr_host - append the addresses of one host; the worst DNS status. */
 static int addr_host(struct smtp_state *s, const char *host, unsigned port, unsigned pref,
 		     struct smtp_addr *out, size_t *n, size_t max, struct buf *reason)
@@ -66,6 +86,8 @@ static int addr_host(struct smtp_state *s, const char *host, unsigned port, unsi
 		int st = smtp_dns_lookup(s, host, types[t], rr, SMTP_ADDR_MAX, &nrr, &why);
 
 		if (st == DNS_OK) {
+			if (s->randomize)
+				addr_shuffle(rr, nrr);
 			for (size_t i = 0; i < nrr && *n < max; i++) {
 				struct smtp_addr *a = &out[(*n)++];
 
@@ -86,19 +108,12 @@ static int addr_host(struct smtp_state *s, const char *host, unsigned port, unsi
 	return found ? DNS_OK : tempfail ? DNS_TEMPFAIL : DNS_NOTFOUND;
 }
 
-static uint32_t addr_random(void)
-{
-	uint32_t r = 0;
-
-	(void)getrandom(&r, sizeof(r), GRND_NONBLOCK);
-	return r;
-}
-
-/* addr_sort_mx - by preference; equal preferences in random order. */
-static void addr_sort_mx(struct smtp_dns_rr *mx, size_t n, uint32_t *key)
+/* addr_sort_mx - by preference; equal preferences in random order
+ * (smtp_randomize_addresses), else in the order DNS gave them. */
+static void addr_sort_mx(struct smtp_state *s, struct smtp_dns_rr *mx, size_t n, uint32_t *key)
 {
 	for (size_t i = 0; i < n; i++)
-		key[i] = addr_random();
+		key[i] = s->randomize ? addr_random() : 0;
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && (mx[j].pref < mx[j - 1].pref
 			|| (mx[j].pref == mx[j - 1].pref && key[j] < key[j - 1])); j--) {
@@ -157,7 +172,7 @@ static int addr_mx(struct smtp_state *s, const char *domain, unsigned port, stru
 		result = DELIVER_BOUNCE;
 		goto out;
 	}
-	addr_sort_mx(mx, nmx, key);
+	addr_sort_mx(s, mx, nmx, key);
 	if ((nmx = addr_strip_self(s, mx, nmx)) == 0) {
 		buf_reset(reason);
 		(void)buf_printf(reason, "mail for %s loops back to myself", domain);
@@ -180,6 +195,10 @@ static int addr_mx(struct smtp_state *s, const char *domain, unsigned port, stru
 		result = DELIVER_SENT;
 	else if (reason->len == 0)
 		addr_fail(reason, domain, DNS_T_MX, "no usable MX host");
+	if (result == DELIVER_BOUNCE && s->defer_no_mx_addr) {
+		result = DELIVER_DEFER;		/* smtp_defer_if_no_mx_address_found */
+		memcpy(dsn, "4.4.4", 6);
+	}
 out:
 	buf_free(&why);
 	xfree(mx);

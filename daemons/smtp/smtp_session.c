@@ -77,22 +77,23 @@ static int sess_cmd(struct smtp_state *s, const char *cmd, int64_t timeout, cons
 	return sess_read(s, timeout, step, why);
 }
 
-/* sess_helo - EHLO, or HELO when EHLO is refused or never_send_ehlo. */
-static int sess_helo(struct smtp_state *s, struct buf *why, char dsn[16])
+/* sess_helo - EHLO, or HELO when EHLO is refused, with smtp_never_send_ehlo,
+ * or when the greeting does not say ESMTP and smtp_always_send_ehlo = no. */
+static int sess_helo(struct smtp_state *s, int esmtp, struct buf *why, char dsn[16])
 {
 	struct buf cmd = BUF_INIT;
-	int io = SMTP_IO_OK, code = 0;
+	int io = SMTP_IO_OK, code = 0, helo_only = s->never_ehlo || (!s->always_ehlo && !esmtp);
 
 	s->conn.ehlo.flags = 0;
 	s->conn.ehlo.size = 0;
-	if (!s->never_ehlo) {
+	if (!helo_only) {
 		(void)buf_printf(&cmd, "EHLO %s\r\n", s->helo_name);
 		io = sess_cmd(s, buf_str(&cmd), s->t_helo, "sending EHLO", why);
 		code = io == SMTP_IO_OK ? s->reply.code : 0;
 		if (code / 100 == 2)
 			smtp_reply_ehlo(&s->reply, s->discard_ehlo, &s->conn.ehlo);
 	}
-	if (io == SMTP_IO_OK && code / 100 != 2 && (s->never_ehlo || code / 100 == 5)) {
+	if (io == SMTP_IO_OK && code / 100 != 2 && (helo_only || code / 100 == 5)) {
 		buf_reset(&cmd);
 		(void)buf_printf(&cmd, "HELO %s\r\n", s->helo_name);
 		io = sess_cmd(s, buf_str(&cmd), s->t_helo, "sending HELO", why);
@@ -105,7 +106,7 @@ static int sess_helo(struct smtp_state *s, struct buf *why, char dsn[16])
 	}
 	if (code / 100 == 2)
 		return 0;
-	sess_said(s, s->never_ehlo || code / 100 == 5 ? "HELO" : "EHLO", why);
+	sess_said(s, helo_only || code / 100 == 5 ? "HELO" : "EHLO", why);
 	(void)smtp_reply_dsn(&s->reply, dsn);
 	return code / 100 == 5 ? 2 : SMTP_SESS_NEXT;
 }
@@ -154,7 +155,8 @@ int smtp_session_open(struct smtp_state *s, struct smtp_job *job, const struct s
 		smtp_session_quit(s);
 		return code / 100 == 5 ? 2 : SMTP_SESS_NEXT;
 	}
-	if ((io = sess_helo(s, why, dsn)) != 0) {
+	smtp_reply_oneline(&s->reply, &s->text);
+	if ((io = sess_helo(s, strstr(buf_str(&s->text), "ESMTP") != NULL, why, dsn)) != 0) {
 		smtp_session_quit(s);
 		return io;
 	}
@@ -169,11 +171,11 @@ void smtp_session_quit(struct smtp_state *s)
 {
 	if (s->conn.fd < 0)
 		return;
-	/* The reply does not matter; a short wait lets the server close cleanly. */
-	if (smtp_io_write(&s->conn, "QUIT\r\n", 6, 1) == SMTP_IO_OK) {
+	/* The reply does not matter; waiting for it lets the server close cleanly. */
+	if (smtp_io_write(&s->conn, "QUIT\r\n", 6, s->t_quit) == SMTP_IO_OK) {
 		struct buf why = BUF_INIT;
 
-		(void)smtp_io_reply(&s->conn, &s->reply, 1, &why);
+		(void)smtp_io_reply(&s->conn, &s->reply, s->t_quit, &why);
 		buf_free(&why);
 	}
 	smtp_conn_close(&s->conn);
@@ -509,7 +511,7 @@ int smtp_session_deliver(struct smtp_state *s, struct smtp_job *job, int reused)
 	r = sess_commands(s, job, &tx);
 	if (r != -1) {
 		if (r == SMTP_SESS_DONE && tx.conn_bad)
-			smtp_session_quit(s);
+			smtp_conn_close(&s->conn);	/* a QUIT now would be message text */
 		buf_free(&tx.why);
 		return r;
 	}

@@ -24,13 +24,15 @@ from conftest import free_port
 
 
 class Received:
-    def __init__(self, envelope, peer):
+    def __init__(self, envelope, peer, session=None):
         self.mail_from = envelope.mail_from
         self.mail_options = list(envelope.mail_options)
         self.rcpt_tos = list(envelope.rcpt_tos)
         self.content = envelope.original_content or envelope.content
         self.peer = peer
         self.when = time.time()
+        self.helo = session.host_name if session else None
+        self.esmtp = session.extended_smtp if session else None
 
 
 class RecordingHandler:
@@ -60,7 +62,7 @@ class RecordingHandler:
             if self.data_rules:
                 code, text = self.data_rules.pop(0)
                 return f"{code} {text}"
-            self.messages.append(Received(envelope, session.peer))
+            self.messages.append(Received(envelope, session.peer, session))
             n = len(self.messages)
         return f"250 2.0.0 Ok: queued as SINK{n}"
 
@@ -83,10 +85,11 @@ class RecordingSink:
     """An aiosmtpd server on 127.0.0.1:port recording every message (or on
     addr:port inside a Netns, when netns is given)."""
 
-    def __init__(self, port=None, netns=None, addr=None, smtputf8=False):
+    def __init__(self, port=None, netns=None, addr=None, smtputf8=False, ident=None):
         self.handler = RecordingHandler()
         kw = {"data_size_limit": 64 * 1024 * 1024,
-              "server_kwargs": {"decode_data": False, "enable_SMTPUTF8": smtputf8}}
+              "server_kwargs": {"decode_data": False, "enable_SMTPUTF8": smtputf8,
+                                "ident": ident}}
         if netns is None and addr is None:
             self.port = port or free_port()
             self.addr = "127.0.0.1"

@@ -1,0 +1,109 @@
+"""smtp_* parameters of the SMTP client, each set and seen to take effect
+against a recording next hop: EHLO or HELO and the name sent, connection
+caching, MX ordering, what happens when MX hosts have no address, the
+greeting timeout."""
+import re
+import socket
+
+import pytest
+
+from mailpeers import Dnsmasq, Netns, RecordingSink
+from relayenv import send
+from test_smtp import BODY, LINE, start
+
+
+@pytest.mark.parametrize("conf,ident,esmtp", [
+    ("", None, True),                                   # default: always EHLO
+    ("smtp_always_send_ehlo = no\n", None, False),      # greeting without ESMTP: HELO
+    ("smtp_always_send_ehlo = no\n", "ESMTP ready", True),
+    ("smtp_never_send_ehlo = yes\n", "ESMTP ready", False),
+], ids=["default", "always-no-plain", "always-no-esmtp", "never"])
+def test_ehlo_or_helo_and_the_name_sent(moat_factory, conf, ident, esmtp):
+    with RecordingSink(ident=ident) as sink:
+        m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n"
+                                "smtp_helo_name = relay.name.test\n" + conf)
+        send(m, "a@sender.test", ["b@remote.test"], BODY)
+        (msg,) = sink.wait_count(1)
+    assert msg.esmtp == esmtp
+    assert msg.helo == "relay.name.test"
+
+
+@pytest.mark.parametrize("conf,reused", [
+    ("", True),
+    ("smtp_connection_cache_on_demand = no\n", False),
+    ("smtp_connection_cache_on_demand = no\n"
+     "smtp_connection_cache_destinations = [127.0.0.1]:{port}\n", True),
+], ids=["on-demand", "off", "off-but-listed"])
+def test_connection_cache_on_demand_and_destinations(moat_factory, conf, reused):
+    with RecordingSink() as sink:
+        m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n"
+                                + conf.format(port=sink.port))
+        for i in range(3):
+            qid = send(m, "a@sender.test", [f"r{i}@remote.test"], BODY)
+            m.wait_log(rf"{qid}: removed")
+        peers = {msg.peer for msg in sink.wait_count(3)}
+    assert (len(peers) < 3) == reused, peers
+
+
+@pytest.mark.parametrize("conf,dsn,status", [
+    ("", r"5\.4\.4", "bounced"),
+    ("smtp_defer_if_no_mx_address_found = yes\n", r"4\.4\.4", "deferred"),
+])
+def test_mx_hosts_without_address(moat_factory, conf, dsn, status):
+    records = ["--mx-host=noaddr.test,mx.gone.test,10", "--address=/gone.test/"]
+    with Dnsmasq(records) as dns:
+        m = start(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
+                                "relay_domains = noaddr.test\n" + conf, dns=True)
+        qid = send(m, "a@sender.test", ["u@noaddr.test"], BODY)
+        m.wait_log(LINE.format(qid=qid, rcpt=r"u@noaddr\.test", relay="none", dsn=dsn,
+                               status=status))
+
+
+def test_randomize_addresses_off_keeps_the_dns_order(moat_factory):
+    """Two MX hosts of equal preference; the first in DNS order refuses.
+    Without shuffling every delivery tries them in the same order."""
+    with Netns() as ns, RecordingSink(netns=ns) as sink:
+        records = ["--mx-host=eq.test,mxa.eq.test,10", "--mx-host=eq.test,mxb.eq.test,10",
+                   f"--host-record=mxa.eq.test,{ns.host_addr}",
+                   f"--host-record=mxb.eq.test,{ns.peer_addr}"]
+        with Dnsmasq(records) as dns:
+            m = start(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
+                                    f"smtp_tcp_port = {sink.port}\nrelay_domains = eq.test\n"
+                                    "smtp_randomize_addresses = no\n"
+                                    "smtp_connection_cache_on_demand = no\n", dns=True)
+            for i in range(8):
+                qid = send(m, "a@sender.test", [f"u{i}@eq.test"], BODY)
+                m.wait_log(rf"{qid}: to=<u{i}@eq\.test>.*status=sent")
+            refused = len(re.findall(r"connect to mxa\.eq\.test", m.log()))
+            assert refused in (0, 8), m.log()
+
+
+def test_helo_timeout_on_a_silent_greeting(moat_factory):
+    """A server that accepts and never greets: smtp_helo_timeout ends the
+    wait, the mail is deferred with Postfix's text."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    m = start(moat_factory, f"relayhost = [127.0.0.1]:{port}\nsmtp_helo_timeout = 1s\n")
+    qid = send(m, "a@sender.test", ["b@remote.test"], BODY)
+    m.wait_log(LINE.format(qid=qid, rcpt=r"b@remote\.test", relay=r"\S+", dsn=r"4\.4\.2",
+                           status="deferred")
+               .replace(r"\(.*\)", r"\(conversation with 127\.0\.0\.1\[127\.0\.0\.1\] timed out "
+                                   r"while receiving the initial server greeting\)"), timeout=30)
+    silent.close()
+
+
+def test_discarded_ehlo_keyword_is_not_used(moat_factory):
+    """smtp_discard_ehlo_keywords = size: no SIZE= on MAIL FROM."""
+    with RecordingSink() as sink:
+        m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n"
+                                "smtp_discard_ehlo_keywords = size\n")
+        send(m, "a@sender.test", ["b@remote.test"], BODY)
+        (msg,) = sink.wait_count(1)
+    assert not [o for o in msg.mail_options if o.upper().startswith("SIZE=")], msg.mail_options
+    with RecordingSink() as sink:
+        m = start(moat_factory, f"relayhost = [127.0.0.1]:{sink.port}\n")
+        send(m, "a@sender.test", ["b@remote.test"], BODY)
+        (msg,) = sink.wait_count(1)
+    assert [o for o in msg.mail_options if o.upper().startswith("SIZE=")], msg.mail_options
