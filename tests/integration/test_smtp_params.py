@@ -107,3 +107,112 @@ def test_discarded_ehlo_keyword_is_not_used(moat_factory):
         send(m, "a@sender.test", ["b@remote.test"], BODY)
         (msg,) = sink.wait_count(1)
     assert [o for o in msg.mail_options if o.upper().startswith("SIZE=")], msg.mail_options
+
+
+class ScriptServer:
+    """A scripted SMTP server on loopback: greeting, then for each command
+    line the reply from answer(line), or no reply at all (None: it stalls),
+    each connection in its own thread."""
+
+    def __init__(self, greeting, answer):
+        import threading
+        self.greeting, self.answer = greeting, answer
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+    def serve(self):
+        import threading
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            threading.Thread(target=self.session, args=(c,), daemon=True).start()
+
+    def session(self, c):
+        try:
+            c.sendall(self.greeting.encode() + b"\r\n")
+            f = c.makefile("rb")
+            data = False
+            for line in f:
+                if data:
+                    data = line != b".\r\n"
+                    if data:
+                        continue
+                    reply = self.answer(".")
+                else:
+                    reply = self.answer(line.decode(errors="replace").strip())
+                if reply is None:
+                    continue
+                if reply.startswith("354"):
+                    data = True
+                c.sendall(reply.encode() + b"\r\n")
+        except OSError:
+            pass
+
+
+def plain_answer(stall=None):
+    def answer(line):
+        verb = line.split(" ")[0].split(":")[0].upper()
+        if verb == stall or (stall == "." and line == "."):
+            return None
+        return {"EHLO": "250 server.test", "HELO": "250 server.test", "MAIL": "250 ok",
+                "RCPT": "250 ok", "DATA": "354 go", ".": "250 queued", "RSET": "250 ok",
+                "QUIT": "221 bye"}.get(verb, "500 what")
+    return answer
+
+
+@pytest.mark.parametrize("param,stall,step", [
+    ("smtp_rcpt_timeout", "RCPT", "sending RCPT TO"),
+    ("smtp_mail_timeout", "MAIL", "sending MAIL FROM"),
+    ("smtp_data_init_timeout", "DATA", "sending DATA"),
+    ("smtp_data_done_timeout", ".", "sending end of data -- message may be sent more than once"),
+])
+def test_command_timeouts(moat_factory, param, stall, step):
+    with ScriptServer("220 server.test ESMTP", plain_answer(stall)) as srv:
+        m = start(moat_factory, f"relayhost = [127.0.0.1]:{srv.port}\n{param} = 1s\n")
+        qid = send(m, "a@sender.test", ["b@remote.test"], BODY)
+        m.wait_log(LINE.format(qid=qid, rcpt=r"b@remote\.test", relay=r"\S+", dsn=r"4\.4\.2",
+                               status="deferred")
+                   .replace(r"\(.*\)", r"\(conversation with 127\.0\.0\.1\[127\.0\.0\.1\] "
+                                       rf"timed out while {re.escape(step)}\)"), timeout=30)
+
+
+@pytest.mark.parametrize("conf,status", [("", "deferred"),
+                                         ("smtp_skip_5xx_greeting = no\n", "bounced")])
+def test_skip_5xx_greeting(moat_factory, conf, status):
+    # a transport next hop, not relayhost: a relayhost that refuses us defers (4.3.5)
+    with ScriptServer("554 5.7.1 go away", plain_answer()) as srv:
+        m = start(moat_factory, f"default_transport = smtp:[127.0.0.1]:{srv.port}\n" + conf)
+        qid = send(m, "a@sender.test", ["b@remote.test"], BODY)
+        m.wait_log(rf"{qid}: to=<b@remote\.test>.*status={status} \(host 127\.0\.0\.1"
+                   r"\[127\.0\.0\.1\] refused to talk to me: 554 5\.7\.1 go away\)")
+
+
+def test_mx_address_limit(moat_factory):
+    """Three MX hosts that all refuse: only smtp_mx_address_limit are tried."""
+    with Netns() as ns:
+        records = [f"--mx-host=lim.test,mx{i}.lim.test,{i}" for i in range(3)]
+        records += [f"--host-record=mx{i}.lim.test,{ns.host_addr}" for i in range(3)]
+        with Dnsmasq(records) as dns:
+            m = start(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
+                                    "relay_domains = lim.test\nsmtp_mx_address_limit = 2\n",
+                      dns=True)
+            qid = send(m, "a@sender.test", ["u@lim.test"], BODY)
+            m.wait_log(rf"{qid}: to=<u@lim\.test>.*status=deferred")
+            tried = re.findall(r"connect to (mx\d)\.lim\.test", m.log())
+            assert tried[:2] == ["mx0", "mx1"] and "mx2" not in tried, tried
