@@ -19,7 +19,11 @@
  * the message is read from the fd qmgr passes. It trusts nothing a server
  * sends (mail/smtp_reply.c parses replies with hard caps) and checks that
  * qmgr's messages follow the job protocol; a qmgr that breaks it is reported
- * to the broker and the channel is closed.
+ * to the broker and the channel is closed. It never connects to loopback,
+ * link-local, multicast, reserved or its own addresses unless the next hop
+ * is one the configuration names (smtp_guard.c), Landlock limits its TCP
+ * connects to the ports of its configured transports, and it never writes
+ * a command whose address holds a control character.
  */
 #include <errno.h>
 #include <poll.h>

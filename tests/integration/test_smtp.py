@@ -25,9 +25,9 @@ def sink():
         yield s
 
 
-def start(moat_factory, main_cf, dns=False):
+def start(moat_factory, main_cf, dns=False, master_extra=""):
     m = moat_factory(main_cf_extra="mynetworks = 127.0.0.0/8\n" + FAST_RETRY + main_cf)
-    master = m.default_master() + "relay unix - - y - 10 smtp\n"
+    master = m.default_master() + "relay unix - - y - 10 smtp\n" + master_extra
     if dns and "\ndns " not in master:
         master += "dns unix - - y - 1 dns\n"
     with open(os.path.join(m.confdir, "master.cf"), "w") as f:

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from conftest import HOOKS_BUILD
+from conftest import HOOKS_BUILD, free_port
 from mailpeers import Dnsmasq, Netns, RecordingSink
 from relayenv import send
 from test_smtp import BODY, LINE, start
@@ -100,20 +100,26 @@ def test_bad_mx_is_skipped_and_the_good_one_used(moat_factory):
                              r"link-local address", m.log())
 
 
-@pytest.mark.parametrize("how", ["inet_interfaces", "proxy_interfaces"])
+@pytest.mark.parametrize("how", ["inet_interfaces", "proxy_interfaces", "master.cf"])
 def test_mx_pointing_at_our_own_address_loops_back(moat_factory, how):
     """inet_interfaces = all: the host's veth address is ours; proxy_interfaces:
-    an address that forwards to us, here a live server that must get nothing."""
+    an address that forwards to us, here a live server that must get nothing;
+    master.cf: an inet service that listens on the host's veth address."""
     with Netns() as ns:
+        extra_master = ""
         if how == "inet_interfaces":
             target, conf = ns.host_addr, "inet_interfaces = all\n"
-        else:
+        elif how == "proxy_interfaces":
             target, conf = ns.peer_addr, f"proxy_interfaces = {ns.peer_addr}\n"
-        listener = ns.run(lambda: idle_listener(target)) if how != "inet_interfaces" \
+        else:
+            target, conf = ns.host_addr, ""
+            extra_master = f"{ns.host_addr}:{free_port()} inet n - y - 2 smtpd\n"
+        listener = ns.run(lambda: idle_listener(target)) if how == "proxy_interfaces" \
             else idle_listener(target)
         records = ["--mx-host=self.test,mx.self.test,10", f"--host-record=mx.self.test,{target}"]
         with Dnsmasq(records) as dns:
-            m = start(moat_factory, dns_conf(dns, listener.getsockname()[1], conf), dns=True)
+            m = start(moat_factory, dns_conf(dns, listener.getsockname()[1], conf), dns=True,
+                      master_extra=extra_master)
             qid = send(m, "a@sender.test", ["u@self.test"], BODY)
             m.wait_log(LINE.format(qid=qid, rcpt="u@self.test", relay="none", dsn=r"5\.4\.6",
                                    status="bounced")
