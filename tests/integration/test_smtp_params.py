@@ -122,6 +122,7 @@ class ScriptServer:
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
         self.conns = []
+        self.stalled = None
         self.thread = threading.Thread(target=self.serve, daemon=True)
 
     def __enter__(self):
@@ -161,6 +162,9 @@ class ScriptServer:
                 if reply.startswith("354"):
                     data = True
                 c.sendall(reply.encode() + b"\r\n")
+                if reply == "354 and stall":
+                    self.stalled = c        # read nothing more: the client's writes block
+                    return
         except OSError:
             pass
 
@@ -216,3 +220,39 @@ def test_mx_address_limit(moat_factory):
             m.wait_log(rf"{qid}: to=<u@lim\.test>.*status=deferred")
             tried = re.findall(r"connect to (mx\d)\.lim\.test", m.log())
             assert tried[:2] == ["mx0", "mx1"] and "mx2" not in tried, tried
+
+
+def test_data_xfer_timeout(moat_factory):
+    """A server that stops reading in the middle of the content."""
+    def answer(line):
+        return "354 and stall" if line.upper() == "DATA" else plain_answer()(line)
+    big = BODY + b"x" * 998 + (b"\r\n" + b"y" * 998) * 8000 + b"\r\n"
+    with ScriptServer("220 server.test ESMTP", answer) as srv:
+        m = start(moat_factory, f"relayhost = [127.0.0.1]:{srv.port}\n"
+                                "smtp_data_xfer_timeout = 1s\n")
+        qid = send(m, "a@sender.test", ["b@remote.test"], big)
+        m.wait_log(rf"{qid}: to=<b@remote\.test>.*dsn=4\.4\.2, status=deferred \(conversation "
+                   r"with 127\.0\.0\.1\[127\.0\.0\.1\] timed out while sending message body\)",
+                   timeout=30)
+
+
+def test_connect_timeout(moat_factory):
+    """A listener whose accept queue is full drops new SYNs: the connect
+    hangs until smtp_connect_timeout."""
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    port = full.getsockname()[1]
+    fillers = []
+    for _ in range(3):                      # fill the accept queue
+        f = socket.socket()
+        f.setblocking(False)
+        f.connect_ex(("127.0.0.1", port))
+        fillers.append(f)
+    m = start(moat_factory, f"relayhost = [127.0.0.1]:{port}\nsmtp_connect_timeout = 1s\n")
+    qid = send(m, "a@sender.test", ["b@remote.test"], BODY)
+    m.wait_log(rf"connect to 127\.0\.0\.1\[127\.0\.0\.1\]:{port}: Connection timed out",
+               timeout=30)
+    m.wait_log(rf"{qid}: to=<b@remote\.test>.*status=deferred")
+    for f in fillers + [full]:
+        f.close()
