@@ -3,6 +3,7 @@ recipient's address literal) that are loopback, unspecified, link-local,
 multicast or moat's own are never connected to, as Postfix's "mail for X
 loops back to myself"; next hops the configuration names stay allowed; a
 relayhost that does not resolve defers with 4.3.5."""
+import os
 import re
 import socket
 
@@ -185,3 +186,15 @@ def test_landlock_limits_smtp_and_dns_to_their_ports(moat_factory):
     assert connected(allowed) and connected(resolver)
     for s in (allowed, relay, resolver, other):
         s.close()
+
+
+def test_cleanup_cuts_off_an_smtpd_that_sends_a_crlf_recipient(moat_factory):
+    """A compromised smtpd (test build) hands cleanup a recipient holding
+    CRLF: cleanup reports the violation and queues nothing."""
+    m = moat_factory(build=HOOKS_BUILD,
+                     env_extra={"MOAT_TEST_ATTACK": "smtpd:cleanup-bad-rcpt"}).start(wait=False)
+    m.wait_log(r"warning: smtpd\[\d+\]: MSG_CLEANUP_RCPT: control character in an address",
+               timeout=20)
+    assert "attack cleanup-bad-rcpt: SUCCEEDED" not in m.log()
+    incoming = os.path.join(m.queue, "incoming")
+    assert [f for _, _, fs in os.walk(incoming) for f in fs] == []
