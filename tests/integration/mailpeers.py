@@ -222,7 +222,7 @@ _netns_seq = itertools.count()
 class Netns:
     """A network namespace of our own, joined to the host by a veth pair:
     host side HOST_ADDR/30 (an address of this host), namespace side
-    PEER_ADDR/30. run(fn) calls fn inside the namespace (sockets made there
+    PEER_ADDR/30, and HOST_ADDR6/PEER_ADDR6 in a /64. run(fn) calls fn inside the namespace (sockets made there
     stay there). Removed, veth pair with it, on exit."""
 
     def __init__(self):
@@ -235,6 +235,9 @@ class Netns:
         base = ipaddress.IPv4Address("10.200.0.0") + (k << 2)
         self.host_addr = str(base + 1)
         self.peer_addr = str(base + 2)
+        # and an IPv6 pair in fd00:5eed::/32 (unique local), same numbering
+        self.host_addr6 = f"fd00:5eed:{k >> 16:x}:{k & 0xffff:x}::1"
+        self.peer_addr6 = f"fd00:5eed:{k >> 16:x}:{k & 0xffff:x}::2"
 
     def __enter__(self):
         try:
@@ -246,6 +249,9 @@ class Netns:
             self._ip("-n", self.name, "addr", "add", self.peer_addr + "/30", "dev", self.veth + "p")
             self._ip("-n", self.name, "link", "set", self.veth + "p", "up")
             self._ip("-n", self.name, "link", "set", "lo", "up")
+            self._ip("addr", "add", self.host_addr6 + "/64", "dev", self.veth + "h", "nodad")
+            self._ip("-n", self.name, "addr", "add", self.peer_addr6 + "/64", "dev",
+                     self.veth + "p", "nodad")
         except BaseException:
             self.__exit__()
             raise

@@ -256,3 +256,23 @@ def test_connect_timeout(moat_factory):
     m.wait_log(rf"{qid}: to=<b@remote\.test>.*status=deferred")
     for f in fillers + [full]:
         f.close()
+
+
+@pytest.mark.parametrize("pref,v6_first", [("ipv6", True), ("ipv4", False)])
+def test_address_preference(moat_factory, pref, v6_first):
+    """An MX host with an A and an AAAA record; the server listens on IPv4
+    only, so an IPv6 attempt shows up as a refused connect."""
+    with Netns() as ns, RecordingSink(netns=ns) as sink:
+        records = ["--mx-host=dual.test,mx.dual.test,10",
+                   f"--host-record=mx.dual.test,{ns.peer_addr},{ns.peer_addr6}"]
+        with Dnsmasq(records) as dns:
+            m = start(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
+                                    f"smtp_tcp_port = {sink.port}\nrelay_domains = dual.test\n"
+                                    f"inet_protocols = all\nsmtp_address_preference = {pref}\n",
+                      dns=True)
+            qid = send(m, "a@sender.test", ["u@dual.test"], BODY)
+            sink.wait_count(1)
+            m.wait_log(rf"{qid}: to=<u@dual\.test>, relay=mx\.dual\.test\[{re.escape(ns.peer_addr)}\]"
+                       r".*status=sent")
+            tried_v6 = f"connect to mx.dual.test[{ns.peer_addr6}]" in m.log()
+            assert tried_v6 == v6_first, m.log()
