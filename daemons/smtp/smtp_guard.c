@@ -41,8 +41,12 @@ static void guard_own_add(struct smtp_state *s, int family, const void *a)
 {
 	unsigned char *slot;
 
-	if (s->nown >= SMTP_OWN_MAX)
+	if (s->nown >= SMTP_OWN_MAX) {
+		if (s->nown++ == SMTP_OWN_MAX)	/* once */
+			msg_warn("more than %d own addresses: the rest are not refused as ours",
+				 SMTP_OWN_MAX);
 		return;
+	}
 	slot = s->own[s->nown++];
 	if (family == AF_INET) {
 		memset(slot, 0, 10);
@@ -208,7 +212,7 @@ static int guard_is_own(const struct smtp_state *s, const struct smtp_addr *a)
 			return 0;
 	} else if (inet_pton(AF_INET6, a->addr, b) != 1)
 		return 0;
-	for (size_t i = 0; i < s->nown; i++)
+	for (size_t i = 0; i < s->nown && i < SMTP_OWN_MAX; i++)
 		if (memcmp(s->own[i], b, 16) == 0)
 			return 1;
 	return 0;
