@@ -59,7 +59,7 @@ void sandbox_caps_clear(void);
 void sandbox_caps_broker(const struct sandbox_broker_cap *keep);
 
 /* landlock.c */
-void sandbox_landlock_apply(const struct sandbox_policy *p);
+void sandbox_landlock_apply(const struct sandbox_policy *p, const struct sandbox_params *sp);
 
 /* report.c */
 #define SANDBOX_REPORT_MAX 64

@@ -8,8 +8,11 @@
  * created, removed or executed at all. A queue stage gets read-only or
  * read-write rights beneath the queue directories its policy lists
  * (policy.c), opened as O_PATH beneath the new root. Where the kernel offers
- * them, TCP bind/connect are refused to every stage that does not connect
- * out, and signals and abstract unix sockets are scoped to the stage itself.
+ * them (ABI 4+), TCP bind is refused to every stage, TCP connect to every
+ * stage that does not connect out, and a stage that does (smtp, dns) may
+ * connect only to the ports it listed in sandbox_params (its configured
+ * transports, its resolvers); signals and abstract unix sockets are scoped
+ * to the stage itself.
  *
  * A kernel without Landlock (ENOSYS, or EOPNOTSUPP when disabled at boot) is
  * not an error: the chroot and the seccomp filter still hold, and a debug
@@ -38,6 +41,14 @@
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
 #define LANDLOCK_CREATE_RULESET_VERSION	(1U << 0)
 #endif
+
+#define SANDBOX_LL_RULE_NET_PORT	2	/* ABI 4 */
+
+/* Our own copy of struct landlock_net_port_attr (ABI 4). */
+struct sandbox_ll_net_port {
+	uint64_t allowed_access;
+	uint64_t port;
+} __attribute__((packed));
 
 /* Our own copy of struct landlock_ruleset_attr, in its ABI 6 size. */
 struct sandbox_ll_attr {
@@ -77,17 +88,14 @@ static uint64_t sandbox_ll_fs_rights(int abi)
 }
 
 /* sandbox_ll_attr_fill - what this stage's ruleset handles; returns the size to pass. */
-static size_t sandbox_ll_attr_fill(struct sandbox_ll_attr *a, const struct sandbox_policy *p,
-				   int abi)
+static size_t sandbox_ll_attr_fill(struct sandbox_ll_attr *a, int abi)
 {
 	memset(a, 0, sizeof(*a));
 	a->handled_access_fs = sandbox_ll_fs_rights(abi);
 	if (abi < 4)
 		return sizeof(a->handled_access_fs);
-	/* Handled with no rule means refused: only smtp and dns may connect. */
-	a->handled_access_net = SANDBOX_LL_NET_BIND_TCP;
-	if (!(p->features & SANDBOX_F_INET_CONNECT))
-		a->handled_access_net |= SANDBOX_LL_NET_CONNECT_TCP;
+	/* Handled with no rule means refused: connect only to the ports listed. */
+	a->handled_access_net = SANDBOX_LL_NET_BIND_TCP | SANDBOX_LL_NET_CONNECT_TCP;
 	if (abi < 6)
 		return offsetof(struct sandbox_ll_attr, scoped);
 	a->scoped = SANDBOX_LL_SCOPE_ABSTRACT_UNIX | SANDBOX_LL_SCOPE_SIGNAL;
@@ -111,8 +119,17 @@ static void sandbox_ll_add_dir(int ruleset, const struct sandbox_dir *d, uint64_
 	(void)close(fd);
 }
 
+/* sandbox_ll_add_port - allow TCP connect to one port. */
+static void sandbox_ll_add_port(int ruleset, uint16_t port)
+{
+	struct sandbox_ll_net_port np = { SANDBOX_LL_NET_CONNECT_TCP, port };
+
+	if (syscall(SYS_landlock_add_rule, ruleset, SANDBOX_LL_RULE_NET_PORT, &np, 0) < 0)
+		msg_fatal("sandbox: landlock: rule for TCP port %u: %m", port);
+}
+
 /* sandbox_landlock_apply - restrict the calling process per policy p. */
-void sandbox_landlock_apply(const struct sandbox_policy *p)
+void sandbox_landlock_apply(const struct sandbox_policy *p, const struct sandbox_params *sp)
 {
 	struct sandbox_ll_attr attr;
 	const struct sandbox_dir *d;
@@ -131,12 +148,15 @@ void sandbox_landlock_apply(const struct sandbox_policy *p)
 			  "directories; chroot and seccomp only", p->stage);
 		return;
 	}
-	size = sandbox_ll_attr_fill(&attr, p, abi);
+	size = sandbox_ll_attr_fill(&attr, abi);
 	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (ruleset < 0)
 		msg_fatal("sandbox: landlock: create ruleset: %m");
 	for (d = p->dirs; d != NULL && d->path != NULL; d++)
 		sandbox_ll_add_dir(ruleset, d, attr.handled_access_fs);
+	if (abi >= 4 && (p->features & SANDBOX_F_INET_CONNECT))
+		for (size_t i = 0; i < sp->nconnect_ports; i++)
+			sandbox_ll_add_port(ruleset, sp->connect_ports[i]);
 	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
 		msg_fatal("sandbox: landlock: restrict self: %m");
 	(void)close(ruleset);

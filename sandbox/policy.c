@@ -232,13 +232,14 @@ static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
 		.why = "SMTP/LMTP client: the only stage besides dns that opens connections, so "
 		"it keeps the host network namespace and may create TCP/UDP sockets of "
 		"family AF_INET/AF_INET6 and connect them, nothing else (no bind, no "
-		"listen, no AF_UNIX/netlink/raw). It reads the message from a read-only "
-		"fd that qmgr passes; it opens no file itself." },
+		"listen, no AF_UNIX/netlink/raw); Landlock limits TCP connect to the "
+		"ports of its configured transports. It reads the message from a "
+		"read-only fd that qmgr passes; it opens no file itself." },
 	[STAGEDEF_DNS] = { .stage = "dns", NETWORK_STAGE, .private_net = 0, .nofile = 4096,
 		.features = SANDBOX_F_INET_CONNECT,
 		.why = "The only stage that sends DNS queries: UDP and TCP sockets of family "
-		"AF_INET/AF_INET6 to one resolver (dns_resolver_address, or the first "
-		"nameserver of /etc/resolv.conf, read before confinement). It opens no "
+		"AF_INET/AF_INET6 to its resolvers (dns_resolver_address, or the "
+		"nameservers of /etc/resolv.conf, read before confinement). It opens no "
 		"file once confined; every answer is parsed as hostile. Many clients "
 		"(every smtp and smtpd process), hence the larger fd limit." },
 	[STAGEDEF_CLEANUP] = { .stage = "cleanup", QUEUE_STAGE, .private_net = 1, .nofile = 32,

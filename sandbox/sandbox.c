@@ -190,7 +190,7 @@ void sandbox_enter(const struct sandbox_policy *p, const struct sandbox_params *
 	sandbox_step_ids(p, sp->uid, sp->gid);
 	sandbox_caps_clear();
 	sandbox_step_prctl(p);
-	sandbox_landlock_apply(p);
+	sandbox_landlock_apply(p, sp);
 	sandbox_seccomp_apply(p, sp);
 	msg_debug("sandbox: %s: confined", p->stage);
 }

@@ -14,6 +14,7 @@
 #define MOAT_SANDBOX_SANDBOX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum sandbox_root {
@@ -71,6 +72,10 @@ struct sandbox_params {
 	size_t report_len;
 	size_t report_nr_off;	/* offset of the u32 syscall number in report_pkt */
 	size_t report_arch_off;	/* offset of the u32 arch in report_pkt */
+	/* SANDBOX_F_INET_CONNECT stages: the only TCP ports connect() may reach
+	 * where Landlock has network rules (ABI 4+); none listed, none allowed. */
+	const uint16_t *connect_ports;
+	size_t nconnect_ports;
 };
 
 /* sandbox_enter - confine the calling process; returns only when all held. */

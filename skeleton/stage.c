@@ -145,6 +145,8 @@ static void stage_confine(struct stage *st)
 	sp.report_len = pkt.len;
 	sp.report_nr_off = 2;		/* u16 type, then u32 syscall_nr ... */
 	sp.report_arch_off = 6;		/* ... then u32 arch (ipc.h wire format) */
+	sp.connect_ports = st->connect_ports;
+	sp.nconnect_ports = st->nconnect_ports;
 	sandbox_enter(p, &sp);
 	buf_free(&pkt);
 }

@@ -55,6 +55,9 @@ struct stage {
 	int stopping;		/* broker asked for a graceful stop */
 	uint32_t next_request;
 	void *app;		/* the stage's own state */
+	/* set by pre_jail of a stage that connects out: its TCP ports (Landlock) */
+	const uint16_t *connect_ports;
+	size_t nconnect_ports;
 };
 
 int stage_main(int argc, char **argv, const char *name, const struct stage_ops *ops);

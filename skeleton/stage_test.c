@@ -34,12 +34,17 @@ uint32_t stage_test_busy(uint32_t busy)
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/msg.h"
+#include "ipc/mailproto.h"
+#include "lib/iox.h"
+#include "lib/strnum.h"
 #include "skeleton/stage.h"
 
 static int stage_test_lying;
@@ -246,10 +251,69 @@ static int attack_clear_append(void)
 	return pwrite(STAGE_FD_EXTRA, line, sizeof(line) - 1, 0) < 0 ? -1 : 0;
 }
 
+/* stage_test_connect - TCP connect to 127.0.0.1:port (smtp, dns: Landlock's port rules). */
+static int stage_test_connect(const char *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	uint64_t p;
+	int fd, r;
+
+	if (strnum_u64(port, 1, 65535, &p) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	sin.sin_port = htons((uint16_t)p);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	(void)close(fd);
+	return r;
+}
+
+/*
+ * stage_test_bad_rcpt - as a compromised smtpd: a recipient holding CRLF to
+ * cleanup. 0 (the attack worked) if cleanup still talks to us 5 s later,
+ * -1 with ECONNRESET if it cut the channel.
+ */
+static int stage_test_bad_rcpt(struct stage *st)
+{
+	struct ipc_cleanup_open o = {
+		.client_name = "x", .client_addr = "192.0.2.1", .helo = "x", .protocol = "SMTP",
+		.sasl_user = "", .sender = "a@sender.test", .envid = "",
+	};
+	struct ipc_cleanup_rcpt r = { .addr = "u@remote.test\r\nRSET", .orcpt = "" };
+	struct timeval tv = { 5, 0 };
+	struct ipc_chan ch;
+	struct ipc_msg m;
+	pid_t pid = 0;
+	int fd = stage_request_peer(st, "cleanup", &pid), rr = -1;
+
+	if (fd < 0 || iox_set_nonblock(fd, 0) < 0
+	    || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -1;
+	ipc_chan_init(&ch, fd, IPC_CHAN_CLEANUP, IPC_SIDE_A, "cleanup", pid);
+	ipc_msg_init(&m);
+	if (ipc_chan_send(&ch, MSG_CLEANUP_OPEN, &o) == 0 && ipc_chan_recv(&ch, &m) == IPC_RECV_MSG
+	    && ipc_chan_send(&ch, MSG_CLEANUP_RCPT, &r) == 0) {
+		ipc_msg_reset(&m);
+		/* cleanup answers no RCPT: only a cut channel ends this wait early */
+		rr = ipc_chan_recv(&ch, &m) == IPC_RECV_EOF ? -1 : 0;
+		errno = ECONNRESET;
+	}
+	ipc_msg_free(&m);
+	ipc_chan_close(&ch);
+	return rr;
+}
+
 static int stage_test_one(struct stage *st, const char *action)
 {
 	char *const argv[] = { "sh", "-c", "true", NULL };
 
+	if (strcmp(action, "cleanup-bad-rcpt") == 0)
+		return stage_test_bad_rcpt(st);
+	if (strncmp(action, "connect:", 8) == 0)
+		return stage_test_connect(action + 8);
 	if (strcmp(action, "open") == 0)
 		return open("/etc/passwd", O_RDONLY);
 	if (strcmp(action, "execve") == 0)

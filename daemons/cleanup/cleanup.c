@@ -231,6 +231,10 @@ static int cleanup_dispatch(struct stage_peer *sp, struct ipc_msg *m)
 	default:
 		break;	/* the channel allowlist lets nothing else through */
 	}
+	if (r == -1 && cm->violation) {
+		buf_printf(&sp->ch.why, "%s: %s", ipc_type_name(m->type), cm->violation);
+		return IPC_RECV_VIOLATION;
+	}
 	if (r == -1) {
 		buf_printf(&sp->ch.why, "%s out of order", ipc_type_name(m->type));
 		return IPC_RECV_VIOLATION;

@@ -162,6 +162,7 @@ static void cleanup_reset(struct cleanup_msg *cm)
 	cm->nrcpt = 0;
 	cm->size = 0;
 	cm->status = 0;
+	cm->violation = NULL;
 	buf_reset(&cm->reason);
 	buf_reset(&cm->rcpt1);
 	buf_reset(&cm->hdr);
@@ -174,6 +175,8 @@ int cleanup_msg_open(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)
 	if (cm->state != CM_IDLE)
 		return -1;
 	cleanup_reset(cm);
+	if (*o->sender && (cm->violation = cleanup_addr_bad(o->sender, o->flags)) != NULL)
+		return -1;
 	if (!cleanup_space_ok(cm, o->size_hint)) {
 		cleanup_fail(cm, 452, "4.3.1 Insufficient system storage");
 		msg_warn("not enough free space in the queue file system for a new message");
@@ -229,6 +232,13 @@ int cleanup_msg_rcpt(struct cleanup_msg *cm, const struct ipc_cleanup_rcpt *r)
 		return -1;
 	if (*r->addr == 0) {
 		cleanup_fail(cm, 554, "5.1.3 Error: empty recipient address");
+		return 0;
+	}
+	if ((cm->violation = cleanup_addr_bad(r->addr, cm->flags)) != NULL) {
+		if (!(cm->flags & CLEANUP_F_BOUNCE))
+			return -1;
+		cleanup_fail(cm, 554, "5.1.3 Error: bad recipient address");
+		cm->violation = NULL;
 		return 0;
 	}
 	if (cm->status == 0

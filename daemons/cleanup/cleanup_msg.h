@@ -11,7 +11,8 @@
  *	(or cleanup_msg_abort(&cm) at any point: nothing stays in incoming/)
  *
  * Each call returns 0, or -1 when the client broke the order of the
- * protocol (treat the peer as broken). A problem with the message itself
+ * protocol or sent an address its own checks should have refused
+ * (cm.violation says which; treat the peer as broken). A problem with the message itself
  * (size, hops, disk) is not -1: it is remembered in cm.status/cm.reason and
  * reported by cleanup_msg_end, as SMTP reports it after the final dot.
  *
@@ -75,6 +76,7 @@ struct cleanup_msg {
 	/* outcome */
 	uint32_t status;		/* 0, or an SMTP code */
 	struct buf reason;		/* "4.3.0 text" */
+	const char *violation;		/* why the last call returned -1, or NULL */
 };
 
 #define CM_SEEN_MSGID		0x01
@@ -93,6 +95,9 @@ int cleanup_msg_data(struct cleanup_msg *cm, const void *p, size_t n);
 int cleanup_msg_end(struct cleanup_msg *cm);
 void cleanup_msg_abort(struct cleanup_msg *cm);
 int cleanup_msg_busy(const struct cleanup_msg *cm);
+
+/* cleanup_addr.c: why an envelope address must not be queued, or NULL. */
+const char *cleanup_addr_bad(const char *addr, uint32_t flags);
 
 /* cleanup_hdr.c: the header section. */
 void cleanup_hdr_begin(struct cleanup_msg *cm);

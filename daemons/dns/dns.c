@@ -10,8 +10,8 @@
  *
  * SECURITY: runs as network_user (owns no file), chrooted in <queue>/empty,
  * no capabilities; it shares the host network namespace and may create
- * UDP/TCP sockets of family AF_INET/AF_INET6 and connect them (to the one
- * resolver read before confinement), nothing else. It opens no file after
+ * UDP/TCP sockets of family AF_INET/AF_INET6 and connect them (to the
+ * resolvers read before confinement), nothing else. It opens no file after
  * confinement. It trusts nothing a DNS server sends (strict parser, id and
  * question checks) and nothing a client sends beyond the IPC schema: a
  * malformed name is answered with DNS_PERMFAIL, never sent.
@@ -158,15 +158,22 @@ static void dns_peer_accept(struct stage *st, const char *peer_stage, pid_t peer
 static void dns_pre_jail(struct stage *st)
 {
 	dns_state.st = st;
-	if (dns_conf_resolver(conf_str(st->conf, "dns_resolver_address"), &dns_state) < 0)
+	if (dns_conf_resolver(conf_list(st->conf, "dns_resolver_address"), &dns_state) < 0)
 		msg_fatal("no usable DNS resolver address");
+	/* TCP (truncated answers) only to the resolvers' ports. */
+	st->connect_ports = dns_state.ports;
+	st->nconnect_ports = dns_state.nports;
 	dns_cache_init();
 }
 
 static void dns_run(struct stage *st)
 {
+	struct buf text = BUF_INIT;
+
 	dns_state.loop = event_loop_new();
-	msg_info("resolver %s", dns_state.ns_text);
+	dns_conf_text(&dns_state, &text);
+	msg_info("resolver %s", buf_str(&text));
+	buf_free(&text);
 	if (event_add(dns_state.loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
 	while (!st->stopping)

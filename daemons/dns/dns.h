@@ -11,12 +11,26 @@
 #include "lib/event.h"
 #include "mail/dns_pkt.h"
 
+#define DNS_NS_MAX		8	/* nameservers used, in order */
+#define DNS_TIMEOUT_MS		2000	/* per attempt, unless resolv.conf says */
+#define DNS_ATTEMPTS		2	/* rounds over all nameservers */
+
+struct dns_ns {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	char text[80];
+};
+
 struct dns_state {
 	struct stage *st;
 	struct event_loop *loop;
-	struct sockaddr_storage ns;	/* the resolver */
-	socklen_t nslen;
-	char ns_text[80];
+	struct dns_ns ns[DNS_NS_MAX];
+	int nns;
+	int first;		/* the nameserver that answered last: asked first */
+	int64_t timeout_ms;	/* one attempt at one nameserver */
+	uint16_t ports[DNS_NS_MAX];	/* their TCP ports (Landlock connect rules) */
+	size_t nports;
+	int attempts;		/* rounds over all nameservers */
 };
 
 struct dns_client;
@@ -32,7 +46,8 @@ struct dns_query {
 	uint16_t qid;
 	int fd;
 	int tcp;
-	int tries;
+	int tries;			/* sends so far, over all nameservers */
+	int ns;				/* the nameserver of the current try */
 	uint64_t timer;
 	struct buf out;			/* the query packet (TCP: length prefixed) */
 	size_t out_done;
@@ -52,6 +67,7 @@ const struct dns_result *dns_cache_get(const char *name, uint16_t type);
 void dns_cache_put(const char *name, uint16_t type, const struct dns_result *res);
 
 /* dns_conf.c */
-int dns_conf_resolver(const char *param, struct dns_state *ds);
+int dns_conf_resolver(char *const *param, struct dns_state *ds);
+void dns_conf_text(const struct dns_state *ds, struct buf *out);
 
 #endif

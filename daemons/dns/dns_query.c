@@ -1,14 +1,17 @@
 /*
- * dns_query.c - one query to the resolver: UDP, one retry, TCP on TC=1.
+ * dns_query.c - one query: UDP to each nameserver in turn, TCP on TC=1.
  *
  * Called by dns.c for every query that the cache cannot answer. Each
  * attempt uses a fresh connected UDP socket (a kernel-chosen random source
  * port; a connected socket only receives from the resolver's address) and a
  * fresh random 16-bit id. A reply that does not match id and question is
- * ignored, not believed: we keep waiting until the timer fires. On a
- * truncated reply the same question goes over TCP (2-byte length prefix).
- * Budget: DNS_TRY_MS per UDP attempt, DNS_TRIES attempts, and DNS_TCP_MS
- * for the TCP exchange.
+ * ignored, not believed: we keep waiting until the timer fires. A
+ * nameserver that does not answer in time, answers with ICMP unreachable
+ * or with SERVFAIL/REFUSED is left for the next one, in order, for
+ * "attempts" rounds over all of them (resolv.conf's meaning); the one that
+ * answers is asked first from then on, so one dead nameserver costs one
+ * timeout, not one per query. On a truncated reply the same question goes
+ * over TCP to the same nameserver (2-byte length prefix, DNS_TCP_MS).
  *
  * SECURITY: the packets parsed here come from the network and are hostile;
  * only mail/dns_pkt.c looks inside them.
@@ -24,12 +27,8 @@
 #include "lib/msg.h"
 #include "lib/xmem.h"
 
-#define DNS_TRY_MS	2000
-#define DNS_TRIES	2
 #define DNS_TCP_MS	3000
 #define DNS_TCP_MAX	65535
-
-static void dns_query_arm(struct dns_query *q, int64_t ms);
 
 static uint16_t dns_random_id(void)
 {
@@ -73,10 +72,34 @@ static void dns_query_fail(struct dns_query *q, int status, const char *reason)
 }
 
 /* dns_query_answer - a packet arrived: believe it only if it answers us.
- * 1: the query went on (finished and freed, or moved to TCP); 0: ignored. */
+ * 1: the query went on (finished and freed, or moved on); 0: ignored. */
 static int dns_query_answer(struct dns_query *q, const unsigned char *p, size_t len);
 
 static void dns_tcp_start(struct dns_query *q);
+static void dns_query_try(struct dns_query *q);
+
+static struct dns_ns *dns_query_ns(struct dns_query *q)
+{
+	return &q->ds->ns[q->ns];
+}
+
+/*
+ * dns_query_next - this nameserver failed (timeout, ICMP unreachable, a
+ * refusal): ask the next one, round after round, until attempts rounds
+ * over all nameservers are used up. May finish and free q.
+ */
+static void dns_query_next(struct dns_query *q)
+{
+	struct dns_state *ds = q->ds;
+
+	dns_query_close(q);
+	if (q->tries >= ds->attempts * ds->nns) {
+		dns_query_fail(q, DNS_TEMPFAIL, "Host not found, try again (timeout)");
+		return;
+	}
+	q->ns = (q->ns + 1) % ds->nns;
+	dns_query_try(q);
+}
 
 static void dns_udp_read(int fd, unsigned events, void *ctx)
 {
@@ -89,19 +112,19 @@ static void dns_udp_read(int fd, unsigned events, void *ctx)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		/* ICMP port unreachable and friends: let the timer retry. */
-		msg_info("query %s to %s: %m", q->name, q->ds->ns_text);
-		event_del(q->ds->loop, q->fd);
-		(void)close(q->fd);
-		q->fd = -1;
+		/* ICMP port unreachable and friends: that server is dead now. */
+		msg_info("query %s to %s: %m", q->name, dns_query_ns(q)->text);
+		dns_query_next(q);
 		return;
 	}
 	(void)dns_query_answer(q, pkt, (size_t)n);
 }
 
-/* dns_udp_send - one attempt over a fresh socket. */
+/* dns_udp_send - one attempt over a fresh socket: 0, -1 no socket, -2 bad
+ * name, -3 this nameserver cannot be reached now. */
 static int dns_udp_send(struct dns_query *q)
 {
+	struct dns_ns *ns = dns_query_ns(q);
 	struct buf why = BUF_INIT;
 	int fd;
 
@@ -111,15 +134,15 @@ static int dns_udp_send(struct dns_query *q)
 		return -2;
 	}
 	buf_free(&why);
-	fd = socket(q->ds->ns.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(ns->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&q->ds->ns, q->ds->nslen) < 0
+	if (connect(fd, (struct sockaddr *)&ns->addr, ns->len) < 0
 	    || send(fd, q->out.data, q->out.len, MSG_NOSIGNAL) < 0
 	    || event_add(q->ds->loop, fd, EVENT_READ, dns_udp_read, q) < 0) {
-		msg_info("query %s to %s: %m", q->name, q->ds->ns_text);
+		msg_info("query %s to %s: %m", q->name, ns->text);
 		(void)close(fd);
-		return 0;	/* the timer retries */
+		return -3;
 	}
 	q->fd = fd;
 	return 0;
@@ -130,18 +153,12 @@ static void dns_query_timeout(void *ctx)
 	struct dns_query *q = ctx;
 
 	q->timer = 0;
-	if (q->tcp || q->tries >= DNS_TRIES) {
-		msg_info("query %s type %u to %s: timeout", q->name, q->type, q->ds->ns_text);
+	msg_info("query %s type %u to %s: timeout", q->name, q->type, dns_query_ns(q)->text);
+	if (q->tcp) {
 		dns_query_fail(q, DNS_TEMPFAIL, "Host not found, try again (timeout)");
 		return;
 	}
-	dns_query_close(q);
-	q->tries++;
-	if (dns_udp_send(q) == -1) {
-		dns_query_fail(q, DNS_TEMPFAIL, "cannot create a socket");
-		return;
-	}
-	dns_query_arm(q, DNS_TRY_MS + 1000);
+	dns_query_next(q);
 }
 
 static void dns_query_arm(struct dns_query *q, int64_t ms)
@@ -149,22 +166,30 @@ static void dns_query_arm(struct dns_query *q, int64_t ms)
 	q->timer = event_timer_add(q->ds->loop, ms, dns_query_timeout, q);
 }
 
-void dns_query_start(struct dns_query *q)
+/* dns_query_try - one more send, to nameserver q->ns. May finish and free q. */
+static void dns_query_try(struct dns_query *q)
 {
-	int r;
-
-	q->fd = -1;
-	q->tries = 1;
-	r = dns_udp_send(q);
-	if (r == -2) {
+	q->tries++;
+	switch (dns_udp_send(q)) {
+	case -2:
 		dns_query_fail(q, DNS_PERMFAIL, "malformed domain name");
 		return;
-	}
-	if (r == -1) {
+	case -1:
 		dns_query_fail(q, DNS_TEMPFAIL, "cannot create a socket");
 		return;
+	case -3:
+		dns_query_next(q);
+		return;
 	}
-	dns_query_arm(q, DNS_TRY_MS);
+	dns_query_arm(q, q->ds->timeout_ms);
+}
+
+void dns_query_start(struct dns_query *q)
+{
+	q->fd = -1;
+	q->tries = 0;
+	q->ns = q->ds->first < q->ds->nns ? q->ds->first : 0;
+	dns_query_try(q);
 }
 
 static int dns_query_answer(struct dns_query *q, const unsigned char *p, size_t len)
@@ -173,7 +198,7 @@ static int dns_query_answer(struct dns_query *q, const unsigned char *p, size_t 
 	struct buf why = BUF_INIT;
 
 	if (dns_pkt_parse(p, len, q->qid, q->name, q->type, &res, &why) < 0) {
-		msg_info("query %s to %s: ignoring a packet: %s", q->name, q->ds->ns_text,
+		msg_info("query %s to %s: ignoring a packet: %s", q->name, dns_query_ns(q)->text,
 			 buf_str(&why));
 		buf_free(&why);
 		return 0;
@@ -183,6 +208,14 @@ static int dns_query_answer(struct dns_query *q, const unsigned char *p, size_t 
 		dns_tcp_start(q);
 		return 1;
 	}
+	/* SERVFAIL or REFUSED: another nameserver may know better (as glibc). */
+	if (res.status == DNS_TEMPFAIL && !q->tcp && q->tries < q->ds->attempts * q->ds->nns
+	    && q->ds->nns > 1) {
+		msg_info("query %s to %s: %s", q->name, dns_query_ns(q)->text, res.reason);
+		dns_query_next(q);
+		return 1;
+	}
+	q->ds->first = q->ns;	/* it answers: ask it first from now on */
 	dns_query_close(q);
 	dns_query_done(q, &res);
 	return 1;
@@ -251,8 +284,8 @@ static void dns_tcp_start(struct dns_query *q)
 	q->out = pkt;
 	q->out_done = 0;
 	buf_init(&q->in, DNS_TCP_MAX + 2);
-	fd = socket(q->ds->ns.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, (struct sockaddr *)&q->ds->ns, q->ds->nslen) < 0
+	fd = socket(dns_query_ns(q)->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (connect(fd, (struct sockaddr *)&dns_query_ns(q)->addr, dns_query_ns(q)->len) < 0
 		       && errno != EINPROGRESS)
 	    || event_add(q->ds->loop, fd, EVENT_WRITE, dns_tcp_io, q) < 0) {
 		if (fd >= 0)

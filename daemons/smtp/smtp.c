@@ -19,13 +19,18 @@
  * the message is read from the fd qmgr passes. It trusts nothing a server
  * sends (mail/smtp_reply.c parses replies with hard caps) and checks that
  * qmgr's messages follow the job protocol; a qmgr that breaks it is reported
- * to the broker and the channel is closed.
+ * to the broker and the channel is closed. It never connects to loopback,
+ * link-local, multicast, reserved or its own addresses unless the next hop
+ * is one the configuration names (smtp_guard.c), Landlock limits its TCP
+ * connects to the ports of its configured transports, and it never writes
+ * a command whose address holds a control character.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,6 +201,21 @@ static int smtp_try_cached(struct smtp_state *s, struct smtp_job *job, const cha
 	return smtp_session_deliver(s, job, 1);
 }
 
+/*
+ * smtp_relayhost_soft - as Postfix: a relayhost that does not resolve,
+ * refuses us or loops back is a configuration problem, so the mail waits
+ * (4.3.5, the diagnostic kept) instead of bouncing.
+ */
+static int smtp_relayhost_soft(struct smtp_state *s, struct smtp_job *job, int status,
+			       char dsn[16])
+{
+	if (status != DELIVER_BOUNCE || !smtp_guard_is_relayhost(s, job->nexthop))
+		return status;
+	msg_warn("%s: relayhost configuration problem", job->queue_id);
+	memcpy(dsn, "4.3.5", 6);
+	return DELIVER_DEFER;
+}
+
 /* smtp_try_addrs - every address in order, until one session delivers. */
 static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job, const char *key)
 {
@@ -207,7 +227,8 @@ static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job, const cha
 
 	st = smtp_addr_list(s, job, addrs, &n, &why, dsn);
 	if (st != DELIVER_SENT) {
-		smtp_status_rest(s, job, st, dsn, "none", buf_str(&why));
+		smtp_status_rest(s, job, smtp_relayhost_soft(s, job, st, dsn), dsn, "none",
+				 buf_str(&why));
 		goto out;
 	}
 	for (size_t i = 0; i < n && job->ndone < (int)job->nrcpt; i++) {
@@ -221,7 +242,8 @@ static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job, const cha
 			continue;
 		}
 		if (r == 2) {	/* a 5xx that rejects the whole session */
-			smtp_status_rest(s, job, DELIVER_BOUNCE, dsn, s->conn.relay, buf_str(&why));
+			smtp_status_rest(s, job, smtp_relayhost_soft(s, job, DELIVER_BOUNCE, dsn),
+					 dsn, s->conn.relay, buf_str(&why));
 			goto out;
 		}
 		if (strncmp(buf_str(&why), "connect to ", 11) != 0) {
@@ -240,6 +262,57 @@ out:
 	xfree(addrs);
 }
 
+static int smtp_has_ctl(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 32 || *p == 127)
+			return 1;
+	return 0;
+}
+
+/*
+ * smtp_job_screen - an address with CR, LF, NUL or another control would
+ * end or split the command that carries it: it is never written, whatever
+ * the queue file says. A bad recipient bounces; a bad sender defers the
+ * whole job (a DSN to it could not be addressed either).
+ */
+static void smtp_job_screen(struct smtp_state *s, struct smtp_job *job)
+{
+	if (smtp_has_ctl(job->sender)) {
+		msg_warn("%s: control character in the sender address of the queue file",
+			 job->queue_id);
+		smtp_status_rest(s, job, DELIVER_DEFER, "4.3.0", "none",
+				 "invalid sender address in the queue file (control character)");
+		return;
+	}
+	for (uint32_t i = 0; i < job->nrcpt; i++)
+		if (smtp_has_ctl(job->rcpt[i].addr) || smtp_has_ctl(job->rcpt[i].orcpt))
+			smtp_status_rcpt(s, job, &job->rcpt[i], DELIVER_BOUNCE, "5.1.3", "none",
+					 "bad recipient address syntax (control character)");
+}
+
+/*
+ * smtp_cache_wanted - keep the connection for the next job to this next
+ * hop? Always with smtp_connection_cache_on_demand (moat's on-demand cache
+ * is the smtp_connection_cache_time_limit wait itself), else only for the
+ * next hops (or their host names) in smtp_connection_cache_destinations.
+ */
+static int smtp_cache_wanted(struct smtp_state *s, struct smtp_job *job)
+{
+	struct nexthop nh;
+	struct buf why = BUF_INIT;
+	int host_ok;
+
+	if (s->cache_on_demand)
+		return 1;
+	host_ok = nexthop_parse(job->nexthop, s->default_port, &nh, &why) == 0;
+	buf_free(&why);
+	for (char *const *d = s->cache_dests; d && *d; d++)
+		if (strcasecmp(*d, job->nexthop) == 0 || (host_ok && strcasecmp(*d, nh.host) == 0))
+			return 1;
+	return 0;
+}
+
 static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 {
 	struct ipc_deliver_done done = { 0 };
@@ -254,9 +327,14 @@ static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 				 "error reading the queue file: content out of range");
 	} else {
 		job->file_size = (uint64_t)sb.st_size;
-		if (job->nrcpt > 0 && smtp_try_cached(s, job, buf_str(&key)) != SMTP_SESS_DONE)
+		job->smtputf8 = smtp_io_smtputf8(job->fd);
+		smtp_job_screen(s, job);
+		if (job->ndone < (int)job->nrcpt
+		    && smtp_try_cached(s, job, buf_str(&key)) != SMTP_SESS_DONE)
 			smtp_try_addrs(s, job, buf_str(&key));
 	}
+	if (s->conn.fd >= 0 && !smtp_cache_wanted(s, job))
+		smtp_session_quit(s);
 	if (s->conn.fd >= 0)
 		s->conn.idle_since_ms = smtp_mono_ms();
 	smtp_release_fd(job);
@@ -294,11 +372,19 @@ static void smtp_params(struct smtp_state *s, struct conf *c)
 	s->skip_4xx = conf_bool(c, "smtp_skip_4xx_greeting");
 	s->skip_5xx = conf_bool(c, "smtp_skip_5xx_greeting");
 	s->never_ehlo = conf_bool(c, "smtp_never_send_ehlo");
+	s->always_ehlo = conf_bool(c, "smtp_always_send_ehlo");
+	s->randomize = conf_bool(c, "smtp_randomize_addresses");
+	s->defer_no_mx_addr = conf_bool(c, "smtp_defer_if_no_mx_address_found");
+	s->cache_on_demand = conf_bool(c, "smtp_connection_cache_on_demand");
+	s->cache_dests = conf_list(c, "smtp_connection_cache_destinations");
 	s->disable_dns = conf_bool(c, "disable_dns_lookups");
 	s->addr_limit = (int)conf_int(c, "smtp_mx_address_limit");
 	s->session_limit = (int)conf_int(c, "smtp_mx_session_limit");
+	s->line_limit = (size_t)conf_int(c, "smtp_line_length_limit");
 	s->prefer6 = strcmp(conf_str(c, "smtp_address_preference"), "ipv6") == 0;
 	s->helo_name = conf_str(c, "smtp_helo_name");
+	if (*s->helo_name == 0 || smtp_has_ctl(s->helo_name) || strchr(s->helo_name, ' '))
+		msg_fatal("smtp_helo_name = \"%s\": not a host name", s->helo_name);
 	s->myhostname = conf_str(c, "myhostname");
 	s->discard_ehlo = conf_list(c, "smtp_discard_ehlo_keywords");
 	for (; proto && *proto; proto++) {
@@ -391,9 +477,13 @@ static void smtp_pre_jail(struct stage *st)
 	s->conn.fd = -1;
 	buf_init(&s->conn.rbuf, SMTP_REPLY_MAX_LINE * SMTP_REPLY_MAX_LINES + 65536);
 	buf_init(&s->wbuf, 0);
+	buf_init(&s->fold, 0);
 	buf_init(&s->text, 16384);
 	smtp_reply_init(&s->reply);
 	smtp_params(s, st->conf);
+	smtp_guard_init(s, st->conf);
+	st->connect_ports = s->ports;
+	st->nconnect_ports = s->nports;
 }
 
 static const struct stage_ops smtp_ops = {

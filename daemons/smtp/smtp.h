@@ -36,6 +36,7 @@ struct smtp_job {
 	uint32_t ret, body_type, nrcpt, ngot;
 	struct smtp_rcpt *rcpt;
 	int site_defer;		/* no server could be reached */
+	int smtputf8;		/* received with SMTPUTF8 (queue file attribute) */
 	int ndone;
 };
 
@@ -59,7 +60,12 @@ struct smtp_addr {
 	char addr[64];
 	int family;
 	unsigned port;
+	unsigned pref;		/* MX preference (0 without MX) */
 };
+
+#define SMTP_HOPS_MAX	8
+#define SMTP_OWN_MAX	256
+#define SMTP_PORTS_MAX	16
 
 struct smtp_state {
 	struct stage *st;
@@ -71,16 +77,27 @@ struct smtp_state {
 	struct smtp_conn conn;
 	struct smtp_reply reply;
 	struct buf wbuf;
+	struct buf fold;	/* content with long lines folded */
 	struct buf text;	/* scratch for reply text */
 	uint32_t uses;
 	/* parameters, read once */
 	int64_t t_connect, t_helo, t_mail, t_rcpt, t_data_init, t_data_xfer, t_data_done,
 		t_quit, t_rset, cache_time;
 	int skip_4xx, skip_5xx, never_ehlo, want4, want6, prefer6, disable_dns;
-	int addr_limit, session_limit, randomize;
+	int addr_limit, session_limit, randomize, defer_no_mx_addr, always_ehlo, cache_on_demand;
+	char *const *cache_dests;
+	size_t line_limit;
 	const char *helo_name, *myhostname;
 	char *const *discard_ehlo;
 	unsigned default_port;
+	/* smtp_guard.c: configured next hops, our own addresses, allowed ports */
+	char *hops[SMTP_HOPS_MAX];
+	size_t nhops;
+	int relayhost;		/* index in hops, or -1 */
+	unsigned char own[SMTP_OWN_MAX][16];
+	size_t nown;
+	uint16_t ports[SMTP_PORTS_MAX];
+	size_t nports;
 };
 
 /* smtp_io.c: the connection's bytes, with deadlines. */
@@ -92,9 +109,16 @@ struct smtp_state {
 int smtp_io_connect(const struct smtp_addr *a, int64_t timeout_s, struct buf *why);
 int smtp_io_write(struct smtp_conn *c, const void *p, size_t n, int64_t timeout_s);
 int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, struct buf *why);
-int smtp_io_content(struct smtp_conn *c, int fd, uint64_t off, uint64_t len, uint64_t end,
-		    struct buf *tmp, int64_t timeout_s);
+struct smtp_content {
+	uint64_t off, len;	/* the content in the queue file */
+	uint64_t end;		/* the file size */
+	size_t fold_limit;	/* smtp_line_length_limit; 0 = never fold */
+};
+int smtp_io_content(struct smtp_conn *c, int fd, const struct smtp_content *ct,
+		    struct buf *tmp, struct buf *fold, int64_t timeout_s);
 void smtp_conn_close(struct smtp_conn *c);
+int smtp_io_header_8bit(int fd, const struct smtp_content *ct, struct buf *tmp);
+int smtp_io_smtputf8(int fd);
 uint64_t smtp_now_us(void);
 
 /* smtp_dns.c: lookups through the dns stage. */
@@ -109,6 +133,15 @@ int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
 #define SMTP_ADDR_MAX	64
 int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr *out,
 		   size_t *n, struct buf *reason, char dsn[16]);
+
+/* smtp_guard.c: configured next hops and addresses never to try. */
+#define SMTP_GUARD_OK		0
+#define SMTP_GUARD_SELF		1	/* this host: loopback, unspecified, our own */
+#define SMTP_GUARD_SPECIAL	2	/* link-local, multicast, broadcast, reserved */
+void smtp_guard_init(struct smtp_state *s, struct conf *c);
+int smtp_guard_configured(const struct smtp_state *s, const char *nexthop);
+int smtp_guard_is_relayhost(const struct smtp_state *s, const char *nexthop);
+int smtp_guard_check(const struct smtp_state *s, const struct smtp_addr *a, const char **what);
 
 /* smtp_session.c: deliver one job over one connection. */
 #define SMTP_SESS_DONE		0	/* every recipient has a status */

@@ -9,11 +9,15 @@
  * 5.1 implicit MX). An MX list that names this host (myhostname) keeps only
  * the MX hosts better than us; none left means the mail loops back to us.
  * Results that end the job (bounce, defer) come back with a Postfix-style
- * reason and DSN code.
+ * reason and DSN code. A next hop that the configuration does not name
+ * (smtp_guard.c) never leads to loopback, link-local, multicast, reserved
+ * or our own addresses: they are dropped, and when none is left the mail
+ * "loops back to myself".
  *
  * SECURITY: names and addresses come from DNS via the dns stage and are
  * untrusted; host names are checked, addresses parsed with inet_pton later.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,7 @@
 
 #include "daemons/smtp/smtp.h"
 #include "ipc/mailproto.h"
+#include "lib/msg.h"
 #include "lib/xmem.h"
 #include "mail/nexthop.h"
 
@@ -41,9 +46,29 @@ static void addr_fail(struct buf *reason, const char *name, uint32_t type, const
 			 "name=%s type=%s: %s", name, addr_type_name(type), why);
 }
 
+static uint32_t addr_random(void)
+{
+	uint32_t r = 0;
+
+	(void)getrandom(&r, sizeof(r), GRND_NONBLOCK);
+	return r;
+}
+
+/* addr_shuffle - a host's addresses in random order (equal preference). */
+static void addr_shuffle(struct smtp_dns_rr *rr, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = addr_random() % i;
+		struct smtp_dns_rr t = rr[i - 1];
+
+		rr[i - 1] = rr[j];
+		rr[j] = t;
+	}
+}
+
 /* addr_host - append the addresses of one host; the worst DNS status. */
-static int addr_host(struct smtp_state *s, const char *host, unsigned port, struct smtp_addr *out,
-		     size_t *n, size_t max, struct buf *reason)
+static int addr_host(struct smtp_state *s, const char *host, unsigned port, unsigned pref,
+		     struct smtp_addr *out, size_t *n, size_t max, struct buf *reason)
 {
 	struct smtp_dns_rr *rr = xcalloc(SMTP_ADDR_MAX, sizeof(*rr));
 	uint32_t types[2];
@@ -61,6 +86,8 @@ static int addr_host(struct smtp_state *s, const char *host, unsigned port, stru
 		int st = smtp_dns_lookup(s, host, types[t], rr, SMTP_ADDR_MAX, &nrr, &why);
 
 		if (st == DNS_OK) {
+			if (s->randomize)
+				addr_shuffle(rr, nrr);
 			for (size_t i = 0; i < nrr && *n < max; i++) {
 				struct smtp_addr *a = &out[(*n)++];
 
@@ -68,6 +95,7 @@ static int addr_host(struct smtp_state *s, const char *host, unsigned port, stru
 				snprintf(a->addr, sizeof(a->addr), "%s", rr[i].value);
 				a->family = types[t] == DNS_T_A ? AF_INET : AF_INET6;
 				a->port = port;
+				a->pref = pref;
 				found = 1;
 			}
 		} else if (st == DNS_TEMPFAIL || !tempfail) {
@@ -80,19 +108,12 @@ static int addr_host(struct smtp_state *s, const char *host, unsigned port, stru
 	return found ? DNS_OK : tempfail ? DNS_TEMPFAIL : DNS_NOTFOUND;
 }
 
-static uint32_t addr_random(void)
-{
-	uint32_t r = 0;
-
-	(void)getrandom(&r, sizeof(r), GRND_NONBLOCK);
-	return r;
-}
-
-/* addr_sort_mx - by preference; equal preferences in random order. */
-static void addr_sort_mx(struct smtp_dns_rr *mx, size_t n, uint32_t *key)
+/* addr_sort_mx - by preference; equal preferences in random order
+ * (smtp_randomize_addresses), else in the order DNS gave them. */
+static void addr_sort_mx(struct smtp_state *s, struct smtp_dns_rr *mx, size_t n, uint32_t *key)
 {
 	for (size_t i = 0; i < n; i++)
-		key[i] = addr_random();
+		key[i] = s->randomize ? addr_random() : 0;
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && (mx[j].pref < mx[j - 1].pref
 			|| (mx[j].pref == mx[j - 1].pref && key[j] < key[j - 1])); j--) {
@@ -151,7 +172,7 @@ static int addr_mx(struct smtp_state *s, const char *domain, unsigned port, stru
 		result = DELIVER_BOUNCE;
 		goto out;
 	}
-	addr_sort_mx(mx, nmx, key);
+	addr_sort_mx(s, mx, nmx, key);
 	if ((nmx = addr_strip_self(s, mx, nmx)) == 0) {
 		buf_reset(reason);
 		(void)buf_printf(reason, "mail for %s loops back to myself", domain);
@@ -164,7 +185,7 @@ static int addr_mx(struct smtp_state *s, const char *domain, unsigned port, stru
 	for (size_t i = 0; i < nmx && *n < max; i++) {
 		if (!nexthop_valid_hostname(mx[i].value, strlen(mx[i].value)))
 			continue;
-		st = addr_host(s, mx[i].value, port, out, n, max, reason);
+		st = addr_host(s, mx[i].value, port, mx[i].pref, out, n, max, reason);
 		if (st == DNS_TEMPFAIL) {
 			result = DELIVER_DEFER;
 			memcpy(dsn, "4.4.3", 6);
@@ -174,41 +195,93 @@ static int addr_mx(struct smtp_state *s, const char *domain, unsigned port, stru
 		result = DELIVER_SENT;
 	else if (reason->len == 0)
 		addr_fail(reason, domain, DNS_T_MX, "no usable MX host");
+	if (result == DELIVER_BOUNCE && s->defer_no_mx_addr) {
+		result = DELIVER_DEFER;		/* smtp_defer_if_no_mx_address_found */
+		memcpy(dsn, "4.4.4", 6);
+	}
 out:
 	buf_free(&why);
 	xfree(mx);
 	return result;
 }
 
+/*
+ * addr_guard - drop the addresses a next hop that is not configured must
+ * never lead to. As in Postfix, one of our own addresses (or loopback) at
+ * some MX preference means we are an MX host of the destination: only
+ * better MX hosts are left. Nothing left: "mail for X loops back to myself",
+ * a bounce when the mail would come back to us (as Postfix), else deferred.
+ */
+static int addr_guard(struct smtp_state *s, struct smtp_job *job, const char *dest,
+		      struct smtp_addr *out, size_t *n, struct buf *reason, char dsn[16])
+{
+	unsigned self_pref = UINT_MAX;
+	const char *what;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < *n; i++)
+		if (smtp_guard_check(s, &out[i], &what) == SMTP_GUARD_SELF && out[i].pref < self_pref)
+			self_pref = out[i].pref;
+	for (size_t i = 0; i < *n; i++) {
+		int g = smtp_guard_check(s, &out[i], &what);
+
+		if (g == SMTP_GUARD_OK && out[i].pref < self_pref)
+			out[keep++] = out[i];
+		else if (g != SMTP_GUARD_OK)
+			msg_warn("%s: mail for %s: not connecting to %s[%s]: %s address", job->queue_id,
+				 dest, out[i].host, out[i].addr, what);
+	}
+	*n = keep;
+	if (keep > 0)
+		return DELIVER_SENT;
+	buf_reset(reason);
+	(void)buf_printf(reason, "mail for %s loops back to myself", dest);
+	memcpy(dsn, self_pref != UINT_MAX ? "5.4.6" : "4.4.6", 6);
+	return self_pref != UINT_MAX ? DELIVER_BOUNCE : DELIVER_DEFER;
+}
+
+/* addr_lookup - the addresses of a parsed next hop, unfiltered. */
+static int addr_lookup(struct smtp_state *s, const struct nexthop *nh, struct smtp_addr *out,
+		       size_t *n, struct buf *reason, char dsn[16])
+{
+	size_t max = SMTP_ADDR_MAX;
+	int st;
+
+	if (s->addr_limit > 0 && (size_t)s->addr_limit < max)
+		max = (size_t)s->addr_limit;
+	if (nh->family) {
+		snprintf(out[0].host, sizeof(out[0].host), "%s", nh->host);
+		snprintf(out[0].addr, sizeof(out[0].addr), "%.63s", nh->host);
+		out[0].family = nh->family;
+		out[0].port = nh->port;
+		out[0].pref = 0;
+		*n = 1;
+		return DELIVER_SENT;
+	}
+	if (!nh->no_mx && !s->disable_dns)
+		return addr_mx(s, nh->host, nh->port, out, n, max, reason, dsn);
+	st = addr_host(s, nh->host, nh->port, 0, out, n, max, reason);
+	if (st == DNS_OK)
+		return DELIVER_SENT;
+	memcpy(dsn, st == DNS_TEMPFAIL ? "4.4.3" : "5.4.4", 6);
+	return st == DNS_TEMPFAIL ? DELIVER_DEFER : DELIVER_BOUNCE;
+}
+
 int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr *out,
 		   size_t *n, struct buf *reason, char dsn[16])
 {
 	struct nexthop nh;
-	size_t max = SMTP_ADDR_MAX;
 	int st;
 
 	*n = 0;
-	if (s->addr_limit > 0 && (size_t)s->addr_limit < max)
-		max = (size_t)s->addr_limit;
 	if (nexthop_parse(job->nexthop, s->default_port, &nh, reason) < 0) {
 		buf_reset(reason);
 		(void)buf_printf(reason, "malformed next-hop destination \"%s\"", job->nexthop);
 		memcpy(dsn, "4.3.5", 6);
 		return DELIVER_DEFER;
 	}
-	if (nh.family) {
-		snprintf(out[0].host, sizeof(out[0].host), "%s", nh.host);
-		snprintf(out[0].addr, sizeof(out[0].addr), "%.63s", nh.host);
-		out[0].family = nh.family;
-		out[0].port = nh.port;
-		*n = 1;
-		return DELIVER_SENT;
-	}
-	if (!nh.no_mx && !s->disable_dns)
-		return addr_mx(s, nh.host, nh.port, out, n, max, reason, dsn);
-	st = addr_host(s, nh.host, nh.port, out, n, max, reason);
-	if (st == DNS_OK)
-		return DELIVER_SENT;
-	memcpy(dsn, st == DNS_TEMPFAIL ? "4.4.3" : "5.4.4", 6);
-	return st == DNS_TEMPFAIL ? DELIVER_DEFER : DELIVER_BOUNCE;
+	st = addr_lookup(s, &nh, out, n, reason, dsn);
+	if (st != DELIVER_SENT || smtp_guard_configured(s, job->nexthop))
+		return st;
+	return addr_guard(s, job, nh.host, out, n, reason, dsn);
 }

@@ -26,7 +26,9 @@
 #include "daemons/smtp/smtp.h"
 #include "lib/iox.h"
 #include "lib/msg.h"
+#include "mail/linefold.h"
 #include "queue/qcontent.h"
+#include "queue/qenv.h"
 
 #define SMTP_IO_CHUNK	(64 * 1024)
 
@@ -201,29 +203,102 @@ int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, 
 }
 
 /*
+ * smtp_io_header_8bit - 1 if the header section (up to the first empty
+ * line) holds an octet >= 0x80: such a message needs SMTPUTF8 from the next
+ * hop. 0 if not, -1 if the file cannot be read. Read only when a message
+ * received with SMTPUTF8 meets a server that does not offer it.
+ */
+int smtp_io_header_8bit(int fd, const struct smtp_content *ct, struct buf *tmp)
+{
+	struct queue_env env;
+	struct queue_content qc;
+	char prev[3] = { 0, 0, '\n' };	/* the content starts at a line start */
+
+	memset(&env, 0, sizeof(env));
+	env.data_offset = (off_t)ct->off;
+	env.data_end = (off_t)ct->end;
+	env.content_length = ct->len;
+	queue_content_init(&qc, fd, &env);
+	if (buf_reserve(tmp, SMTP_IO_CHUNK) < 0)
+		return -1;
+	while (qc.left > 0) {
+		ssize_t n = queue_content_read(&qc, tmp->data, SMTP_IO_CHUNK);
+
+		if (n <= 0)
+			return -1;
+		for (ssize_t i = 0; i < n; i++) {
+			char c = tmp->data[i];
+
+			if ((unsigned char)c >= 0x80)
+				return 1;
+			/* CRLF CRLF (or a CRLF at the very start): the headers ended. */
+			if (c == '\n' && prev[2] == '\r' && prev[1] == '\n')
+				return 0;
+			prev[0] = prev[1];
+			prev[1] = prev[2];
+			prev[2] = c;
+		}
+	}
+	return 0;
+}
+
+/* smtp_io_smtputf8 - 1 if the queue file says the message came with SMTPUTF8. */
+int smtp_io_smtputf8(int fd)
+{
+	struct queue_env env;
+	int r = 0;
+
+	memset(&env, 0, sizeof(env));
+	if (queue_env_read(fd, 0, &env) == QUEUE_ENV_OK)
+		for (size_t i = 0; i < env.nattrs; i++)
+			if (strcmp(env.attrs[i].name, "smtputf8") == 0)
+				r = strcmp(env.attrs[i].value, "1") == 0;
+	queue_env_free(&env);
+	return r;
+}
+
+/* io_content_out - the bytes to write for this chunk: tmp itself, or
+ * folded into fold when lines must stay within smtp_line_length_limit. */
+static const struct buf *io_content_out(struct linefold *lf, struct buf *tmp, struct buf *fold,
+					int last)
+{
+	if (lf->limit == 0)
+		return tmp;
+	buf_reset(fold);
+	if (linefold_run(lf, tmp->data, tmp->len, fold) < 0
+	    || (last && linefold_finish(lf, fold) < 0))
+		return NULL;
+	return fold;
+}
+
+/*
  * smtp_io_content - the message content, then ".\r\n". The queue file
  * holds it as 'B' records (queue/qcontent.h) of bytes in wire form: CRLF,
  * dot-stuffed, without the final dot. Chunks are gathered into writes of up
  * to SMTP_IO_CHUNK bytes; a content that does not end in CRLF gets one
- * (RFC 5321 4.1.1.4). end is the file size: the reader checks every record
- * header against it and against len.
+ * (RFC 5321 4.1.1.4). Lines longer than fold_limit (unless 0) are folded
+ * with CRLF SPACE (mail/linefold.h), as Postfix does. end is the file size:
+ * the reader checks every record header against it and against len.
  */
-int smtp_io_content(struct smtp_conn *c, int fd, uint64_t off, uint64_t len, uint64_t end,
-		    struct buf *tmp, int64_t timeout_s)
+int smtp_io_content(struct smtp_conn *c, int fd, const struct smtp_content *ct,
+		    struct buf *tmp, struct buf *fold, int64_t timeout_s)
 {
 	struct queue_env env;
 	struct queue_content qc;
+	struct linefold lf;
 	int ends_crlf = 1;	/* an empty content needs no CRLF */
 	char last = 0;
 
 	memset(&env, 0, sizeof(env));
-	env.data_offset = (off_t)off;
-	env.data_end = (off_t)end;
-	env.content_length = len;
+	env.data_offset = (off_t)ct->off;
+	env.data_end = (off_t)ct->end;
+	env.content_length = ct->len;
 	queue_content_init(&qc, fd, &env);
+	linefold_init(&lf, ct->fold_limit);
 	if (buf_reserve(tmp, SMTP_IO_CHUNK + 8) < 0)
 		return SMTP_IO_FILE;
 	for (;;) {
+		const struct buf *out;
 		int r;
 
 		buf_reset(tmp);
@@ -246,7 +321,9 @@ int smtp_io_content(struct smtp_conn *c, int fd, uint64_t off, uint64_t len, uin
 				(void)buf_append(tmp, "\r\n", 2);
 			(void)buf_append(tmp, ".\r\n", 3);
 		}
-		if ((r = smtp_io_write(c, tmp->data, tmp->len, timeout_s)) != SMTP_IO_OK)
+		if ((out = io_content_out(&lf, tmp, fold, qc.left == 0)) == NULL)
+			return SMTP_IO_FILE;
+		if ((r = smtp_io_write(c, out->data, out->len, timeout_s)) != SMTP_IO_OK)
 			return r;
 		if (qc.left == 0)
 			return SMTP_IO_OK;

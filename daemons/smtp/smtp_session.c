@@ -10,8 +10,9 @@
  *
  * SECURITY: every byte from the server is hostile and goes through
  * mail/smtp_reply.c; reply text is logged and passed on only in its
- * sanitised one-line form. Addresses come from qmgr (already checked by
- * smtpd and cleanup) and are sent as they are.
+ * sanitised one-line form. Addresses come from qmgr (checked by smtpd and
+ * cleanup, and screened for control characters by smtp.c before a command
+ * is built); ENVID and ORCPT go out as xtext.
  */
 #include <stdio.h>
 #include <string.h>
@@ -76,22 +77,23 @@ static int sess_cmd(struct smtp_state *s, const char *cmd, int64_t timeout, cons
 	return sess_read(s, timeout, step, why);
 }
 
-/* sess_helo - EHLO, or HELO when EHLO is refused or never_send_ehlo. */
-static int sess_helo(struct smtp_state *s, struct buf *why, char dsn[16])
+/* sess_helo - EHLO, or HELO when EHLO is refused, with smtp_never_send_ehlo,
+ * or when the greeting does not say ESMTP and smtp_always_send_ehlo = no. */
+static int sess_helo(struct smtp_state *s, int esmtp, struct buf *why, char dsn[16])
 {
 	struct buf cmd = BUF_INIT;
-	int io = SMTP_IO_OK, code = 0;
+	int io = SMTP_IO_OK, code = 0, helo_only = s->never_ehlo || (!s->always_ehlo && !esmtp);
 
 	s->conn.ehlo.flags = 0;
 	s->conn.ehlo.size = 0;
-	if (!s->never_ehlo) {
+	if (!helo_only) {
 		(void)buf_printf(&cmd, "EHLO %s\r\n", s->helo_name);
 		io = sess_cmd(s, buf_str(&cmd), s->t_helo, "sending EHLO", why);
 		code = io == SMTP_IO_OK ? s->reply.code : 0;
 		if (code / 100 == 2)
 			smtp_reply_ehlo(&s->reply, s->discard_ehlo, &s->conn.ehlo);
 	}
-	if (io == SMTP_IO_OK && code / 100 != 2 && (s->never_ehlo || code / 100 == 5)) {
+	if (io == SMTP_IO_OK && code / 100 != 2 && (helo_only || code / 100 == 5)) {
 		buf_reset(&cmd);
 		(void)buf_printf(&cmd, "HELO %s\r\n", s->helo_name);
 		io = sess_cmd(s, buf_str(&cmd), s->t_helo, "sending HELO", why);
@@ -104,7 +106,7 @@ static int sess_helo(struct smtp_state *s, struct buf *why, char dsn[16])
 	}
 	if (code / 100 == 2)
 		return 0;
-	sess_said(s, s->never_ehlo || code / 100 == 5 ? "HELO" : "EHLO", why);
+	sess_said(s, helo_only || code / 100 == 5 ? "HELO" : "EHLO", why);
 	(void)smtp_reply_dsn(&s->reply, dsn);
 	return code / 100 == 5 ? 2 : SMTP_SESS_NEXT;
 }
@@ -153,7 +155,8 @@ int smtp_session_open(struct smtp_state *s, struct smtp_job *job, const struct s
 		smtp_session_quit(s);
 		return code / 100 == 5 ? 2 : SMTP_SESS_NEXT;
 	}
-	if ((io = sess_helo(s, why, dsn)) != 0) {
+	smtp_reply_oneline(&s->reply, &s->text);
+	if ((io = sess_helo(s, strstr(buf_str(&s->text), "ESMTP") != NULL, why, dsn)) != 0) {
 		smtp_session_quit(s);
 		return io;
 	}
@@ -168,11 +171,11 @@ void smtp_session_quit(struct smtp_state *s)
 {
 	if (s->conn.fd < 0)
 		return;
-	/* The reply does not matter; a short wait lets the server close cleanly. */
-	if (smtp_io_write(&s->conn, "QUIT\r\n", 6, 1) == SMTP_IO_OK) {
+	/* The reply does not matter; waiting for it lets the server close cleanly. */
+	if (smtp_io_write(&s->conn, "QUIT\r\n", 6, s->t_quit) == SMTP_IO_OK) {
 		struct buf why = BUF_INIT;
 
-		(void)smtp_io_reply(&s->conn, &s->reply, 1, &why);
+		(void)smtp_io_reply(&s->conn, &s->reply, s->t_quit, &why);
 		buf_free(&why);
 	}
 	smtp_conn_close(&s->conn);
@@ -196,6 +199,8 @@ static void sess_mail_cmd(struct smtp_state *s, struct smtp_job *job, struct buf
 	unsigned ext = s->conn.ehlo.flags;
 
 	(void)buf_printf(w, "MAIL FROM:<%s>", job->sender);
+	if ((ext & SMTP_EXT_SMTPUTF8) && job->smtputf8)
+		(void)buf_append_str(w, " SMTPUTF8");
 	if (ext & SMTP_EXT_SIZE)
 		(void)buf_printf(w, " SIZE=%llu", (unsigned long long)job->content_size);
 	if ((ext & SMTP_EXT_8BITMIME) && job->body_type == BODY_8BITMIME)
@@ -235,6 +240,11 @@ static void sess_rcpt_cmd(struct smtp_state *s, struct smtp_rcpt *r, struct buf 
 	if ((s->conn.ehlo.flags & SMTP_EXT_DSN) && r->orcpt[0]) {
 		const char *semi = strchr(r->orcpt, ';');
 
+		/* The address type is written as it is: an atom, or rfc822 for all. */
+		if (semi && (semi == r->orcpt
+			     || strspn(r->orcpt, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789-") != (size_t)(semi - r->orcpt)))
+			semi = NULL;
 		(void)buf_append_str(w, " ORCPT=");
 		if (semi) {
 			(void)buf_append(w, r->orcpt, (size_t)(semi - r->orcpt + 1));
@@ -441,9 +451,46 @@ static int sess_commands(struct smtp_state *s, struct smtp_job *job, struct sess
 	return ended ? SMTP_SESS_DONE : -1;
 }
 
+static int sess_8bit(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 1;
+	return 0;
+}
+
+/*
+ * sess_utf8_refused - a message received with SMTPUTF8 and a server that
+ * does not offer it: as Postfix, it goes out without SMTPUTF8 when its
+ * envelope and headers are ASCII, else it bounces with 5.6.7 (the body's
+ * octets are 8BITMIME's business). 1 when every recipient got a status.
+ */
+static int sess_utf8_refused(struct smtp_state *s, struct smtp_job *job, struct buf *why)
+{
+	struct smtp_content ct = { job->content_offset, job->content_size, job->file_size, 0 };
+	int need = sess_8bit(job->sender);
+
+	if (!job->smtputf8 || (s->conn.ehlo.flags & SMTP_EXT_SMTPUTF8))
+		return 0;
+	for (uint32_t i = 0; i < job->nrcpt && !need; i++)
+		need = !job->rcpt[i].done && sess_8bit(job->rcpt[i].addr);
+	if (!need && (need = smtp_io_header_8bit(job->fd, &ct, &s->wbuf)) < 0) {
+		smtp_status_rest(s, job, DELIVER_DEFER, "4.3.0", s->conn.relay,
+				 "error reading the queue file");
+		return 1;
+	}
+	if (!need)
+		return 0;
+	(void)buf_printf(why, "SMTPUTF8 is required, but was not offered by host %s[%s]",
+			 s->conn.host, s->conn.addr);
+	smtp_status_rest(s, job, DELIVER_BOUNCE, "5.6.7", s->conn.relay, buf_str(why));
+	return 1;
+}
+
 int smtp_session_deliver(struct smtp_state *s, struct smtp_job *job, int reused)
 {
 	struct sess_tx tx = { 0 };
+	struct smtp_content ct;
 	int r, io;
 
 	tx.reused = reused;
@@ -457,16 +504,23 @@ int smtp_session_deliver(struct smtp_state *s, struct smtp_job *job, int reused)
 		buf_free(&tx.why);
 		return SMTP_SESS_DONE;
 	}
+	if (sess_utf8_refused(s, job, &tx.why)) {
+		buf_free(&tx.why);
+		return SMTP_SESS_DONE;
+	}
 	r = sess_commands(s, job, &tx);
 	if (r != -1) {
 		if (r == SMTP_SESS_DONE && tx.conn_bad)
-			smtp_session_quit(s);
+			smtp_conn_close(&s->conn);	/* a QUIT now would be message text */
 		buf_free(&tx.why);
 		return r;
 	}
 	/* 354: the content, then the final reply. */
-	io = smtp_io_content(&s->conn, job->fd, job->content_offset, job->content_size,
-			     job->file_size, &s->wbuf, s->t_data_xfer);
+	ct.off = job->content_offset;
+	ct.len = job->content_size;
+	ct.end = job->file_size;
+	ct.fold_limit = s->line_limit;
+	io = smtp_io_content(&s->conn, job->fd, &ct, &s->wbuf, &s->fold, s->t_data_xfer);
 	if (io == SMTP_IO_FILE) {
 		buf_set_str(&tx.why, "error reading the queue file");
 		r = sess_abort(s, job, &tx, io, "DATA");

@@ -1,8 +1,13 @@
 """Real peers for end-to-end tests: an SMTP next hop that records what it
 receives (aiosmtpd), Postfix's smtp-sink, and a dnsmasq DNS server, each on a
-free loopback port and each stopped by its own handle.
+free loopback port and each stopped by its own handle; and a network
+namespace joined to the host by a veth pair (Netns), for next hops that must
+not be on loopback (moat's smtp refuses loopback addresses from DNS).
 """
 import asyncio
+import ctypes
+import ipaddress
+import itertools
 import os
 import re
 import signal
@@ -19,12 +24,15 @@ from conftest import free_port
 
 
 class Received:
-    def __init__(self, envelope, peer):
+    def __init__(self, envelope, peer, session=None):
         self.mail_from = envelope.mail_from
+        self.mail_options = list(envelope.mail_options)
         self.rcpt_tos = list(envelope.rcpt_tos)
         self.content = envelope.original_content or envelope.content
         self.peer = peer
         self.when = time.time()
+        self.helo = session.host_name if session else None
+        self.esmtp = session.extended_smtp if session else None
 
 
 class RecordingHandler:
@@ -54,20 +62,51 @@ class RecordingHandler:
             if self.data_rules:
                 code, text = self.data_rules.pop(0)
                 return f"{code} {text}"
-            self.messages.append(Received(envelope, session.peer))
+            self.messages.append(Received(envelope, session.peer, session))
             n = len(self.messages)
         return f"250 2.0.0 Ok: queued as SINK{n}"
 
 
-class RecordingSink:
-    """An aiosmtpd server on 127.0.0.1:port recording every message."""
+class _SocketController(Controller):
+    """An aiosmtpd controller serving a listening socket made by the caller
+    (one made inside a network namespace keeps listening there)."""
 
-    def __init__(self, port=None):
-        self.port = port or free_port()
+    def __init__(self, handler, sock, **kw):
+        self._sock = sock
+        host, port = sock.getsockname()[:2]
+        super().__init__(handler, hostname=host, port=port, **kw)
+
+    def _create_server(self):
+        return self.loop.create_server(self._factory_invoker, sock=self._sock,
+                                       ssl=self.ssl_context)
+
+
+class RecordingSink:
+    """An aiosmtpd server on 127.0.0.1:port recording every message (or on
+    addr:port inside a Netns, when netns is given)."""
+
+    def __init__(self, port=None, netns=None, addr=None, smtputf8=False, ident=None):
         self.handler = RecordingHandler()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     data_size_limit=64 * 1024 * 1024,
-                                     server_kwargs={"decode_data": False})
+        kw = {"data_size_limit": 64 * 1024 * 1024,
+              "server_kwargs": {"decode_data": False, "enable_SMTPUTF8": smtputf8,
+                                "ident": ident}}
+        if netns is None and addr is None:
+            self.port = port or free_port()
+            self.addr = "127.0.0.1"
+            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kw)
+            return
+        self.addr = addr or netns.peer_addr
+
+        def listen():
+            family = socket.AF_INET6 if ":" in self.addr else socket.AF_INET
+            s = socket.socket(family, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((self.addr, port or 0))
+            s.listen(64)
+            return s
+        sock = netns.run(listen) if netns else listen()
+        self.port = sock.getsockname()[1]
+        self.controller = _SocketController(self.handler, sock, **kw)
 
     def __enter__(self):
         self.controller.start()
@@ -173,6 +212,75 @@ class Dnsmasq:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_CLONE_NEWNET = 0x40000000
+_netns_seq = itertools.count()
+
+
+class Netns:
+    """A network namespace of our own, joined to the host by a veth pair:
+    host side HOST_ADDR/30 (an address of this host), namespace side
+    PEER_ADDR/30, and HOST_ADDR6/PEER_ADDR6 in a /64. run(fn) calls fn inside the namespace (sockets made there
+    stay there). Removed, veth pair with it, on exit."""
+
+    def __init__(self):
+        n = next(_netns_seq)
+        pid = os.getpid()
+        self.name = f"moat-t{pid}-{n}"
+        self.veth = f"mt{pid % 100000}x{n}"
+        # a /30 in 10.200.0.0/13 picked from pid and sequence number
+        k = (pid * 8 + n) % (1 << 17)
+        base = ipaddress.IPv4Address("10.200.0.0") + (k << 2)
+        self.host_addr = str(base + 1)
+        self.peer_addr = str(base + 2)
+        # and an IPv6 pair in fd00:5eed::/32 (unique local), same numbering
+        self.host_addr6 = f"fd00:5eed:{k >> 16:x}:{k & 0xffff:x}::1"
+        self.peer_addr6 = f"fd00:5eed:{k >> 16:x}:{k & 0xffff:x}::2"
+
+    def __enter__(self):
+        try:
+            self._ip("netns", "add", self.name)
+            self._ip("link", "add", self.veth + "h", "type", "veth", "peer", "name", self.veth + "p")
+            self._ip("link", "set", self.veth + "p", "netns", self.name)
+            self._ip("addr", "add", self.host_addr + "/30", "dev", self.veth + "h")
+            self._ip("link", "set", self.veth + "h", "up")
+            self._ip("-n", self.name, "addr", "add", self.peer_addr + "/30", "dev", self.veth + "p")
+            self._ip("-n", self.name, "link", "set", self.veth + "p", "up")
+            self._ip("-n", self.name, "link", "set", "lo", "up")
+            self._ip("addr", "add", self.host_addr6 + "/64", "dev", self.veth + "h", "nodad")
+            self._ip("-n", self.name, "addr", "add", self.peer_addr6 + "/64", "dev",
+                     self.veth + "p", "nodad")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        # deleting the namespace deletes its veth end, and the peer with it
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+        subprocess.run(["ip", "link", "del", self.veth + "h"], capture_output=True)
+
+    @staticmethod
+    def _ip(*args):
+        r = subprocess.run(["ip", *args], capture_output=True, text=True)
+        assert r.returncode == 0, f"ip {' '.join(args)}: {r.stderr}"
+
+    def run(self, fn):
+        here = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        there = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
+        try:
+            if _libc.setns(there, _CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns into " + self.name)
+            try:
+                return fn()
+            finally:
+                if _libc.setns(here, _CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns back")
+        finally:
+            os.close(here)
+            os.close(there)
 
 
 def stop_process(proc):

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "daemons/cleanup/cleanup_addr.c"
 #include "daemons/cleanup/cleanup_hdr.c"
 #include "daemons/cleanup/cleanup_msg.c"
 #include "ipc/mailproto.h"
@@ -316,6 +317,60 @@ static void test_protocol_order(void **state)
 	tc_teardown(&t);
 }
 
+/* Addresses smtpd should never have sent: a violation, nothing queued. */
+static void test_bad_envelope_addresses(void **state)
+{
+	static const char *const bad[] = {
+		"a@b.example\r\nRSET", "a@b.example\n", "a\r@b.example", "a\x7f@b.example",
+		"a\tb@b.example", "a b@b.example", "<a@b.example>", "a@@b.example", "a@b..example",
+		"u\xc3\xa9@b.example",	/* 8-bit without SMTPUTF8 */
+	};
+	struct tc t;
+	struct ipc_cleanup_open o;
+	struct ipc_cleanup_rcpt r = { .addr = "r@example.com", .orcpt = "", .notify = 0 };
+	char longaddr[300];
+
+	(void)state;
+	tc_setup(&t);
+	memset(longaddr, 'a', 250);
+	memcpy(longaddr + 250, "@b.ex", 6);
+	o = tc_open("192.0.2.1");
+	for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *a = i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : longaddr;
+
+		o.sender = a;
+		assert_int_equal(cleanup_msg_open(&t.cm, &o), -1);
+		assert_non_null(t.cm.violation);
+		o.sender = "s@example.net";
+		assert_int_equal(cleanup_msg_open(&t.cm, &o), 0);
+		r.addr = a;
+		assert_int_equal(cleanup_msg_rcpt(&t.cm, &r), -1);
+		assert_non_null(t.cm.violation);
+		cleanup_msg_abort(&t.cm);
+	}
+	assert_int_equal(tc_incoming_count(&t), 0);
+	/* With SMTPUTF8 an 8-bit address is fine; quoted local parts always are. */
+	o.flags = CLEANUP_F_SMTPUTF8;
+	o.sender = "u\xc3\xa9@b.example";
+	assert_int_equal(cleanup_msg_open(&t.cm, &o), 0);
+	r.addr = "\"a b\"@b.example";
+	assert_int_equal(cleanup_msg_rcpt(&t.cm, &r), 0);
+	assert_null(t.cm.violation);
+	r.addr = "postmaster";
+	assert_int_equal(cleanup_msg_rcpt(&t.cm, &r), 0);
+	cleanup_msg_abort(&t.cm);
+	/* A DSN's recipient comes from a queue file: the message is refused. */
+	o.flags = CLEANUP_F_BOUNCE;
+	o.sender = "";
+	assert_int_equal(cleanup_msg_open(&t.cm, &o), 0);
+	r.addr = "a@b.example\r\nRSET";
+	assert_int_equal(cleanup_msg_rcpt(&t.cm, &r), 0);
+	assert_int_equal(t.cm.status, 554);
+	assert_int_equal(cleanup_msg_end(&t.cm), 0);
+	assert_int_equal(tc_incoming_count(&t), 0);
+	tc_teardown(&t);
+}
+
 static void test_minfree(void **state)
 {
 	struct tc t;
@@ -347,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_size_limit_and_abort),
 		cmocka_unit_test(test_protocol_order),
 		cmocka_unit_test(test_minfree),
+		cmocka_unit_test(test_bad_envelope_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,7 +80,7 @@ static void test_params_defaults(void **state)
 		{ "smtp_helo_name", "$myhostname" }, { "smtp_connection_cache_on_demand", "yes" },
 		{ "smtp_connection_cache_time_limit", "2s" }, { "smtp_mx_address_limit", "5" },
 		{ "smtp_mx_session_limit", "2" }, { "smtp_tcp_port", "smtp" }, { "disable_dns_lookups", "no" },
-		{ "dns_resolver_address", "" }, { "lmtp_tcp_port", "24" }, { "debug_peer_level", "2" },
+		{ "dns_resolver_address", "" }, { "debug_peer_level", "2" },
 		{ "in_flow_delay", "1s" }, { "master_service_disable", "" },
 	};
 	size_t i;
@@ -104,7 +104,7 @@ static void test_params_unimplemented(void **state)
 		"virtual_alias_maps", "relay_recipient_maps", "canonical_maps", "sender_canonical_maps",
 		"recipient_canonical_maps", "smtpd_tls_security_level", "smtpd_tls_cert_file",
 		"smtp_tls_security_level", "smtpd_sasl_auth_enable", "smtpd_sasl_security_options",
-		"content_filter", "smtpd_milters",
+		"content_filter", "smtpd_milters", "lmtp_tcp_port", "smtp_bind_address",
 	};
 	size_t i;
 
