@@ -50,6 +50,8 @@ static void qrec_stray(enum queue_name queue, const char *name, void *ctx)
 static void qrec_move(struct qrec_ctx *c, const char *id, enum queue_name to)
 {
 	if (queue_move(c->qdirfd, id, c->queue, to, 0) < 0) {
+		if (errno == ENOENT)
+			msg_warn("%s/%s: vanished during recovery", queue_dir_name(c->queue), id);
 		c->st->errors++;
 		return;
 	}

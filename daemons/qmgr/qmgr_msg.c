@@ -383,12 +383,19 @@ static void qmgr_msg_resolve(struct qmgr *q, struct qmgr_msg *m)
 	}
 }
 
+/* qmgr_msg_unmove - an activation that cannot go on: back where it came from. */
+static void qmgr_msg_unmove(const char *id, enum queue_name from)
+{
+	if (queue_move(AT_FDCWD, id, QUEUE_ACTIVE, from, 0) < 0)
+		msg_warn("%s: cannot move it back to %s: %m", id, queue_dir_name(from));
+}
+
 /* qmgr_msg_bad - a file that cannot be used: corrupt/, or back where it was. */
 static void qmgr_msg_bad(const char *id, enum queue_name from, int r, const char *why)
 {
 	if (r == QUEUE_ENV_IOERR) {
 		msg_warn("%s: cannot read queue file: %s; will retry", id, why);
-		(void)queue_move(AT_FDCWD, id, QUEUE_ACTIVE, from, 0);
+		qmgr_msg_unmove(id, from);
 		return;
 	}
 	msg_warn("%s: corrupt queue file (%s); moved to corrupt/", id, why);
@@ -439,16 +446,15 @@ int qmgr_msg_activate(struct qmgr *q, const char *id, enum queue_name from, int 
 		return 1;
 	if (how == QMGR_FROM_SCAN && from == QUEUE_INCOMING && (fd = qmgr_open_scanned(id)) < 0)
 		return 0;
+	/* Gone (a scan or an administrator took it first): nothing to say. */
 	if (queue_move(AT_FDCWD, id, from, QUEUE_ACTIVE, 0) < 0) {
-		if (errno != ENOENT)
-			msg_warn("%s: move to active: %m", id);
 		if (fd >= 0)
 			(void)close(fd);
 		return 0;
 	}
 	if (fd < 0 && (fd = queue_file_open(AT_FDCWD, QUEUE_ACTIVE, id, O_RDWR)) < 0) {
 		msg_warn("%s: open: %m", id);
-		(void)queue_move(AT_FDCWD, id, QUEUE_ACTIVE, from, 0);
+		qmgr_msg_unmove(id, from);
 		return 0;
 	}
 	m = xcalloc(1, sizeof(*m));
