@@ -24,6 +24,7 @@
 #include "daemons/cleanup/cleanup_msg.h"
 #include "ipc/mailproto.h"
 #include "lib/msg.h"
+#include "queue/qspare.h"
 
 #define CM_FIELD_MAX	1024	/* envelope strings we keep (IPC caps them lower) */
 
@@ -111,8 +112,8 @@ static int cleanup_is_local(const struct ipc_cleanup_open *o)
 	       || strncmp(o->client_addr, "127.", 4) == 0 || strcmp(o->client_addr, "::1") == 0;
 }
 
-/* cleanup_space_ok - is there room for this message and the reserve? */
-static int cleanup_space_ok(struct cleanup_msg *cm, uint64_t size_hint)
+/* cleanup_space_left - is there room for this message and the reserve? */
+static int cleanup_space_left(const struct cleanup_msg *cm, uint64_t size_hint)
 {
 	struct statfs sf;
 	uint64_t avail;
@@ -121,6 +122,25 @@ static int cleanup_space_ok(struct cleanup_msg *cm, uint64_t size_hint)
 		return 1;	/* cannot tell: let the writes find out */
 	avail = (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize;
 	return avail >= cm->cfg->queue_minfree && avail - cm->cfg->queue_minfree >= size_hint;
+}
+
+/*
+ * cleanup_space_ok - room, counting what spare/ holds as free: files kept
+ * for reuse must never be why mail is refused (seen: 196 spare files kept
+ * every message at 452, across restarts), so they go before a 452 does.
+ */
+static int cleanup_space_ok(struct cleanup_msg *cm, uint64_t size_hint)
+{
+	uint64_t bytes;
+	int n;
+
+	if (cleanup_space_left(cm, size_hint))
+		return 1;
+	if ((n = queue_spare_purge(cm->cfg->qdirfd, &bytes)) <= 0)
+		return 0;
+	msg_warn("queue file system short of space: removed %d spare files (%llu bytes)", n,
+		 (unsigned long long)bytes);
+	return cleanup_space_left(cm, size_hint);
 }
 
 static int cleanup_put_attrs(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)

@@ -267,7 +267,7 @@ static void qmgr_msg_remove(struct qmgr_msg *m)
 {
 	/* closed first: a file is only reused once no process has it open */
 	qmgr_msg_close(m);
-	if (queue_spare_release(&m->q->spare, AT_FDCWD, QUEUE_ACTIVE, m->id, (uint64_t)m->env.file_size) < 0
+	if (queue_spare_release(&m->q->spare, AT_FDCWD, QUEUE_ACTIVE, m->id) < 0
 	    && errno != ENOENT)
 		msg_warn("%s: remove: %m", m->id);
 	if (m->bounce_log)

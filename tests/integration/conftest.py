@@ -227,8 +227,8 @@ class MoatInstance:
 def moat_factory():
     made = []
 
-    def make(build=BUILD, **kw):
-        m = MoatInstance(build, **kw)
+    def make(build=BUILD, cls=None, **kw):
+        m = (cls or MoatInstance)(build, **kw)
         made.append(m)
         return m
 
