@@ -1,0 +1,108 @@
+"""qmgr's per-destination limits, read through names built at run time from
+the transport's name (<transport>_destination_concurrency_limit,
+<transport>_destination_recipient_limit): each one set and seen at the next
+hop, for the smtp, relay and lmtp transports."""
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+
+from mailpeers import RecordingHandler, RecordingSink
+from relayenv import FAST_RETRY, relay_main_cf, send
+
+BODY = b"Subject: limits\r\n\r\nbody\r\n"
+
+
+class HoldingHandler(RecordingHandler):
+    """Holds each DATA until `want` sessions are inside DATA at once (or
+    `hold` seconds pass), and records the most it ever saw together."""
+
+    def __init__(self, want, hold):
+        super().__init__()
+        self.want, self.hold = want, hold
+        self.inside = 0
+        self.most = 0
+        self.rcpt_sets = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.inside += 1
+        self.most = max(self.most, self.inside)
+        deadline = time.time() + self.hold
+        while self.inside < self.want and time.time() < deadline:
+            await asyncio.sleep(0.02)
+        self.rcpt_sets.append(sorted(envelope.rcpt_tos))
+        reply = await super().handle_DATA(server, session, envelope)
+        self.inside -= 1
+        return reply
+
+
+class HoldingSink(RecordingSink):
+    def __init__(self, want=1000, hold=0.0):
+        super().__init__()
+        self.handler = HoldingHandler(want, hold)
+        self.controller.handler = self.handler
+
+
+def qmgr_pid(m):
+    pids = [p for p, s in m.stage_pids().items() if s == "qmgr"]
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
+def send_batch(m, n, rcpts):
+    """n messages in incoming/ before qmgr sees any: one scheduling round."""
+    pid = qmgr_pid(m)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        return [send(m, "a@src.example", rcpts, BODY) for _ in range(n)]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+ROUTES = {
+    # transport: (main.cf lines that send b@dst.example through it, master.cf line)
+    "smtp": ("", ""),
+    "relay": ("relay_domains = dst.example\n", "relay unix - - y - 10 smtp\n"),
+    "lmtp": ("default_transport = lmtp\n", "lmtp unix - - y - 10 smtp\n"),
+}
+
+
+def start_routed(moat_factory, sink, transport, extra):
+    cf, master = ROUTES[transport]
+    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY) + cf + extra)
+    with open(os.path.join(m.confdir, "master.cf"), "a") as f:
+        f.write(master)
+    return m.start()
+
+
+@pytest.mark.parametrize("transport", sorted(ROUTES))
+def test_destination_concurrency_limit_per_transport(moat_factory, transport):
+    """Each delivery is held until three run together; with
+    <transport>_destination_concurrency_limit = 2 three never do."""
+    with HoldingSink(want=3, hold=1.5) as sink:
+        m = start_routed(moat_factory, sink, transport,
+                         f"{transport}_destination_concurrency_limit = 2\n"
+                         "default_destination_concurrency_limit = 20\n")
+        ids = send_batch(m, 6, ["b@dst.example"])
+        sink.wait_count(6, timeout=60)
+        for qid in ids:
+            m.wait_log(rf"{qid}: removed")
+        assert sink.handler.most == 2
+
+
+@pytest.mark.parametrize("transport", sorted(ROUTES))
+def test_destination_recipient_limit_per_transport(moat_factory, transport):
+    """Five recipients, <transport>_destination_recipient_limit = 2: three
+    deliveries of 2, 2 and 1 recipients."""
+    rcpts = [f"r{i}@dst.example" for i in range(5)]
+    with HoldingSink() as sink:
+        m = start_routed(moat_factory, sink, transport,
+                         f"{transport}_destination_recipient_limit = 2\n")
+        qid = send(m, "a@src.example", rcpts, BODY)
+        sink.wait_count(3)
+        m.wait_log(rf"{qid}: removed")
+        sets = sink.handler.rcpt_sets
+        assert sorted(len(s) for s in sets) == [1, 2, 2]
+        assert sorted(r for s in sets for r in s) == rcpts
