@@ -8,7 +8,7 @@ import time
 
 from conftest import free_port
 from mailpeers import RecordingSink
-from relayenv import FAST_RETRY, relay_main_cf, send
+from relayenv import FAST_RETRY, qmgr_pid, relay_main_cf, send
 
 BODY = b"Subject: qmgr test\r\n\r\nbody\r\n"
 
@@ -67,12 +67,6 @@ def test_sigkill_under_load_loses_nothing(moat_factory):
             got.update(re.findall(r"id ([0-9A-V]{16})", msg.content.decode("latin-1")))
         assert set(ids) <= got
         assert not listing(m, "corrupt")
-
-
-def qmgr_pid(m):
-    pids = [p for p, s in m.stage_pids().items() if s == "qmgr"]
-    assert len(pids) == 1, pids
-    return pids[0]
 
 
 def test_notice_for_a_file_already_gone_is_quiet(moat_factory):

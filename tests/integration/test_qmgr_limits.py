@@ -4,13 +4,12 @@ the transport's name (<transport>_destination_concurrency_limit,
 hop, for the smtp, relay and lmtp transports."""
 import asyncio
 import os
-import signal
 import time
 
 import pytest
 
 from mailpeers import RecordingHandler, RecordingSink
-from relayenv import FAST_RETRY, relay_main_cf, send
+from relayenv import FAST_RETRY, relay_main_cf, send, send_batch
 
 BODY = b"Subject: limits\r\n\r\nbody\r\n"
 
@@ -45,22 +44,6 @@ class HoldingSink(RecordingSink):
         self.controller.handler = self.handler
 
 
-def qmgr_pid(m):
-    pids = [p for p, s in m.stage_pids().items() if s == "qmgr"]
-    assert len(pids) == 1, pids
-    return pids[0]
-
-
-def send_batch(m, n, rcpts):
-    """n messages in incoming/ before qmgr sees any: one scheduling round."""
-    pid = qmgr_pid(m)
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        return [send(m, "a@src.example", rcpts, BODY) for _ in range(n)]
-    finally:
-        os.kill(pid, signal.SIGCONT)
-
-
 ROUTES = {
     # transport: (main.cf lines that send b@dst.example through it, master.cf line)
     "smtp": ("", ""),
@@ -85,7 +68,7 @@ def test_destination_concurrency_limit_per_transport(moat_factory, transport):
         m = start_routed(moat_factory, sink, transport,
                          f"{transport}_destination_concurrency_limit = 2\n"
                          "default_destination_concurrency_limit = 20\n")
-        ids = send_batch(m, 6, ["b@dst.example"])
+        ids = send_batch(m, 6, ["b@dst.example"], BODY)
         sink.wait_count(6, timeout=60)
         for qid in ids:
             m.wait_log(rf"{qid}: removed")

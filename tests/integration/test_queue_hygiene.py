@@ -3,13 +3,12 @@ never cost a message its place on a full disk. Real moatd, real next hop
 (aiosmtpd); the full-disk case runs moatd in a private mount namespace with
 its queue on a small tmpfs, so the free space is exact."""
 import os
-import signal
 import smtplib
 import subprocess
 
 from conftest import MoatInstance
 from mailpeers import RecordingSink
-from relayenv import FAST_RETRY, relay_main_cf, send
+from relayenv import FAST_RETRY, relay_main_cf, send, send_batch
 
 CANARY = b"hygiene-canary-7Q2"
 
@@ -18,22 +17,6 @@ def body(size=0):
     text = b"Subject: delivered " + CANARY + b"\r\n\r\n" + CANARY + b"\r\n"
     line = b"x" * 76 + b"\r\n"
     return text + line * (size // len(line))
-
-
-def qmgr_pid(m):
-    pids = [p for p, s in m.stage_pids().items() if s == "qmgr"]
-    assert len(pids) == 1, pids
-    return pids[0]
-
-
-def send_while_qmgr_stopped(m, n, size):
-    """n messages in incoming/ at once, so that n files exist together."""
-    pid = qmgr_pid(m)
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        return [send(m, "a@src.example", ["b@dst.example"], body(size)) for _ in range(n)]
-    finally:
-        os.kill(pid, signal.SIGCONT)
 
 
 def spare_files(root):
@@ -45,7 +28,7 @@ def test_spare_holds_no_delivered_bytes(moat_factory):
     """Seen: `strings` on a spare file showed the delivered subject."""
     with RecordingSink() as sink:
         m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY)).start()
-        ids = send_while_qmgr_stopped(m, 5, 3000)
+        ids = send_batch(m, 5, ["b@dst.example"], body(3000))
         for qid in ids:
             m.wait_log(rf"{qid}: removed")
         assert len(sink.messages) == 5
@@ -97,7 +80,7 @@ def test_full_disk_spare_never_refuses_mail(moat_factory):
     with RecordingSink() as sink:
         m = moat_factory(cls=TmpfsMoat, main_cf_extra=relay_main_cf(sink.port, FAST_RETRY)
                        + "message_size_limit = 1000000\n").start()
-        ids = send_while_qmgr_stopped(m, 16, 200000)
+        ids = send_batch(m, 16, ["b@dst.example"], body(200000))
         for qid in ids:
             m.wait_log(rf"{qid}: removed", timeout=60)
         assert len(spare_files(m.root)) == 16
