@@ -233,22 +233,37 @@ static void qmgr_incoming_timer(void *ctx)
 	(void)event_timer_add(q->loop, QMGR_INCOMING_SWEEP_MS, qmgr_incoming_timer, q);
 }
 
+/*
+ * qmgr_transport_param - <transport>_<what> if the table knows that name,
+ * else default_<what> (Postfix's per-transport parameters, names built at
+ * run time from the master.cf service name).
+ */
+static int64_t qmgr_transport_param(struct qmgr *q, const char *transport, const char *what,
+				    int64_t (*get)(const struct conf *, const char *))
+{
+	struct buf name = BUF_INIT;
+	int64_t v;
+
+	if (buf_printf(&name, "%s_%s", transport, what) < 0 || !conf_param_lookup(buf_str(&name))) {
+		buf_reset(&name);
+		buf_printf(&name, "default_%s", what);
+	}
+	v = get(q->st->conf, buf_str(&name));
+	buf_free(&name);
+	return v;
+}
+
 /* qmgr_transport_init - per-transport limits where main.cf has the names. */
 static void qmgr_transport_init(void *ctx, struct sched_transport *tr)
 {
 	struct qmgr *q = ctx;
-	struct buf name = BUF_INIT;
 
-	tr->conc_limit = (int)conf_int(q->st->conf, "default_destination_concurrency_limit");
-	tr->rcpt_limit = (int)conf_int(q->st->conf, "default_destination_recipient_limit");
-	if (buf_printf(&name, "%s_destination_concurrency_limit", tr->name) == 0
-	    && conf_param_lookup(buf_str(&name)))
-		tr->conc_limit = (int)conf_int(q->st->conf, buf_str(&name));
-	buf_reset(&name);
-	if (buf_printf(&name, "%s_destination_recipient_limit", tr->name) == 0
-	    && conf_param_lookup(buf_str(&name)))
-		tr->rcpt_limit = (int)conf_int(q->st->conf, buf_str(&name));
-	buf_free(&name);
+	tr->conc_limit = (int)qmgr_transport_param(q, tr->name, "destination_concurrency_limit",
+						   conf_int);
+	tr->rcpt_limit = (int)qmgr_transport_param(q, tr->name, "destination_recipient_limit",
+						   conf_int);
+	tr->rate_delay_ms = qmgr_transport_param(q, tr->name, "destination_rate_delay",
+						 conf_time) * 1000;
 }
 
 static void qmgr_configure(struct qmgr *q, struct stage *st)

@@ -72,6 +72,7 @@ struct qmgr {
 	/* timers */
 	uint64_t run_timer, due_timer, wake_timer, idle_timer;
 	int64_t due_at;		/* when the earliest deferred message is due (ms) */
+	int64_t wake_at;	/* when wake_timer fires (ms) */
 	/* delivery */
 	struct qmgr_chan *chans;
 	uint32_t next_job;

@@ -89,3 +89,18 @@ def test_destination_recipient_limit_per_transport(moat_factory, transport):
         sets = sink.handler.rcpt_sets
         assert sorted(len(s) for s in sets) == [1, 2, 2]
         assert sorted(r for s in sets for r in s) == rcpts
+
+
+@pytest.mark.parametrize("transport,param", [("smtp", "default_destination_rate_delay"),
+                                             ("relay", "relay_destination_rate_delay")])
+def test_destination_rate_delay(moat_factory, transport, param):
+    """2 s between the end of one delivery and the start of the next to the
+    same destination, one at a time even with room for more (a lower bound
+    on the gaps: load can only make them longer)."""
+    with HoldingSink(want=2, hold=0.5) as sink:
+        m = start_routed(moat_factory, sink, transport, f"{param} = 2s\n")
+        send_batch(m, 3, ["b@dst.example"], BODY)
+        got = sink.wait_count(3, timeout=60)
+        assert sink.handler.most == 1
+        gaps = [b.when - a.when for a, b in zip(got, got[1:])]
+        assert min(gaps) >= 1.9, gaps
