@@ -272,6 +272,7 @@ static void cleanup_pre_jail(struct stage *st)
 	cfg->queue_minfree = conf_size(st->conf, "queue_minfree");
 	if (cfg->queue_minfree == 0)
 		cfg->queue_minfree = cfg->message_size_limit / 2 * 3;
+	cfg->delay_warning_time = conf_time(st->conf, "delay_warning_time");
 	cfg->header_size_limit = (size_t)conf_size(st->conf, "header_size_limit");
 	cfg->hopcount_limit = (int)conf_int(st->conf, "hopcount_limit");
 	cfg->always_add = conf_bool(st->conf, "always_add_missing_headers");

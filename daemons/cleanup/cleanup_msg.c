@@ -143,6 +143,18 @@ static int cleanup_space_ok(struct cleanup_msg *cm, uint64_t size_hint)
 	return cleanup_space_left(cm, size_hint);
 }
 
+/* cleanup_put_warn - when the delay warning is due, fixed width: qmgr zeros it in place. */
+static int cleanup_put_warn(struct cleanup_msg *cm)
+{
+	char when[32];
+
+	if (cm->cfg->delay_warning_time <= 0)
+		return 0;
+	snprintf(when, sizeof(when), "%015lld",
+		 (long long)cm->arrival.tv_sec + (long long)cm->cfg->delay_warning_time);
+	return queue_file_put_attr(cm->qf, "warn_time", when);
+}
+
 static int cleanup_put_attrs(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)
 {
 	char port[16];
@@ -167,9 +179,10 @@ static int cleanup_put_attrs(struct cleanup_msg *cm, const struct ipc_cleanup_op
 		return -1;
 	if ((o->flags & CLEANUP_F_SMTPUTF8) && queue_file_put_attr(qf, "smtputf8", "1") < 0)
 		return -1;
-	if ((o->flags & CLEANUP_F_BOUNCE) && queue_file_put_attr(qf, "bounce", "1") < 0)
+	if ((o->flags & CLEANUP_F_BOUNCE)
+	    && queue_file_put_attr(qf, "bounce", (o->flags & CLEANUP_F_NOTICE) ? "2" : "1") < 0)
 		return -1;
-	return 0;
+	return cleanup_put_warn(cm);
 }
 
 /* cleanup_reset - forget the last message (keep the allocations). */

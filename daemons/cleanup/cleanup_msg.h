@@ -22,6 +22,11 @@
  *   body       "7BIT" or "8BITMIME"                      when given
  *   smtputf8   "1"                                       CLEANUP_F_SMTPUTF8
  *   bounce     "1"                                       CLEANUP_F_BOUNCE: a DSN; never bounce it
+ *              "2"                                       CLEANUP_F_NOTICE too: a notice to the
+ *                                                        postmaster; if it fails, it is dropped
+ *   warn_time  15 digits                                 when delay_warning_time > 0: the epoch
+ *                                                        second a delay warning is due; qmgr
+ *                                                        rewrites it to zeros once it is sent
  * Recipients carry QUEUE_NOTIFY_* bits (converted from DSN_NOTIFY_*).
  */
 #ifndef MOAT_CLEANUP_MSG_H
@@ -42,6 +47,7 @@ struct cleanup_cfg {
 	const char *mail_name;
 	uint64_t message_size_limit;	/* 0 = none */
 	uint64_t queue_minfree;		/* bytes that must stay free */
+	int64_t delay_warning_time;	/* seconds; 0 = no delay warnings */
 	size_t header_size_limit;	/* per logical header; the excess is discarded */
 	int hopcount_limit;
 	int always_add;			/* always_add_missing_headers */

@@ -47,6 +47,8 @@ struct qmgr_msg {
 	int bounce_log;		/* bounce/<id> holds entries not yet sent */
 	int defer_log;		/* defer/<id> was written this attempt */
 	int is_bounce;		/* a DSN (bounce attribute or null sender) */
+	int64_t warn_at;	/* epoch second a delay warning is due; 0: none (or sent) */
+	off_t warn_off;		/* its attribute record, for the rewrite once sent */
 	const char *envid;
 	uint32_t ret, body_type;
 };
@@ -104,6 +106,7 @@ void qmgr_rcpt_defer(struct qmgr_msg *m, uint32_t i, const char *dsn, const char
 		     const char *relay, int log_it);
 void qmgr_msg_check_done(struct qmgr_msg *m);
 void qmgr_msg_bounced(struct qmgr_msg *m, int ok);
+void qmgr_msg_warned(struct qmgr_msg *m, int ok);
 uint32_t qmgr_notify_dsn(unsigned queue_notify);
 
 /* qmgr_deliver.c */
@@ -111,6 +114,6 @@ void qmgr_deliver_kick(struct qmgr *q);
 void qmgr_deliver_idle_sweep(struct qmgr *q);
 
 /* qmgr_bounce.c */
-int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m);
+int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m, uint32_t kind);
 
 #endif

@@ -30,6 +30,7 @@
 #include "daemons/qmgr/qmgr.h"
 #include "ipc/mailproto.h"
 #include "lib/msg.h"
+#include "lib/strnum.h"
 #include "lib/xmem.h"
 #include "mail/statuslog.h"
 #include "queue/qfile.h"
@@ -299,6 +300,33 @@ static void qmgr_msg_defer(struct qmgr_msg *m)
 	qmgr_msg_gone(m);
 }
 
+/*
+ * qmgr_msg_warn - Postfix's delay warning: once the message has waited
+ * delay_warning_time (warn_time, set by cleanup) and recipients are still
+ * delayed, ask bounce for the warning about them before deferring. 1 if
+ * asked (qmgr_msg_warned follows), 0 if not due or not possible now.
+ */
+static int qmgr_msg_warn(struct qmgr_msg *m)
+{
+	if (m->ndefer == 0 || m->warn_at <= 0 || time(NULL) < m->warn_at || !m->defer_log)
+		return 0;
+	return qmgr_bounce_request(m->q, m, BOUNCE_DELAYED) == 0;
+}
+
+/* qmgr_msg_warned - the warning is queued (ok) or not: then defer as usual. */
+void qmgr_msg_warned(struct qmgr_msg *m, int ok)
+{
+	int fd;
+
+	/* Sent once: zeros in place of the time (a crash may cost a second one). */
+	if (ok && ((fd = qmgr_msg_fd(m)) < 0
+		   || queue_file_rewrite_attr(fd, m->warn_off, "warn_time", "000000000000000") < 0))
+		msg_warn("%s: cannot record that the delay warning was sent: %m", m->id);
+	if (ok)
+		m->warn_at = 0;
+	qmgr_msg_defer(m);
+}
+
 /* qmgr_msg_end - after the bounce (if any): remove, or keep for later. */
 static void qmgr_msg_end(struct qmgr_msg *m, int bounce_ok)
 {
@@ -313,7 +341,8 @@ static void qmgr_msg_end(struct qmgr_msg *m, int bounce_ok)
 		qmgr_msg_remove(m);
 		return;
 	}
-	qmgr_msg_defer(m);
+	if (!qmgr_msg_warn(m))
+		qmgr_msg_defer(m);
 }
 
 void qmgr_msg_bounced(struct qmgr_msg *m, int ok)
@@ -340,9 +369,22 @@ void qmgr_msg_check_done(struct qmgr_msg *m)
 		qmgr_msg_end(m, 1);
 		return;
 	}
-	if (qmgr_bounce_request(m->q, m) < 0)
+	if (qmgr_bounce_request(m->q, m, BOUNCE_FAILED) < 0)
 		qmgr_msg_end(m, 0);
 	/* else qmgr_msg_bounced comes with MSG_BOUNCE_DONE */
+}
+
+/* qmgr_msg_warn_time - the delay warning's due time: 15 digits, zeros once sent. */
+static void qmgr_msg_warn_time(struct qmgr_msg *m, const struct queue_attr *a)
+{
+	uint64_t when;
+
+	if (strlen(a->value) != 15 || strnum_u64(a->value, 0, INT64_MAX, &when) < 0) {
+		msg_warn("%s: ignoring a malformed warn_time attribute", m->id);
+		return;
+	}
+	m->warn_at = (int64_t)when;
+	m->warn_off = a->offset;
 }
 
 static void qmgr_msg_attrs(struct qmgr_msg *m)
@@ -359,6 +401,8 @@ static void qmgr_msg_attrs(struct qmgr_msg *m)
 			m->body_type = strcmp(v, "7BIT") == 0 ? 1 : strcmp(v, "8BITMIME") == 0 ? 2 : 0;
 		else if (strcmp(n, "bounce") == 0)
 			m->is_bounce = 1;
+		else if (strcmp(n, "warn_time") == 0)
+			qmgr_msg_warn_time(m, &m->env.attrs[i]);
 	}
 }
 

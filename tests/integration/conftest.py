@@ -243,3 +243,11 @@ def moat_factory():
 @pytest.fixture
 def moat(moat_factory):
     return moat_factory().start()
+
+
+@pytest.fixture
+def sink():
+    """A recording next hop (mailpeers.RecordingSink) on a free loopback port."""
+    from mailpeers import RecordingSink   # here: mailpeers imports this module
+    with RecordingSink() as s:
+        yield s

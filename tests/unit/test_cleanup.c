@@ -339,6 +339,43 @@ static void test_minfree(void **state)
 	tc_teardown(&t);
 }
 
+/* tc_attr - the value of attribute name in the committed file t->cm.qid; "" if none. */
+static void tc_attr(struct tc *t, const char *name, struct buf *out)
+{
+	struct queue_env env;
+	int fd = queue_file_open(t->tree.fd, QUEUE_INCOMING, t->cm.qid, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(queue_env_read(fd, 0, &env), QUEUE_ENV_OK);
+	buf_reset(out);
+	for (size_t i = 0; i < env.nattrs; i++)
+		if (strcmp(env.attrs[i].name, name) == 0)
+			buf_set_str(out, env.attrs[i].value);
+	queue_env_free(&env);
+	close(fd);
+}
+
+/* delay_warning_time: when the warning is due, 15 digits that qmgr can zero in place. */
+static void test_delay_warning_time(void **state)
+{
+	struct buf v = BUF_INIT, want = BUF_INIT;
+	struct tc t;
+
+	(void)state;
+	tc_setup(&t);
+	assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\nb\r\n", 3), 0);
+	tc_attr(&t, "warn_time", &v);
+	assert_string_equal(buf_str(&v), "");		/* 0: off */
+	t.cfg.delay_warning_time = 4 * 3600;
+	assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\nb\r\n", 3), 0);
+	tc_attr(&t, "warn_time", &v);
+	buf_printf(&want, "%015lld", (long long)t.cm.arrival.tv_sec + 4 * 3600);
+	assert_string_equal(buf_str(&v), buf_str(&want));
+	buf_free(&v);
+	buf_free(&want);
+	tc_teardown(&t);
+}
+
 /* tc_tmpfs_tree - t's queue tree on a private tmpfs of size bytes; 0 if we may not mount. */
 static int tc_tmpfs_tree(struct tc *t, const char *size)
 {
@@ -433,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_protocol_order),
 		cmocka_unit_test(test_minfree),
 		cmocka_unit_test(test_minfree_releases_spare),
+		cmocka_unit_test(test_delay_warning_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
