@@ -287,6 +287,7 @@ static void qmgr_configure(struct qmgr *q, struct stage *st)
 	resolve_result_init(&q->rr);
 	q->st = st;
 	q->active_limit = (unsigned)conf_int(c, "qmgr_message_active_limit");
+	q->clog_warn_ms = conf_time(c, "qmgr_clog_warn_time") * 1000;
 	q->min_backoff = conf_time(c, "minimal_backoff_time");
 	q->max_backoff = conf_time(c, "maximal_backoff_time");
 	if (q->max_backoff < q->min_backoff)

@@ -64,6 +64,7 @@ struct qmgr {
 	struct resolve_result rr;
 	/* configuration */
 	unsigned active_limit;
+	int64_t clog_warn_ms;	/* qmgr_clog_warn_time; 0 = no clog warnings */
 	int64_t min_backoff, max_backoff, max_life, bounce_life, run_delay;
 	uint32_t max_use;	/* an smtp process exits after this many jobs */
 	/* the active queue */

@@ -406,6 +406,28 @@ static void qmgr_msg_attrs(struct qmgr_msg *m)
 	}
 }
 
+/*
+ * qmgr_clog_check - Postfix's warning that one destination takes up a large
+ * share (over a fifth of qmgr_message_active_limit) of the active queue,
+ * at most once per qmgr_clog_warn_time for that destination; 0 = never.
+ */
+static void qmgr_clog_check(struct qmgr *q, struct sched_dest *d)
+{
+	unsigned len = d->nqueued + (unsigned)d->active;
+	int64_t now = qmgr_now_ms();
+
+	if (q->clog_warn_ms <= 0 || len <= q->active_limit / 5
+	    || (d->clog_warned && now - d->clog_warned < q->clog_warn_ms))
+		return;
+	d->clog_warned = now;
+	msg_warn("mail for %s is using up %u of %u active queue entries", d->nexthop, len,
+		 q->nactive);
+	msg_warn("this may slow down other mail deliveries");
+	if (d->window >= d->tr->conc_limit)
+		msg_warn("you may need to increase the main.cf %s_destination_concurrency_limit "
+			 "from %d", d->tr->name, d->tr->conc_limit);
+}
+
 /* qmgr_msg_resolve - schedule, or settle at once, each recipient not done. */
 static void qmgr_msg_resolve(struct qmgr *q, struct qmgr_msg *m)
 {
@@ -421,7 +443,8 @@ static void qmgr_msg_resolve(struct qmgr *q, struct qmgr_msg *m)
 			qmgr_rcpt_bounce(m, i, "5.1.3", "bad address syntax", "none", 1);
 			break;
 		default:
-			sched_add_rcpt(q->sched, &m->sm, q->rr.service, q->rr.nexthop, i);
+			qmgr_clog_check(q, sched_add_rcpt(q->sched, &m->sm, q->rr.service,
+							  q->rr.nexthop, i));
 			break;
 		}
 	}

@@ -297,8 +297,8 @@ static void sched_list(struct sched *s, struct sched_dest *d, int64_t now)
 		sched_ring_push(s, d);
 }
 
-void sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
-		    const char *nexthop, uint32_t idx)
+struct sched_dest *sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
+				  const char *nexthop, uint32_t idx)
 {
 	struct sched_dest *d = sched_dest_get(s, service, nexthop);
 	struct sched_job *j = d->tail;
@@ -323,6 +323,7 @@ void sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
 	/* a paused destination stays paused; sched_next takes it back when due */
 	if (d->listed == SCHED_L_NONE)
 		sched_ring_push(s, d);
+	return d;
 }
 
 static struct sched_job *sched_pop_job(struct sched_dest *d)

@@ -62,6 +62,7 @@ struct sched_dest {
 	int64_t next_start;	/* rate delay: no job starts before this */
 	int64_t dead_until;
 	char *dead_dsn, *dead_reason;
+	int64_t clog_warned;	/* for the caller: when it last said this one clogs the queue */
 };
 
 struct sched_job {
@@ -94,9 +95,9 @@ struct sched;
 struct sched *sched_new(const struct sched_params *p);
 void sched_free(struct sched *s);
 
-/* sched_add_rcpt - queue recipient idx of m for service/nexthop. */
-void sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
-		    const char *nexthop, uint32_t idx);
+/* sched_add_rcpt - queue recipient idx of m for service/nexthop; its destination. */
+struct sched_dest *sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
+				  const char *nexthop, uint32_t idx);
 /* sched_next - the next job to run or to defer, or NULL. */
 struct sched_job *sched_next(struct sched *s, int64_t now);
 /* sched_wakeup - when sched_next may have something again without any event

@@ -4,6 +4,7 @@ the transport's name (<transport>_destination_concurrency_limit,
 hop, for the smtp, relay and lmtp transports."""
 import asyncio
 import os
+import re
 import time
 
 import pytest
@@ -104,3 +105,25 @@ def test_destination_rate_delay(moat_factory, transport, param):
         assert sink.handler.most == 1
         gaps = [b.when - a.when for a, b in zip(got, got[1:])]
         assert min(gaps) >= 1.9, gaps
+
+
+@pytest.mark.parametrize("warn_time", ["300s", "0"])
+def test_clog_warning(moat_factory, warn_time):
+    """One destination holds more than a fifth of qmgr_message_active_limit:
+    a warning, once per qmgr_clog_warn_time; none when that is 0."""
+    with HoldingSink(hold=0.5) as sink:
+        m = start_routed(moat_factory, sink, "smtp",
+                         "qmgr_message_active_limit = 10\nsmtp_destination_concurrency_limit = 1\n"
+                         f"qmgr_clog_warn_time = {warn_time}\n")
+        ids = send_batch(m, 5, ["b@dst.example"], BODY)
+        ids += send_batch(m, 4, ["b@dst.example"], BODY)
+        for qid in ids:
+            m.wait_log(rf"{qid}: removed", timeout=60)
+        warnings = re.findall(r"warning: mail for \[127.0.0.1\]:\d+ is using up (\d+) of (\d+) "
+                              r"active queue entries", m.log())
+        if warn_time == "0":
+            assert warnings == []
+        else:
+            assert len(warnings) == 1, m.log()
+            assert int(warnings[0][0]) >= 3
+            assert "increase the main.cf smtp_destination_concurrency_limit from 1" in m.log()
