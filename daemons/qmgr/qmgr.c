@@ -67,7 +67,10 @@ void qmgr_room(struct qmgr *q)
 		memcpy(id, q->pending.data, QUEUE_ID_LEN);
 		id[QUEUE_ID_LEN] = 0;
 		buf_consume(&q->pending, QUEUE_ID_LEN);
-		(void)qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE);
+		if (qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE) == 1) {
+			q->rescan_incoming = 1;	/* too many recipients now: a scan finds it later */
+			break;
+		}
 	}
 	if (q->rescan_incoming && q->nactive < q->active_limit) {
 		q->rescan_incoming = 0;
@@ -75,9 +78,11 @@ void qmgr_room(struct qmgr *q)
 	}
 }
 
+/* qmgr_new - a notice: in at once if there is room (a small message may pass
+ * one waiting for recipient room), else it waits its turn in pending. */
 static void qmgr_new(struct qmgr *q, const char *id)
 {
-	if (q->pending.len == 0 && qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE) == 0)
+	if (qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE) == 0)
 		return;
 	if (buf_append(&q->pending, id, QUEUE_ID_LEN) < 0)
 		q->rescan_incoming = 1;	/* too many: the scan finds them */
@@ -288,6 +293,8 @@ static void qmgr_configure(struct qmgr *q, struct stage *st)
 	q->st = st;
 	q->active_limit = (unsigned)conf_int(c, "qmgr_message_active_limit");
 	q->clog_warn_ms = conf_time(c, "qmgr_clog_warn_time") * 1000;
+	q->rcpt_limit = (size_t)conf_int(c, "qmgr_message_recipient_limit");
+	q->rcpt_minimum = (size_t)conf_int(c, "qmgr_message_recipient_minimum");
 	q->min_backoff = conf_time(c, "minimal_backoff_time");
 	q->max_backoff = conf_time(c, "maximal_backoff_time");
 	if (q->max_backoff < q->min_backoff)

@@ -64,11 +64,14 @@ struct qmgr {
 	struct resolve_result rr;
 	/* configuration */
 	unsigned active_limit;
+	size_t rcpt_limit;	/* qmgr_message_recipient_limit: recipients in memory */
+	size_t rcpt_minimum;	/* qmgr_message_recipient_minimum: always admitted */
 	int64_t clog_warn_ms;	/* qmgr_clog_warn_time; 0 = no clog warnings */
 	int64_t min_backoff, max_backoff, max_life, bounce_life, run_delay;
 	uint32_t max_use;	/* an smtp process exits after this many jobs */
 	/* the active queue */
 	unsigned nactive;
+	size_t nrcpt;		/* recipients of the active messages (all in memory) */
 	struct buf pending;	/* queue IDs from MSG_QMGR_NEW waiting for room */
 	struct queue_spare_pool spare;	/* delivered files kept for reuse */
 	int rescan_incoming;	/* some notices were dropped: scan incoming/ */

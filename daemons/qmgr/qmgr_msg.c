@@ -259,6 +259,7 @@ static void qmgr_msg_gone(struct qmgr_msg *m)
 {
 	struct qmgr *q = m->q;
 
+	q->nrcpt -= m->env.nrcpts;
 	qmgr_msg_free(m);
 	q->nactive--;
 	qmgr_room(q);
@@ -498,9 +499,22 @@ static int qmgr_open_scanned(const char *id)
 }
 
 /*
+ * qmgr_rcpt_room - may a message with n recipients join the active queue?
+ * qmgr holds every recipient of an active message in memory, so
+ * qmgr_message_recipient_limit bounds their total; a message with at most
+ * qmgr_message_recipient_minimum recipients is always let in (Postfix: the
+ * minimum takes priority over the limits), and so is any message when
+ * nothing else is active (else a larger one could never go).
+ */
+static int qmgr_rcpt_room(const struct qmgr *q, size_t n)
+{
+	return n <= q->rcpt_minimum || q->nactive == 0 || q->nrcpt + n <= q->rcpt_limit;
+}
+
+/*
  * qmgr_msg_activate - move one message into active/ and start its attempt.
- * 1 if the active queue is full (nothing done), else 0 (activated, or
- * skipped: gone, busy, corrupt).
+ * 1 if the active queue is full, by messages or by recipients (the file
+ * stays where it was), else 0 (activated, or skipped: gone, busy, corrupt).
  */
 int qmgr_msg_activate(struct qmgr *q, const char *id, enum queue_name from, int how)
 {
@@ -534,7 +548,13 @@ int qmgr_msg_activate(struct qmgr *q, const char *id, enum queue_name from, int 
 		qmgr_msg_free(m);
 		return 0;
 	}
+	if (!qmgr_rcpt_room(q, m->env.nrcpts)) {
+		qmgr_msg_unmove(id, from);
+		qmgr_msg_free(m);
+		return 1;
+	}
 	q->nactive++;
+	q->nrcpt += m->env.nrcpts;
 	m->arrival_us = (int64_t)m->env.arrival.tv_sec * 1000000 + m->env.arrival.tv_usec;
 	m->active_us = qmgr_wall_us();
 	m->r = xcalloc(m->env.nrcpts ? m->env.nrcpts : 1, sizeof(*m->r));

@@ -5,12 +5,13 @@ hop, for the smtp, relay and lmtp transports."""
 import asyncio
 import os
 import re
+import signal
 import time
 
 import pytest
 
 from mailpeers import RecordingHandler, RecordingSink
-from relayenv import FAST_RETRY, relay_main_cf, send, send_batch
+from relayenv import FAST_RETRY, qmgr_pid, relay_main_cf, send, send_batch
 
 BODY = b"Subject: limits\r\n\r\nbody\r\n"
 
@@ -127,3 +128,33 @@ def test_clog_warning(moat_factory, warn_time):
             assert len(warnings) == 1, m.log()
             assert int(warnings[0][0]) >= 3
             assert "increase the main.cf smtp_destination_concurrency_limit from 1" in m.log()
+
+
+def line_index(log, pattern):
+    m = re.search(pattern, log)
+    assert m, f"no {pattern!r} in:\n{log}"
+    return m.start()
+
+
+def test_message_recipient_limit_and_minimum(moat_factory):
+    """qmgr_message_recipient_limit = 4: two messages of 3 recipients are
+    never active together; a message of 1 recipient (at most
+    qmgr_message_recipient_minimum) is let in past the limit."""
+    with HoldingSink(hold=1.0) as sink:
+        m = start_routed(moat_factory, sink, "smtp",
+                         "qmgr_message_recipient_limit = 4\nqmgr_message_recipient_minimum = 1\n")
+        big = [f"r{i}@dst.example" for i in range(3)]
+        pid = qmgr_pid(m)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            a = send(m, "a@src.example", big, BODY)
+            b = send(m, "a@src.example", big, BODY)
+            c = send(m, "a@src.example", ["one@dst.example"], BODY)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        for qid in (a, b, c):
+            m.wait_log(rf"{qid}: removed", timeout=60)
+        log = m.log()
+        first, second = sorted((a, b), key=lambda q: line_index(log, rf"{q}: from=.*queue active"))
+        assert line_index(log, rf"{second}: from=.*queue active") > line_index(log, rf"{first}: removed")
+        assert line_index(log, rf"{c}: from=.*queue active") < line_index(log, rf"{first}: removed")
