@@ -256,6 +256,22 @@ static void cleanup_peer_accept(struct stage *st, const char *peer_stage, pid_t 
 		p->ch = &sp->ch;
 }
 
+/* cleanup_mime_configure - Postfix's MIME limits and strict_* checks (cleanup_mime.h). */
+static void cleanup_mime_configure(struct cleanup_cfg *cfg, const struct conf *c)
+{
+	int strict = conf_bool(c, "strict_8bitmime");
+
+	cfg->mime_disabled = conf_bool(c, "disable_mime_input_processing");
+	cfg->mime.line_limit = (size_t)conf_int(c, "line_length_limit");
+	cfg->mime.boundary_limit = (size_t)conf_int(c, "mime_boundary_length_limit");
+	cfg->mime.header_limit = (size_t)conf_size(c, "header_size_limit");
+	cfg->mime.nesting_limit = (unsigned)conf_int(c, "mime_nesting_limit");
+	cfg->mime.report = CLEANUP_MIME_ERR_NESTING
+		| (strict || conf_bool(c, "strict_7bit_headers") ? CLEANUP_MIME_ERR_8BIT_HEADER : 0)
+		| (strict || conf_bool(c, "strict_8bitmime_body") ? CLEANUP_MIME_ERR_8BIT_BODY : 0)
+		| (conf_bool(c, "strict_mime_encoding_domain") ? CLEANUP_MIME_ERR_DOMAIN : 0);
+}
+
 /* cleanup_pre_jail - settings, and the time zone while /etc/localtime is in reach. */
 static void cleanup_pre_jail(struct stage *st)
 {
@@ -277,6 +293,8 @@ static void cleanup_pre_jail(struct stage *st)
 	cfg->hopcount_limit = (int)conf_int(st->conf, "hopcount_limit");
 	cfg->always_add = conf_bool(st->conf, "always_add_missing_headers");
 	cfg->drop_headers = conf_list(st->conf, "message_drop_headers");
+	cfg->original_recipient = conf_bool(st->conf, "enable_original_recipient");
+	cleanup_mime_configure(cfg, st->conf);
 	cs->max_use = conf_int(st->conf, "max_use");
 	cs->max_idle = conf_time(st->conf, "max_idle");
 	cs->qmgr.fd = -1;

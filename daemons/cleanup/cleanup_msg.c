@@ -43,6 +43,7 @@ void cleanup_msg_init(struct cleanup_msg *cm, const struct cleanup_cfg *cfg)
 	buf_init(&cm->out, 0);
 	buf_init(&cm->msgid, 998);
 	buf_init(&cm->reason, 600);
+	cleanup_mime_init(&cm->mime, &cfg->mime);
 }
 
 void cleanup_msg_free(struct cleanup_msg *cm)
@@ -58,6 +59,7 @@ void cleanup_msg_free(struct cleanup_msg *cm)
 	buf_free(&cm->out);
 	buf_free(&cm->msgid);
 	buf_free(&cm->reason);
+	cleanup_mime_free(&cm->mime);
 }
 
 int cleanup_msg_busy(const struct cleanup_msg *cm)
@@ -202,6 +204,42 @@ static void cleanup_reset(struct cleanup_msg *cm)
 	buf_reset(&cm->msgid);
 }
 
+/*
+ * cleanup_mime_begin - check this message's MIME structure, unless MIME
+ * processing is off or bounce made it (its own notices quote the original,
+ * which may break the rules it reports on). SMTPUTF8 allows 8-bit headers.
+ */
+static void cleanup_mime_begin(struct cleanup_msg *cm)
+{
+	unsigned report = cm->cfg->mime.report;
+
+	cm->mime_on = !cm->cfg->mime_disabled && !(cm->flags & CLEANUP_F_BOUNCE);
+	if (cm->flags & CLEANUP_F_SMTPUTF8)
+		report &= ~CLEANUP_MIME_ERR_8BIT_HEADER;
+	if (cm->mime_on)
+		cleanup_mime_reset(&cm->mime, report);
+}
+
+/* cleanup_mime_data - content bytes through the MIME checks; a break refuses the message. */
+static void cleanup_mime_data(struct cleanup_msg *cm, const char *p, size_t n)
+{
+	struct buf why = BUF_INIT;
+	unsigned err;
+
+	if (!cm->mime_on)
+		return;
+	cleanup_mime_feed(&cm->mime, p, n);
+	if ((err = cleanup_mime_error(&cm->mime)) == 0)
+		return;
+	cm->mime_on = 0;
+	msg_info("%s: reject: mime-error %s: %s from %s[%s]; from=<%s> to=<%s>", cm->qid,
+		 cleanup_mime_error_text(err), buf_str(&cm->mime.excerpt), buf_str(&cm->client_name),
+		 buf_str(&cm->client_addr), buf_str(&cm->sender), buf_str(&cm->rcpt1));
+	buf_printf(&why, "5.6.0 Error: %s", cleanup_mime_error_text(err));
+	cleanup_fail(cm, 550, buf_str(&why));
+	buf_free(&why);
+}
+
 int cleanup_msg_open(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)
 {
 	if (cm->state != CM_IDLE)
@@ -221,6 +259,7 @@ int cleanup_msg_open(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)
 	gettimeofday(&cm->arrival, NULL);
 	cm->flags = o->flags;
 	cm->local = cm->cfg->always_add || cleanup_is_local(o);
+	cleanup_mime_begin(cm);
 	cleanup_clean(&cm->helo, o->helo);
 	cleanup_clean(&cm->client_name, *o->client_name ? o->client_name : "unknown");
 	cleanup_clean(&cm->client_addr, o->client_addr);
@@ -265,7 +304,8 @@ int cleanup_msg_rcpt(struct cleanup_msg *cm, const struct ipc_cleanup_rcpt *r)
 		return 0;
 	}
 	if (cm->status == 0
-	    && queue_file_put_rcpt(cm->qf, r->addr, r->addr, r->orcpt, cleanup_notify(r->notify)) < 0)
+	    && queue_file_put_rcpt(cm->qf, r->addr, cm->cfg->original_recipient ? r->addr : "",
+				   r->orcpt, cleanup_notify(r->notify)) < 0)
 		cleanup_io_fail(cm, errno);
 	if (cm->nrcpt++ == 0)
 		cleanup_clean(&cm->rcpt1, r->addr);
@@ -295,6 +335,8 @@ int cleanup_msg_data(struct cleanup_msg *cm, const void *p, size_t n)
 	cm->size += n;
 	if (cm->cfg->message_size_limit && cm->size > cm->cfg->message_size_limit)
 		cleanup_fail(cm, 552, "5.3.4 Message size exceeds fixed limit");
+	if (cm->status == 0)
+		cleanup_mime_data(cm, s, n);
 	if (cm->status != 0)
 		return 0;	/* keep reading until END, write nothing */
 	if (cm->state == CM_HEADERS) {

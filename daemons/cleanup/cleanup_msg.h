@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "daemons/cleanup/cleanup_mime.h"
 #include "ipc/ipc.h"
 #include "lib/buf.h"
 #include "queue/qfile.h"
@@ -52,6 +53,9 @@ struct cleanup_cfg {
 	int hopcount_limit;
 	int always_add;			/* always_add_missing_headers */
 	char *const *drop_headers;	/* message_drop_headers */
+	int mime_disabled;		/* disable_mime_input_processing */
+	struct cleanup_mime_params mime;	/* limits and strict_* checks */
+	int original_recipient;		/* enable_original_recipient */
 };
 
 enum cleanup_state { CM_IDLE, CM_ENVELOPE, CM_HEADERS, CM_BODY, CM_FAILED };
@@ -78,6 +82,8 @@ struct cleanup_msg {
 	int hops;
 	struct buf msgid;		/* for the log line */
 	uint64_t size;			/* content bytes received */
+	struct cleanup_mime mime;	/* the MIME structure checks */
+	int mime_on;			/* this message is checked */
 	/* outcome */
 	uint32_t status;		/* 0, or an SMTP code */
 	struct buf reason;		/* "4.3.0 text" */

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "daemons/cleanup/cleanup_hdr.c"
+#include "daemons/cleanup/cleanup_mime.c"
 #include "daemons/cleanup/cleanup_msg.c"
 #include "ipc/mailproto.h"
 #include "lib/msg.h"
@@ -50,6 +51,12 @@ static void tc_setup(struct tc *t)
 	t->cfg.header_size_limit = 102400;
 	t->cfg.hopcount_limit = 50;
 	t->cfg.drop_headers = drop;
+	t->cfg.original_recipient = 1;
+	t->cfg.mime.line_limit = 2048;
+	t->cfg.mime.boundary_limit = 2048;
+	t->cfg.mime.header_limit = 102400;
+	t->cfg.mime.nesting_limit = 100;
+	t->cfg.mime.report = CLEANUP_MIME_ERR_NESTING;
 	cleanup_msg_init(&t->cm, &t->cfg);
 	buf_init(&t->content, 0);
 }
@@ -376,6 +383,46 @@ static void test_delay_warning_time(void **state)
 	tc_teardown(&t);
 }
 
+/* enable_original_recipient: the recipient as received is kept in the queue file, or not. */
+static void test_original_recipient(void **state)
+{
+	struct queue_env env;
+	struct tc t;
+	int fd;
+
+	(void)state;
+	tc_setup(&t);
+	for (int on = 1; on >= 0; on--) {
+		t.cfg.original_recipient = on;
+		assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\nb\r\n", 3), 0);
+		fd = queue_file_open(t.tree.fd, QUEUE_INCOMING, t.cm.qid, O_RDONLY);
+		assert_int_equal(queue_env_read(fd, 0, &env), QUEUE_ENV_OK);
+		assert_string_equal(env.rcpts[0].addr, "r1@example.com");
+		assert_string_equal(env.rcpts[0].orig, on ? "r1@example.com" : "");
+		queue_env_free(&env);
+		close(fd);
+	}
+	tc_teardown(&t);
+}
+
+/* A MIME error refuses the message with 550 5.6.0 and leaves nothing in incoming/. */
+static void test_mime_reject(void **state)
+{
+	struct tc t;
+
+	(void)state;
+	tc_setup(&t);
+	t.cfg.mime.report |= CLEANUP_MIME_ERR_8BIT_BODY;
+	assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\ncaf\xc3\xa9\r\n", 5), 550);
+	assert_string_equal(buf_str(&t.cm.reason),
+			    "5.6.0 Error: improper use of 8-bit data in message body");
+	assert_int_equal(tc_incoming_count(&t), 0);
+	/* off: the same message goes in */
+	t.cfg.mime_disabled = 1;
+	assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\ncaf\xc3\xa9\r\n", 5), 0);
+	tc_teardown(&t);
+}
+
 /* tc_tmpfs_tree - t's queue tree on a private tmpfs of size bytes; 0 if we may not mount. */
 static int tc_tmpfs_tree(struct tc *t, const char *size)
 {
@@ -471,6 +518,8 @@ int main(void)
 		cmocka_unit_test(test_minfree),
 		cmocka_unit_test(test_minfree_releases_spare),
 		cmocka_unit_test(test_delay_warning_time),
+		cmocka_unit_test(test_original_recipient),
+		cmocka_unit_test(test_mime_reject),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
