@@ -70,7 +70,7 @@ const struct conf_param_def conf_params[] = {
 	P_STR("smtp_tcp_port", "smtp", 0, "default port of the SMTP client"),
 	P_STR("lmtp_tcp_port", "24", 0, "default port of the LMTP client"),
 	P_LIST("master_service_disable", "", 0, "master.cf services to leave stopped, as service.type"),
-	P_TIME("in_flow_delay", "1s", 's', 0, 0, "delay before accepting a message when the queue grows faster than it drains"),
+	P_TIME("in_flow_delay", "1s", 's', 0, 0, "how long a new message waits for qmgr's token when mail arrives faster than qmgr takes it in; 0 = never"),
 
 	/* Process control. */
 	P_INT("default_process_limit", "100", 1, 100000, 0, "default maxproc of master.cf services"),
@@ -93,7 +93,7 @@ const struct conf_param_def conf_params[] = {
 	P_INT("hopcount_limit", "50", 1, I32, 0, "Received: headers after which a message bounces"),
 	P_BOOL("always_add_missing_headers", "no", 0, "add missing From:, Date:, Message-ID: for every client, not only local ones"),
 	P_LIST("message_drop_headers", "bcc, content-length, resent-bcc, return-path", 0, "headers cleanup removes from every message"),
-	P_INT("header_address_token_limit", "10240", 1, I32, 0, "address tokens kept from one header"),
+	P_INT("header_address_token_limit", "10240", 1, I32, U, "address tokens kept from one header (moat rewrites no header address)"),
 	P_INT("mime_nesting_limit", "100", 1, I32, 0, "deepest multipart or message/rfc822 nesting accepted; deeper mail is refused"),
 	P_INT("mime_boundary_length_limit", "2048", 1, I32, 0, "bytes of a MIME boundary string compared; longer ones are told apart by these only"),
 	P_BOOL("strict_8bitmime", "no", 0, "strict_7bit_headers and strict_8bitmime_body both"),
@@ -188,12 +188,12 @@ const struct conf_param_def conf_params[] = {
 	P_INT("qmgr_message_recipient_limit", "20000", 1, I32, 0, "recipients of active messages held in memory; a message that does not fit waits (moat: whole messages, no slicing)"),
 	P_INT("qmgr_message_recipient_minimum", "10", 1, I32, 0, "a message with at most this many recipients enters the active queue whatever qmgr_message_recipient_limit says"),
 	P_SIZE("bounce_size_limit", "50000", 1, 0, "bytes of the original message returned in a bounce"),
-	P_LISTC("notify_classes", "resource, software", "bounce 2bounce data delay policy protocol resource software", 0, "problem classes reported to the postmaster"),
+	P_LISTC("notify_classes", "resource, software", "bounce 2bounce data delay policy protocol resource software", 0, "problem classes reported to the postmaster (moat: bounce, 2bounce and delay; the others send nothing yet)"),
 	P_STR("bounce_notice_recipient", "postmaster", 0, "recipient of bounce notices"),
 	P_STR("2bounce_notice_recipient", "postmaster", 0, "recipient of undeliverable bounces"),
 	P_STR("delay_notice_recipient", "postmaster", 0, "recipient of delay notices"),
-	P_STR("error_notice_recipient", "postmaster", 0, "recipient of resource and software problem notices"),
-	P_STR("empty_address_recipient", "MAILER-DAEMON", 0, "where mail for the null address goes"),
+	P_STR("error_notice_recipient", "postmaster", U, "recipient of resource and software problem notices (moat sends no SMTP session transcripts yet: notify_classes resource, software, policy, protocol do nothing)"),
+	P_STR("empty_address_recipient", "MAILER-DAEMON", U, "where mail for the null address goes (moat: cleanup refuses an empty recipient with 5.1.3, so no mail is addressed to it)"),
 	P_BOOL("soft_bounce", "no", U, "turn hard bounces into deferrals"),
 
 	/* SMTP and LMTP client. */

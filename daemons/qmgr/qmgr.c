@@ -89,17 +89,22 @@ static void qmgr_new(struct qmgr *q, const char *id)
 }
 
 /*
- * qmgr_peer_hint - answer a notice with the name of a spare file for the
- * cleanup's next message (queue/qspare.h). A hint that cannot be sent is
+ * qmgr_peer_hint - answer a notice, with the name of a spare file for the
+ * cleanup's next message if the pool has one (queue/qspare.h), else with an
+ * empty name. The answer is also cleanup's flow token (in_flow_delay): it
+ * goes out only while no notice waits in pending, that is, while qmgr takes
+ * mail out of incoming/ as fast as it comes. A hint that cannot be sent is
  * only lost from the pool: the file stays in spare/ for a listing taker.
  */
 static void qmgr_peer_hint(struct stage_peer *p)
 {
-	char id[QUEUE_ID_LEN + 1];
+	char id[QUEUE_ID_LEN + 1] = "";
 	struct ipc_qmgr_spare h = { .queue_id = id };
 
-	if (queue_spare_pool_pop(&qmgr.spare, id))
-		(void)ipc_chan_send(&p->ch, MSG_QMGR_SPARE, &h);
+	if (qmgr.pending.len > 0 || qmgr.rescan_incoming)
+		return;
+	(void)queue_spare_pool_pop(&qmgr.spare, id);
+	(void)ipc_chan_send(&p->ch, MSG_QMGR_SPARE, &h);
 }
 
 /* qmgr_peer_notice - a cleanup process committed a new file to incoming/. */

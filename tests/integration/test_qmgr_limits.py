@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import smtplib
 import time
 
 import pytest
@@ -158,3 +159,25 @@ def test_message_recipient_limit_and_minimum(moat_factory):
         first, second = sorted((a, b), key=lambda q: line_index(log, rf"{q}: from=.*queue active"))
         assert line_index(log, rf"{second}: from=.*queue active") > line_index(log, rf"{first}: removed")
         assert line_index(log, rf"{c}: from=.*queue active") < line_index(log, rf"{first}: removed")
+
+
+def test_in_flow_delay(moat_factory, sink):
+    """in_flow_delay = 3s: while qmgr takes nothing out of incoming/ (here it
+    is stopped), each new message waits that long for qmgr's token, then is
+    taken anyway (a lower bound: load only makes the wait longer)."""
+    m = start_routed(moat_factory, sink, "smtp", "in_flow_delay = 3s\n")
+    pid = qmgr_pid(m)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
+            s.ehlo("client.test.example")
+            # one unanswered notice per client is slack (an answer on its way)
+            s.sendmail("a@src.example", ["b@dst.example"], BODY)
+            s.sendmail("a@src.example", ["b@dst.example"], BODY)
+            t0 = time.monotonic()
+            s.sendmail("a@src.example", ["b@dst.example"], BODY)
+            waited = time.monotonic() - t0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert waited >= 2.9, waited
+    sink.wait_count(3)
