@@ -8,9 +8,11 @@
  * in parallel processes), but the event loop serves any number. Per client
  * one message at a time: OPEN -> OPENED, RCPT*, DATA*, END -> DONE (or
  * ABORT, or EOF: the file is removed). The core is cleanup_msg.c and
- * cleanup_hdr.c. After DONE with status 0, MSG_QMGR_NEW goes to qmgr over a
- * channel asked for once; if qmgr is away the file waits in incoming/ for
- * its start-up scan, and the message never fails for that.
+ * cleanup_hdr.c (headers) and cleanup_mime.c (MIME checks). After DONE
+ * with status 0, MSG_QMGR_NEW goes to qmgr over a channel asked for once;
+ * if qmgr is away the file waits in incoming/ for its start-up scan, and
+ * the message never fails for that. qmgr's answers name spare files and
+ * are the tokens of in_flow_delay (cleanup_flow_wait).
  *
  * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty
  * network namespace, no capabilities; Landlock lets it create and write

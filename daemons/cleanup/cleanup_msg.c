@@ -1,7 +1,9 @@
 /*
  * cleanup_msg.c - the envelope half of the cleanup core: open a queue file,
  * record sender, attributes and recipients, stream the content through the
- * header scanner (cleanup_hdr.c) and commit (see cleanup_msg.h).
+ * MIME checks (cleanup_mime.c) and the header scanner (cleanup_hdr.c) and
+ * commit (see cleanup_msg.h). When the queue file system is short of
+ * space, the files kept in spare/ go before a message is refused.
  *
  * Called by cleanup.c for each message on a client channel, and by the unit
  * tests on a temporary queue tree.

@@ -5,7 +5,9 @@
  *
  * Start: queue recovery (active/ back to incoming/, incomplete files
  * removed), then a scan of incoming/ and deferred/. After that new mail
- * arrives as MSG_QMGR_NEW from cleanup and is picked up at once; incoming/
+ * arrives as MSG_QMGR_NEW from cleanup and is picked up at once (answered
+ * with a spare file name, the token of cleanup's in_flow_delay, while
+ * nothing waits for room in the active queue); incoming/
  * and deferred/ are scanned again every queue_run_delay as a safety net,
  * and deferred/ also when the earliest message we deferred is due. An idle
  * qmgr sleeps in epoll with one timer armed. hold/ and corrupt/ are never
