@@ -297,6 +297,8 @@ def main():
                     flush=True)
         disk = disk_limit(probe, top)
         disk_reuse = disk_limit(probe, top, "reuse")
+        disk_wipe = disk_limit(probe, top, "reuse-wipe")
+        disk_trunc = disk_limit(probe, top, "reuse-trunc")
         print()
         print(f"{'shape':14} {'MTA':8} {'msg/s':>8} {'CPU ms/msg':>11} {'peak PSS MB':>12}")
         for r in rows:
@@ -314,6 +316,8 @@ def main():
         print(f"disk limit: {disk:.0f} durable commits/s (20 writers: create, 5 KB, fsync, rename, dir fsync)")
         print(f"            {disk_reuse:.0f} durable commits/s reusing the file instead "
               f"(rename back, 5 KB, fsync, rename, dir fsync: no inode allocated or freed)")
+        print(f"            {disk_wipe:.0f} durable commits/s reusing it after zeros over the "
+              f"delivered bytes (moat's spare/ rule), {disk_trunc:.0f} after a cut to 0 instead")
     finally:
         shutil.rmtree(top, ignore_errors=True)
 

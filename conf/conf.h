@@ -101,6 +101,7 @@ struct conf *conf_stress_copy(const struct conf *c, struct buf *err);
  */
 #define CONF_SUFFIX_CONCURRENCY	"_destination_concurrency_limit"
 #define CONF_SUFFIX_RECIPIENTS	"_destination_recipient_limit"
+#define CONF_SUFFIX_RATE_DELAY	"_destination_rate_delay"
 extern const char *const conf_transport_suffixes[];	/* NULL-terminated */
 /* conf_transport_param - name = <transport><suffix>; 1 if the table has it. */
 int conf_transport_param(const char *transport, const char *suffix, struct buf *name);

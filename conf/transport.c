@@ -17,6 +17,7 @@
 const char *const conf_transport_suffixes[] = {
 	CONF_SUFFIX_CONCURRENCY,
 	CONF_SUFFIX_RECIPIENTS,
+	CONF_SUFFIX_RATE_DELAY,
 	NULL,
 };
 

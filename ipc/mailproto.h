@@ -7,6 +7,7 @@
 /* MSG_CLEANUP_OPEN flags */
 #define CLEANUP_F_BOUNCE	0x01	/* a DSN made by bounce: never bounce it again */
 #define CLEANUP_F_SMTPUTF8	0x02	/* SMTPUTF8 given on MAIL FROM */
+#define CLEANUP_F_NOTICE	0x04	/* with BOUNCE: a notice to the postmaster; dropped if it fails */
 
 /* DSN NOTIFY bits (RFC 3461) */
 #define DSN_NOTIFY_NEVER	0x01

@@ -94,8 +94,13 @@ static void dsn_headers(struct buf *out, struct buf *tmp, const struct dsn_repor
 			const char *boundary)
 {
 	dsn_linef(out, tmp, "From: MAILER-DAEMON@%s (Mail Delivery System)", r->myhostname);
-	dsn_linef(out, tmp, "Subject: %s", r->kind == DSN_REPORT_DELAYED
-		  ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender");
+	static const char *const subject[2][2] = {
+		{ "Undelivered Mail Returned to Sender", "Delayed Mail (still being retried)" },
+		{ "Postmaster Copy: Undelivered Mail", "Postmaster Warning: Delayed Mail" },
+	};
+
+	dsn_linef(out, tmp, "Subject: %s",
+		  subject[r->postmaster != 0][r->kind == DSN_REPORT_DELAYED]);
 	dsn_linef(out, tmp, "To: %s", r->to);
 	dsn_line(out, "Auto-Submitted: auto-replied");
 	dsn_line(out, "MIME-Version: 1.0");

@@ -39,6 +39,7 @@ struct dsn_report {
 	time_t arrival;
 	time_t now;			/* boundary uniqueness */
 	int ret_hdrs;			/* RET=HDRS */
+	int postmaster;			/* the postmaster's copy (its own Subject) */
 	int eightbit;			/* the original may hold 8-bit data */
 	const struct dsn_rcpt *rcpts;
 	size_t nrcpts;

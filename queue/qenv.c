@@ -148,7 +148,7 @@ static int qenv_env_rec(struct qenv_ctx *c, const struct record *rec, uint64_t b
 			break;
 		return qenv_rec_sender(env, rec);
 	case REC_TYPE_ATTR:
-		return qenv_rec_attr(env, rec);
+		return qenv_rec_attr(env, rec, (off_t)base);
 	case REC_TYPE_RCPT:
 	case REC_TYPE_DONE:
 		return qenv_rec_rcpt(env, rec, (off_t)base);

@@ -43,6 +43,7 @@ struct queue_rcpt {
 struct queue_attr {
 	const char *name;
 	const char *value;
+	off_t offset;		/* of the record's type byte: see queue_file_rewrite_attr */
 };
 
 struct queue_env {

@@ -14,7 +14,7 @@ int qenv_bad(struct queue_env *env, int result, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int qenv_rec_time(struct queue_env *env, const struct record *rec);
 int qenv_rec_sender(struct queue_env *env, const struct record *rec);
-int qenv_rec_attr(struct queue_env *env, const struct record *rec);
+int qenv_rec_attr(struct queue_env *env, const struct record *rec, off_t base);
 int qenv_rec_rcpt(struct queue_env *env, const struct record *rec, off_t base);
 
 #endif

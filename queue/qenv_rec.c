@@ -88,7 +88,7 @@ int qenv_rec_sender(struct queue_env *env, const struct record *rec)
 }
 
 /* qenv_rec_attr - 'A': "name=value". */
-int qenv_rec_attr(struct queue_env *env, const struct record *rec)
+int qenv_rec_attr(struct queue_env *env, const struct record *rec, off_t base)
 {
 	const unsigned char *eq = memchr(rec->data, '=', rec->len);
 	struct queue_attr *a;
@@ -104,6 +104,7 @@ int qenv_rec_attr(struct queue_env *env, const struct record *rec)
 	a = &env->attrs[env->nattrs++];
 	a->name = qenv_str(env, rec->data, nlen);
 	a->value = qenv_str(env, eq + 1, rec->len - nlen - 1);
+	a->offset = base + (off_t)rec->off;
 	return 0;
 }
 

@@ -7,10 +7,12 @@
  * by the writer and the envelope parser (field syntax). This file must never
  * build a path from an unchecked queue ID, never open anything but a
  * complete regular file, and never rewrite a byte that is not a recipient
- * record's type byte.
+ * record's type byte or the value of the attribute record it was asked for,
+ * with a value of the same length.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,6 +103,38 @@ int queue_file_mark_done(int fd, off_t rcpt_offset)
 	}
 	c = REC_TYPE_DONE;
 	return iox_pwrite_full(fd, &c, 1, rcpt_offset) == 1 ? 0 : -1;
+}
+
+/*
+ * queue_file_rewrite_attr - replace the value of the attribute record at
+ * attr_offset (fd open O_RDWR) with value, which must have the length of
+ * the old one: the record's framing never changes. 0, or -1 (EINVAL) when
+ * the bytes there are not an attribute "name=" of that length. Not fsynced:
+ * its only user (the delay warning time) may be lost by a crash, which
+ * costs a second warning, never a message.
+ */
+int queue_file_rewrite_attr(int fd, off_t attr_offset, const char *name, const char *value)
+{
+	size_t nlen = strlen(name), vlen = strlen(value), len, hlen;
+	unsigned char head[RECORD_HEADER_MAX + 65];
+	ssize_t n;
+	int type;
+
+	if (nlen == 0 || nlen > 64)
+		goto bad;
+	n = iox_pread_full(fd, head, RECORD_HEADER_MAX + nlen + 1, attr_offset);
+	if (n < 0)
+		return -1;
+	if (record_header_get(head, (size_t)n, QUEUE_REC_MAX, &type, &len, &hlen) != RECORD_OK
+	    || type != REC_TYPE_ATTR || len != nlen + 1 + vlen || (size_t)n < hlen + nlen + 1
+	    || memcmp(head + hlen, name, nlen) != 0 || head[hlen + nlen] != '=')
+		goto bad;
+	return iox_pwrite_full(fd, value, vlen, attr_offset + (off_t)(hlen + nlen + 1))
+	       == (ssize_t)vlen ? 0 : -1;
+bad:
+	msg_warn("rewrite attribute %s: no such record at offset %lld", name, (long long)attr_offset);
+	errno = EINVAL;
+	return -1;
 }
 
 /* queue_attr_name_ok - 1 if name[0..len) is an attribute name: [a-z0-9_]{1,64}. */

@@ -1,6 +1,7 @@
 /*
  * qfile.h - queue files: create, write and commit one; open one to read it;
- * mark a recipient done in place.
+ * mark a recipient done in place; rewrite an attribute's value in place
+ * with one of the same length (the delay warning time, once it is sent).
  *
  * Writer (the cleanup stage, chrooted at queue_directory):
  *
@@ -95,6 +96,7 @@ void queue_file_abort(struct queue_file *qf);
 int queue_path(struct buf *out, enum queue_name queue, const char *id);
 int queue_file_open(int qdirfd, enum queue_name queue, const char *id, int flags);
 int queue_file_mark_done(int fd, off_t rcpt_offset);
+int queue_file_rewrite_attr(int fd, off_t attr_offset, const char *name, const char *value);
 int queue_attr_name_ok(const char *name, size_t len);
 int queue_notify_ok(unsigned notify);
 

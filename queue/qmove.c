@@ -51,7 +51,9 @@ int queue_move(int qdirfd, const char *id, enum queue_name from, enum queue_name
 	if (queue_path(&src, from, id) < 0 || queue_path(&dst, to, id) < 0)
 		goto out;
 	if (qmove_rename(qdirfd, buf_str(&src), buf_str(&dst)) < 0) {
-		msg_warn("rename %s to %s: %m", buf_str(&src), buf_str(&dst));
+		/* A file already gone is the caller's news to tell, or not. */
+		if (errno != ENOENT)
+			msg_warn("rename %s to %s: %m", buf_str(&src), buf_str(&dst));
 		goto out;
 	}
 	/* The new name is the state we promise; then make sure the old one cannot return. */

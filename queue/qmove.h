@@ -5,7 +5,10 @@
  * never replaces an existing to/ID (RENAME_NOREPLACE): two messages can
  * never collapse into one name. With durable set it then fsyncs the
  * destination directory, then the source directory, so that after it
- * returns a crash cannot bring the file back in the old queue.
+ * returns a crash cannot bring the file back in the old queue. It logs its
+ * failures except one: a from/ID that no longer exists is -1 with errno
+ * ENOENT and no log line (a notice for mail that a scan or an administrator
+ * already moved is normal; the caller says so if it is not).
  *
  * Which moves must be durable (the callers' rule):
  *   into hold/      yes: a lost move would release a message the

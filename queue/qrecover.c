@@ -50,6 +50,8 @@ static void qrec_stray(enum queue_name queue, const char *name, void *ctx)
 static void qrec_move(struct qrec_ctx *c, const char *id, enum queue_name to)
 {
 	if (queue_move(c->qdirfd, id, c->queue, to, 0) < 0) {
+		if (errno == ENOENT)
+			msg_warn("%s/%s: vanished during recovery", queue_dir_name(c->queue), id);
 		c->st->errors++;
 		return;
 	}
@@ -134,11 +136,15 @@ static void qrec_verdict(struct qrec_ctx *c, const char *id, int fd, const struc
 			qrec_corrupt(c, id, "not marked complete");
 		return;
 	}
+	/*
+	 * Marked complete, so its writer may have answered 250 for it: a file
+	 * that ends early now lost its tail after the commit (a disk, a crash
+	 * of the host, a hand). It is evidence, not garbage: corrupt/, never
+	 * unlink.
+	 */
 	r = queue_env_read(fd, QUEUE_ENV_VERIFY, &env);
 	if (r == QUEUE_ENV_OK)
 		c->st->ok++;
-	else if (r == QUEUE_ENV_INCOMPLETE && c->queue == QUEUE_INCOMING)
-		qrec_remove(c, id, buf_str(&env.why));
 	else if (r == QUEUE_ENV_IOERR) {
 		msg_warn("%s/%s: %s", queue_dir_name(c->queue), id, buf_str(&env.why));
 		c->st->errors++;

@@ -6,9 +6,10 @@
  *      state died with it; incoming/ is where it is picked up again). A file
  *      there that is not marked complete goes to corrupt/.
  *   2. incoming/: a file a live writer still holds (flock) is left alone;
- *      a file not marked complete (mode 0700) or without a valid end record
- *      is removed (its writer died before commit returned, so no 250 was
- *      sent for it); a complete file that fails to parse goes to corrupt/.
+ *      a file not marked complete (mode 0700) is removed (its writer died
+ *      before commit returned, so no 250 was sent for it); a file marked
+ *      complete that fails to parse, a truncated one included, goes to
+ *      corrupt/ with a warning (its 250 may have been sent).
  *   3. deferred/ and hold/: a file that is not complete and valid goes to
  *      corrupt/.
  *   4. bounce/ and defer/: a log whose message exists in no queue is removed.

@@ -1,9 +1,11 @@
 /*
  * qspare.c - the taker's side of queue file reuse (see qspare.h): turn a
- * file in spare/ into a new, incomplete file in incoming/.
+ * file in spare/ into a new, incomplete file in incoming/, and give all of
+ * spare/ back to the file system when space runs short.
  *
  * It must never change a file it has not verified as an unused spare
- * (locked, still named spare/ID, one link, open nowhere else).
+ * (locked, still named spare/ID, one link, open nowhere else), and never
+ * remove anything but names in spare/.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -196,4 +198,45 @@ void queue_spare_reset(void)
 	buf_reset(&spare_ids);
 	spare_next = 0;
 	spare_listed_ms = -1;
+}
+
+struct spare_purge {
+	int qdirfd;
+	int n;
+	uint64_t bytes;
+};
+
+static int spare_purge_one(const char *id, void *ctx)
+{
+	struct spare_purge *sp = ctx;
+	struct buf path = BUF_INIT;
+	struct stat st;
+
+	if (queue_path(&path, QUEUE_SPARE, id) == 0
+	    && fstatat(sp->qdirfd, buf_str(&path), &st, AT_SYMLINK_NOFOLLOW) == 0
+	    && unlinkat(sp->qdirfd, buf_str(&path), 0) == 0) {
+		sp->n++;
+		/* what the file system gets back once no fd holds the inode */
+		sp->bytes += st.st_nlink == 1 ? (uint64_t)st.st_blocks * 512 : 0;
+	}
+	buf_free(&path);
+	return 0;
+}
+
+/*
+ * queue_spare_purge - the queue file system is short of space: unlink every
+ * file in spare/ (qmgr's hints for them just miss). Returns how many were
+ * removed and sets *bytes to the blocks they held; -1 if spare/ could not
+ * be read.
+ */
+int queue_spare_purge(int qdirfd, uint64_t *bytes)
+{
+	struct spare_purge sp = { qdirfd, 0, 0 };
+
+	*bytes = 0;
+	if (queue_scan(qdirfd, QUEUE_SPARE, spare_purge_one, &sp) < 0)
+		return -1;
+	*bytes = sp.bytes;
+	queue_spare_reset();
+	return sp.n;
 }

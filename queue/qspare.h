@@ -30,10 +30,18 @@
  *    which the kernel grants only when no other open file exists for the
  *    inode, must succeed first; otherwise the file is unlinked. So no
  *    process can read a later message through an fd of an earlier one.
+ *  - spare/ never holds a delivered byte: the releaser writes zeros over
+ *    the whole file before it renames it there (queue_spare_release), and
+ *    qmgr cuts every file it finds there at start-up to length 0 (a crash
+ *    may have lost the zeros). Zeros, not a cut, on the hot path: the blocks
+ *    stay allocated, so the next message overwrites them without freeing
+ *    and allocating again (bench/disk_commit: reuse-wipe vs reuse-trunc).
+ *  - The blocks a spare file holds never cost a message: when cleanup finds
+ *    less free space than queue_minfree asks for, it unlinks every file in
+ *    spare/ (queue_spare_purge) before it answers 452.
  *  - qmgr keeps at most QUEUE_SPARE_MAX names in its pool, each file at
- *    most QUEUE_SPARE_FILE_MAX bytes; anything else is unlinked as before.
- *    Old content in spare/ is overwritten when the file is reused; like the
- *    blocks of an unlinked file it is not erased before then.
+ *    most QUEUE_SPARE_FILE_MAX bytes and linked nowhere else; anything else
+ *    is unlinked as before.
  *
  * Takers must ignore SIGIO: another taker's open of a file we lease sends
  * it (queue_spare_take sets SIG_IGN on first use).
@@ -54,6 +62,7 @@
 int queue_spare_take(int qdirfd, const char *dst_path, off_t *size);
 void queue_spare_hint(const char *id);
 void queue_spare_reset(void);
+int queue_spare_purge(int qdirfd, uint64_t *bytes);
 
 /* The releaser's side (qmgr): the names in spare/ not yet handed out. */
 struct queue_spare_pool {
@@ -65,7 +74,7 @@ void queue_spare_pool_init(struct queue_spare_pool *p, unsigned max);
 void queue_spare_pool_free(struct queue_spare_pool *p);
 int queue_spare_pool_load(struct queue_spare_pool *p, int qdirfd);
 int queue_spare_release(struct queue_spare_pool *p, int qdirfd, enum queue_name queue,
-			const char *id, uint64_t size);
+			const char *id);
 int queue_spare_pool_pop(struct queue_spare_pool *p, char id[QUEUE_ID_LEN + 1]);
 int queue_spare_count(int qdirfd);
 

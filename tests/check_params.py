@@ -77,9 +77,11 @@ def registered_suffixes(code):
     errors, out = [], {}
     registry = read("conf/transport.c")
     for macro, suffix in SUFFIX_DEF.findall(read("conf/conf.h")):
+        # a file outside conf/ that names the suffix and builds names with
+        # conf_transport_param (directly, or through a helper of its own)
         users = [p for p, text in code.items()
-                 if not p.startswith("conf/") and re.search(
-                     r'conf_transport_param\s*\([^;]*\b' + macro + r'\b', text)]
+                 if not p.startswith("conf/") and re.search(r'\b' + macro + r'\b', text)
+                 and re.search(r'\bconf_transport_param\s*\(', text)]
         if not re.search(r'\b' + macro + r'\b', registry):
             errors.append(f"{macro} is not listed in conf/transport.c")
         elif not users:

@@ -73,9 +73,13 @@ static void bounce_pre_jail(struct stage *st)
 	cfg->myorigin = conf_str(st->conf, "myorigin");
 	cfg->size_limit = (size_t)conf_size(st->conf, "bounce_size_limit");
 	cfg->twobounce_rcpt = conf_str(st->conf, "2bounce_notice_recipient");
-	for (char *const *c = conf_list(st->conf, "notify_classes"); c && *c; c++)
-		if (strcmp(*c, "2bounce") == 0)
-			cfg->notify_2bounce = 1;
+	cfg->bounce_rcpt = conf_str(st->conf, "bounce_notice_recipient");
+	cfg->delay_rcpt = conf_str(st->conf, "delay_notice_recipient");
+	for (char *const *c = conf_list(st->conf, "notify_classes"); c && *c; c++) {
+		cfg->notify_2bounce |= strcmp(*c, "2bounce") == 0;
+		cfg->notify_bounce |= strcmp(*c, "bounce") == 0;
+		cfg->notify_delay |= strcmp(*c, "delay") == 0;
+	}
 	cfg->timeout_ms = (int)(conf_time(st->conf, "ipc_timeout") > 300 ? 300000
 				: conf_time(st->conf, "ipc_timeout") * 1000);
 }

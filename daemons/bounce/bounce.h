@@ -13,7 +13,11 @@ struct bounce_cfg {
 	const char *myorigin;
 	size_t size_limit;		/* bounce_size_limit */
 	int notify_2bounce;		/* notify_classes has 2bounce */
+	int notify_bounce;		/* ... bounce: postmaster copies of failure notices */
+	int notify_delay;		/* ... delay: postmaster copies of delay warnings */
 	const char *twobounce_rcpt;	/* 2bounce_notice_recipient */
+	const char *bounce_rcpt;	/* bounce_notice_recipient */
+	const char *delay_rcpt;		/* delay_notice_recipient */
 	int timeout_ms;			/* waiting for cleanup */
 };
 

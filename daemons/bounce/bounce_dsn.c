@@ -10,7 +10,9 @@
  * bounce_size_limit bytes of the original are ever held in memory. A notice
  * is never sent for a message whose sender is the null address (that would
  * bounce a bounce); at most the postmaster gets one when notify_classes asks
- * for 2bounce, itself sent from the null sender.
+ * for 2bounce, itself sent from the null sender. notify_classes bounce and
+ * delay send the postmaster a copy (headers only) of each failure notice and
+ * delay warning; a postmaster notice that fails is dropped, never noticed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,11 +121,11 @@ static int bounce_wait(struct bounce_srv *bs, struct ipc_msg *m, enum ipc_type w
 }
 
 /* bounce_submit - the report to cleanup; 0 and its queue id, or -1. */
-static int bounce_submit(struct bounce_srv *bs, const char *to, const struct buf *text,
-			 struct buf *dsn_qid, struct buf *why)
+static int bounce_submit(struct bounce_srv *bs, const char *to, uint32_t flags,
+			 const struct buf *text, struct buf *dsn_qid, struct buf *why)
 {
 	struct ipc_cleanup_open o = {
-		.flags = CLEANUP_F_BOUNCE, .client_name = "localhost", .client_addr = "127.0.0.1",
+		.flags = flags, .client_name = "localhost", .client_addr = "127.0.0.1",
 		.helo = "localhost", .protocol = "local", .sasl_user = "", .sender = "",
 		.envid = "", .ret = 0, .body_type = 0, .size_hint = text->len,
 	};
@@ -179,58 +181,122 @@ out:
 	return rc;
 }
 
-/* bounce_recipient - who gets the notice; NULL: nobody (logged). */
-static const char *bounce_recipient(struct bounce_srv *bs, const struct queue_env *env,
-				    const char *qid, struct buf *tmp)
+/* bounce_notice_to - a notice recipient parameter, qualified with myorigin. */
+static const char *bounce_notice_to(struct bounce_srv *bs, const char *rcpt, struct buf *tmp)
 {
-	if (*env->sender && strcmp(bounce_attr(env, "bounce"), "1") != 0)
-		return env->sender;
-	/* Never bounce a bounce: the null sender gets nothing. */
-	if (!bs->cfg.notify_2bounce) {
-		msg_info("%s: undeliverable postmaster notification discarded", qid);
-		return NULL;
-	}
-	buf_set_str(tmp, bs->cfg.twobounce_rcpt);
-	if (strchr(bs->cfg.twobounce_rcpt, '@') == NULL)
+	buf_set_str(tmp, rcpt);
+	if (strchr(rcpt, '@') == NULL)
 		buf_printf(tmp, "@%s", bs->cfg.myorigin);
 	return buf_str(tmp);
 }
 
+/*
+ * bounce_recipient - who gets the notice itself; NULL: nobody (logged). A
+ * message from the null sender or made by bounce gets none: the postmaster
+ * gets a failed one (2bounce), except a failed postmaster notice, which
+ * would loop.
+ */
+static const char *bounce_recipient(struct bounce_srv *bs, const struct queue_env *env,
+				    const char *qid, int kind, struct buf *tmp)
+{
+	const char *made = bounce_attr(env, "bounce");
+
+	if (*env->sender && *made == 0)
+		return env->sender;
+	if (kind == DSN_REPORT_DELAYED)
+		return NULL;	/* a late notice is no news; the postmaster may get a copy */
+	if (!bs->cfg.notify_2bounce || strcmp(made, "2") == 0) {
+		msg_info("%s: undeliverable postmaster notification discarded", qid);
+		return NULL;
+	}
+	return bounce_notice_to(bs, bs->cfg.twobounce_rcpt, tmp);
+}
+
+/* bounce_copy_recipient - the postmaster's copy (notify_classes bounce, delay); NULL: none. */
+static const char *bounce_copy_recipient(struct bounce_srv *bs, const struct queue_env *env,
+					 int kind, struct buf *tmp)
+{
+	if (strcmp(bounce_attr(env, "bounce"), "2") == 0)
+		return NULL;	/* never a notice about a notice */
+	if (kind == DSN_REPORT_DELAYED)
+		return bs->cfg.notify_delay ? bounce_notice_to(bs, bs->cfg.delay_rcpt, tmp) : NULL;
+	return bs->cfg.notify_bounce ? bounce_notice_to(bs, bs->cfg.bounce_rcpt, tmp) : NULL;
+}
+
+struct bounce_job {
+	const struct ipc_bounce_request *req;
+	const struct queue_env *env;
+	const struct bounce_list *l;
+	const struct buf *content;
+};
+
+/* bounce_one - build and submit one report to `to`; copy: the postmaster's, headers only. */
+static int bounce_one(struct bounce_srv *bs, const struct bounce_job *job, const char *to,
+		      int copy, struct buf *dsn_qid, struct buf *why)
+{
+	const struct queue_env *env = job->env;
+	struct buf text = BUF_INIT;
+	struct dsn_report r = {
+		.kind = job->l->kind, .myhostname = bs->cfg.myhostname,
+		.queue_id = job->req->queue_id, .sender = env->sender, .to = to,
+		.envid = bounce_attr(env, "envid"), .arrival = env->arrival.tv_sec, .now = time(NULL),
+		/* Postfix: warnings and postmaster copies carry the headers only */
+		.ret_hdrs = copy || job->l->kind == DSN_REPORT_DELAYED
+			    || strcmp(bounce_attr(env, "ret"), "HDRS") == 0,
+		.postmaster = copy,
+		.eightbit = strcmp(bounce_attr(env, "body"), "8BITMIME") == 0
+			    || strcmp(bounce_attr(env, "smtputf8"), "1") == 0,
+		.rcpts = job->l->r, .nrcpts = job->l->n, .content = buf_str(job->content),
+		.content_len = job->content->len, .content_total = env->content_length,
+		.size_limit = bs->cfg.size_limit,
+	};
+	uint32_t flags = CLEANUP_F_BOUNCE | (to != env->sender ? CLEANUP_F_NOTICE : 0);
+	int rc;
+
+	dsn_report_build(&text, &r);
+	buf_reset(dsn_qid);
+	if ((rc = bounce_submit(bs, to, flags, &text, dsn_qid, why)) == 0)
+		msg_info("%s: %s %s notification: %s", job->req->queue_id,
+			 to == env->sender ? "sender" : "postmaster",
+			 job->l->kind == DSN_REPORT_DELAYED ? "delay" : "non-delivery", buf_str(dsn_qid));
+	buf_free(&text);
+	return rc;
+}
+
+/*
+ * bounce_make - the notice, then the postmaster's copy. Only the notice
+ * decides the answer: a copy that fails is logged, never retried (a retry
+ * would send the notice twice).
+ */
 static int bounce_make(struct bounce_srv *bs, const struct ipc_bounce_request *req, int fd,
 		       struct queue_env *env, struct bounce_list *l, struct buf *dsn_qid,
 		       struct buf *why)
 {
-	struct buf to = BUF_INIT, content = BUF_INIT, text = BUF_INIT;
-	const char *rcpt = bounce_recipient(bs, env, req->queue_id, &to);
+	struct buf to = BUF_INIT, cto = BUF_INIT, content = BUF_INIT, cqid = BUF_INIT, cwhy = BUF_INIT;
+	const char *rcpt = bounce_recipient(bs, env, req->queue_id, l->kind, &to);
+	const char *copy = bounce_copy_recipient(bs, env, l->kind, &cto);
+	struct bounce_job job = { req, env, l, &content };
 	int rc = 0;
 
-	if (rcpt == NULL)
+	if (rcpt != NULL && rcpt != env->sender)
+		copy = NULL;	/* the notice already goes to the postmaster (2bounce) */
+	if (rcpt == NULL && copy == NULL)
 		goto out;
 	if (bounce_content(fd, env, bs->cfg.size_limit, &content) < 0) {
 		buf_printf(why, "%s: cannot read the message content", req->queue_id);
 		rc = -1;
 		goto out;
 	}
-	struct dsn_report r = {
-		.kind = l->kind, .myhostname = bs->cfg.myhostname, .queue_id = req->queue_id,
-		.sender = env->sender, .to = rcpt, .envid = bounce_attr(env, "envid"),
-		.arrival = env->arrival.tv_sec, .now = time(NULL),
-		.ret_hdrs = strcmp(bounce_attr(env, "ret"), "HDRS") == 0,
-		.eightbit = strcmp(bounce_attr(env, "body"), "8BITMIME") == 0
-			    || strcmp(bounce_attr(env, "smtputf8"), "1") == 0,
-		.rcpts = l->r, .nrcpts = l->n, .content = buf_str(&content),
-		.content_len = content.len, .content_total = env->content_length,
-		.size_limit = bs->cfg.size_limit,
-	};
-	dsn_report_build(&text, &r);
-	if ((rc = bounce_submit(bs, rcpt, &text, dsn_qid, why)) == 0)
-		msg_info("%s: %s %s notification: %s", req->queue_id,
-			 rcpt == env->sender ? "sender" : "postmaster",
-			 l->kind == DSN_REPORT_DELAYED ? "delay" : "non-delivery", buf_str(dsn_qid));
+	if (rcpt != NULL && (rc = bounce_one(bs, &job, rcpt, 0, dsn_qid, why)) < 0)
+		goto out;
+	if (copy != NULL && bounce_one(bs, &job, copy, 1, &cqid, &cwhy) < 0)
+		msg_warn("%s: postmaster copy not sent: %s", req->queue_id, buf_str(&cwhy));
 out:
 	buf_free(&to);
+	buf_free(&cto);
 	buf_free(&content);
-	buf_free(&text);
+	buf_free(&cqid);
+	buf_free(&cwhy);
 	return rc;
 }
 

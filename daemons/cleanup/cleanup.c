@@ -8,9 +8,11 @@
  * in parallel processes), but the event loop serves any number. Per client
  * one message at a time: OPEN -> OPENED, RCPT*, DATA*, END -> DONE (or
  * ABORT, or EOF: the file is removed). The core is cleanup_msg.c and
- * cleanup_hdr.c. After DONE with status 0, MSG_QMGR_NEW goes to qmgr over a
- * channel asked for once; if qmgr is away the file waits in incoming/ for
- * its start-up scan, and the message never fails for that.
+ * cleanup_hdr.c (headers) and cleanup_mime.c (MIME checks). After DONE
+ * with status 0, MSG_QMGR_NEW goes to qmgr over a channel asked for once;
+ * if qmgr is away the file waits in incoming/ for its start-up scan, and
+ * the message never fails for that. qmgr's answers name spare files and
+ * are the tokens of in_flow_delay (cleanup_flow_wait).
  *
  * SECURITY: runs as mail_owner, chrooted in the queue directory, in an empty
  * network namespace, no capabilities; Landlock lets it create and write
@@ -50,12 +52,19 @@ struct cleanup_srv {
 	struct ipc_chan qmgr;
 	struct ipc_msg qmsg;	/* hints read from qmgr */
 	time_t qmgr_retry;
+	/* in_flow_delay (see cleanup_flow_wait) */
+	int64_t flow_delay_ms;
+	unsigned unanswered;	/* notices qmgr has not answered since its last answer */
+	struct cleanup_peer *waiting;	/* clients whose OPENED waits for a token */
 };
 
 struct cleanup_peer {
 	struct cleanup_srv *cs;
 	struct ipc_chan *ch;		/* the channel, kept by skeleton/stage_peer.c */
+	struct stage_peer *sp;
 	struct cleanup_msg cm;
+	struct cleanup_peer *next_waiting;
+	uint64_t flow_timer;		/* set while this client waits */
 };
 
 static struct cleanup_srv cleanup_srv_state;
@@ -89,6 +98,20 @@ static void cleanup_clients(struct cleanup_srv *cs, int delta)
 	}
 }
 
+static void cleanup_qmgr_readable(int fd, unsigned events, void *ctx);
+static void cleanup_flow_release(struct cleanup_srv *cs);
+static void cleanup_flow_unlink(struct cleanup_peer *p);
+
+/* cleanup_qmgr_close - the qmgr channel is gone; nobody waits for its tokens. */
+static void cleanup_qmgr_close(struct cleanup_srv *cs)
+{
+	event_del(cs->loop, cs->qmgr.fd);
+	ipc_chan_close(&cs->qmgr);
+	cs->qmgr.fd = -1;
+	cs->unanswered = 0;
+	cleanup_flow_release(cs);
+}
+
 /* cleanup_qmgr_send - tell qmgr about a new file; a failure only delays it. */
 static void cleanup_qmgr_new(struct cleanup_srv *cs, const char *qid)
 {
@@ -110,15 +133,16 @@ static void cleanup_qmgr_new(struct cleanup_srv *cs, const char *qid)
 			}
 			ipc_chan_init(&cs->qmgr, fd, IPC_CHAN_QMGR, IPC_SIDE_A, "qmgr", pid);
 		}
-		if (ipc_chan_send(&cs->qmgr, MSG_QMGR_NEW, &n) == 0)
+		if (ipc_chan_send(&cs->qmgr, MSG_QMGR_NEW, &n) == 0) {
+			cs->unanswered++;
 			return;
+		}
 		if (errno == EAGAIN) {
 			msg_warn("%s: qmgr is not keeping up; it will find the file by its scan", qid);
 			return;
 		}
 		/* qmgr restarted: the old channel is dead; ask for a new one once. */
-		ipc_chan_close(&cs->qmgr);
-		cs->qmgr.fd = -1;
+		cleanup_qmgr_close(cs);
 	}
 }
 
@@ -131,6 +155,7 @@ static void cleanup_peer_closed(struct stage_peer *sp)
 	if (cleanup_msg_busy(&p->cm) && p->cm.qid[0])
 		msg_info("%s: lost connection with %s[%ld] before the end of the message",
 			 p->cm.qid, sp->ch.peer_stage, (long)sp->ch.peer_pid);
+	cleanup_flow_unlink(p);
 	cleanup_msg_free(&p->cm);
 	xfree(p);
 	cleanup_clients(cs, -1);
@@ -174,14 +199,19 @@ static int cleanup_end(struct cleanup_peer *p)
 }
 
 /*
- * cleanup_qmgr_hints - take the spare file names qmgr sent in answer to our
- * notices (queue/qspare.h); reading never waits. A channel that breaks or
- * breaks the protocol is closed here and asked for again at the next notice.
+ * cleanup_qmgr_hints - take qmgr's answers to our notices (reading never
+ * waits): each may name a spare file for our next message (queue/qspare.h),
+ * and each is a flow token: qmgr answers a notice only while it keeps up
+ * (nothing waits in its pending list), so an answer means every earlier
+ * notice was taken too. A channel that breaks or breaks the protocol is
+ * closed here and asked for again at the next notice.
  */
 static int cleanup_qmgr_hint(struct ipc_msg *m, void *ctx)
 {
-	(void)ctx;
+	struct cleanup_srv *cs = ctx;
+
 	queue_spare_hint(m->u.qmgr_spare.queue_id);
+	cs->unanswered = 0;
 	return 0;
 }
 
@@ -191,12 +221,88 @@ static void cleanup_qmgr_hints(struct cleanup_srv *cs)
 
 	if (cs->qmgr.fd < 0)
 		return;
-	if ((r = ipc_chan_drain(&cs->qmgr, &cs->qmsg, cleanup_qmgr_hint, NULL)) != IPC_RECV_AGAIN) {
+	if ((r = ipc_chan_drain(&cs->qmgr, &cs->qmsg, cleanup_qmgr_hint, cs)) != IPC_RECV_AGAIN) {
 		if (r == IPC_RECV_VIOLATION)
 			stage_report_violation(cs->st, &cs->qmgr, buf_str(&cs->qmgr.why));
-		ipc_chan_close(&cs->qmgr);
-		cs->qmgr.fd = -1;
+		cleanup_qmgr_close(cs);
 	}
+	if (cs->unanswered == 0)
+		cleanup_flow_release(cs);
+}
+
+static void cleanup_qmgr_readable(int fd, unsigned events, void *ctx)
+{
+	(void)fd;
+	(void)events;
+	cleanup_qmgr_hints(ctx);
+}
+
+/*
+ * in_flow_delay, Postfix's inflow control: when qmgr did not take our last
+ * messages at once (more of our notices unanswered than we have clients:
+ * mail arrives faster than it is delivered), a new message waits for
+ * qmgr's next answer, at most in_flow_delay, before cleanup answers
+ * OPENED; then it goes on either way. The file is already open; only the
+ * client waits, and the event loop serves everyone else.
+ */
+static void cleanup_flow_unlink(struct cleanup_peer *p)
+{
+	struct cleanup_srv *cs = p->cs;
+
+	for (struct cleanup_peer **pp = &cs->waiting; *pp; pp = &(*pp)->next_waiting)
+		if (*pp == p) {
+			*pp = p->next_waiting;
+			break;
+		}
+	if (p->flow_timer)
+		event_timer_cancel(cs->loop, p->flow_timer);
+	p->flow_timer = 0;
+	p->next_waiting = NULL;
+	/* qmgr's answers are read at each OPEN; watched only while a client waits */
+	if (cs->waiting == NULL && cs->qmgr.fd >= 0)
+		event_del(cs->loop, cs->qmgr.fd);
+}
+
+static int cleanup_reply(struct cleanup_peer *p, enum ipc_type type);
+
+/* cleanup_flow_go - this client waited enough: its OPENED now. */
+static void cleanup_flow_go(struct cleanup_peer *p)
+{
+	cleanup_flow_unlink(p);
+	if (cleanup_reply(p, MSG_CLEANUP_OPENED) < 0)
+		stage_peer_end(p->sp, 0);
+}
+
+static void cleanup_flow_timeout(void *ctx)
+{
+	struct cleanup_peer *p = ctx;
+
+	p->flow_timer = 0;
+	cleanup_flow_go(p);
+}
+
+static void cleanup_flow_release(struct cleanup_srv *cs)
+{
+	while (cs->waiting)
+		cleanup_flow_go(cs->waiting);
+}
+
+/* cleanup_flow_wait - 1 if this client's OPENED must wait for a token. */
+static int cleanup_flow_wait(struct cleanup_peer *p)
+{
+	struct cleanup_srv *cs = p->cs;
+
+	/* One answer per client may be on its way: only more than that is a backlog. */
+	if (cs->flow_delay_ms <= 0 || cs->unanswered <= (unsigned)cs->nclients || p->cm.status != 0
+	    || cs->qmgr.fd < 0)
+		return 0;
+	if (cs->waiting == NULL
+	    && event_add(cs->loop, cs->qmgr.fd, EVENT_READ, cleanup_qmgr_readable, cs) < 0)
+		msg_warn("qmgr channel: %m (a waiting client waits the whole in_flow_delay)");
+	p->flow_timer = event_timer_add(cs->loop, cs->flow_delay_ms, cleanup_flow_timeout, p);
+	p->next_waiting = cs->waiting;
+	cs->waiting = p;
+	return 1;
 }
 
 /*
@@ -212,7 +318,7 @@ static int cleanup_dispatch(struct stage_peer *sp, struct ipc_msg *m)
 	switch (m->type) {
 	case MSG_CLEANUP_OPEN:
 		cleanup_qmgr_hints(p->cs);
-		if ((r = cleanup_msg_open(cm, &m->u.cleanup_open)) == 0)
+		if ((r = cleanup_msg_open(cm, &m->u.cleanup_open)) == 0 && !cleanup_flow_wait(p))
 			r = cleanup_reply(p, MSG_CLEANUP_OPENED) < 0 ? -2 : 0;
 		break;
 	case MSG_CLEANUP_RCPT:
@@ -256,8 +362,26 @@ static void cleanup_peer_accept(struct stage *st, const char *peer_stage, pid_t 
 	cleanup_clients(&cleanup_srv_state, +1);	/* cleanup_peer_closed counts it out */
 	sp = stage_peer_accept(st, cleanup_srv_state.loop, &cleanup_peer_ops, peer_stage,
 			       peer_pid, fd, p);
-	if (sp != NULL)
+	if (sp != NULL) {
 		p->ch = &sp->ch;
+		p->sp = sp;
+	}
+}
+
+/* cleanup_mime_configure - Postfix's MIME limits and strict_* checks (cleanup_mime.h). */
+static void cleanup_mime_configure(struct cleanup_cfg *cfg, const struct conf *c)
+{
+	int strict = conf_bool(c, "strict_8bitmime");
+
+	cfg->mime_disabled = conf_bool(c, "disable_mime_input_processing");
+	cfg->mime.line_limit = (size_t)conf_int(c, "line_length_limit");
+	cfg->mime.boundary_limit = (size_t)conf_int(c, "mime_boundary_length_limit");
+	cfg->mime.header_limit = (size_t)conf_size(c, "header_size_limit");
+	cfg->mime.nesting_limit = (unsigned)conf_int(c, "mime_nesting_limit");
+	cfg->mime.report = CLEANUP_MIME_ERR_NESTING
+		| (strict || conf_bool(c, "strict_7bit_headers") ? CLEANUP_MIME_ERR_8BIT_HEADER : 0)
+		| (strict || conf_bool(c, "strict_8bitmime_body") ? CLEANUP_MIME_ERR_8BIT_BODY : 0)
+		| (conf_bool(c, "strict_mime_encoding_domain") ? CLEANUP_MIME_ERR_DOMAIN : 0);
 }
 
 /* cleanup_pre_jail - settings, and the time zone while /etc/localtime is in reach. */
@@ -276,12 +400,16 @@ static void cleanup_pre_jail(struct stage *st)
 	cfg->queue_minfree = conf_size(st->conf, "queue_minfree");
 	if (cfg->queue_minfree == 0)
 		cfg->queue_minfree = cfg->message_size_limit / 2 * 3;
+	cfg->delay_warning_time = conf_time(st->conf, "delay_warning_time");
 	cfg->header_size_limit = (size_t)conf_size(st->conf, "header_size_limit");
 	cfg->hopcount_limit = (int)conf_int(st->conf, "hopcount_limit");
 	cfg->always_add = conf_bool(st->conf, "always_add_missing_headers");
 	cfg->drop_headers = conf_list(st->conf, "message_drop_headers");
+	cfg->original_recipient = conf_bool(st->conf, "enable_original_recipient");
+	cleanup_mime_configure(cfg, st->conf);
 	cs->max_use = conf_int(st->conf, "max_use");
 	cs->max_idle = conf_time(st->conf, "max_idle");
+	cs->flow_delay_ms = conf_time(st->conf, "in_flow_delay") * 1000;
 	cs->qmgr.fd = -1;
 	ipc_msg_init(&cs->qmsg);
 }

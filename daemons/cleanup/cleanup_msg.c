@@ -1,7 +1,9 @@
 /*
  * cleanup_msg.c - the envelope half of the cleanup core: open a queue file,
  * record sender, attributes and recipients, stream the content through the
- * header scanner (cleanup_hdr.c) and commit (see cleanup_msg.h).
+ * MIME checks (cleanup_mime.c) and the header scanner (cleanup_hdr.c) and
+ * commit (see cleanup_msg.h). When the queue file system is short of
+ * space, the files kept in spare/ go before a message is refused.
  *
  * Called by cleanup.c for each message on a client channel, and by the unit
  * tests on a temporary queue tree.
@@ -24,6 +26,7 @@
 #include "daemons/cleanup/cleanup_msg.h"
 #include "ipc/mailproto.h"
 #include "lib/msg.h"
+#include "queue/qspare.h"
 
 #define CM_FIELD_MAX	1024	/* envelope strings we keep (IPC caps them lower) */
 
@@ -42,6 +45,7 @@ void cleanup_msg_init(struct cleanup_msg *cm, const struct cleanup_cfg *cfg)
 	buf_init(&cm->out, 0);
 	buf_init(&cm->msgid, 998);
 	buf_init(&cm->reason, 600);
+	cleanup_mime_init(&cm->mime, &cfg->mime);
 }
 
 void cleanup_msg_free(struct cleanup_msg *cm)
@@ -57,6 +61,7 @@ void cleanup_msg_free(struct cleanup_msg *cm)
 	buf_free(&cm->out);
 	buf_free(&cm->msgid);
 	buf_free(&cm->reason);
+	cleanup_mime_free(&cm->mime);
 }
 
 int cleanup_msg_busy(const struct cleanup_msg *cm)
@@ -111,8 +116,8 @@ static int cleanup_is_local(const struct ipc_cleanup_open *o)
 	       || strncmp(o->client_addr, "127.", 4) == 0 || strcmp(o->client_addr, "::1") == 0;
 }
 
-/* cleanup_space_ok - is there room for this message and the reserve? */
-static int cleanup_space_ok(struct cleanup_msg *cm, uint64_t size_hint)
+/* cleanup_space_left - is there room for this message and the reserve? */
+static int cleanup_space_left(const struct cleanup_msg *cm, uint64_t size_hint)
 {
 	struct statfs sf;
 	uint64_t avail;
@@ -121,6 +126,37 @@ static int cleanup_space_ok(struct cleanup_msg *cm, uint64_t size_hint)
 		return 1;	/* cannot tell: let the writes find out */
 	avail = (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize;
 	return avail >= cm->cfg->queue_minfree && avail - cm->cfg->queue_minfree >= size_hint;
+}
+
+/*
+ * cleanup_space_ok - room, counting what spare/ holds as free: files kept
+ * for reuse must never be why mail is refused (seen: 196 spare files kept
+ * every message at 452, across restarts), so they go before a 452 does.
+ */
+static int cleanup_space_ok(struct cleanup_msg *cm, uint64_t size_hint)
+{
+	uint64_t bytes;
+	int n;
+
+	if (cleanup_space_left(cm, size_hint))
+		return 1;
+	if ((n = queue_spare_purge(cm->cfg->qdirfd, &bytes)) <= 0)
+		return 0;
+	msg_warn("queue file system short of space: removed %d spare files (%llu bytes)", n,
+		 (unsigned long long)bytes);
+	return cleanup_space_left(cm, size_hint);
+}
+
+/* cleanup_put_warn - when the delay warning is due, fixed width: qmgr zeros it in place. */
+static int cleanup_put_warn(struct cleanup_msg *cm)
+{
+	char when[32];
+
+	if (cm->cfg->delay_warning_time <= 0)
+		return 0;
+	snprintf(when, sizeof(when), "%015lld",
+		 (long long)cm->arrival.tv_sec + (long long)cm->cfg->delay_warning_time);
+	return queue_file_put_attr(cm->qf, "warn_time", when);
 }
 
 static int cleanup_put_attrs(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)
@@ -147,9 +183,10 @@ static int cleanup_put_attrs(struct cleanup_msg *cm, const struct ipc_cleanup_op
 		return -1;
 	if ((o->flags & CLEANUP_F_SMTPUTF8) && queue_file_put_attr(qf, "smtputf8", "1") < 0)
 		return -1;
-	if ((o->flags & CLEANUP_F_BOUNCE) && queue_file_put_attr(qf, "bounce", "1") < 0)
+	if ((o->flags & CLEANUP_F_BOUNCE)
+	    && queue_file_put_attr(qf, "bounce", (o->flags & CLEANUP_F_NOTICE) ? "2" : "1") < 0)
 		return -1;
-	return 0;
+	return cleanup_put_warn(cm);
 }
 
 /* cleanup_reset - forget the last message (keep the allocations). */
@@ -168,6 +205,42 @@ static void cleanup_reset(struct cleanup_msg *cm)
 	buf_reset(&cm->hdr);
 	buf_reset(&cm->out);
 	buf_reset(&cm->msgid);
+}
+
+/*
+ * cleanup_mime_begin - check this message's MIME structure, unless MIME
+ * processing is off or bounce made it (its own notices quote the original,
+ * which may break the rules it reports on). SMTPUTF8 allows 8-bit headers.
+ */
+static void cleanup_mime_begin(struct cleanup_msg *cm)
+{
+	unsigned report = cm->cfg->mime.report;
+
+	cm->mime_on = !cm->cfg->mime_disabled && !(cm->flags & CLEANUP_F_BOUNCE);
+	if (cm->flags & CLEANUP_F_SMTPUTF8)
+		report &= ~CLEANUP_MIME_ERR_8BIT_HEADER;
+	if (cm->mime_on)
+		cleanup_mime_reset(&cm->mime, report);
+}
+
+/* cleanup_mime_data - content bytes through the MIME checks; a break refuses the message. */
+static void cleanup_mime_data(struct cleanup_msg *cm, const char *p, size_t n)
+{
+	struct buf why = BUF_INIT;
+	unsigned err;
+
+	if (!cm->mime_on)
+		return;
+	cleanup_mime_feed(&cm->mime, p, n);
+	if ((err = cleanup_mime_error(&cm->mime)) == 0)
+		return;
+	cm->mime_on = 0;
+	msg_info("%s: reject: mime-error %s: %s from %s[%s]; from=<%s> to=<%s>", cm->qid,
+		 cleanup_mime_error_text(err), buf_str(&cm->mime.excerpt), buf_str(&cm->client_name),
+		 buf_str(&cm->client_addr), buf_str(&cm->sender), buf_str(&cm->rcpt1));
+	buf_printf(&why, "5.6.0 Error: %s", cleanup_mime_error_text(err));
+	cleanup_fail(cm, 550, buf_str(&why));
+	buf_free(&why);
 }
 
 int cleanup_msg_open(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)
@@ -191,6 +264,7 @@ int cleanup_msg_open(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)
 	gettimeofday(&cm->arrival, NULL);
 	cm->flags = o->flags;
 	cm->local = cm->cfg->always_add || cleanup_is_local(o);
+	cleanup_mime_begin(cm);
 	cleanup_clean(&cm->helo, o->helo);
 	cleanup_clean(&cm->client_name, *o->client_name ? o->client_name : "unknown");
 	cleanup_clean(&cm->client_addr, o->client_addr);
@@ -242,7 +316,8 @@ int cleanup_msg_rcpt(struct cleanup_msg *cm, const struct ipc_cleanup_rcpt *r)
 		return 0;
 	}
 	if (cm->status == 0
-	    && queue_file_put_rcpt(cm->qf, r->addr, r->addr, r->orcpt, cleanup_notify(r->notify)) < 0)
+	    && queue_file_put_rcpt(cm->qf, r->addr, cm->cfg->original_recipient ? r->addr : "",
+				   r->orcpt, cleanup_notify(r->notify)) < 0)
 		cleanup_io_fail(cm, errno);
 	if (cm->nrcpt++ == 0)
 		cleanup_clean(&cm->rcpt1, r->addr);
@@ -272,6 +347,8 @@ int cleanup_msg_data(struct cleanup_msg *cm, const void *p, size_t n)
 	cm->size += n;
 	if (cm->cfg->message_size_limit && cm->size > cm->cfg->message_size_limit)
 		cleanup_fail(cm, 552, "5.3.4 Message size exceeds fixed limit");
+	if (cm->status == 0)
+		cleanup_mime_data(cm, s, n);
 	if (cm->status != 0)
 		return 0;	/* keep reading until END, write nothing */
 	if (cm->state == CM_HEADERS) {

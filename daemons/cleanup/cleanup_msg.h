@@ -23,6 +23,11 @@
  *   body       "7BIT" or "8BITMIME"                      when given
  *   smtputf8   "1"                                       CLEANUP_F_SMTPUTF8
  *   bounce     "1"                                       CLEANUP_F_BOUNCE: a DSN; never bounce it
+ *              "2"                                       CLEANUP_F_NOTICE too: a notice to the
+ *                                                        postmaster; if it fails, it is dropped
+ *   warn_time  15 digits                                 when delay_warning_time > 0: the epoch
+ *                                                        second a delay warning is due; qmgr
+ *                                                        rewrites it to zeros once it is sent
  * Recipients carry QUEUE_NOTIFY_* bits (converted from DSN_NOTIFY_*).
  */
 #ifndef MOAT_CLEANUP_MSG_H
@@ -32,6 +37,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "daemons/cleanup/cleanup_mime.h"
 #include "ipc/ipc.h"
 #include "lib/buf.h"
 #include "queue/qfile.h"
@@ -43,10 +49,14 @@ struct cleanup_cfg {
 	const char *mail_name;
 	uint64_t message_size_limit;	/* 0 = none */
 	uint64_t queue_minfree;		/* bytes that must stay free */
+	int64_t delay_warning_time;	/* seconds; 0 = no delay warnings */
 	size_t header_size_limit;	/* per logical header; the excess is discarded */
 	int hopcount_limit;
 	int always_add;			/* always_add_missing_headers */
 	char *const *drop_headers;	/* message_drop_headers */
+	int mime_disabled;		/* disable_mime_input_processing */
+	struct cleanup_mime_params mime;	/* limits and strict_* checks */
+	int original_recipient;		/* enable_original_recipient */
 };
 
 enum cleanup_state { CM_IDLE, CM_ENVELOPE, CM_HEADERS, CM_BODY, CM_FAILED };
@@ -73,6 +83,8 @@ struct cleanup_msg {
 	int hops;
 	struct buf msgid;		/* for the log line */
 	uint64_t size;			/* content bytes received */
+	struct cleanup_mime mime;	/* the MIME structure checks */
+	int mime_on;			/* this message is checked */
 	/* outcome */
 	uint32_t status;		/* 0, or an SMTP code */
 	struct buf reason;		/* "4.3.0 text" */

@@ -5,7 +5,9 @@
  *
  * Start: queue recovery (active/ back to incoming/, incomplete files
  * removed), then a scan of incoming/ and deferred/. After that new mail
- * arrives as MSG_QMGR_NEW from cleanup and is picked up at once; incoming/
+ * arrives as MSG_QMGR_NEW from cleanup and is picked up at once (answered
+ * with a spare file name, the token of cleanup's in_flow_delay, while
+ * nothing waits for room in the active queue); incoming/
  * and deferred/ are scanned again every queue_run_delay as a safety net,
  * and deferred/ also when the earliest message we deferred is due. An idle
  * qmgr sleeps in epoll with one timer armed. hold/ and corrupt/ are never
@@ -68,7 +70,10 @@ void qmgr_room(struct qmgr *q)
 		memcpy(id, q->pending.data, QUEUE_ID_LEN);
 		id[QUEUE_ID_LEN] = 0;
 		buf_consume(&q->pending, QUEUE_ID_LEN);
-		(void)qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE);
+		if (qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE) == 1) {
+			q->rescan_incoming = 1;	/* too many recipients now: a scan finds it later */
+			break;
+		}
 	}
 	if (q->rescan_incoming && q->nactive < q->active_limit) {
 		q->rescan_incoming = 0;
@@ -76,26 +81,33 @@ void qmgr_room(struct qmgr *q)
 	}
 }
 
+/* qmgr_new - a notice: in at once if there is room (a small message may pass
+ * one waiting for recipient room), else it waits its turn in pending. */
 static void qmgr_new(struct qmgr *q, const char *id)
 {
-	if (q->pending.len == 0 && qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE) == 0)
+	if (qmgr_msg_activate(q, id, QUEUE_INCOMING, QMGR_FROM_NOTICE) == 0)
 		return;
 	if (buf_append(&q->pending, id, QUEUE_ID_LEN) < 0)
 		q->rescan_incoming = 1;	/* too many: the scan finds them */
 }
 
 /*
- * qmgr_peer_hint - answer a notice with the name of a spare file for the
- * cleanup's next message (queue/qspare.h). A hint that cannot be sent is
+ * qmgr_peer_hint - answer a notice, with the name of a spare file for the
+ * cleanup's next message if the pool has one (queue/qspare.h), else with an
+ * empty name. The answer is also cleanup's flow token (in_flow_delay): it
+ * goes out only while no notice waits in pending, that is, while qmgr takes
+ * mail out of incoming/ as fast as it comes. A hint that cannot be sent is
  * only lost from the pool: the file stays in spare/ for a listing taker.
  */
 static void qmgr_peer_hint(struct stage_peer *p)
 {
-	char id[QUEUE_ID_LEN + 1];
+	char id[QUEUE_ID_LEN + 1] = "";
 	struct ipc_qmgr_spare h = { .queue_id = id };
 
-	if (queue_spare_pool_pop(&qmgr.spare, id))
-		(void)ipc_chan_send(&p->ch, MSG_QMGR_SPARE, &h);
+	if (qmgr.pending.len > 0 || qmgr.rescan_incoming)
+		return;
+	(void)queue_spare_pool_pop(&qmgr.spare, id);
+	(void)ipc_chan_send(&p->ch, MSG_QMGR_SPARE, &h);
 }
 
 /* qmgr_peer_notice - a cleanup process committed a new file to incoming/. */
@@ -234,19 +246,33 @@ static void qmgr_incoming_timer(void *ctx)
 	(void)event_timer_add(q->loop, QMGR_INCOMING_SWEEP_MS, qmgr_incoming_timer, q);
 }
 
+/*
+ * qmgr_transport_param - <transport><suffix> if the table knows that name
+ * (Postfix's per-transport parameters, named after the master.cf service),
+ * else dflt, the default_ one.
+ */
+static int64_t qmgr_transport_param(struct qmgr *q, const char *transport, const char *suffix,
+				    const char *dflt, int64_t (*get)(const struct conf *, const char *))
+{
+	struct buf name = BUF_INIT;
+	int64_t v;
+
+	v = get(q->st->conf, conf_transport_param(transport, suffix, &name) ? buf_str(&name) : dflt);
+	buf_free(&name);
+	return v;
+}
+
 /* qmgr_transport_init - per-transport limits where main.cf has the names. */
 static void qmgr_transport_init(void *ctx, struct sched_transport *tr)
 {
 	struct qmgr *q = ctx;
-	struct buf name = BUF_INIT;
 
-	tr->conc_limit = (int)conf_int(q->st->conf, "default_destination_concurrency_limit");
-	tr->rcpt_limit = (int)conf_int(q->st->conf, "default_destination_recipient_limit");
-	if (conf_transport_param(tr->name, CONF_SUFFIX_CONCURRENCY, &name))
-		tr->conc_limit = (int)conf_int(q->st->conf, buf_str(&name));
-	if (conf_transport_param(tr->name, CONF_SUFFIX_RECIPIENTS, &name))
-		tr->rcpt_limit = (int)conf_int(q->st->conf, buf_str(&name));
-	buf_free(&name);
+	tr->conc_limit = (int)qmgr_transport_param(q, tr->name, CONF_SUFFIX_CONCURRENCY,
+						   CONF_NAME("default_destination_concurrency_limit"), conf_int);
+	tr->rcpt_limit = (int)qmgr_transport_param(q, tr->name, CONF_SUFFIX_RECIPIENTS,
+						   CONF_NAME("default_destination_recipient_limit"), conf_int);
+	tr->rate_delay_ms = qmgr_transport_param(q, tr->name, CONF_SUFFIX_RATE_DELAY,
+						 CONF_NAME("default_destination_rate_delay"), conf_time) * 1000;
 }
 
 static void qmgr_configure(struct qmgr *q, struct stage *st)
@@ -261,6 +287,9 @@ static void qmgr_configure(struct qmgr *q, struct stage *st)
 	resolve_result_init(&q->rr);
 	q->st = st;
 	q->active_limit = (unsigned)conf_int(c, "qmgr_message_active_limit");
+	q->clog_warn_ms = conf_time(c, "qmgr_clog_warn_time") * 1000;
+	q->rcpt_limit = (size_t)conf_int(c, "qmgr_message_recipient_limit");
+	q->rcpt_minimum = (size_t)conf_int(c, "qmgr_message_recipient_minimum");
 	q->min_backoff = conf_time(c, "minimal_backoff_time");
 	q->max_backoff = conf_time(c, "maximal_backoff_time");
 	if (q->max_backoff < q->min_backoff)

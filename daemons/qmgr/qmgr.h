@@ -47,6 +47,8 @@ struct qmgr_msg {
 	int bounce_log;		/* bounce/<id> holds entries not yet sent */
 	int defer_log;		/* defer/<id> was written this attempt */
 	int is_bounce;		/* a DSN (bounce attribute or null sender) */
+	int64_t warn_at;	/* epoch second a delay warning is due; 0: none (or sent) */
+	off_t warn_off;		/* its attribute record, for the rewrite once sent */
 	const char *envid;
 	uint32_t ret, body_type;
 };
@@ -62,16 +64,21 @@ struct qmgr {
 	struct resolve_result rr;
 	/* configuration */
 	unsigned active_limit;
+	size_t rcpt_limit;	/* qmgr_message_recipient_limit: recipients in memory */
+	size_t rcpt_minimum;	/* qmgr_message_recipient_minimum: always admitted */
+	int64_t clog_warn_ms;	/* qmgr_clog_warn_time; 0 = no clog warnings */
 	int64_t min_backoff, max_backoff, max_life, bounce_life, run_delay;
 	uint32_t max_use;	/* an smtp process exits after this many jobs */
 	/* the active queue */
 	unsigned nactive;
+	size_t nrcpt;		/* recipients of the active messages (all in memory) */
 	struct buf pending;	/* queue IDs from MSG_QMGR_NEW waiting for room */
 	struct queue_spare_pool spare;	/* delivered files kept for reuse */
 	int rescan_incoming;	/* some notices were dropped: scan incoming/ */
 	/* timers */
 	uint64_t run_timer, due_timer, wake_timer, idle_timer;
 	int64_t due_at;		/* when the earliest deferred message is due (ms) */
+	int64_t wake_at;	/* when wake_timer fires (ms) */
 	/* delivery */
 	struct qmgr_chan *chans;
 	uint32_t next_job;
@@ -103,6 +110,7 @@ void qmgr_rcpt_defer(struct qmgr_msg *m, uint32_t i, const char *dsn, const char
 		     const char *relay, int log_it);
 void qmgr_msg_check_done(struct qmgr_msg *m);
 void qmgr_msg_bounced(struct qmgr_msg *m, int ok);
+void qmgr_msg_warned(struct qmgr_msg *m, int ok);
 uint32_t qmgr_notify_dsn(unsigned queue_notify);
 
 /* qmgr_deliver.c */
@@ -110,6 +118,6 @@ void qmgr_deliver_kick(struct qmgr *q);
 void qmgr_deliver_idle_sweep(struct qmgr *q);
 
 /* qmgr_bounce.c */
-int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m);
+int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m, uint32_t kind);
 
 #endif

@@ -6,8 +6,11 @@
  * active/) and ends the message only on MSG_BOUNCE_DONE: status 0 means the
  * notice is queued (or there was none to send, e.g. for a bounce of a
  * bounce), anything else keeps the message in deferred/ so the notice is
- * retried with the message's backoff. The channel is kept open; several
- * requests may be outstanding, matched by req_id.
+ * retried with the message's backoff. A delay warning (BOUNCE_DELAYED, the
+ * recipients in defer/<id>) goes the same way before the message is
+ * deferred; it is asked for again at a later attempt if it failed. The
+ * channel is kept open; several requests may be outstanding, matched by
+ * req_id.
  *
  * SECURITY: the bounce stage reads queue files written by others; qmgr
  * believes only the req_id it issued and the status. An answer to a request
@@ -25,8 +28,19 @@
 struct qmgr_breq {
 	struct qmgr_breq *next;
 	uint32_t id;
+	uint32_t kind;		/* BOUNCE_FAILED or BOUNCE_DELAYED */
 	struct qmgr_msg *m;
 };
+
+/* qmgr_breq_end - the request is answered (ok) or lost: its message goes on. */
+static void qmgr_breq_end(struct qmgr_breq *b, int ok)
+{
+	if (b->kind == BOUNCE_DELAYED)
+		qmgr_msg_warned(b->m, ok);
+	else
+		qmgr_msg_bounced(b->m, ok);
+	xfree(b);
+}
 
 static void qmgr_bounce_drop(struct qmgr *q)
 {
@@ -44,8 +58,7 @@ static void qmgr_bounce_drop(struct qmgr *q)
 
 		list = b->next;
 		msg_warn("%s: bounce stage went away; the notice will be retried", b->m->id);
-		qmgr_msg_bounced(b->m, 0);
-		xfree(b);
+		qmgr_breq_end(b, 0);
 	}
 }
 
@@ -58,9 +71,9 @@ static void qmgr_bounce_answer(struct qmgr *q, const struct ipc_bounce_done *d)
 			continue;
 		*pp = b->next;
 		if (d->status != 0)
-			msg_warn("%s: bounce failed: %s; will retry", b->m->id, d->reason);
-		qmgr_msg_bounced(b->m, d->status == 0);
-		xfree(b);
+			msg_warn("%s: %s failed: %s; will retry", b->m->id,
+				 b->kind == BOUNCE_DELAYED ? "delay warning" : "bounce", d->reason);
+		qmgr_breq_end(b, d->status == 0);
 		return;
 	}
 	msg_warn("bounce[%ld]: answer to a request never made", (long)q->bch.peer_pid);
@@ -111,8 +124,9 @@ static int qmgr_bounce_open(struct qmgr *q)
 	return 0;
 }
 
-/* qmgr_bounce_request - 0: qmgr_msg_bounced follows later; -1: not now. */
-int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m)
+/* qmgr_bounce_request - 0: qmgr_msg_bounced (qmgr_msg_warned for BOUNCE_DELAYED)
+ * follows later; -1: not now. */
+int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m, uint32_t kind)
 {
 	struct ipc_bounce_request r = { 0 };
 	struct qmgr_breq *b;
@@ -122,7 +136,7 @@ int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m)
 	r.req_id = ++q->next_breq;
 	r.queue_id = m->id;
 	r.queue_name = "active";
-	r.kind = BOUNCE_FAILED;
+	r.kind = kind;
 	if (ipc_chan_send(&q->bch, MSG_BOUNCE_REQUEST, &r) < 0) {
 		msg_warn("%s: bounce request: %s", m->id, buf_str(&q->bch.why));
 		qmgr_bounce_drop(q);
@@ -130,6 +144,7 @@ int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m)
 	}
 	b = xcalloc(1, sizeof(*b));
 	b->id = r.req_id;
+	b->kind = kind;
 	b->m = m;
 	b->next = q->breqs;
 	q->breqs = b;

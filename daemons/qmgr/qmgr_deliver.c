@@ -279,9 +279,14 @@ void qmgr_deliver_kick(struct qmgr *q)
 		}
 	} while (q->kick_again);
 	q->kicking = 0;
-	if ((when = sched_wakeup(q->sched)) != 0 && q->wake_timer == 0) {
-		when -= qmgr_now_ms();
-		q->wake_timer = event_timer_add(q->loop, when > 0 ? when + 1 : 1, qmgr_wake, q);
+	/* one timer, armed for the earliest moment the core will have work again */
+	if ((when = sched_wakeup(q->sched)) != 0 && (q->wake_timer == 0 || when < q->wake_at)) {
+		int64_t wait = when - qmgr_now_ms();
+
+		if (q->wake_timer)
+			event_timer_cancel(q->loop, q->wake_timer);
+		q->wake_at = when;
+		q->wake_timer = event_timer_add(q->loop, wait > 0 ? wait + 1 : 1, qmgr_wake, q);
 	}
 }
 

@@ -30,6 +30,7 @@
 #include "daemons/qmgr/qmgr.h"
 #include "ipc/mailproto.h"
 #include "lib/msg.h"
+#include "lib/strnum.h"
 #include "lib/xmem.h"
 #include "mail/statuslog.h"
 #include "queue/qfile.h"
@@ -258,6 +259,7 @@ static void qmgr_msg_gone(struct qmgr_msg *m)
 {
 	struct qmgr *q = m->q;
 
+	q->nrcpt -= m->env.nrcpts;
 	qmgr_msg_free(m);
 	q->nactive--;
 	qmgr_room(q);
@@ -267,7 +269,7 @@ static void qmgr_msg_remove(struct qmgr_msg *m)
 {
 	/* closed first: a file is only reused once no process has it open */
 	qmgr_msg_close(m);
-	if (queue_spare_release(&m->q->spare, AT_FDCWD, QUEUE_ACTIVE, m->id, (uint64_t)m->env.file_size) < 0
+	if (queue_spare_release(&m->q->spare, AT_FDCWD, QUEUE_ACTIVE, m->id) < 0
 	    && errno != ENOENT)
 		msg_warn("%s: remove: %m", m->id);
 	if (m->bounce_log)
@@ -299,6 +301,33 @@ static void qmgr_msg_defer(struct qmgr_msg *m)
 	qmgr_msg_gone(m);
 }
 
+/*
+ * qmgr_msg_warn - Postfix's delay warning: once the message has waited
+ * delay_warning_time (warn_time, set by cleanup) and recipients are still
+ * delayed, ask bounce for the warning about them before deferring. 1 if
+ * asked (qmgr_msg_warned follows), 0 if not due or not possible now.
+ */
+static int qmgr_msg_warn(struct qmgr_msg *m)
+{
+	if (m->ndefer == 0 || m->warn_at <= 0 || time(NULL) < m->warn_at || !m->defer_log)
+		return 0;
+	return qmgr_bounce_request(m->q, m, BOUNCE_DELAYED) == 0;
+}
+
+/* qmgr_msg_warned - the warning is queued (ok) or not: then defer as usual. */
+void qmgr_msg_warned(struct qmgr_msg *m, int ok)
+{
+	int fd;
+
+	/* Sent once: zeros in place of the time (a crash may cost a second one). */
+	if (ok && ((fd = qmgr_msg_fd(m)) < 0
+		   || queue_file_rewrite_attr(fd, m->warn_off, "warn_time", "000000000000000") < 0))
+		msg_warn("%s: cannot record that the delay warning was sent: %m", m->id);
+	if (ok)
+		m->warn_at = 0;
+	qmgr_msg_defer(m);
+}
+
 /* qmgr_msg_end - after the bounce (if any): remove, or keep for later. */
 static void qmgr_msg_end(struct qmgr_msg *m, int bounce_ok)
 {
@@ -313,7 +342,8 @@ static void qmgr_msg_end(struct qmgr_msg *m, int bounce_ok)
 		qmgr_msg_remove(m);
 		return;
 	}
-	qmgr_msg_defer(m);
+	if (!qmgr_msg_warn(m))
+		qmgr_msg_defer(m);
 }
 
 void qmgr_msg_bounced(struct qmgr_msg *m, int ok)
@@ -340,9 +370,22 @@ void qmgr_msg_check_done(struct qmgr_msg *m)
 		qmgr_msg_end(m, 1);
 		return;
 	}
-	if (qmgr_bounce_request(m->q, m) < 0)
+	if (qmgr_bounce_request(m->q, m, BOUNCE_FAILED) < 0)
 		qmgr_msg_end(m, 0);
 	/* else qmgr_msg_bounced comes with MSG_BOUNCE_DONE */
+}
+
+/* qmgr_msg_warn_time - the delay warning's due time: 15 digits, zeros once sent. */
+static void qmgr_msg_warn_time(struct qmgr_msg *m, const struct queue_attr *a)
+{
+	uint64_t when;
+
+	if (strlen(a->value) != 15 || strnum_u64(a->value, 0, INT64_MAX, &when) < 0) {
+		msg_warn("%s: ignoring a malformed warn_time attribute", m->id);
+		return;
+	}
+	m->warn_at = (int64_t)when;
+	m->warn_off = a->offset;
 }
 
 static void qmgr_msg_attrs(struct qmgr_msg *m)
@@ -359,7 +402,31 @@ static void qmgr_msg_attrs(struct qmgr_msg *m)
 			m->body_type = strcmp(v, "7BIT") == 0 ? 1 : strcmp(v, "8BITMIME") == 0 ? 2 : 0;
 		else if (strcmp(n, "bounce") == 0)
 			m->is_bounce = 1;
+		else if (strcmp(n, "warn_time") == 0)
+			qmgr_msg_warn_time(m, &m->env.attrs[i]);
 	}
+}
+
+/*
+ * qmgr_clog_check - Postfix's warning that one destination takes up a large
+ * share (over a fifth of qmgr_message_active_limit) of the active queue,
+ * at most once per qmgr_clog_warn_time for that destination; 0 = never.
+ */
+static void qmgr_clog_check(struct qmgr *q, struct sched_dest *d)
+{
+	unsigned len = d->nqueued + (unsigned)d->active;
+	int64_t now = qmgr_now_ms();
+
+	if (q->clog_warn_ms <= 0 || len <= q->active_limit / 5
+	    || (d->clog_warned && now - d->clog_warned < q->clog_warn_ms))
+		return;
+	d->clog_warned = now;
+	msg_warn("mail for %s is using up %u of %u active queue entries", d->nexthop, len,
+		 q->nactive);
+	msg_warn("this may slow down other mail deliveries");
+	if (d->window >= d->tr->conc_limit)
+		msg_warn("you may need to increase the main.cf %s_destination_concurrency_limit "
+			 "from %d", d->tr->name, d->tr->conc_limit);
 }
 
 /* qmgr_msg_resolve - schedule, or settle at once, each recipient not done. */
@@ -377,10 +444,18 @@ static void qmgr_msg_resolve(struct qmgr *q, struct qmgr_msg *m)
 			qmgr_rcpt_bounce(m, i, "5.1.3", "bad address syntax", "none", 1);
 			break;
 		default:
-			sched_add_rcpt(q->sched, &m->sm, q->rr.service, q->rr.nexthop, i);
+			qmgr_clog_check(q, sched_add_rcpt(q->sched, &m->sm, q->rr.service,
+							  q->rr.nexthop, i));
 			break;
 		}
 	}
+}
+
+/* qmgr_msg_unmove - an activation that cannot go on: back where it came from. */
+static void qmgr_msg_unmove(const char *id, enum queue_name from)
+{
+	if (queue_move(AT_FDCWD, id, QUEUE_ACTIVE, from, 0) < 0)
+		msg_warn("%s: cannot move it back to %s: %m", id, queue_dir_name(from));
 }
 
 /* qmgr_msg_bad - a file that cannot be used: corrupt/, or back where it was. */
@@ -388,7 +463,7 @@ static void qmgr_msg_bad(const char *id, enum queue_name from, int r, const char
 {
 	if (r == QUEUE_ENV_IOERR) {
 		msg_warn("%s: cannot read queue file: %s; will retry", id, why);
-		(void)queue_move(AT_FDCWD, id, QUEUE_ACTIVE, from, 0);
+		qmgr_msg_unmove(id, from);
 		return;
 	}
 	msg_warn("%s: corrupt queue file (%s); moved to corrupt/", id, why);
@@ -424,9 +499,22 @@ static int qmgr_open_scanned(const char *id)
 }
 
 /*
+ * qmgr_rcpt_room - may a message with n recipients join the active queue?
+ * qmgr holds every recipient of an active message in memory, so
+ * qmgr_message_recipient_limit bounds their total; a message with at most
+ * qmgr_message_recipient_minimum recipients is always let in (Postfix: the
+ * minimum takes priority over the limits), and so is any message when
+ * nothing else is active (else a larger one could never go).
+ */
+static int qmgr_rcpt_room(const struct qmgr *q, size_t n)
+{
+	return n <= q->rcpt_minimum || q->nactive == 0 || q->nrcpt + n <= q->rcpt_limit;
+}
+
+/*
  * qmgr_msg_activate - move one message into active/ and start its attempt.
- * 1 if the active queue is full (nothing done), else 0 (activated, or
- * skipped: gone, busy, corrupt).
+ * 1 if the active queue is full, by messages or by recipients (the file
+ * stays where it was), else 0 (activated, or skipped: gone, busy, corrupt).
  */
 int qmgr_msg_activate(struct qmgr *q, const char *id, enum queue_name from, int how)
 {
@@ -439,16 +527,15 @@ int qmgr_msg_activate(struct qmgr *q, const char *id, enum queue_name from, int 
 		return 1;
 	if (how == QMGR_FROM_SCAN && from == QUEUE_INCOMING && (fd = qmgr_open_scanned(id)) < 0)
 		return 0;
+	/* Gone (a scan or an administrator took it first): nothing to say. */
 	if (queue_move(AT_FDCWD, id, from, QUEUE_ACTIVE, 0) < 0) {
-		if (errno != ENOENT)
-			msg_warn("%s: move to active: %m", id);
 		if (fd >= 0)
 			(void)close(fd);
 		return 0;
 	}
 	if (fd < 0 && (fd = queue_file_open(AT_FDCWD, QUEUE_ACTIVE, id, O_RDWR)) < 0) {
 		msg_warn("%s: open: %m", id);
-		(void)queue_move(AT_FDCWD, id, QUEUE_ACTIVE, from, 0);
+		qmgr_msg_unmove(id, from);
 		return 0;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -461,7 +548,13 @@ int qmgr_msg_activate(struct qmgr *q, const char *id, enum queue_name from, int 
 		qmgr_msg_free(m);
 		return 0;
 	}
+	if (!qmgr_rcpt_room(q, m->env.nrcpts)) {
+		qmgr_msg_unmove(id, from);
+		qmgr_msg_free(m);
+		return 1;
+	}
 	q->nactive++;
+	q->nrcpt += m->env.nrcpts;
 	m->arrival_us = (int64_t)m->env.arrival.tv_sec * 1000000 + m->env.arrival.tv_usec;
 	m->active_us = qmgr_wall_us();
 	m->r = xcalloc(m->env.nrcpts ? m->env.nrcpts : 1, sizeof(*m->r));

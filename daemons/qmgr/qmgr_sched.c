@@ -16,7 +16,8 @@
 
 #define SCHED_L_NONE	0
 #define SCHED_L_RING	1
-#define SCHED_L_WAIT	2
+#define SCHED_L_WAIT	2	/* on its transport's list: no channel */
+#define SCHED_L_PAUSE	3	/* on the pause list: its rate delay runs */
 
 struct sched {
 	struct sched_params p;
@@ -26,6 +27,7 @@ struct sched {
 	unsigned ndests;
 	struct sched_dest *ring_head, *ring_tail;
 	unsigned ring_len;
+	struct sched_dest *paused;	/* SCHED_L_PAUSE, unordered (few) */
 };
 
 static uint64_t sched_hash(const char *a, const char *b)
@@ -111,6 +113,10 @@ static struct sched_transport *sched_transport_get(struct sched *s, const char *
 		t->conc_limit = 1;
 	if (t->rcpt_limit < 1)
 		t->rcpt_limit = 1;
+	if (t->rate_delay_ms < 0)
+		t->rate_delay_ms = 0;
+	if (t->rate_delay_ms > 0)
+		t->conc_limit = 1;	/* no overlap: the delay is between deliveries */
 	t->next = s->transports;
 	s->transports = t;
 	return t;
@@ -255,8 +261,44 @@ static void sched_wait_remove(struct sched_transport *t, struct sched_dest *d)
 	}
 }
 
-void sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
-		    const char *nexthop, uint32_t idx)
+/* sched_pause - d has work but its rate delay runs: set it aside until next_start. */
+static void sched_pause(struct sched *s, struct sched_dest *d)
+{
+	d->listed = SCHED_L_PAUSE;
+	d->lnext = s->paused;
+	s->paused = d;
+}
+
+/* sched_unpause - destinations whose rate delay is over, or that died
+ * (their jobs are deferred at once), go back to the ring. */
+static void sched_unpause(struct sched *s, int64_t now)
+{
+	for (struct sched_dest **pp = &s->paused; *pp;) {
+		struct sched_dest *d = *pp;
+
+		if (d->next_start > now && d->dead_until <= now && d->tr->dead_until <= now) {
+			pp = &d->lnext;
+			continue;
+		}
+		*pp = d->lnext;
+		d->listed = SCHED_L_NONE;
+		sched_ring_push(s, d);
+	}
+}
+
+/* sched_list - d has queued jobs: on the ring, or paused while its delay runs. */
+static void sched_list(struct sched *s, struct sched_dest *d, int64_t now)
+{
+	if (d->listed != SCHED_L_NONE)
+		return;
+	if (d->next_start > now && d->dead_until <= now)
+		sched_pause(s, d);
+	else
+		sched_ring_push(s, d);
+}
+
+struct sched_dest *sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
+				  const char *nexthop, uint32_t idx)
 {
 	struct sched_dest *d = sched_dest_get(s, service, nexthop);
 	struct sched_job *j = d->tail;
@@ -278,7 +320,10 @@ void sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
 	}
 	j->idx[j->n++] = idx;
 	m->todo++;
-	sched_ring_push(s, d);
+	/* a paused destination stays paused; sched_next takes it back when due */
+	if (d->listed == SCHED_L_NONE)
+		sched_ring_push(s, d);
+	return d;
 }
 
 static struct sched_job *sched_pop_job(struct sched_dest *d)
@@ -323,6 +368,7 @@ static struct sched_job *sched_defer_job(struct sched *s, struct sched_dest *d, 
 
 struct sched_job *sched_next(struct sched *s, int64_t now)
 {
+	sched_unpause(s, now);
 	for (unsigned n = s->ring_len; n > 0; n--) {
 		struct sched_dest *d = sched_ring_pop(s);
 		struct sched_transport *t = d->tr;
@@ -334,6 +380,10 @@ struct sched_job *sched_next(struct sched *s, int64_t now)
 			return sched_defer_job(s, d, now);
 		if (d->active >= d->window)
 			continue;	/* listed again when one of its jobs ends */
+		if (d->next_start > now) {	/* (not dead: handled above) */
+			sched_pause(s, d);
+			continue;
+		}
 		if (t->busy >= sched_tr_cap(t, now)) {
 			sched_wait_push(t, d);
 			continue;
@@ -356,6 +406,9 @@ int64_t sched_wakeup(const struct sched *s)
 	for (struct sched_transport *t = s->transports; t; t = t->next)
 		if (t->wait_head && t->cap != INT32_MAX && (when == 0 || t->cap_until < when))
 			when = t->cap_until;
+	for (struct sched_dest *d = s->paused; d; d = d->lnext)
+		if (when == 0 || d->next_start < when)
+			when = d->next_start;
 	return when;
 }
 
@@ -398,6 +451,13 @@ void sched_transport_freed(struct sched *s, struct sched_transport *tr)
 	sched_wait_wake(s, tr, INT32_MAX);
 }
 
+/* sched_dest_idle - nothing running or listed, and nothing to remember (dead, paused). */
+static int sched_dest_idle(const struct sched_dest *d, int64_t now)
+{
+	return d->active == 0 && d->listed == SCHED_L_NONE && d->dead_until <= now
+	       && d->next_start <= now;
+}
+
 static void sched_dest_kill(struct sched *s, struct sched_dest *d, const char *dsn,
 			    const char *reason, int64_t now)
 {
@@ -433,10 +493,13 @@ void sched_job_done(struct sched *s, struct sched_job *j, int how, const char *d
 	} else if (how == SCHED_DONE_SITE_FAIL) {
 		sched_dest_kill(s, d, dsn, reason, now);
 	}
+	/* a delivery ended (not a job deferred without one): the pause starts now */
+	if (t->rate_delay_ms > 0 && !j->defer_now)
+		d->next_start = now + t->rate_delay_ms;
 	sched_job_free(j);
 	if (d->head)
-		sched_ring_push(s, d);
-	else if (d->active == 0 && d->listed == SCHED_L_NONE && d->dead_until <= now)
+		sched_list(s, d, now);
+	else if (sched_dest_idle(d, now))
 		sched_dest_unlink(s, d);
 }
 
@@ -448,8 +511,7 @@ void sched_sweep(struct sched *s, int64_t now)
 		while (*pp) {
 			struct sched_dest *d = *pp;
 
-			if (d->head == NULL && d->active == 0 && d->listed == SCHED_L_NONE
-			    && d->dead_until <= now) {
+			if (d->head == NULL && sched_dest_idle(d, now)) {
 				*pp = d->hnext;
 				s->ndests--;
 				sched_dest_free(d);

@@ -13,6 +13,9 @@
  *   - the transport's channel capacity: unknown (unlimited) until the broker
  *     denies a channel while we hold N; then N until a channel closes or a
  *     few seconds pass (the broker may have room again).
+ * Rate delay (<transport>_destination_rate_delay, Postfix's rule): when set,
+ * a destination has one job at a time, and the next one starts only that
+ * long after the previous one ended.
  * Dead destinations (Postfix's dead-host throttling): a job that ends with a
  * site failure (cannot connect, DNS failure, 4xx greeting) marks its
  * destination dead for minimal_backoff_time: every queued or newly queued job
@@ -38,6 +41,7 @@ struct sched_transport {
 	char *name;
 	int conc_limit;		/* per destination */
 	int rcpt_limit;		/* per job */
+	int64_t rate_delay_ms;	/* pause between jobs to one destination; 0 = none */
 	int busy;		/* jobs in flight on channels */
 	int cap;		/* channels we may hold; INT32_MAX = unknown */
 	int64_t cap_until;	/* when to forget cap and ask the broker again */
@@ -55,8 +59,10 @@ struct sched_dest {
 	unsigned nqueued;
 	int active;		/* jobs handed out, not yet done */
 	int window;		/* concurrency now */
+	int64_t next_start;	/* rate delay: no job starts before this */
 	int64_t dead_until;
 	char *dead_dsn, *dead_reason;
+	int64_t clog_warned;	/* for the caller: when it last said this one clogs the queue */
 };
 
 struct sched_job {
@@ -79,7 +85,7 @@ struct sched_params {
 	int64_t dead_ms;	/* minimal_backoff_time */
 	int64_t tr_retry_ms;	/* transport_retry_time */
 	int64_t cap_ms;		/* how long a learned channel cap holds */
-	/* fills in conc_limit and rcpt_limit of a new transport */
+	/* fills in conc_limit, rcpt_limit and rate_delay_ms of a new transport */
 	void (*transport_init)(void *ctx, struct sched_transport *tr);
 	void *ctx;
 };
@@ -89,13 +95,13 @@ struct sched;
 struct sched *sched_new(const struct sched_params *p);
 void sched_free(struct sched *s);
 
-/* sched_add_rcpt - queue recipient idx of m for service/nexthop. */
-void sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
-		    const char *nexthop, uint32_t idx);
+/* sched_add_rcpt - queue recipient idx of m for service/nexthop; its destination. */
+struct sched_dest *sched_add_rcpt(struct sched *s, struct sched_msg *m, const char *service,
+				  const char *nexthop, uint32_t idx);
 /* sched_next - the next job to run or to defer, or NULL. */
 struct sched_job *sched_next(struct sched *s, int64_t now);
 /* sched_wakeup - when sched_next may have something again without any event
- * (a learned channel cap expires); 0 if never. */
+ * (a learned channel cap expires, a rate delay ends); 0 if never. */
 int64_t sched_wakeup(const struct sched *s);
 /* sched_job_unrun - no channel after all: back to the head of its queue. */
 void sched_job_unrun(struct sched *s, struct sched_job *j);

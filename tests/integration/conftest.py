@@ -265,8 +265,8 @@ class MoatInstance:
 def moat_factory():
     made = []
 
-    def make(build=BUILD, **kw):
-        m = MoatInstance(build, **kw)
+    def make(build=BUILD, cls=None, **kw):
+        m = (cls or MoatInstance)(build, **kw)
         made.append(m)
         return m
 
@@ -281,3 +281,11 @@ def moat_factory():
 @pytest.fixture
 def moat(moat_factory):
     return moat_factory().start()
+
+
+@pytest.fixture
+def sink():
+    """A recording next hop (mailpeers.RecordingSink) on a free loopback port."""
+    from mailpeers import RecordingSink   # here: mailpeers imports this module
+    with RecordingSink() as s:
+        yield s

@@ -1,5 +1,7 @@
 """A moat relay between a test client and a recording next hop."""
+import os
 import re
+import signal
 import smtplib
 
 from conftest import MoatInstance
@@ -53,3 +55,20 @@ def strip_received(content):
 
 def queue_ids_in(content):
     return re.findall(rb"\bid ([0-9A-Z]{8,})\b", content.split(b"\r\n\r\n")[0])
+
+
+def qmgr_pid(m):
+    pids = [p for p, s in m.stage_pids().items() if s == "qmgr"]
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
+def send_batch(m, n, rcpts, body):
+    """n messages in incoming/ before qmgr sees any (it is stopped while they
+    are sent): they exist together and are scheduled in one round."""
+    pid = qmgr_pid(m)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        return [send(m, "a@src.example", rcpts, body) for _ in range(n)]
+    finally:
+        os.kill(pid, signal.SIGCONT)

@@ -8,7 +8,7 @@ import time
 
 from conftest import free_port
 from mailpeers import RecordingSink
-from relayenv import FAST_RETRY, relay_main_cf, send
+from relayenv import FAST_RETRY, qmgr_pid, relay_main_cf, send
 
 BODY = b"Subject: qmgr test\r\n\r\nbody\r\n"
 
@@ -67,3 +67,26 @@ def test_sigkill_under_load_loses_nothing(moat_factory):
             got.update(re.findall(r"id ([0-9A-V]{16})", msg.content.decode("latin-1")))
         assert set(ids) <= got
         assert not listing(m, "corrupt")
+
+
+def test_notice_for_a_file_already_gone_is_quiet(moat_factory):
+    """A new-mail notice whose file a scan or an administrator already took
+    is normal (seen: 650 'rename incoming/...: No such file or directory'
+    warnings in one second after a qmgr restart)."""
+    with RecordingSink() as sink:
+        m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY)).start()
+        pid = qmgr_pid(m)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            qid = send(m, "a@src.example", ["b@dst.example"], BODY)
+            # the administrator holds it before qmgr reads the notice
+            os.rename(os.path.join(m.queue, "incoming", qid), os.path.join(m.queue, "hold", qid))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        later = send(m, "a@src.example", ["b@dst.example"], BODY)
+        m.wait_log(rf"{later}: removed")
+        assert listing(m, "hold") == [qid]
+        log = m.log()
+        assert "No such file or directory" not in log, log
+        assert not re.search(rf"warning: .*{qid}", log), log
+        assert len(sink.messages) == 1

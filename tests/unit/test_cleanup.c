@@ -13,11 +13,15 @@
 
 #include "daemons/cleanup/cleanup_addr.c"
 #include "daemons/cleanup/cleanup_hdr.c"
+#include "daemons/cleanup/cleanup_mime.c"
 #include "daemons/cleanup/cleanup_msg.c"
 #include "ipc/mailproto.h"
 #include "lib/msg.h"
+#include "queue/qspare.h"
 #include "test_queue_util.h"
 #include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
 
 static char *drop[] = { "bcc", "content-length", "resent-bcc", "return-path", NULL };
 
@@ -48,6 +52,12 @@ static void tc_setup(struct tc *t)
 	t->cfg.header_size_limit = 102400;
 	t->cfg.hopcount_limit = 50;
 	t->cfg.drop_headers = drop;
+	t->cfg.original_recipient = 1;
+	t->cfg.mime.line_limit = 2048;
+	t->cfg.mime.boundary_limit = 2048;
+	t->cfg.mime.header_limit = 102400;
+	t->cfg.mime.nesting_limit = 100;
+	t->cfg.mime.report = CLEANUP_MIME_ERR_NESTING;
 	cleanup_msg_init(&t->cm, &t->cfg);
 	buf_init(&t->content, 0);
 }
@@ -391,6 +401,165 @@ static void test_minfree(void **state)
 	tc_teardown(&t);
 }
 
+/* tc_attr - the value of attribute name in the committed file t->cm.qid; "" if none. */
+static void tc_attr(struct tc *t, const char *name, struct buf *out)
+{
+	struct queue_env env;
+	int fd = queue_file_open(t->tree.fd, QUEUE_INCOMING, t->cm.qid, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(queue_env_read(fd, 0, &env), QUEUE_ENV_OK);
+	buf_reset(out);
+	for (size_t i = 0; i < env.nattrs; i++)
+		if (strcmp(env.attrs[i].name, name) == 0)
+			buf_set_str(out, env.attrs[i].value);
+	queue_env_free(&env);
+	close(fd);
+}
+
+/* delay_warning_time: when the warning is due, 15 digits that qmgr can zero in place. */
+static void test_delay_warning_time(void **state)
+{
+	struct buf v = BUF_INIT, want = BUF_INIT;
+	struct tc t;
+
+	(void)state;
+	tc_setup(&t);
+	assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\nb\r\n", 3), 0);
+	tc_attr(&t, "warn_time", &v);
+	assert_string_equal(buf_str(&v), "");		/* 0: off */
+	t.cfg.delay_warning_time = 4 * 3600;
+	assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\nb\r\n", 3), 0);
+	tc_attr(&t, "warn_time", &v);
+	buf_printf(&want, "%015lld", (long long)t.cm.arrival.tv_sec + 4 * 3600);
+	assert_string_equal(buf_str(&v), buf_str(&want));
+	buf_free(&v);
+	buf_free(&want);
+	tc_teardown(&t);
+}
+
+/* enable_original_recipient: the recipient as received is kept in the queue file, or not. */
+static void test_original_recipient(void **state)
+{
+	struct queue_env env;
+	struct tc t;
+	int fd;
+
+	(void)state;
+	tc_setup(&t);
+	for (int on = 1; on >= 0; on--) {
+		t.cfg.original_recipient = on;
+		assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\nb\r\n", 3), 0);
+		fd = queue_file_open(t.tree.fd, QUEUE_INCOMING, t.cm.qid, O_RDONLY);
+		assert_int_equal(queue_env_read(fd, 0, &env), QUEUE_ENV_OK);
+		assert_string_equal(env.rcpts[0].addr, "r1@example.com");
+		assert_string_equal(env.rcpts[0].orig, on ? "r1@example.com" : "");
+		queue_env_free(&env);
+		close(fd);
+	}
+	tc_teardown(&t);
+}
+
+/* A MIME error refuses the message with 550 5.6.0 and leaves nothing in incoming/. */
+static void test_mime_reject(void **state)
+{
+	struct tc t;
+
+	(void)state;
+	tc_setup(&t);
+	t.cfg.mime.report |= CLEANUP_MIME_ERR_8BIT_BODY;
+	assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\ncaf\xc3\xa9\r\n", 5), 550);
+	assert_string_equal(buf_str(&t.cm.reason),
+			    "5.6.0 Error: improper use of 8-bit data in message body");
+	assert_int_equal(tc_incoming_count(&t), 0);
+	/* off: the same message goes in */
+	t.cfg.mime_disabled = 1;
+	assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\ncaf\xc3\xa9\r\n", 5), 0);
+	tc_teardown(&t);
+}
+
+/* tc_tmpfs_tree - t's queue tree on a private tmpfs of size bytes; 0 if we may not mount. */
+static int tc_tmpfs_tree(struct tc *t, const char *size)
+{
+	char opts[64];
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0
+	    || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 0;
+	snprintf(opts, sizeof(opts), "size=%s,mode=0700", size);
+	assert_int_equal(mount("tmpfs", t->tree.path, "tmpfs", 0, opts), 0);
+	close(t->tree.fd);
+	t->tree.fd = open(t->tree.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(t->tree.fd >= 0);
+	for (int i = 0; i < QUEUE_NDIRS; i++)
+		assert_int_equal(mkdirat(t->tree.fd, queue_dir_name(i), 0700), 0);
+	t->cfg.qdirfd = t->tree.fd;
+	t->cfg.statfd = openat(t->tree.fd, "incoming", O_PATH | O_DIRECTORY);
+	return 1;
+}
+
+/* tc_spare_fill - n files of len bytes in spare/, as qmgr leaves them. */
+static void tc_spare_fill(struct tc *t, int n, size_t len)
+{
+	struct queue_spare_pool pool;
+	char *junk = xcalloc(1, len);
+
+	queue_spare_pool_init(&pool, QUEUE_SPARE_MAX);
+	for (int i = 0; i < n; i++) {
+		struct buf id = BUF_INIT, path = BUF_INIT;
+		int fd;
+
+		assert_int_equal(queue_id_new(&id), 0);
+		assert_int_equal(queue_path(&path, QUEUE_INCOMING, buf_str(&id)), 0);
+		fd = openat(t->tree.fd, buf_str(&path), O_CREAT | O_EXCL | O_WRONLY, 0700);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, junk, len), (ssize_t)len);
+		close(fd);
+		assert_int_equal(queue_spare_release(&pool, t->tree.fd, QUEUE_INCOMING, buf_str(&id)), 0);
+		buf_free(&id);
+		buf_free(&path);
+	}
+	queue_spare_pool_free(&pool);
+	xfree(junk);
+}
+
+/*
+ * The blocks spare/ holds never cost a message (seen: after a full disk and
+ * a drained queue, 196 spare files kept every new message at 452, across
+ * restarts): on a 4 MB file system with 3 MB in spare/ and a 2 MB reserve,
+ * the message is taken and spare/ given back.
+ */
+static void test_minfree_releases_spare(void **state)
+{
+	struct tc t;
+
+	(void)state;
+	tc_setup(&t);
+	if (!tc_tmpfs_tree(&t, "4m")) {
+		tc_teardown(&t);
+		skip();
+	}
+	tc_spare_fill(&t, 12, 256 * 1024);
+	assert_int_equal(queue_spare_count(t.tree.fd), 12);
+	t.cfg.queue_minfree = 2 * 1024 * 1024;
+	queue_spare_reset();
+	assert_int_equal(tc_run(&t, "192.0.2.1", 1, "Subject: x\r\n\r\nbody\r\n", 7), 0);
+	assert_int_equal(tc_incoming_count(&t), 1);
+	assert_int_equal(queue_spare_count(t.tree.fd), 0);
+	/* the reserve itself still holds: a message that would eat into it is refused */
+	t.cfg.queue_minfree = 5 * 1024 * 1024;
+	struct ipc_cleanup_open o = tc_open("192.0.2.1");
+
+	assert_int_equal(cleanup_msg_open(&t.cm, &o), 0);
+	assert_int_equal(t.cm.status, 452);
+	cleanup_msg_abort(&t.cm);
+	close(t.cfg.statfd);
+	close(t.tree.fd);
+	assert_int_equal(umount2(t.tree.path, MNT_DETACH), 0);
+	t.tree.fd = open(t.tree.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	tc_teardown(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +572,10 @@ int main(void)
 		cmocka_unit_test(test_protocol_order),
 		cmocka_unit_test(test_minfree),
 		cmocka_unit_test(test_bad_envelope_addresses),
+		cmocka_unit_test(test_minfree_releases_spare),
+		cmocka_unit_test(test_delay_warning_time),
+		cmocka_unit_test(test_original_recipient),
+		cmocka_unit_test(test_mime_reject),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

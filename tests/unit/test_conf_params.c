@@ -72,7 +72,7 @@ static void test_params_defaults(void **state)
 		{ "default_destination_concurrency_limit", "20" }, { "initial_destination_concurrency", "5" },
 		{ "default_destination_recipient_limit", "50" }, { "qmgr_message_active_limit", "20000" },
 		{ "bounce_size_limit", "50000" }, { "notify_classes", "resource, software" },
-		{ "2bounce_notice_recipient", "postmaster" }, { "error_notice_recipient", "postmaster" },
+		{ "2bounce_notice_recipient", "postmaster" },
 		{ "smtp_connect_timeout", "30s" }, { "smtp_helo_timeout", "300s" },
 		{ "smtp_data_init_timeout", "120s" }, { "smtp_data_xfer_timeout", "180s" },
 		{ "smtp_data_done_timeout", "600s" }, { "smtp_quit_timeout", "300s" },

@@ -19,6 +19,7 @@ static void tr_init(void *ctx, struct sched_transport *tr)
 	(void)ctx;
 	tr->conc_limit = strcmp(tr->name, "relay") == 0 ? 3 : 20;
 	tr->rcpt_limit = 2;
+	tr->rate_delay_ms = strcmp(tr->name, "slow") == 0 ? 1000 : 0;
 }
 
 static struct sched *mk(void)
@@ -233,6 +234,56 @@ static void test_backoff(void **state)
 	assert_int_equal(w[4], 2400);
 }
 
+/*
+ * <transport>_destination_rate_delay: one delivery at a time per destination
+ * (whatever the concurrency limit), the next starting that long after the
+ * previous one ended; other destinations are not held back; a job deferred
+ * without a delivery does not start the pause.
+ */
+static void test_rate_delay(void **state)
+{
+	struct sched *s = mk();
+	struct sched_msg m[4];
+	struct sched_job *j, *k;
+
+	(void)state;
+	memset(m, 0, sizeof(m));
+	for (int i = 0; i < 3; i++)
+		sched_add_rcpt(s, &m[i], "slow", "d", 0);
+	sched_add_rcpt(s, &m[3], "slow", "e", 0);
+	j = sched_next(s, 0);
+	k = sched_next(s, 0);
+	assert_string_equal(j->dest->nexthop, "d");
+	assert_string_equal(k->dest->nexthop, "e");
+	assert_null(sched_next(s, 0));		/* d: one at a time */
+	assert_int_equal(sched_wakeup(s), 0);
+	sched_job_done(s, j, SCHED_DONE_OK, NULL, NULL, 5000);
+	assert_int_equal(sched_dest_find(s, "slow", "d")->window, 1);
+	assert_null(sched_next(s, 5000));	/* the pause runs */
+	assert_null(sched_next(s, 5999));
+	assert_int_equal(sched_wakeup(s), 6000);
+	j = sched_next(s, 6000);
+	assert_non_null(j);
+	assert_ptr_equal(j->msg, &m[1]);
+	assert_int_equal(sched_wakeup(s), 0);
+	/* the pause is remembered while nothing is queued for d */
+	sched_job_done(s, k, SCHED_DONE_OK, NULL, NULL, 6000);
+	assert_non_null(sched_dest_find(s, "slow", "e"));
+	sched_sweep(s, 6500);
+	assert_non_null(sched_dest_find(s, "slow", "e"));
+	sched_sweep(s, 7000);
+	assert_null(sched_dest_find(s, "slow", "e"));
+	/* a dead destination's jobs are deferred at once, and start no pause */
+	sched_job_done(s, j, SCHED_DONE_SITE_FAIL, "4.4.1", "down", 7000);
+	j = sched_next(s, 7001);
+	assert_non_null(j);
+	assert_true(j->defer_now);
+	sched_job_done(s, j, SCHED_DONE_NO_FEEDBACK, NULL, NULL, 7001);
+	assert_int_equal(sched_dest_find(s, "slow", "d")->next_start, 8000);
+	assert_int_equal(m[2].todo, 0);
+	sched_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_dead_destination),
 		cmocka_unit_test(test_channel_cap_and_transport_dead),
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_rate_delay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

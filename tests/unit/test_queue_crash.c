@@ -22,6 +22,7 @@
 #include <sys/file.h>
 #include <sys/wait.h>
 
+#include "lib/msg.h"
 #include "queue/qrecover.h"
 #include "queue/qspare.h"
 #include "test_queue_util.h"
@@ -102,11 +103,8 @@ static void crash_put_stale(struct tq_tree *t)
 	queue_test_hook = NULL;
 	queue_spare_reset();
 	assert_int_equal(tq_write(t->fd, old, CLEN + 30000, PIECE, 0, &id), 0);
-	struct queue_spare_pool pool;
-
-	queue_spare_pool_init(&pool, 4);
-	assert_int_equal(queue_spare_release(&pool, t->fd, QUEUE_INCOMING, buf_str(&id), 0), 0);
-	queue_spare_pool_free(&pool);
+	/* Not released (that would wipe it): stale bytes, as a host crash may leave. */
+	assert_int_equal(queue_move(t->fd, buf_str(&id), QUEUE_INCOMING, QUEUE_SPARE, 0), 0);
 	assert_int_equal(queue_spare_count(t->fd), 1);
 	queue_spare_reset();
 	buf_free(&id);
@@ -279,7 +277,7 @@ static void test_recover_moves(void **state)
 	queue_id_new(&c);
 	tq_put_file(t.fd, QUEUE_DEFERRED, buf_str(&c), "garbage", 0700);		/* corrupt */
 	tq_put_file(t.fd, QUEUE_INCOMING, "0000000000000001", "garbage", 0700);	/* corrupt */
-	tq_put_file(t.fd, QUEUE_INCOMING, "0000000000000002", "V\x05MOAT1", 0700);	/* incomplete */
+	tq_put_file(t.fd, QUEUE_INCOMING, "0000000000000002", "V\x05MOAT1", 0700);	/* cut: corrupt */
 	tq_put_file(t.fd, QUEUE_INCOMING, "0000000000000003", "", 0600);		/* writer died */
 	tq_put_file(t.fd, QUEUE_ACTIVE, "0000000000000004", "half", 0600);		/* impossible */
 	tq_put_file(t.fd, QUEUE_HOLD, "0000000000000005", "", 0600);			/* corrupt */
@@ -289,8 +287,8 @@ static void test_recover_moves(void **state)
 	tq_put_file(t.fd, QUEUE_DEFER, "0000000000000001", "log", 0600);		/* kept: in corrupt */
 	assert_int_equal(queue_recover(t.fd, &rs), 0);
 	assert_int_equal(rs.requeued, 1);
-	assert_int_equal(rs.corrupt, 4);
-	assert_int_equal(rs.incomplete, 2);
+	assert_int_equal(rs.corrupt, 5);
+	assert_int_equal(rs.incomplete, 1);
 	assert_int_equal(rs.ok, 2);
 	assert_int_equal(rs.stray, 1);
 	assert_int_equal(rs.logs, 1);
@@ -300,6 +298,7 @@ static void test_recover_moves(void **state)
 	assert_int_equal(queue_exists(t.fd, QUEUE_DEFERRED, buf_str(&b)), 1);
 	assert_int_equal(queue_exists(t.fd, QUEUE_CORRUPT, buf_str(&c)), 1);
 	assert_int_equal(queue_exists(t.fd, QUEUE_CORRUPT, "0000000000000001"), 1);
+	assert_int_equal(queue_exists(t.fd, QUEUE_CORRUPT, "0000000000000002"), 1);
 	assert_int_equal(queue_exists(t.fd, QUEUE_CORRUPT, "0000000000000004"), 1);
 	assert_int_equal(queue_exists(t.fd, QUEUE_CORRUPT, "0000000000000005"), 1);
 	assert_int_equal(tq_count(t.fd, QUEUE_INCOMING), 1);
@@ -341,6 +340,66 @@ static void test_recover_busy_writer(void **state)
 	assert_int_equal(rs.busy, 0);
 	assert_int_equal(rs.ok, 1);
 	tq_tree_remove(&t);
+}
+
+static struct buf warnings = BUF_INIT;
+
+static void warn_sink(enum msg_level level, const char *text, size_t len, void *ctx)
+{
+	(void)ctx;
+	if (level >= MSG_WARN) {
+		buf_append(&warnings, text, len);
+		buf_putc(&warnings, '\n');
+	}
+}
+
+/*
+ * A committed message cut short afterwards (seen: deleted with an info
+ * line): it may have been acknowledged, so it goes to corrupt/ with a
+ * warning, whole as it was found, in incoming/ as in deferred/.
+ */
+static void test_recover_truncated_complete(void **state)
+{
+	static const enum queue_name queues[] = { QUEUE_INCOMING, QUEUE_DEFERRED };
+	char *content = tq_content(CLEN, 7);
+	struct queue_recover_stats rs;
+	struct tq_tree t;
+	struct stat st;
+
+	(void)state;
+	tq_tree_make(&t);
+	for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+		struct buf id = BUF_INIT, path = BUF_INIT;
+
+		assert_int_equal(tq_write(t.fd, content, CLEN, PIECE, 0, &id), 0);
+		if (queues[i] != QUEUE_INCOMING)
+			assert_int_equal(queue_move(t.fd, buf_str(&id), QUEUE_INCOMING, queues[i], 0), 0);
+		assert_int_equal(queue_path(&path, queues[i], buf_str(&id)), 0);
+		assert_int_equal(fstatat(t.fd, buf_str(&path), &st, 0), 0);
+		int fd = openat(t.fd, buf_str(&path), O_WRONLY);
+
+		assert_true(fd >= 0);
+		assert_int_equal(ftruncate(fd, st.st_size / 2), 0);
+		close(fd);
+		buf_reset(&warnings);
+		msg_set_sink(warn_sink, NULL);
+		assert_int_equal(queue_recover(t.fd, &rs), 0);
+		msg_set_sink(msg_stderr_sink, NULL);
+		assert_int_equal(rs.corrupt, 1);
+		assert_int_equal(rs.incomplete, 0);
+		assert_int_equal(queue_exists(t.fd, queues[i], buf_str(&id)), 0);
+		assert_int_equal(queue_exists(t.fd, QUEUE_CORRUPT, buf_str(&id)), 1);
+		assert_int_equal(queue_path(&path, QUEUE_CORRUPT, buf_str(&id)), 0);
+		assert_int_equal(fstatat(t.fd, buf_str(&path), &st, 0), 0);
+		assert_true(st.st_size > 0);
+		assert_non_null(strstr(buf_str(&warnings), buf_str(&id)));
+		assert_non_null(strstr(buf_str(&warnings), "moving it to corrupt"));
+		buf_free(&id);
+		buf_free(&path);
+	}
+	tq_tree_remove(&t);
+	buf_free(&warnings);
+	xfree(content);
 }
 
 static int race_qdirfd;
@@ -386,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_crash_every_step_reusing),
 		cmocka_unit_test(test_recover_moves),
 		cmocka_unit_test(test_recover_busy_writer),
+		cmocka_unit_test(test_recover_truncated_complete),
 		cmocka_unit_test(test_recover_races_create),
 	};
 

@@ -240,6 +240,57 @@ static void test_mark_done(void **state)
 	tq_tree_remove(&t);
 	buf_free(&id);
 }
+/* An attribute's value is rewritten in place, same length only, and only there. */
+static void test_rewrite_attr(void **state)
+{
+	struct buf id = BUF_INIT;
+	struct queue_env env;
+	struct timeval tv = { 1700000000, 0 };
+	struct queue_file *qf;
+	struct tq_tree t;
+	off_t off;
+	int fd;
+
+	(void)state;
+	tq_tree_make(&t);
+	assert_int_equal(queue_file_create(t.fd, QUEUE_INCOMING, &qf), 0);
+	buf_set_str(&id, queue_file_id(qf));
+	assert_int_equal(queue_file_put_time(qf, &tv), 0);
+	assert_int_equal(queue_file_put_sender(qf, "s@example.org"), 0);
+	assert_int_equal(queue_file_put_attr(qf, "helo", "h"), 0);
+	assert_int_equal(queue_file_put_attr(qf, "warn_time", "000001700003600"), 0);
+	assert_int_equal(queue_file_put_rcpt(qf, "r@example.com", "", "", 0), 0);
+	assert_int_equal(queue_file_begin_content(qf), 0);
+	assert_int_equal(queue_file_put_content(qf, "x\r\n", 3), 0);
+	assert_int_equal(queue_file_commit(qf), 0);
+	fd = queue_file_open(t.fd, QUEUE_INCOMING, buf_str(&id), O_RDWR);
+	assert_int_equal(queue_env_read(fd, 0, &env), QUEUE_ENV_OK);
+	assert_string_equal(env.attrs[1].name, "warn_time");
+	off = env.attrs[1].offset;
+	/* wrong name, wrong length, wrong place: refused, nothing written */
+	assert_int_equal(queue_file_rewrite_attr(fd, off, "helo", "000000000000000"), -1);
+	assert_int_equal(queue_file_rewrite_attr(fd, off, "warn_time", "0"), -1);
+	assert_int_equal(queue_file_rewrite_attr(fd, env.attrs[0].offset, "warn_time",
+						 "000000000000000"), -1);
+	assert_int_equal(queue_file_rewrite_attr(fd, off + 1, "warn_time", "000000000000000"), -1);
+	assert_int_equal(queue_file_rewrite_attr(fd, env.rcpts[0].offset, "warn_time",
+						 "000000000000000"), -1);
+	assert_int_equal(queue_file_rewrite_attr(fd, env.file_size, "warn_time", "000000000000000"), -1);
+	queue_env_free(&env);
+	assert_int_equal(queue_env_read(fd, QUEUE_ENV_VERIFY, &env), QUEUE_ENV_OK);
+	assert_string_equal(env.attrs[1].value, "000001700003600");
+	assert_string_equal(env.attrs[0].value, "h");
+	assert_int_equal(queue_file_rewrite_attr(fd, off, "warn_time", "000000000000000"), 0);
+	queue_env_free(&env);
+	assert_int_equal(queue_env_read(fd, QUEUE_ENV_VERIFY, &env), QUEUE_ENV_OK);
+	assert_string_equal(env.attrs[1].value, "000000000000000");
+	assert_string_equal(env.rcpts[0].addr, "r@example.com");
+	queue_env_free(&env);
+	close(fd);
+	tq_tree_remove(&t);
+	buf_free(&id);
+}
+
 /* ---- moves and scans ---- */
 
 /* Moves rename, never replace, and refuse bad IDs. */
@@ -351,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_file_commit_fail_abort),
 		cmocka_unit_test(test_open_incomplete),
 		cmocka_unit_test(test_mark_done),
+		cmocka_unit_test(test_rewrite_attr),
 		cmocka_unit_test(test_move),
 		cmocka_unit_test(test_scan_order),
 	};

@@ -62,13 +62,50 @@ static ino_t retire_old(struct buf *id, struct buf *path)
 
 	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, id), 0);
 	ino = ino_of(QUEUE_INCOMING, buf_str(id));
-	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(id), OLD_LEN), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(id)), 0);
 	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
 	assert_int_equal(queue_spare_count(tree.fd), 1);
 	queue_spare_reset();	/* the write above found spare/ empty: look again now */
 	if (path != NULL)
 		assert_int_equal(queue_path(path, QUEUE_SPARE, buf_str(id)), 0);
 	return ino;
+}
+
+static int all_zero(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* file_has - does the file behind fd hold the n bytes at want anywhere? */
+static int file_has(int fd, const char *want, size_t n)
+{
+	struct stat st;
+	char *all;
+	int found;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	all = xmalloc((size_t)st.st_size + 1);
+	assert_int_equal(pread(fd, all, (size_t)st.st_size, 0), st.st_size);
+	found = memmem(all, (size_t)st.st_size, want, n) != NULL;
+	xfree(all);
+	return found;
+}
+
+/* spare_fd - spare/ID open read-only, and its stat. */
+static int spare_fd(const char *id, struct stat *st)
+{
+	struct buf p = BUF_INIT;
+	int fd;
+
+	assert_int_equal(queue_path(&p, QUEUE_SPARE, id), 0);
+	fd = openat(tree.fd, buf_str(&p), O_RDONLY);
+	buf_free(&p);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, st), 0);
+	return fd;
 }
 
 /* check_new - incoming/id is the new message, whole, complete, nothing more. */
@@ -119,7 +156,7 @@ static void test_reuse_larger(void **state)
 	(void)state;
 	assert_int_equal(tq_write(tree.fd, new_content, NEW_LEN, 1000, 0, &a), 0);
 	ino = ino_of(QUEUE_INCOMING, buf_str(&a));
-	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a), NEW_LEN), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a)), 0);
 	queue_spare_reset();
 	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &b), 0);
 	assert_int_equal(ino_of(QUEUE_INCOMING, buf_str(&b)), ino);
@@ -186,7 +223,7 @@ static void test_reuse_is_incomplete_until_commit(void **state)
 	assert_int_equal(queue_file_create(tree.fd, QUEUE_INCOMING, &qf), 0);
 	queue_test_hook = NULL;
 	assert_true(hook_checked);
-	/* the old message's bytes are there, but no reader will open the file */
+	/* the old message's (wiped) bytes are there, but no reader will open the file */
 	assert_int_equal(mode_in_incoming(&b), QUEUE_FILE_MODE_BUSY);
 	assert_int_equal(ino_of(QUEUE_INCOMING, buf_str(&b)), old);
 	assert_int_equal(queue_file_open(tree.fd, QUEUE_INCOMING, buf_str(&b), O_RDONLY), -1);
@@ -213,23 +250,17 @@ static void test_open_file_not_reused(void **state)
 	old = ino_of(QUEUE_INCOMING, buf_str(&a));
 	held = queue_file_open(tree.fd, QUEUE_INCOMING, buf_str(&a), O_RDONLY);
 	assert_true(held >= 0);
-	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a), OLD_LEN), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a)), 0);
 	assert_int_equal(queue_spare_count(tree.fd), 1);
 	queue_spare_reset();
 	assert_int_equal(tq_write(tree.fd, new_content, NEW_LEN, 1000, 0, &b), 0);
 	assert_true(ino_of(QUEUE_INCOMING, buf_str(&b)) != old);
 	assert_int_equal(queue_spare_count(tree.fd), 0);	/* dropped from the pool */
 	check_new(buf_str(&b));
-	/* the holder still sees the old message, untouched */
-	{
-		struct queue_env env;
-
-		assert_int_equal(pread(held, head, sizeof(head), 0), (ssize_t)sizeof(head));
-		assert_int_equal(queue_env_read(held, QUEUE_ENV_VERIFY, &env), QUEUE_ENV_OK);
-		assert_int_equal(env.content_length, OLD_LEN);
-		assert_true(tq_check_content(held, &env, old_content, OLD_LEN));
-		queue_env_free(&env);
-	}
+	/* the holder sees the delivered message wiped, and nothing of the new one */
+	assert_int_equal(pread(held, head, sizeof(head), 0), (ssize_t)sizeof(head));
+	assert_true(all_zero(head, sizeof(head)));
+	assert_false(file_has(held, new_content + 100, 32));
 	close(held);
 	assert_int_equal(queue_remove(tree.fd, QUEUE_INCOMING, buf_str(&b)), 0);
 	buf_free(&a);
@@ -271,9 +302,11 @@ static void test_release_limits(void **state)
 	(void)state;
 	queue_spare_reset();
 	assert_int_equal(queue_spare_pool_load(&pool, tree.fd), 0);	/* spare/ is empty */
-	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &a), 0);
-	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a),
-					     QUEUE_SPARE_FILE_MAX + 1), 0);
+	char *big = tq_content(QUEUE_SPARE_FILE_MAX + 1, 3);
+
+	assert_int_equal(tq_write(tree.fd, big, QUEUE_SPARE_FILE_MAX + 1, 65536, 0, &a), 0);
+	xfree(big);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a)), 0);
 	assert_int_equal(queue_spare_count(tree.fd), 0);
 	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
 	/* fill the pool past its limit: it stops at QUEUE_SPARE_MAX */
@@ -288,7 +321,7 @@ static void test_release_limits(void **state)
 		buf_free(&p);
 		assert_true(fd >= 0);
 		close(fd);
-		assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a), 10), 0);
+		assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a)), 0);
 	}
 	assert_int_equal(queue_spare_count(tree.fd), QUEUE_SPARE_MAX);
 	assert_int_equal(tq_count(tree.fd, QUEUE_INCOMING), 0);
@@ -324,8 +357,8 @@ static void test_hint_is_taken_first(void **state)
 	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &a), 0);
 	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &b), 0);
 	ino_t ia = ino_of(QUEUE_INCOMING, buf_str(&a)), ib = ino_of(QUEUE_INCOMING, buf_str(&b));
-	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a), OLD_LEN), 0);
-	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&b), OLD_LEN), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a)), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&b)), 0);
 	/* the pool hands out the oldest first; hint the second to prove the hint wins */
 	assert_int_equal(queue_spare_pool_pop(&pool, hint), 1);
 	assert_string_equal(hint, buf_str(&a));
@@ -345,6 +378,118 @@ static void test_hint_is_taken_first(void **state)
 	buf_free(&c);
 }
 
+/*
+ * A delivered message's bytes are gone before its file waits in spare/
+ * (seen: `strings` on a spare file showed the delivered subject): zeros
+ * over all of it, same inode and blocks, so the next message reuses them.
+ */
+static void test_release_wipes(void **state)
+{
+	struct buf a = BUF_INIT;
+	struct stat st;
+	ino_t ino;
+	int fd;
+
+	(void)state;
+	ino = retire_old(&a, NULL);
+	fd = spare_fd(buf_str(&a), &st);
+	assert_int_equal(st.st_ino, ino);
+	assert_true(st.st_size > OLD_LEN);
+	assert_false(file_has(fd, old_content + 1000, 40));
+	assert_false(file_has(fd, "sender@example.org", 18));
+	{
+		char *all = xmalloc((size_t)st.st_size);
+
+		assert_int_equal(pread(fd, all, (size_t)st.st_size, 0), st.st_size);
+		assert_true(all_zero(all, (size_t)st.st_size));
+		xfree(all);
+	}
+	close(fd);
+	assert_int_equal(queue_remove(tree.fd, QUEUE_SPARE, buf_str(&a)), 0);
+	buf_free(&a);
+}
+
+/* A file with a second name is never wiped: unlinked from the queue, the other name intact. */
+static void test_release_linked_is_not_wiped(void **state)
+{
+	struct buf a = BUF_INIT, p = BUF_INIT, h = BUF_INIT;
+	struct queue_env env;
+	int fd;
+
+	(void)state;
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &a), 0);
+	assert_int_equal(queue_path(&p, QUEUE_INCOMING, buf_str(&a)), 0);
+	assert_int_equal(queue_path(&h, QUEUE_HOLD, buf_str(&a)), 0);
+	assert_int_equal(linkat(tree.fd, buf_str(&p), tree.fd, buf_str(&h), 0), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a)), 0);
+	assert_int_equal(queue_exists(tree.fd, QUEUE_SPARE, buf_str(&a)), 0);
+	assert_int_equal(queue_exists(tree.fd, QUEUE_INCOMING, buf_str(&a)), 0);
+	fd = queue_file_open(tree.fd, QUEUE_HOLD, buf_str(&a), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(queue_env_read(fd, QUEUE_ENV_VERIFY, &env), QUEUE_ENV_OK);
+	assert_true(tq_check_content(fd, &env, old_content, OLD_LEN));
+	queue_env_free(&env);
+	close(fd);
+	assert_int_equal(queue_remove(tree.fd, QUEUE_HOLD, buf_str(&a)), 0);
+	buf_free(&a);
+	buf_free(&p);
+	buf_free(&h);
+}
+
+/* At start-up every spare file is cut to nothing (a crash may have lost the zeros). */
+static void test_load_cuts_to_zero(void **state)
+{
+	struct queue_spare_pool fresh;
+	struct buf a = BUF_INIT;
+	struct stat st;
+	ino_t ino;
+	int fd;
+
+	(void)state;
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &a), 0);
+	ino = ino_of(QUEUE_INCOMING, buf_str(&a));
+	/* put there without a release: the stale bytes a host crash can leave */
+	assert_int_equal(queue_move(tree.fd, buf_str(&a), QUEUE_INCOMING, QUEUE_SPARE, 0), 0);
+	queue_spare_pool_init(&fresh, QUEUE_SPARE_MAX);
+	assert_int_equal(queue_spare_pool_load(&fresh, tree.fd), queue_spare_count(tree.fd));
+	queue_spare_pool_free(&fresh);
+	fd = spare_fd(buf_str(&a), &st);
+	assert_int_equal(st.st_ino, ino);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(st.st_blocks, 0);
+	close(fd);
+	assert_int_equal(queue_remove(tree.fd, QUEUE_SPARE, buf_str(&a)), 0);
+	buf_free(&a);
+}
+
+/* Short of space, cleanup gives back every block spare/ holds. */
+static void test_purge(void **state)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	uint64_t bytes;
+
+	(void)state;
+	int before = queue_spare_count(tree.fd);
+
+	assert_int_equal(queue_spare_purge(tree.fd, &bytes), before);
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &a), 0);
+	assert_int_equal(tq_write(tree.fd, old_content, OLD_LEN, 4096, 0, &b), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&a)), 0);
+	assert_int_equal(queue_spare_release(&pool, tree.fd, QUEUE_INCOMING, buf_str(&b)), 0);
+	assert_int_equal(queue_spare_count(tree.fd), 2);
+	assert_int_equal(queue_spare_purge(tree.fd, &bytes), 2);
+	assert_true(bytes >= 2 * OLD_LEN);
+	assert_int_equal(queue_spare_count(tree.fd), 0);
+	assert_int_equal(queue_spare_purge(tree.fd, &bytes), 0);
+	assert_int_equal(bytes, 0);
+	/* the pool still names them: the next writer creates a file instead */
+	assert_int_equal(tq_write(tree.fd, new_content, NEW_LEN, 1000, 0, &a), 0);
+	check_new(buf_str(&a));
+	assert_int_equal(queue_remove(tree.fd, QUEUE_INCOMING, buf_str(&a)), 0);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +500,10 @@ int main(void)
 		cmocka_unit_test(test_linked_file_not_reused),
 		cmocka_unit_test(test_release_limits),
 		cmocka_unit_test(test_hint_is_taken_first),
+		cmocka_unit_test(test_release_wipes),
+		cmocka_unit_test(test_release_linked_is_not_wiped),
+		cmocka_unit_test(test_load_cuts_to_zero),
+		cmocka_unit_test(test_purge),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

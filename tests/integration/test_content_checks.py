@@ -1,0 +1,63 @@
+"""cleanup's MIME checks through real SMTP sessions: strict_8bitmime,
+mime_nesting_limit, disable_mime_input_processing. A refused message gets
+550 5.6.0 after the final dot and leaves nothing in the queue."""
+import os
+import smtplib
+
+import pytest
+
+from relayenv import FAST_RETRY, relay_main_cf, send
+
+UNDECLARED_8BIT = b"Subject: caf\xc3\xa9 test\r\n\r\nna\xc3\xafve body\r\n"
+
+
+def nested(depth):
+    out = b"Subject: deep\r\n"
+    for i in range(depth):
+        out += b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i)
+    out += b"\r\nleaf\r\n"
+    for i in reversed(range(depth)):
+        out += b"--b%d--\r\n" % i
+    return out
+
+
+def refused(m, body):
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
+        s.ehlo("client.test.example")
+        s.mail("a@src.example", ["BODY=8BITMIME"])
+        s.rcpt("b@dst.example")
+        return s.data(body)
+
+
+def queue_is_empty(m):
+    return not any(os.listdir(os.path.join(m.queue, d)) for d in ("incoming", "active", "deferred"))
+
+
+@pytest.mark.parametrize("extra,body,reply", [
+    ("strict_8bitmime = yes\n", UNDECLARED_8BIT,
+     b"5.6.0 Error: improper use of 8-bit data in message header"),
+    ("strict_8bitmime_body = yes\n", UNDECLARED_8BIT,
+     b"5.6.0 Error: improper use of 8-bit data in message body"),
+    ("mime_nesting_limit = 3\n", nested(4), b"5.6.0 Error: MIME nesting exceeds safety limit"),
+])
+def test_content_refused(moat_factory, sink, extra, body, reply):
+    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY + extra)).start()
+    code, msg = refused(m, body)
+    assert (code, msg) == (550, reply)
+    m.wait_log(r"reject: mime-error ")
+    assert queue_is_empty(m)
+
+
+@pytest.mark.parametrize("extra,body", [
+    ("", UNDECLARED_8BIT),                              # Postfix's defaults: no strict checks
+    ("mime_nesting_limit = 4\n", nested(4)),
+    ("strict_8bitmime = yes\ndisable_mime_input_processing = yes\n", UNDECLARED_8BIT),
+    ("mime_nesting_limit = 3\ndisable_mime_input_processing = yes\n", nested(4)),
+])
+def test_content_accepted(moat_factory, sink, extra, body):
+    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY + extra)).start()
+    send(m, "a@src.example", ["b@dst.example"], body)
+    (got,) = sink.wait_count(1)
+    head, text = body.split(b"\r\n\r\n", 1)
+    assert head.split(b"\r\n")[0] in got.content     # cleanup adds headers for a local client
+    assert got.content.endswith(b"\r\n\r\n" + text)
