@@ -67,6 +67,8 @@ $(eval $(call prog_rule,moatd,daemons/broker))
 $(foreach s,$(STAGES),$(eval $(call prog_rule,moat-$(s),daemons/$(s))))
 $(foreach t,$(TOOLS),$(eval $(call prog_rule,$(t),tools/$(t))))
 
+# Kept, not deleted as intermediates: a second `make unit` rebuilds nothing.
+.SECONDARY: $(patsubst tests/unit/%.c,$(B)/obj/tests/unit/%.o,$(UNIT_SRCS))
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmoat.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/libmoat.a -lcmocka $(LDLIBS_ALL)

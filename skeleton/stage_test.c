@@ -126,7 +126,7 @@ static int attack_send_fd(struct stage *st)
 }
 
 /*
- * linger-fd (smtpd): a client connection that cannot drain (the test client
+ * linger-fd (screen): a client connection that cannot drain (the test client
  * never reads) with SO_LINGER 3600 s, handed to the broker as the only
  * reference left: its close() would wait for an hour.
  */

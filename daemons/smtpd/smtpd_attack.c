@@ -5,7 +5,8 @@
  *
  * MOAT_TEST_ATTACK="smtpd:screen-fd" sends MSG_SCREEN_DONE with a file
  * descriptor attached (the schema gives that message none);
- * "smtpd:screen-type" sends MSG_SCREEN_CONN, which only screen may send;
+ * "smtpd:screen-type" sends MSG_SCREEN_CONN (without its fd), which only
+ * screen may send;
  * "smtpd:screen-session" sends DONE for a session it was never given.
  * The normal build compiles this to nothing.
  */
@@ -22,7 +23,13 @@ void smtpd_attack_screen(struct stage *st, int fd)
 #include <string.h>
 #include <sys/socket.h>
 
-/* attack_send - one raw packet, past our own channel's send check, with fd extra attached. */
+#include "lib/msg.h"
+
+/*
+ * attack_send - one raw packet, past our own channel's send check, with fd
+ * extra attached (fds the message itself carries are dropped when extra is
+ * -2). A refusal by the kernel (SO_PASSRIGHTS off on screen's end) is logged.
+ */
 static void attack_send(int fd, enum ipc_type type, const void *msg, int extra)
 {
 	union { struct cmsghdr h; char room[CMSG_SPACE(sizeof(int) * IPC_MAX_FDS)]; } u;
@@ -33,6 +40,8 @@ static void attack_send(int fd, enum ipc_type type, const void *msg, int extra)
 
 	if (ipc_encode(&pkt, fds, &nfds, type, msg) < 0)
 		return;
+	if (extra == -2)
+		nfds = 0;
 	if (extra >= 0)
 		fds[nfds++] = extra;
 	iov.iov_base = pkt.data;
@@ -48,7 +57,8 @@ static void attack_send(int fd, enum ipc_type type, const void *msg, int extra)
 		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
 		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), fds, sizeof(int) * (size_t)nfds);
 	}
-	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+		msg_warn("test: attack %s: refused: %m", ipc_type_name(type));
 	buf_free(&pkt);
 }
 
@@ -63,7 +73,7 @@ void smtpd_attack_screen(struct stage *st, int fd)
 	if (strstr(spec, "smtpd:screen-fd"))
 		attack_send(fd, MSG_SCREEN_DONE, &done, 0);
 	if (strstr(spec, "smtpd:screen-type"))
-		attack_send(fd, MSG_SCREEN_CONN, &conn, -1);
+		attack_send(fd, MSG_SCREEN_CONN, &conn, -2);
 	if (strstr(spec, "smtpd:screen-session"))
 		attack_send(fd, MSG_SCREEN_DONE, &done, -1);
 }

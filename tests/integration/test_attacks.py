@@ -98,11 +98,13 @@ def test_fd_on_broker_channel_is_refused(moat_factory):
 
 
 def test_lingering_socket_cannot_block_the_broker(moat_factory):
-    """smtpd hands the broker a TCP socket with SO_LINGER 3600 s and a full
-    send queue as the last reference to it (seen: the broker blocked in
-    close(), with SIGTERM, moatctl and all restarts frozen)."""
+    """The stage that holds client sockets (screen; smtpd has none until
+    screen passes one) tries to hand the broker a TCP socket with SO_LINGER
+    3600 s and a full send queue as the last reference to it (seen: the
+    broker blocked in close(), with SIGTERM, moatctl and all restarts
+    frozen). SO_LINGER is no option a stage may set: seccomp kills it."""
     with RecordingSink() as sink:
-        m = attacked(moat_factory, sink, "smtpd:linger-fd")
+        m = attacked(moat_factory, sink, "screen:linger-fd")
         c = socket.socket()
         c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         c.connect(("127.0.0.1", m.port))   # never read: the smtpd's writes pile up
@@ -113,7 +115,7 @@ def test_lingering_socket_cannot_block_the_broker(moat_factory):
                 time.sleep(0.2)
             time.sleep(1)
             status(m)   # seen: blocked in close() for the linger time
-            assert re.search(r"moat-smtpd pid \d+ killed by seccomp: syscall setsockopt", m.log())
+            assert re.search(r"moat-screen pid \d+ killed by seccomp: syscall setsockopt", m.log())
             assert_mail_flows(m, sink, "after-linger")
         finally:
             c.close()
@@ -168,7 +170,8 @@ def test_peer_request_flood_does_not_fork_without_bound(moat_factory):
 def test_spawn_failure_throttles_and_never_ends_the_broker(moat_factory):
     """At a low fd limit every new smtpd costs the broker an fd until
     socketpair fails (seen: "moatd: fatal: /dev/null: Too many open files"
-    took every stage down)."""
+    took every stage down). Each client sends EHLO, so that screen hands it
+    to an smtpd of its own."""
     with RecordingSink() as sink:
         m = attacked(moat_factory, sink, "", extra="service_throttle_time = 1s\nmax_idle = 3s\n",
                      master_edit=lambda t: t.replace(" 20 smtpd", " 60 smtpd"),
@@ -178,10 +181,12 @@ def test_spawn_failure_throttles_and_never_ends_the_broker(moat_factory):
             for _ in range(40):
                 c = socket.create_connection(("127.0.0.1", m.port), timeout=30)
                 held.append(c)
+                c.sendall(b"EHLO client.test\r\n")
                 if "throttling it" in m.log():
                     break
                 time.sleep(0.2)
-            m.wait_log(r"service \S+ \(moat-smtpd\): socketpair: Too many open files; throttling it for 1 s")
+            m.wait_log(r"(service \S+ \(moat-smtpd\)|channel for screen pid \d+): socketpair: "
+                       r"Too many open files")
             assert m.proc.poll() is None, m.read_stderr()[-3000:]
         finally:
             for c in held:
@@ -299,22 +304,29 @@ def cpu_ticks(pid):
 
 
 def test_dead_listener_is_not_spun_on(moat_factory):
-    """The listening socket dies under smtpd (here shut down by root from
-    outside, since no stage may any more): smtpd says so and stops polling it
-    (seen: the replacement smtpd spun at 95% CPU)."""
+    """The listening socket dies under screen (here shut down by root from
+    outside, since no stage may any more): screen says so and stops polling
+    it (seen: the replacement smtpd spun at 95% CPU)."""
     with RecordingSink() as sink:
         m = attacked(moat_factory, sink, "")
-        smtpd = [p for p, s in m.stage_pids().items() if s == "smtpd"]
-        assert smtpd
-        fd = pidfd_getfd(smtpd[0], 5)
+        screen = [p for p, s in m.stage_pids().items() if s == "screen"]
+        assert screen
+        fd = pidfd_getfd(screen[0], 5)
         try:
             socket.socket(fileno=os.dup(fd)).shutdown(socket.SHUT_RDWR)
         finally:
             os.close(fd)
-        m.wait_log(r"smtpd\[\d+\]: warning: listening socket 5: error or hangup; no longer accepting")
-        pid = [p for p, s in m.stage_pids().items() if s == "smtpd"][0]
+        # the client makes the dead listener readable: accept fails once, then it is dropped
+        with socket.socket() as c:
+            c.settimeout(5)
+            try:
+                c.connect(("127.0.0.1", m.port))
+            except OSError:
+                pass
+        m.wait_log(r"screen\[\d+\]: error: listening socket 5: accept: .*; no longer watched")
+        pid = screen[0]
         before = cpu_ticks(pid)
         time.sleep(2)
-        assert cpu_ticks(pid) - before < 50, "smtpd spins on its dead listener"
+        assert cpu_ticks(pid) - before < 50, "screen spins on its dead listener"
         assert m.proc.poll() is None
         status(m)

@@ -216,7 +216,8 @@ def test_service_name_expands_in_the_stage(moat_factory):
     master = MASTER.replace("4 smtpd", "4 smtpd -o smtpd_banner=$service_name/$process_name")
     m = make(moat_factory, master=master).start()
     c = Client(m.port)
-    assert c.greeting == [f"220 127.0.0.1:{m.port}/smtpd"]
+    # screen greets, as Postfix's postscreen does: the inet line's -o reach it too
+    assert c.greeting == [f"220 127.0.0.1:{m.port}/screen"]
     c.close()
 
 
