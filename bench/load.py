@@ -15,7 +15,7 @@ One moat relaying to Postfix's smtp-sink on loopback. It measures:
  2. the same with 10,000 held connections (200 per address).
 
 The per-client connection limit is raised to 500 for the run (the default,
-50, would refuse the 200 connections per address of step 3: that is the
+50, would refuse the 200 connections per address of step 2: that is the
 limit doing its job). The script raises its own fd limit to the hard limit.
 
 Usage: /usr/bin/python3 bench/load.py BINDIR [--held 1000,10000] [--messages 2000]

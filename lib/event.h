@@ -1,8 +1,8 @@
 /*
  * event.h - a small epoll event loop with one-shot timers.
  *
- * Used by long-running stages that serve many channels at once (log,
- * cleanup, qmgr) and by the broker. Callbacks may add or remove any fd or
+ * Used by long-running stages that serve many channels or clients at once
+ * (screen, log, cleanup, qmgr, bounce, dns) and by the broker. Callbacks may add or remove any fd or
  * timer, including their own, while the loop dispatches.
  */
 #ifndef MOAT_LIB_EVENT_H

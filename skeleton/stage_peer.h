@@ -6,9 +6,9 @@
  * non-blocking channel of the stage's kind (we are side B), sends our hello
  * and watches it in the stage's event loop. Every message the peer may send
  * is given to ops->message; when the channel ends (EOF, error, a violation,
- * or the stage ends it) the skeleton reports a violation to the broker,
- * closes the channel and calls ops->closed exactly once, from which the
- * stage frees its own per-peer state. A peer may be ended from inside
+ * or the stage ends it) the skeleton reports the peer to the broker if it
+ * broke the protocol, closes the channel and calls ops->closed exactly
+ * once, from which the stage frees its own per-peer state. A peer may be ended from inside
  * ops->message or from anywhere else: inside a read the end waits until
  * the read is over, so no callback ever sees a freed peer.
  */

@@ -6,7 +6,7 @@
  *   smtpd_attack.c   test build only: hostile messages to screen
  *   smtpd_conf.c     reads main.cf into struct smtpd_conf (stagecf/smtpd_policy.c)
  *   smtpd_io.c       buffered client I/O: line reader, reply buffer, timeouts
- *   smtpd_session.c  one SMTP session: greeting, command loop, logging
+ *   smtpd_session.c  one SMTP session: command loop, logging
  *   smtpd_verbs.c    HELO/EHLO/MAIL/RCPT/RSET/NOOP/VRFY/... handlers
  *   smtpd_dataphase.c DATA: restrictions, 354, stream to cleanup, result
  *   smtpd_check.c    restriction lists and relay policy

@@ -1,8 +1,8 @@
 /*
  * smtpd_dns.c - the client's host name: PTR lookup, then forward confirmation.
  *
- * Called by smtpd.c once per connection, before the "connect from" line and
- * the greeting. As in Postfix, the PTR name of the client address becomes
+ * Called by smtpd.c once per connection, before the "connect from" line
+ * (screen has sent the greeting already). As in Postfix, the PTR name of the client address becomes
  * the client name only if a forward lookup of that name (A for an IPv4
  * client, AAAA for IPv6) returns the client's own address; otherwise the
  * name is "unknown", and the unverified PTR name is kept as the reverse

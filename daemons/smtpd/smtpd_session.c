@@ -1,5 +1,5 @@
 /*
- * smtpd_session.c - one SMTP session: greeting, command loop, Postfix-shaped logs.
+ * smtpd_session.c - one SMTP session: command loop, Postfix-shaped logs.
  *
  * Called by smtpd.c for each connection screen hands over: screen has
  * already greeted the client (and refused one that talked first), and its
