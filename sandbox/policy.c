@@ -177,11 +177,6 @@ static const char *const sandbox_qmgr_syscalls[] = {
 	NULL
 };
 
-static const char *const sandbox_log_syscalls[] = {
-	"fsync", "fdatasync",	/* the audit trail fd is made durable per record */
-	NULL
-};
-
 /* Landlock: the queue directories each queue stage may touch. */
 static const struct sandbox_dir sandbox_dirs_cleanup[] = {
 	{ "incoming", 1 }, { "spare", 1 },
@@ -261,11 +256,10 @@ static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
 		"submits through cleanup over IPC: it may only read the queue "
 		"directories and write its own logs in bounce/ and defer/." },
 	[STAGEDEF_LOG] = { .stage = "log", HELPER_STAGE, .private_net = 1, .writes_files = 1,
-		.nofile = 4096, .syscalls = sandbox_log_syscalls,
+		.nofile = 4096,
 		.why = "Receives log events over channels and writes them to the syslog socket "
-		"and the audit trail file, both opened by the broker and passed as fds. "
-		"fsync/fdatasync make each audit record durable. It opens nothing. One "
-		"channel per running stage, hence the larger fd limit." },
+		"or to maillog_file, opened by the broker and passed as an fd. It opens "
+		"nothing. One channel per running stage, hence the larger fd limit." },
 };
 
 /*

@@ -7,11 +7,16 @@
  * configuration then stops moatd with file and line, instead of moatd
  * saying "daemon started" and a stage dying in a loop behind it.
  */
+#include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/msg.h"
 #include "lib/strnum.h"
+#include "mail/mynetworks.h"
 #include "mail/resolve.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/stagedef.h"
 #include "stagecf/check.h"
 #include "stagecf/routes.h"
 #include "stagecf/smtpd_policy.h"
@@ -58,16 +63,92 @@ static int check_level(const struct conf *c, struct buf *err)
 	return 0;
 }
 
-/* check_stage - the stage's own loader on its configuration. */
-static int check_stage(const struct conf *sc, const char *stage, struct buf *err)
+/* check_fail - a master.cf problem into err; always -1. */
+static int check_fail(struct buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int check_fail(struct buf *err, const char *fmt, ...)
 {
-	if (strcmp(stage, "smtpd") == 0) {
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)buf_vprintf(err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* check_program - <daemon_directory>/moat-<stage> exists and may be run. */
+static int check_program(const struct conf *c, const struct master_service *sv, const char *stage,
+			 struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	int r = 0;
+
+	(void)buf_printf(&path, "%s/moat-%s", conf_str(c, "daemon_directory"), stage);
+	if (access(buf_str(&path), X_OK) < 0) {
+		(void)buf_printf(err, "%s: service %s: %s: %m", sv->where, sv->name, buf_str(&path));
+		r = -1;
+	}
+	buf_free(&path);
+	return r;
+}
+
+/*
+ * check_service - what the broker would refuse in a master.cf line
+ * (daemons/broker/services.c): found here first, so that a reload with a
+ * bad line is refused while the running configuration stays.
+ */
+static int check_service(const struct conf *c, const struct master_service *sv,
+			 const struct stagedef **def, struct buf *err)
+{
+	int inet = strcmp(sv->type, "inet") == 0;
+
+	*def = stagedef_lookup(sv->command);
+	if (*def == NULL || sandbox_policy_lookup(sv->command) == NULL
+	    || ((*def)->flags & STAGEDEF_F_LISTENS))
+		return check_fail(err, "%s: service %s: unknown stage program \"%s\"", sv->where,
+				  sv->name, sv->command);
+	if (sv->args && sv->args[0])
+		return check_fail(err, "%s: service %s: unexpected argument \"%s\" (use -o name=value)",
+				  sv->where, sv->name, sv->args[0]);
+	if (inet != !!((*def)->flags & STAGEDEF_F_SCREENED))
+		return check_fail(err, inet ? "%s: inet service %s runs %s, which serves no client"
+				  : "%s: service %s: %s needs an inet service", sv->where, sv->name,
+				  sv->command);
+	if (check_program(c, sv, sv->command, err) < 0)
+		return -1;
+	return inet ? check_program(c, sv, stagedef_listener()->name, err) : 0;
+}
+
+/* check_screen - what screen refuses at start for an inet service. */
+static int check_screen(const struct conf *sc, struct buf *err)
+{
+	static const char exceptions[] = "smtpd_client_event_limit_exceptions";
+	struct buf why = BUF_INIT;
+	struct conf *stress = conf_stress_copy(sc, &why);
+	struct cidr_list l;
+	int r = 0;
+
+	if (stress == NULL && why.len > 0)
+		r = stagecf_fail(err, sc, "stress", "%s", buf_str(&why));
+	conf_free(stress);
+	buf_reset(&why);
+	cidr_list_init(&l);
+	if (r == 0 && mynetworks_parse(&l, conf_list(sc, exceptions), &why) < 0)
+		r = stagecf_fail(err, sc, exceptions, "%s", buf_str(&why));
+	cidr_list_free(&l);
+	buf_free(&why);
+	return r;
+}
+
+/* check_stage - the stage's own loader on its configuration. */
+static int check_stage(const struct conf *sc, const struct stagedef *def, struct buf *err)
+{
+	if (def->id == STAGEDEF_SMTPD) {
 		struct smtpd_policy p;
 
-		if (smtpd_policy_load(&p, sc, SMTPD_POLICY_WARN, err) < 0)
+		if (check_screen(sc, err) < 0 || smtpd_policy_load(&p, sc, SMTPD_POLICY_WARN, err) < 0)
 			return -1;
 		smtpd_policy_free(&p);
-	} else if (strcmp(stage, "qmgr") == 0) {
+	} else if (def->id == STAGEDEF_QMGR) {
 		struct resolve r;
 
 		if (routes_load(&r, sc, err) < 0)
@@ -84,12 +165,13 @@ int stagecf_check(const struct conf *c, const struct master_cf *m, struct buf *e
 		return -1;
 	for (size_t i = 0; i < m->nsvc; i++) {
 		const struct master_service *sv = &m->svc[i];
-		struct conf *sc = conf_service(c, sv, err);
+		const struct stagedef *def;
+		struct conf *sc;
 		int r;
 
-		if (!sc)
+		if (check_service(c, sv, &def, err) < 0 || (sc = conf_service(c, sv, err)) == NULL)
 			return -1;
-		r = check_stage(sc, sv->command, err);
+		r = check_stage(sc, def, err);
 		conf_free(sc);
 		if (r < 0)
 			return -1;

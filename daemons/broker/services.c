@@ -99,8 +99,14 @@ static struct service *services_one(struct broker *b, const struct master_servic
 			  ms->name, ms->command);
 	svc = services_new(b, ms, stagedef_listener()->name, 1);
 	svc->next = services_new(b, ms, ms->command, ms->maxproc);
-	if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0)
-		msg_fatal("%s: service %s: nothing to listen on", ms->where, ms->name);
+	if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0) {
+		if (old == NULL)
+			msg_fatal("%s: service %s: nothing to listen on", ms->where, ms->name);
+		/* on reload a new service that cannot bind must not stop the others */
+		msg_error("%s: service %s: nothing to listen on; not running it", ms->where, ms->name);
+		broker_services_free(svc);
+		return NULL;
+	}
 	return svc;
 }
 

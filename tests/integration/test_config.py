@@ -211,6 +211,48 @@ def test_reload_with_bad_configuration_keeps_the_running_one(moat_factory):
     c.close()
 
 
+BAD_MASTER_LINES = [
+    ("bounce unix n - y - 1 bouncer", r'service bounce: unknown stage program "bouncer"'),
+    ("bounce unix n - y - 1 bounce -v", r'service bounce: unexpected argument "-v"'),
+    ("bounce unix n - y - 1 screen", r'service bounce: unknown stage program "screen"'),
+    ("9 unix n - y - 1 smtpd", r"service 9: smtpd needs an inet service"),
+    ("127.0.0.1:9 inet n - y - 1 cleanup", r"inet service 127\.0\.0\.1:9 runs cleanup, which serves no client"),
+]
+
+
+@pytest.mark.parametrize("line,why", BAD_MASTER_LINES)
+def test_reload_with_bad_master_line_keeps_the_running_one(moat_factory, line, why):
+    """Seen: the start-up check passed, then the broker's own master.cf
+    reading called msg_fatal inside the reload: moatd and every stage gone."""
+    m = make(moat_factory).start()
+    with open(os.path.join(m.confdir, "master.cf"), "a") as f:
+        f.write(line + "\n")
+    n = line_of(m, line, "master.cf")
+    r = m.ctl("reload", check=False)
+    assert r.returncode != 0, r.stdout
+    assert re.search(rf"master\.cf:{n}: {why}", r.stderr), r.stderr
+    assert m.proc.poll() is None
+    assert "generation 0" in m.ctl("status").stdout
+    c = open_mail(m)
+    assert code(c.cmd("RCPT TO:<x@relay.example>")) == 250
+    c.close()
+
+
+def test_bad_master_line_stops_start_up(moat_factory):
+    m = make(moat_factory, master=MASTER + "bounce unix n - y - 1 bouncer\n")
+    err = refused(m)
+    assert re.search(r'master\.cf:4: service bounce: unknown stage program "bouncer"', err), err
+
+
+def test_bad_screen_setting_stops_start_up(moat_factory):
+    """Seen: smtpd_client_event_limit_exceptions = example.com passed the
+    check, moatd said "daemon started", and screen died on start in a loop."""
+    m = make(moat_factory, extra="smtpd_client_event_limit_exceptions = example.com\n")
+    err = refused(m)
+    n = line_of(m, "smtpd_client_event_limit_exceptions = example.com")
+    assert re.search(rf"main\.cf:{n}: parameter smtpd_client_event_limit_exceptions: .*example\.com", err), err
+
+
 def test_service_name_expands_in_the_stage(moat_factory):
     # seen: moatd checked $service_name, but the stage never set it (empty)
     master = MASTER.replace("4 smtpd", "4 smtpd -o smtpd_banner=$service_name/$process_name")

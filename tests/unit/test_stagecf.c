@@ -10,7 +10,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "stagecf/check.h"
 #include "stagecf/smtpd_policy.h"
@@ -114,13 +118,52 @@ static void test_policy_open_relay_acknowledged(void **state)
 	buf_free(&err);
 }
 
-/* check - stagecf_check of main.cf and master.cf texts; err set. */
+/* A daemon_directory with the stage programs the check looks for. */
+static char stage_dir[] = "/tmp/moat-test-stages-XXXXXX";
+
+static int stage_dir_setup(void **state)
+{
+	static const char *const progs[] = { "moat-screen", "moat-smtpd", "moat-qmgr", NULL };
+	char path[128];
+
+	(void)state;
+	if (mkdtemp(stage_dir) == NULL)
+		return -1;
+	for (int i = 0; progs[i]; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", stage_dir, progs[i]);
+		if ((fd = open(path, O_CREAT | O_WRONLY, 0755)) < 0)
+			return -1;
+		close(fd);
+	}
+	return 0;
+}
+
+static int stage_dir_teardown(void **state)
+{
+	static const char *const progs[] = { "moat-screen", "moat-smtpd", "moat-qmgr", NULL };
+	char path[128];
+
+	(void)state;
+	for (int i = 0; progs[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", stage_dir, progs[i]);
+		(void)unlink(path);
+	}
+	return rmdir(stage_dir);
+}
+
+/* check - stagecf_check of main.cf (plus our daemon_directory, last) and master.cf texts; err set. */
 static int check(const char *maincf, const char *mastercf, struct buf *err)
 {
-	struct conf *c = test_load(maincf, err);
+	struct buf text = BUF_INIT;
+	struct conf *c;
 	struct master_cf *m;
 	int r;
 
+	(void)buf_printf(&text, "%s\ndaemon_directory = %s\n", maincf, stage_dir);
+	c = test_load(buf_str(&text), err);
+	buf_free(&text);
 	assert_non_null(c);
 	m = master_load_text(mastercf, strlen(mastercf), "master.cf", c, err);
 	if (!m)
@@ -152,6 +195,22 @@ static void test_check_services(void **state)
 	assert_int_equal(check("", "qmgr unix n - y - 1 qmgr -o relay_transport=x:y:z/\n"
 			       "q2 unix n - y - 1 qmgr -o relay_transport=a!b\n", &err), -1);
 	assert_non_null(strstr(buf_str(&err), "master.cf:2: parameter relay_transport"));
+	/* what the broker would refuse in master.cf: refused here, before a reload takes it */
+	assert_int_equal(check("", "bounce unix n - y - 1 bounce\n", &err), -1);
+	assert_non_null(strstr(buf_str(&err), "master.cf:1: service bounce: "));
+	assert_non_null(strstr(buf_str(&err), "/moat-bounce: No such file or directory"));
+	assert_int_equal(check("", "s unix n - y - 1 screen\n", &err), -1);
+	assert_non_null(strstr(buf_str(&err), "master.cf:1: service s: unknown stage program \"screen\""));
+	assert_int_equal(check("", "q unix n - y - 1 qmgr x\n", &err), -1);
+	assert_non_null(strstr(buf_str(&err), "master.cf:1: service q: unexpected argument \"x\""));
+	assert_int_equal(check("", "smtp unix n - y - - smtpd\n", &err), -1);
+	assert_non_null(strstr(buf_str(&err), "master.cf:1: service smtp: smtpd needs an inet service"));
+	assert_int_equal(check("", "25 inet n - y - - qmgr\n", &err), -1);
+	assert_non_null(strstr(buf_str(&err), "master.cf:1: inet service 25 runs qmgr, which serves no client"));
+	/* screen's own reading: its exception list takes addresses and networks only */
+	assert_int_equal(check("smtpd_client_event_limit_exceptions = example.com\n",
+			       "smtp inet n - y - - smtpd\n", &err), -1);
+	assert_non_null(strstr(buf_str(&err), "main.cf:1: parameter smtpd_client_event_limit_exceptions: "));
 	buf_free(&err);
 }
 
@@ -185,5 +244,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_check_compatibility_level, test_conf_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, stage_dir_setup, stage_dir_teardown);
 }
