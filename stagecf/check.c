@@ -145,9 +145,12 @@ static int check_stage(const struct conf *sc, const struct stagedef *def, struct
 	if (def->id == STAGEDEF_SMTPD) {
 		struct smtpd_policy p;
 
-		if (check_screen(sc, err) < 0 || smtpd_policy_load(&p, sc, SMTPD_POLICY_WARN, err) < 0)
+		/* smtpd's lists first: screen's exceptions default to $mynetworks */
+		if (smtpd_policy_load(&p, sc, SMTPD_POLICY_WARN, err) < 0)
 			return -1;
 		smtpd_policy_free(&p);
+		if (check_screen(sc, err) < 0)
+			return -1;
 	} else if (def->id == STAGEDEF_QMGR) {
 		struct resolve r;
 

@@ -69,8 +69,8 @@ def test_a_name_in_a_comment_is_no_read(tree):
 
 
 def test_per_transport_names_need_their_builder(tree):
-    edit(tree, "daemons/qmgr/qmgr.c", "conf_transport_param(tr->name, CONF_SUFFIX_CONCURRENCY, &name)",
-         "0")
+    edit(tree, "daemons/qmgr/qmgr.c", "qmgr_transport_param(q, tr->name, CONF_SUFFIX_CONCURRENCY,",
+         'qmgr_transport_param(q, tr->name, "",')
     rc, out = run(tree)
     assert rc == 1
     assert "CONF_SUFFIX_CONCURRENCY (_destination_concurrency_limit) is registered but no code " \
