@@ -164,6 +164,7 @@ static int smtpd_wait(struct stage *st, int64_t timeout_ms)
 static void smtpd_run(struct stage *st)
 {
 	int64_t max_idle = (int64_t)smtpd_conf.max_idle * 1000, idle_since, retire_at = 0;
+	unsigned retired = 0;	/* the channel generation RETIRE went on */
 	uint32_t uses = 0;
 	struct smtpd_conn conn;
 
@@ -178,8 +179,10 @@ static void smtpd_run(struct stage *st)
 
 		if (leaving && smtpd_screen_fd() < 0 && smtpd_leave(st))
 			return;
-		if (leaving && smtpd_screen_fd() >= 0 && retire_at == 0) {
+		/* again on a channel the broker granted after screen closed the last */
+		if (leaving && smtpd_screen_fd() >= 0 && retired != smtpd_screen_generation()) {
 			smtpd_screen_retire(uses);
+			retired = smtpd_screen_generation();
 			retire_at = now;
 		}
 		if (retire_at && now - retire_at > SMTPD_RETIRE_WAIT_MS)

@@ -131,6 +131,8 @@ struct smtpd_conn {
 /* smtpd_screen.c */
 void smtpd_screen_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd);
 int smtpd_screen_fd(void);
+/* smtpd_screen_generation - how many screen channels were accepted so far. */
+unsigned smtpd_screen_generation(void);
 int smtpd_screen_next(struct stage *st, struct smtpd_conn *conn);
 void smtpd_screen_done(struct stage *st);
 void smtpd_screen_retire(uint32_t uses);

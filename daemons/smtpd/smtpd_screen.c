@@ -21,6 +21,7 @@
  * to that request (as Postfix does when anvil cannot be reached).
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,12 +36,30 @@
 static struct ipc_chan scr_chan = { .fd = -1 };
 static struct ipc_msg scr_msg;
 static uint32_t scr_session;	/* the session in progress, 0 if none */
+static unsigned scr_generation;	/* channels accepted so far */
+
+/*
+ * screen_chan_gone - screen closed our channel and sent nothing more: the
+ * broker, which saw it close, may hand us the next one before we read the
+ * end of this one.
+ */
+static int screen_chan_gone(void)
+{
+	struct pollfd p = { scr_chan.fd, POLLIN | POLLRDHUP, 0 };
+	char c;
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLHUP | POLLRDHUP)))
+		return 0;
+	return recv(scr_chan.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
 
 /* smtpd_screen_accept - stage_ops.peer_accept: the channel from our screen. */
 void smtpd_screen_accept(struct stage *st, const char *peer_stage, pid_t peer_pid, int fd)
 {
 	struct timeval tv = { SCREEN_REPLY_TIMEOUT, 0 };
 
+	if (scr_chan.fd >= 0 && scr_session == 0 && screen_chan_gone())
+		smtpd_screen_close();
 	if (scr_chan.fd >= 0 || strcmp(peer_stage, "screen") != 0) {
 		msg_warn("refusing a channel from %s[%ld]: %s", peer_stage, (long)peer_pid,
 			 scr_chan.fd >= 0 ? "one screen channel at a time" : "only screen hands out clients");
@@ -58,6 +77,7 @@ void smtpd_screen_accept(struct stage *st, const char *peer_stage, pid_t peer_pi
 		stage_status(st, 0, 0);
 		return;
 	}
+	scr_generation++;
 	smtpd_attack_screen(st, fd);	/* test build only */
 	stage_status(st, 1, 0);
 }
@@ -65,6 +85,11 @@ void smtpd_screen_accept(struct stage *st, const char *peer_stage, pid_t peer_pi
 int smtpd_screen_fd(void)
 {
 	return scr_chan.fd;
+}
+
+unsigned smtpd_screen_generation(void)
+{
+	return scr_generation;
 }
 
 /* smtpd_screen_close - drop the channel. */
