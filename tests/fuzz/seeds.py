@@ -7,9 +7,10 @@ Each seed is a small, meaningful input in the form its target reads (see the
 header comment of tests/fuzz/fuzz_<target>.c): real SMTP sessions and server
 replies, addresses of every syntax class, DNS answers with compression, MX,
 PTR and CNAME chains, main.cf and master.cf snippets with continuation lines,
-$expansion and errors, messages with smuggling attempts, and so on. Queue
-files and status logs come from the real writers instead (seed_queue.c), and
-the queue golden files of the unit tests are copied. Seeds are written under
+$expansion and errors, messages with smuggling attempts, MIME structures at
+and past cleanup's limits, broken status-log records, and so on.
+Well-formed queue files and status logs come from the real writers instead
+(seed_queue.c), and the queue golden files of the unit tests are copied. Seeds are written under
 fixed names (s-*), so running this again rewrites them and leaves the
 entries that libFuzzer merged in (named by their SHA-1) alone. The
 dictionaries go next to the targets (tests/fuzz/<target>.dict); the main.cf
@@ -455,6 +456,125 @@ def cleanup_seeds():
         'empty': cleanup_seed(0x00, 0x80, h, s, r, b''),
     }
 
+# ---- cleanup's MIME scanner (see fuzz_cleanup_mime.c for the layout) ----
+# Byte 0 picks the limits: 0xff is line 71, boundary 16, part header 271
+# bytes, nesting 8, every error reported; 0x0f line 23, boundary 1, header
+# 31; 0xf1 nesting 2, only the nesting error; 0x2f a 10-byte line.
+
+
+def mime_seed(limits, content):
+    return bytes([limits]) + content
+
+
+def mime_multipart(boundary, parts, ctype=b'multipart/mixed', extra=b''):
+    out = b'Content-Type: ' + ctype + b'; boundary="' + boundary + b'"\r\n' + extra + b'\r\npreamble\r\n'
+    for part in parts:
+        out += b'--' + boundary + b'\r\n' + part + b'\r\n'
+    return out + b'--' + boundary + b'--\r\nepilogue\r\n'
+
+
+def mime_nested(depth):
+    inner = b'Content-Type: text/plain\r\n\r\nleaf\r\n'
+    for i in range(depth):
+        inner = mime_multipart(b'n%d' % i, [inner])
+    return inner
+
+
+def cleanup_mime_seeds():
+    text = b'Content-Type: text/plain; charset=us-ascii\r\n\r\nhello\r\n'
+    eight = b'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\xc3\xa9t\xc3\xa9\r\n'
+    rfc822 = b'Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nContent-Type: text/plain\r\n\r\nbody\r\n'
+    return {
+        'digest': (b'\x0fContent-Type: multipart/digest; boundary=d\r\nContent-Transfer-Encoding: base64\r\n'
+                   b'\r\n--d\r\n\r\nSubject: caf\xe9\r\n\r\nx\r\n--d--\r\n'),
+        'multipart': (b'/Content-Type: multipart/mixed; boundary="b"\r\n\r\npre\r\n--b\r\n'
+                      b'Content-Transfer-Encoding: 8bit\r\n\r\n\xe9\r\n--b\r\nContent-Type: message/rfc822\r\n'
+                      b'\r\nSubject: x\r\n\r\n\xe9\r\n--b--\r\nepi\r\n'),
+        'plain-7bit': mime_seed(0xff, b'Subject: hi\r\n\r\nplain body\r\n'),
+        'eight-bit-header': mime_seed(0xff, b'Subject: caf\xc3\xa9\r\n\r\nbody\r\n'),
+        'eight-bit-body-7bit-part': mime_seed(0xff, b'Subject: x\r\n\r\n\xe2\x82\xac\r\n'),
+        'mixed': mime_seed(0xff, b'MIME-Version: 1.0\r\n' + mime_multipart(b'=_b1', [text, eight, rfc822])),
+        'alternative-in-mixed': mime_seed(0xff, mime_multipart(b'outer', [
+            mime_multipart(b'inner', [text, b'Content-Type: text/html\r\n\r\n<p>hi</p>\r\n'],
+                           b'multipart/alternative'), eight])),
+        'nesting-9': mime_seed(0xff, mime_nested(9)),
+        'nesting-2-limit': mime_seed(0xf1, mime_nested(3)),
+        'message-in-message': mime_seed(0xff, b'Content-Type: message/rfc822\r\n\r\n' + rfc822),
+        'message-global': mime_seed(0xff, b'Content-Type: message/global\r\n\r\nSubject: \xc3\xa9\r\n\r\nx\r\n'),
+        'domain-base64-multipart': mime_seed(0xff, mime_multipart(b'b', [text], extra=b'Content-Transfer-Encoding: base64\r\n')),
+        'domain-qp-message': mime_seed(0xff, b'Content-Type: message/rfc822\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+                                       b'\r\nSubject: x\r\n\r\ny\r\n'),
+        'encodings': mime_seed(0xff, mime_multipart(b'e', [
+            b'Content-Transfer-Encoding: BINARY\r\n\r\n\xff\x00\r\n',
+            b'Content-Transfer-Encoding: 7bit (comment)\r\n\r\n\xe9\r\n',
+            b'Content-Transfer-Encoding: x-unknown\r\n\r\n\xe9\r\n',
+            b'Content-Transfer-Encoding:\r\n\tquoted-printable\r\n\r\n=E9\r\n'])),
+        'boundary-prefix-1': mime_seed(0x0f, mime_multipart(b'abc', [text, mime_multipart(b'abd', [text])])),
+        'boundary-prefix-16': mime_seed(0xff, mime_multipart(b'0123456789abcdefX', [
+            mime_multipart(b'0123456789abcdefY', [text, eight])])),
+        'boundary-past-line-limit': mime_seed(0x2f, mime_multipart(b'a-rather-long-boundary', [text, eight])),
+        'boundary-forms': mime_seed(0xff,
+                                    b'Content-Type: Multipart/Mixed;\r\n boundary=plain-token ; charset="x"\r\n\r\n'
+                                    b'--plain-token  \r\n\r\na\r\n--plain-token\t\r\n\r\nb\r\n--plain-token--  \r\n'),
+        'boundary-quoted-escapes': mime_seed(0xff, b'Content-Type: multipart/mixed; boundary="a\\"b c"\r\n\r\n'
+                                             b'--a"b c\r\n\r\nx\r\n--a"b c--\r\n'),
+        'boundary-missing': mime_seed(0xff, b'Content-Type: multipart/mixed\r\n\r\n--\r\n\r\n\xe9\r\n----\r\n'),
+        'boundary-empty': mime_seed(0xff, b'Content-Type: multipart/mixed; boundary=""\r\n\r\n--\r\n\r\nx\r\n----\r\n'),
+        'no-closing-boundary': mime_seed(0xff, b'Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\n'
+                                         b'Content-Type: multipart/mixed; boundary=y\r\n\r\n--y\r\n\r\n\xe9'),
+        'outer-closes-inner': mime_seed(0xff, b'Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n'
+                                        b'Content-Type: multipart/mixed; boundary=i\r\n\r\n--i\r\n\r\nx\r\n'
+                                        b'--o\r\n\r\n\xe9\r\n--o--\r\n'),
+        'bare-lf': mime_seed(0xff, mime_multipart(b'lf', [text, eight]).replace(b'\r\n', b'\n')),
+        'long-header-folded': mime_seed(0x0f, b'Content-Type: multipart/mixed;\r\n' + b' x=y;\r\n' * 40
+                                        + b' boundary=late\r\n\r\n--late\r\n\r\n\xe9\r\n--late--\r\n'),
+        'long-line-8bit': mime_seed(0x2f, b'Subject: x\r\n\r\n' + b'a' * 200 + b'\xe9' + b'b' * 200 + b'\r\n'),
+        'digest-parts': mime_seed(0xff, mime_multipart(b'd', [b'\r\nSubject: one\r\n\r\nx\r\n',
+                                                              b'Content-Type: text/plain\r\n\r\n\xe9\r\n',
+                                                              b'\r\nSubject: \xe9\r\n\r\ny\r\n'],
+                                                       b'multipart/digest')),
+        'header-no-colon': mime_seed(0xff, b'Content-Type multipart/mixed; boundary=q\r\nX\r\n\r\n--q\r\n\r\n\xe9\r\n'),
+        'nothing-reported': mime_seed(0xf0, mime_nested(10) + b'\xe9\r\n'),
+    }
+
+# ---- status logs: hostile ones (seed_queue.c writes the well-formed ones) ----
+
+
+def varint(n):
+    out = b''
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def statuslog_entry(fields, rtype=b'L'):
+    data = b''.join(f + b'\0' for f in fields)
+    return rtype + varint(len(data)) + data
+
+
+def statuslog_seeds():
+    good = [b'rcpt=r@example.com', b'orcpt=', b'notify=2', b'dsn=5.1.1', b'action=failed',
+            b'reason=550 no such user', b'relay=mx.example.com[192.0.2.10]:25', b'when=1700000000']
+    return {
+        'missing-dsn': statuslog_entry([f for f in good if not f.startswith(b'dsn=')]),
+        'unknown-key': statuslog_entry(good + [b'evil=1']),
+        'duplicate-keys': statuslog_entry(good + [b'rcpt=other@example.com', b'dsn=4.0.0']),
+        'no-equals': statuslog_entry(good[:3] + [b'dsn'] + good[4:]),
+        'bad-numbers': statuslog_entry(good[:2] + [b'notify=99999999999999999999'] + good[3:7]
+                                       + [b'when=-5']),
+        'line-breaks': statuslog_entry(good[:5] + [b'reason=550 a\r\n.\r\nQUIT', b'relay=x\ny'] + good[7:]),
+        'no-final-nul': statuslog_entry(good)[:-1],
+        'length-past-end': b'L' + varint(4000) + b'rcpt=a@b\0',
+        'non-minimal-varint': b'L\x85\x00' + b'rcpt=',
+        'wrong-type': statuslog_entry(good, rtype=b'R') + statuslog_entry(good),
+        'empty-entry': b'L\x00' + statuslog_entry(good),
+        'many': statuslog_entry(good) * 70,
+    }
+
 # ---- dictionaries ----
 
 
@@ -489,6 +609,10 @@ DICTS = {
                      '65535', '.example'],
     'fuzz_resolve': ['\n', ', ', '.', '<', '>', '@', '[', ']', 'example.com', 'localhost', '!', ':'],
     'fuzz_cidr': ['/', '[', ']', '!', '::', '::ffff:', '.0', '/32', '/128', '/0', '255'],
+    'fuzz_cleanup_mime': ['\r\n', '\r\n\r\n', '\r\n ', '--', 'Content-Type: ', 'multipart/mixed',
+                          'multipart/digest', 'multipart/alternative', 'message/rfc822', 'message/global',
+                          'text/plain', '; boundary=', '; boundary="', 'Content-Transfer-Encoding: ',
+                          '7bit', '8bit', 'binary', 'base64', 'quoted-printable', '\xc3\xa9'],
 }
 
 
@@ -519,6 +643,8 @@ def main():
     write_seeds(corpus, 'fuzz_resolve', RESOLVE)
     write_seeds(corpus, 'fuzz_dsn_report', dsn_seeds())
     write_seeds(corpus, 'fuzz_cleanup', cleanup_seeds())
+    write_seeds(corpus, 'fuzz_cleanup_mime', cleanup_mime_seeds())
+    write_seeds(corpus, 'fuzz_statuslog', statuslog_seeds())
     golden = os.path.join(TOP, 'tests', 'unit', 'data', 'queue')
     os.makedirs(os.path.join(corpus, 'fuzz_queue_file'), exist_ok=True)
     for name in sorted(os.listdir(golden)):
