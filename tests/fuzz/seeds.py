@@ -8,7 +8,9 @@ header comment of tests/fuzz/fuzz_<target>.c): real SMTP sessions and server
 replies, addresses of every syntax class, DNS answers with compression, MX,
 PTR and CNAME chains, main.cf and master.cf snippets with continuation lines,
 $expansion and errors, messages with smuggling attempts, MIME structures at
-and past cleanup's limits, broken status-log records, and so on.
+and past cleanup's limits, broken status-log records, one IPC packet per
+message type of ipc/schema.def (read from it, so the type numbers follow the
+schema), and so on.
 Well-formed queue files and status logs come from the real writers instead
 (seed_queue.c), and the queue golden files of the unit tests are copied. Seeds are written under
 fixed names (s-*), so running this again rewrites them and leaves the
@@ -575,6 +577,84 @@ def statuslog_seeds():
         'many': statuslog_entry(good) * 70,
     }
 
+# ---- IPC packets: one per message type of ipc/schema.def ----
+# The wire format is ipc/ipc.h's; the type number is the message's place in
+# schema.def (the test-hook messages at its end are not in the fuzz build).
+# fuzz_ipc_decode decodes the input whole, and from byte 1 on with fds
+# chosen by byte 0: nfds = b % 5, pool (b / 5) % 2; pool 0 holds two
+# sockets, a directory and /dev/null, pool 1 two read-only regular files, a
+# directory and /dev/null.
+
+IPC_U32 = {'version': 1, 'type': 15, 'status': 0, 'pref': 10, 'ttl': 300, 'kind': 1, 'ret': 1,
+           'body_type': 2, 'nrcpt': 2, 'notify': 6, 'flags': 1, 'level': 6, 'client_port': 40000}
+IPC_STR = {'proto': 'cleanup', 'stage': 'smtpd', 'service': 'smtp', 'peer_stage': 'cleanup',
+           'reason': '4.4.1 connect to mx.example.com[192.0.2.10]:25: Connection refused',
+           'detail': 'sent a message its side may not send', 'command': 'reload', 'arg': '',
+           'text': 'moat/smtpd[4242]: 4Sx1yQ2Z3zABCDEF: client=mail.example.net[192.0.2.25]',
+           'client_name': 'mail.example.net', 'client_addr': '192.0.2.25', 'helo': 'mail.example.net',
+           'protocol': 'ESMTP', 'sasl_user': '', 'sender': 'sender@example.org', 'envid': 'ENVID-1',
+           'queue_id': '4Sx1yQ2Z3zABCDEF', 'dsn_queue_id': '4Sx1yQ3A0zABCDEF', 'addr': 'rcpt@example.com',
+           'orcpt': 'rfc822;rcpt@example.com', 'transport': 'relay', 'nexthop': '[192.0.2.10]:2525',
+           'dsn': '5.1.1', 'relay': 'mx.example.com[192.0.2.10]:25', 'name': 'example.com',
+           'value': 'mx1.example.com', 'queue_name': 'active', 'dsn_text': '',
+           'reply': '550 5.1.1 <rcpt@example.com>: Recipient address rejected: User unknown'}
+IPC_POOL = {'IPC_FD_SOCK': 0, 'IPC_FD_REG_RO': 1, 'IPC_FD_REG': 1}
+
+SCREEN_INPUTS = {
+    'ehlo': b'EHLO client.example.net\r\n',
+    'pipelined': b'EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n',
+    'bare-lf': b'HELO c\nQUIT\n',
+    'no-line-end': b'EHLO ' + b'x' * 4091,
+    'binary': b'\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n',
+    'empty': b'',
+}
+
+
+def ipc_schema():
+    with open(os.path.join(TOP, 'ipc', 'schema.def')) as f:
+        text = f.read().split('#ifdef MOAT_TEST_HOOKS')[0]
+    text = re.sub(r'/\*.*?\*/', '', text, flags=re.S)
+    msgs = []
+    for m in re.finditer(r'IPC_MSG\((\w+),\s*(\w+),(.*?)\)\)\s*(?=IPC_MSG|$)', text, re.S):
+        fields = re.findall(r'IPC_(U32|U64|STR|BYTES|FD)\((\w+)(?:,\s*(\w+))?', m.group(3))
+        msgs.append((m.group(2), fields))
+    return msgs
+
+
+def ipc_packet(number, fields, over=None):
+    over = over or {}
+    out, nfd, pool = struct.pack('<H', number), 0, 0
+    for kind, name, arg in fields:
+        v = over.get(name)
+        if kind == 'U32':
+            out += struct.pack('<I', IPC_U32.get(name, 1) if v is None else v)
+        elif kind == 'U64':
+            out += struct.pack('<Q', 1700000000123456 if v is None else v)
+        elif kind in ('STR', 'BYTES'):
+            v = (IPC_STR.get(name, 'x').encode() if kind == 'STR' else MSG) if v is None else v
+            out += struct.pack('<I', len(v)) + v
+        else:
+            out += bytes([nfd])
+            nfd += 1
+            pool = max(pool, IPC_POOL.get(arg, 0))
+    return out, nfd, pool
+
+
+def ipc_seeds():
+    seeds = {}
+    for number, (name, fields) in enumerate(ipc_schema(), 1):
+        pkt, nfd, pool = ipc_packet(number, fields)
+        if nfd == 0:
+            seeds[name] = pkt
+        seeds['fd-' + name] = bytes([pool * 5 + nfd]) + pkt
+        if name == 'screen_conn':
+            for what, data in SCREEN_INPUTS.items():
+                pkt, nfd, pool = ipc_packet(number, fields, {'input': data})
+                seeds['fd-screen_conn-' + what] = bytes([pool * 5 + nfd]) + pkt
+            pkt, nfd, pool = ipc_packet(number, fields, {'input': b'x' * 4097, 'flags': 0x80})
+            seeds['fd-screen_conn-too-long'] = bytes([pool * 5 + nfd]) + pkt
+    return seeds
+
 # ---- dictionaries ----
 
 
@@ -645,6 +725,7 @@ def main():
     write_seeds(corpus, 'fuzz_cleanup', cleanup_seeds())
     write_seeds(corpus, 'fuzz_cleanup_mime', cleanup_mime_seeds())
     write_seeds(corpus, 'fuzz_statuslog', statuslog_seeds())
+    write_seeds(corpus, 'fuzz_ipc_decode', ipc_seeds())
     golden = os.path.join(TOP, 'tests', 'unit', 'data', 'queue')
     os.makedirs(os.path.join(corpus, 'fuzz_queue_file'), exist_ok=True)
     for name in sorted(os.listdir(golden)):
