@@ -117,6 +117,7 @@ install: all
 # at a time; fuzz-merge does the same, then minimises what found new coverage
 # back into tests/fuzz/corpus/ (see tests/fuzz/run.sh); fuzz-seeds rewrites
 # the seeds that are generated.
+include tests/fuzz/build.mk
 FUZZ_ALL := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 60

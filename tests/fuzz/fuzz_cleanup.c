@@ -7,7 +7,8 @@
  * Input: byte 0 chooses a local or remote client, the bounce flag,
  * always_add_missing_headers, one or two recipients, and the size of the
  * pieces the content arrives in; byte 1 header_size_limit (102400, or
- * 1000..2016 so truncation happens); then helo, sender and recipient
+ * 1000..2016 so truncation happens) and, with 102400, the strict_* MIME
+ * checks when its low bit is set (mime_nesting_limit is 3); then helo, sender and recipient
  * separated by NUL; the rest is the message content. When cleanup says 250
  * (status 0) the queue file must pass the strict reader (VERIFY) with the
  * recipients given, its content must stream back at the recorded length and
@@ -15,7 +16,8 @@
  * header fields (none of message_drop_headers), and the body after it must
  * be the end of the input (plus CRLF if the input ended inside a
  * header-like line). When cleanup refuses, nothing may be left in
- * incoming/. A crash, a sanitizer report, a leak or an abort here is a bug.
+ * incoming/; it may refuse an address only as a violation (-1 with
+ * cm.violation set: smtpd should never have passed it), nothing else. A crash, a sanitizer report, a leak or an abort here is a bug.
  */
 #include <dirent.h>
 #include <stddef.h>
@@ -133,7 +135,8 @@ static void fuzz_split(const char *p, size_t n, struct fuzz_msg *m)
 	m->len = n - off;
 }
 
-static void fuzz_send(struct cleanup_msg *cm, const struct fuzz_msg *m, unsigned flags)
+/* fuzz_send - one message; -1 when cleanup refused an address as a channel violation. */
+static int fuzz_send(struct cleanup_msg *cm, const struct fuzz_msg *m, unsigned flags)
 {
 	struct ipc_cleanup_open o = {
 		.flags = flags & 2 ? CLEANUP_F_BOUNCE : 0, .client_name = "client.example.net",
@@ -147,8 +150,12 @@ static void fuzz_send(struct cleanup_msg *cm, const struct fuzz_msg *m, unsigned
 	size_t piece = flags >> 4 ? (size_t)1 << (flags >> 4) : m->len + 1, off = 0;
 
 	if (cleanup_msg_open(cm, &o) < 0 || cleanup_msg_rcpt(cm, &r) < 0
-	    || ((flags & 8) && cleanup_msg_rcpt(cm, &r2) < 0))
-		abort();
+	    || ((flags & 8) && cleanup_msg_rcpt(cm, &r2) < 0)) {
+		if (cm->violation == NULL)
+			abort();	/* -1 for anything but a bad address */
+		cleanup_msg_abort(cm);	/* what the stage does: drops the peer */
+		return -1;
+	}
 	do {
 		size_t k = m->len - off < piece ? m->len - off : piece;
 
@@ -158,6 +165,7 @@ static void fuzz_send(struct cleanup_msg *cm, const struct fuzz_msg *m, unsigned
 	} while (off < m->len);
 	if (cleanup_msg_end(cm) < 0)
 		abort();
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -184,10 +192,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.header_size_limit = data[1] & 0x80 ? 102400 : 1000 + 8 * (size_t)data[1],
 		.hopcount_limit = 50, .always_add = (data[0] >> 2) & 1, .drop_headers = fuzz_drop,
 	};
+	cfg.mime = (struct cleanup_mime_params){
+		.line_limit = 2048, .boundary_limit = 2048, .header_limit = cfg.header_size_limit,
+		.nesting_limit = 3, .report = (data[1] & 0x81) == 0x81 ? 0xf : CLEANUP_MIME_ERR_NESTING,
+	};
 	fuzz_split((const char *)data + 2, size - 2, &m);
 	cleanup_msg_init(&cm, &cfg);
-	fuzz_send(&cm, &m, data[0]);
-	if (cm.status == 0) {
+	if (fuzz_send(&cm, &m, data[0]) == 0 && cm.status == 0) {
 		fuzz_read_content(qdir, cm.qid, (data[0] & 8) ? 2 : 1, &content);
 		fuzz_body(&content, fuzz_headers(&content, (data[0] & 2) != 0), m.content, m.len);
 		if (queue_path(&path, QUEUE_INCOMING, cm.qid) < 0 || unlinkat(qdir, buf_str(&path), 0) < 0)

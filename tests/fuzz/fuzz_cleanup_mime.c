@@ -1,6 +1,6 @@
 /*
  * fuzz_cleanup_mime.c - libFuzzer target for the cleanup stage's MIME
- * scanner (daemons/cleanup/cleanup_mime.c, compiled in).
+ * scanner (daemons/cleanup/cleanup_mime.c, linked in by tests/fuzz/build.mk).
  *
  * The first byte picks small limits (so that nesting, boundary and line
  * limits are reached quickly); the rest is message content, fed whole and
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "daemons/cleanup/cleanup_mime.c"
+#include "daemons/cleanup/cleanup_mime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -44,9 +44,7 @@ run_one() {
 	scratch=$(mktemp -d "${TMPDIR:-/tmp}/moat-fuzz-$t.XXXXXX")
 	trap 'rm -rf "$scratch"' EXIT
 	mkdir -p "$scratch/corpus" "$scratch/tmp" "$out/artifacts/$t" "$out/logs"
-	if [ -d "$top/tests/fuzz/corpus/$t" ]; then
-		cp -R "$top/tests/fuzz/corpus/$t/." "$scratch/corpus/"
-	fi
+	cp -R "$top/tests/fuzz/corpus/$t/." "$scratch/corpus/"
 	before=$(ls "$scratch/corpus" | wc -l)
 	set -- -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$out/artifacts/$t/"
@@ -110,7 +108,15 @@ if [ $# -eq 0 ]; then
 fi
 for t in "$@"; do
 	[ -x "$bindir/$t" ] || { echo "$0: no $bindir/$t (run make fuzz)" >&2; exit 2; }
+	# Every target starts from its seeds (make fuzz-seeds writes them).
+	[ -d "$top/tests/fuzz/corpus/$t" ] ||
+		{ echo "$0: no seed corpus tests/fuzz/corpus/$t/" >&2; exit 2; }
 	rm -f "$out/logs/$t.sum"
+done
+for d in "$top"/tests/fuzz/corpus/*/; do
+	d=$(basename "$d")
+	[ -f "$top/tests/fuzz/$d.c" ] ||
+		echo "$0: warning: tests/fuzz/corpus/$d/ belongs to no target" >&2
 done
 printf '%s\n' "$@" | xargs -P "$jobs" -I{} sh "$0" --one "$merge" "$secs" {}
 

@@ -7,9 +7,12 @@ Each seed is a small, meaningful input in the form its target reads (see the
 header comment of tests/fuzz/fuzz_<target>.c): real SMTP sessions and server
 replies, addresses of every syntax class, DNS answers with compression, MX,
 PTR and CNAME chains, main.cf and master.cf snippets with continuation lines,
-$expansion and errors, messages with smuggling attempts, and so on. Queue
-files and status logs come from the real writers instead (seed_queue.c), and
-the queue golden files of the unit tests are copied. Seeds are written under
+$expansion and errors, messages with smuggling attempts, MIME structures at
+and past cleanup's limits, broken status-log records, one IPC packet per
+message type of ipc/schema.def (read from it, so the type numbers follow the
+schema), and so on.
+Well-formed queue files and status logs come from the real writers instead
+(seed_queue.c), and the queue golden files of the unit tests are copied. Seeds are written under
 fixed names (s-*), so running this again rewrites them and leaves the
 entries that libFuzzer merged in (named by their SHA-1) alone. The
 dictionaries go next to the targets (tests/fuzz/<target>.dict); the main.cf
@@ -455,6 +458,203 @@ def cleanup_seeds():
         'empty': cleanup_seed(0x00, 0x80, h, s, r, b''),
     }
 
+# ---- cleanup's MIME scanner (see fuzz_cleanup_mime.c for the layout) ----
+# Byte 0 picks the limits: 0xff is line 71, boundary 16, part header 271
+# bytes, nesting 8, every error reported; 0x0f line 23, boundary 1, header
+# 31; 0xf1 nesting 2, only the nesting error; 0x2f a 10-byte line.
+
+
+def mime_seed(limits, content):
+    return bytes([limits]) + content
+
+
+def mime_multipart(boundary, parts, ctype=b'multipart/mixed', extra=b''):
+    out = b'Content-Type: ' + ctype + b'; boundary="' + boundary + b'"\r\n' + extra + b'\r\npreamble\r\n'
+    for part in parts:
+        out += b'--' + boundary + b'\r\n' + part + b'\r\n'
+    return out + b'--' + boundary + b'--\r\nepilogue\r\n'
+
+
+def mime_nested(depth):
+    inner = b'Content-Type: text/plain\r\n\r\nleaf\r\n'
+    for i in range(depth):
+        inner = mime_multipart(b'n%d' % i, [inner])
+    return inner
+
+
+def cleanup_mime_seeds():
+    text = b'Content-Type: text/plain; charset=us-ascii\r\n\r\nhello\r\n'
+    eight = b'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\xc3\xa9t\xc3\xa9\r\n'
+    rfc822 = b'Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nContent-Type: text/plain\r\n\r\nbody\r\n'
+    return {
+        'digest': (b'\x0fContent-Type: multipart/digest; boundary=d\r\nContent-Transfer-Encoding: base64\r\n'
+                   b'\r\n--d\r\n\r\nSubject: caf\xe9\r\n\r\nx\r\n--d--\r\n'),
+        'multipart': (b'/Content-Type: multipart/mixed; boundary="b"\r\n\r\npre\r\n--b\r\n'
+                      b'Content-Transfer-Encoding: 8bit\r\n\r\n\xe9\r\n--b\r\nContent-Type: message/rfc822\r\n'
+                      b'\r\nSubject: x\r\n\r\n\xe9\r\n--b--\r\nepi\r\n'),
+        'plain-7bit': mime_seed(0xff, b'Subject: hi\r\n\r\nplain body\r\n'),
+        'eight-bit-header': mime_seed(0xff, b'Subject: caf\xc3\xa9\r\n\r\nbody\r\n'),
+        'eight-bit-body-7bit-part': mime_seed(0xff, b'Subject: x\r\n\r\n\xe2\x82\xac\r\n'),
+        'mixed': mime_seed(0xff, b'MIME-Version: 1.0\r\n' + mime_multipart(b'=_b1', [text, eight, rfc822])),
+        'alternative-in-mixed': mime_seed(0xff, mime_multipart(b'outer', [
+            mime_multipart(b'inner', [text, b'Content-Type: text/html\r\n\r\n<p>hi</p>\r\n'],
+                           b'multipart/alternative'), eight])),
+        'nesting-9': mime_seed(0xff, mime_nested(9)),
+        'nesting-2-limit': mime_seed(0xf1, mime_nested(3)),
+        'message-in-message': mime_seed(0xff, b'Content-Type: message/rfc822\r\n\r\n' + rfc822),
+        'message-global': mime_seed(0xff, b'Content-Type: message/global\r\n\r\nSubject: \xc3\xa9\r\n\r\nx\r\n'),
+        'domain-base64-multipart': mime_seed(0xff, mime_multipart(b'b', [text], extra=b'Content-Transfer-Encoding: base64\r\n')),
+        'domain-qp-message': mime_seed(0xff, b'Content-Type: message/rfc822\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+                                       b'\r\nSubject: x\r\n\r\ny\r\n'),
+        'encodings': mime_seed(0xff, mime_multipart(b'e', [
+            b'Content-Transfer-Encoding: BINARY\r\n\r\n\xff\x00\r\n',
+            b'Content-Transfer-Encoding: 7bit (comment)\r\n\r\n\xe9\r\n',
+            b'Content-Transfer-Encoding: x-unknown\r\n\r\n\xe9\r\n',
+            b'Content-Transfer-Encoding:\r\n\tquoted-printable\r\n\r\n=E9\r\n'])),
+        'boundary-prefix-1': mime_seed(0x0f, mime_multipart(b'abc', [text, mime_multipart(b'abd', [text])])),
+        'boundary-prefix-16': mime_seed(0xff, mime_multipart(b'0123456789abcdefX', [
+            mime_multipart(b'0123456789abcdefY', [text, eight])])),
+        'boundary-past-line-limit': mime_seed(0x2f, mime_multipart(b'a-rather-long-boundary', [text, eight])),
+        'boundary-forms': mime_seed(0xff,
+                                    b'Content-Type: Multipart/Mixed;\r\n boundary=plain-token ; charset="x"\r\n\r\n'
+                                    b'--plain-token  \r\n\r\na\r\n--plain-token\t\r\n\r\nb\r\n--plain-token--  \r\n'),
+        'boundary-quoted-escapes': mime_seed(0xff, b'Content-Type: multipart/mixed; boundary="a\\"b c"\r\n\r\n'
+                                             b'--a"b c\r\n\r\nx\r\n--a"b c--\r\n'),
+        'boundary-missing': mime_seed(0xff, b'Content-Type: multipart/mixed\r\n\r\n--\r\n\r\n\xe9\r\n----\r\n'),
+        'boundary-empty': mime_seed(0xff, b'Content-Type: multipart/mixed; boundary=""\r\n\r\n--\r\n\r\nx\r\n----\r\n'),
+        'no-closing-boundary': mime_seed(0xff, b'Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\n'
+                                         b'Content-Type: multipart/mixed; boundary=y\r\n\r\n--y\r\n\r\n\xe9'),
+        'outer-closes-inner': mime_seed(0xff, b'Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n'
+                                        b'Content-Type: multipart/mixed; boundary=i\r\n\r\n--i\r\n\r\nx\r\n'
+                                        b'--o\r\n\r\n\xe9\r\n--o--\r\n'),
+        'bare-lf': mime_seed(0xff, mime_multipart(b'lf', [text, eight]).replace(b'\r\n', b'\n')),
+        'long-header-folded': mime_seed(0x0f, b'Content-Type: multipart/mixed;\r\n' + b' x=y;\r\n' * 40
+                                        + b' boundary=late\r\n\r\n--late\r\n\r\n\xe9\r\n--late--\r\n'),
+        'long-line-8bit': mime_seed(0x2f, b'Subject: x\r\n\r\n' + b'a' * 200 + b'\xe9' + b'b' * 200 + b'\r\n'),
+        'digest-parts': mime_seed(0xff, mime_multipart(b'd', [b'\r\nSubject: one\r\n\r\nx\r\n',
+                                                              b'Content-Type: text/plain\r\n\r\n\xe9\r\n',
+                                                              b'\r\nSubject: \xe9\r\n\r\ny\r\n'],
+                                                       b'multipart/digest')),
+        'header-no-colon': mime_seed(0xff, b'Content-Type multipart/mixed; boundary=q\r\nX\r\n\r\n--q\r\n\r\n\xe9\r\n'),
+        'nothing-reported': mime_seed(0xf0, mime_nested(10) + b'\xe9\r\n'),
+    }
+
+# ---- status logs: hostile ones (seed_queue.c writes the well-formed ones) ----
+
+
+def varint(n):
+    out = b''
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def statuslog_entry(fields, rtype=b'L'):
+    data = b''.join(f + b'\0' for f in fields)
+    return rtype + varint(len(data)) + data
+
+
+def statuslog_seeds():
+    good = [b'rcpt=r@example.com', b'orcpt=', b'notify=2', b'dsn=5.1.1', b'action=failed',
+            b'reason=550 no such user', b'relay=mx.example.com[192.0.2.10]:25', b'when=1700000000']
+    return {
+        'missing-dsn': statuslog_entry([f for f in good if not f.startswith(b'dsn=')]),
+        'unknown-key': statuslog_entry(good + [b'evil=1']),
+        'duplicate-keys': statuslog_entry(good + [b'rcpt=other@example.com', b'dsn=4.0.0']),
+        'no-equals': statuslog_entry(good[:3] + [b'dsn'] + good[4:]),
+        'bad-numbers': statuslog_entry(good[:2] + [b'notify=99999999999999999999'] + good[3:7]
+                                       + [b'when=-5']),
+        'line-breaks': statuslog_entry(good[:5] + [b'reason=550 a\r\n.\r\nQUIT', b'relay=x\ny'] + good[7:]),
+        'no-final-nul': statuslog_entry(good)[:-1],
+        'length-past-end': b'L' + varint(4000) + b'rcpt=a@b\0',
+        'non-minimal-varint': b'L\x85\x00' + b'rcpt=',
+        'wrong-type': statuslog_entry(good, rtype=b'R') + statuslog_entry(good),
+        'empty-entry': b'L\x00' + statuslog_entry(good),
+        'many': statuslog_entry(good) * 70,
+    }
+
+# ---- IPC packets: one per message type of ipc/schema.def ----
+# The wire format is ipc/ipc.h's; the type number is the message's place in
+# schema.def (the test-hook messages at its end are not in the fuzz build).
+# fuzz_ipc_decode decodes the input whole, and from byte 1 on with fds
+# chosen by byte 0: nfds = b % 5, pool (b / 5) % 2; pool 0 holds two
+# sockets, a directory and /dev/null, pool 1 two read-only regular files, a
+# directory and /dev/null.
+
+IPC_U32 = {'version': 1, 'type': 15, 'status': 0, 'pref': 10, 'ttl': 300, 'kind': 1, 'ret': 1,
+           'body_type': 2, 'nrcpt': 2, 'notify': 6, 'flags': 1, 'level': 6, 'client_port': 40000}
+IPC_STR = {'proto': 'cleanup', 'stage': 'smtpd', 'service': 'smtp', 'peer_stage': 'cleanup',
+           'reason': '4.4.1 connect to mx.example.com[192.0.2.10]:25: Connection refused',
+           'detail': 'sent a message its side may not send', 'command': 'reload', 'arg': '',
+           'text': 'moat/smtpd[4242]: 4Sx1yQ2Z3zABCDEF: client=mail.example.net[192.0.2.25]',
+           'client_name': 'mail.example.net', 'client_addr': '192.0.2.25', 'helo': 'mail.example.net',
+           'protocol': 'ESMTP', 'sasl_user': '', 'sender': 'sender@example.org', 'envid': 'ENVID-1',
+           'queue_id': '4Sx1yQ2Z3zABCDEF', 'dsn_queue_id': '4Sx1yQ3A0zABCDEF', 'addr': 'rcpt@example.com',
+           'orcpt': 'rfc822;rcpt@example.com', 'transport': 'relay', 'nexthop': '[192.0.2.10]:2525',
+           'dsn': '5.1.1', 'relay': 'mx.example.com[192.0.2.10]:25', 'name': 'example.com',
+           'value': 'mx1.example.com', 'queue_name': 'active', 'dsn_text': '',
+           'reply': '550 5.1.1 <rcpt@example.com>: Recipient address rejected: User unknown'}
+IPC_POOL = {'IPC_FD_SOCK': 0, 'IPC_FD_REG_RO': 1, 'IPC_FD_REG': 1}
+
+SCREEN_INPUTS = {
+    'ehlo': b'EHLO client.example.net\r\n',
+    'pipelined': b'EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n',
+    'bare-lf': b'HELO c\nQUIT\n',
+    'no-line-end': b'EHLO ' + b'x' * 4091,
+    'binary': b'\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n',
+    'empty': b'',
+}
+
+
+def ipc_schema():
+    with open(os.path.join(TOP, 'ipc', 'schema.def')) as f:
+        text = f.read().split('#ifdef MOAT_TEST_HOOKS')[0]
+    text = re.sub(r'/\*.*?\*/', '', text, flags=re.S)
+    msgs = []
+    for m in re.finditer(r'IPC_MSG\((\w+),\s*(\w+),(.*?)\)\)\s*(?=IPC_MSG|$)', text, re.S):
+        fields = re.findall(r'IPC_(U32|U64|STR|BYTES|FD)\((\w+)(?:,\s*(\w+))?', m.group(3))
+        msgs.append((m.group(2), fields))
+    return msgs
+
+
+def ipc_packet(number, fields, over=None):
+    over = over or {}
+    out, nfd, pool = struct.pack('<H', number), 0, 0
+    for kind, name, arg in fields:
+        v = over.get(name)
+        if kind == 'U32':
+            out += struct.pack('<I', IPC_U32.get(name, 1) if v is None else v)
+        elif kind == 'U64':
+            out += struct.pack('<Q', 1700000000123456 if v is None else v)
+        elif kind in ('STR', 'BYTES'):
+            v = (IPC_STR.get(name, 'x').encode() if kind == 'STR' else MSG) if v is None else v
+            out += struct.pack('<I', len(v)) + v
+        else:
+            out += bytes([nfd])
+            nfd += 1
+            pool = max(pool, IPC_POOL.get(arg, 0))
+    return out, nfd, pool
+
+
+def ipc_seeds():
+    seeds = {}
+    for number, (name, fields) in enumerate(ipc_schema(), 1):
+        pkt, nfd, pool = ipc_packet(number, fields)
+        if nfd == 0:
+            seeds[name] = pkt
+        seeds['fd-' + name] = bytes([pool * 5 + nfd]) + pkt
+        if name == 'screen_conn':
+            for what, data in SCREEN_INPUTS.items():
+                pkt, nfd, pool = ipc_packet(number, fields, {'input': data})
+                seeds['fd-screen_conn-' + what] = bytes([pool * 5 + nfd]) + pkt
+            pkt, nfd, pool = ipc_packet(number, fields, {'input': b'x' * 4097, 'flags': 0x80})
+            seeds['fd-screen_conn-too-long'] = bytes([pool * 5 + nfd]) + pkt
+    return seeds
+
 # ---- dictionaries ----
 
 
@@ -489,6 +689,10 @@ DICTS = {
                      '65535', '.example'],
     'fuzz_resolve': ['\n', ', ', '.', '<', '>', '@', '[', ']', 'example.com', 'localhost', '!', ':'],
     'fuzz_cidr': ['/', '[', ']', '!', '::', '::ffff:', '.0', '/32', '/128', '/0', '255'],
+    'fuzz_cleanup_mime': ['\r\n', '\r\n\r\n', '\r\n ', '--', 'Content-Type: ', 'multipart/mixed',
+                          'multipart/digest', 'multipart/alternative', 'message/rfc822', 'message/global',
+                          'text/plain', '; boundary=', '; boundary="', 'Content-Transfer-Encoding: ',
+                          '7bit', '8bit', 'binary', 'base64', 'quoted-printable', '\xc3\xa9'],
 }
 
 
@@ -519,6 +723,9 @@ def main():
     write_seeds(corpus, 'fuzz_resolve', RESOLVE)
     write_seeds(corpus, 'fuzz_dsn_report', dsn_seeds())
     write_seeds(corpus, 'fuzz_cleanup', cleanup_seeds())
+    write_seeds(corpus, 'fuzz_cleanup_mime', cleanup_mime_seeds())
+    write_seeds(corpus, 'fuzz_statuslog', statuslog_seeds())
+    write_seeds(corpus, 'fuzz_ipc_decode', ipc_seeds())
     golden = os.path.join(TOP, 'tests', 'unit', 'data', 'queue')
     os.makedirs(os.path.join(corpus, 'fuzz_queue_file'), exist_ok=True)
     for name in sorted(os.listdir(golden)):
