@@ -7,7 +7,10 @@
  * (the log stage restarts), lines go to stderr (/dev/null: the broker gives
  * no stage its terminal) until the broker grants a new channel; asking is
  * rate-limited so a dead log stage cannot make every message cost a broker
- * round trip.
+ * round trip. Asking acts on whatever the broker sends meanwhile (a new
+ * peer channel, a stop): so any msg_* call may run the stage's peer_accept,
+ * and a stage logs after its own state is consistent, never between
+ * deciding to close a channel and closing it.
  */
 #include <errno.h>
 #include <sys/socket.h>

@@ -14,6 +14,10 @@
  * wakeups of this stage per batch instead of one per line (and the senders'
  * sendmsg finds nobody to wake). A line waits at most that long.
  *
+ * Told to stop (a reload), it goes on serving the channels it has until the
+ * last one closes: the old generation's processes keep logging to it while
+ * they finish, and no line already sent is lost with its socket.
+ *
  * SECURITY: runs as helper_user, chrooted in <queue>/empty, in an empty
  * network namespace, with no capabilities; it opens nothing. It trusts only
  * the broker. A peer that sends anything but MSG_LOG_LINE is cut off and
@@ -51,6 +55,7 @@ struct log_state {
 	struct buf line;	/* one syslog datagram */
 	struct buf out;		/* file lines not yet written */
 	unsigned handled;	/* lines in this pass of the loop */
+	unsigned npeers;	/* channels open: a stopped log stage serves them to their end */
 };
 
 
@@ -103,6 +108,7 @@ static int log_peer_line(struct stage_peer *p, struct ipc_msg *m)
 
 static void log_peer_closed(struct stage_peer *p)
 {
+	log_state.npeers--;
 	xfree(p->app);
 }
 
@@ -116,6 +122,7 @@ static void log_peer_accept(struct stage *st, const char *peer_stage, pid_t peer
 	struct buf prog = BUF_INIT;
 
 	(void)buf_printf(&prog, "%s/%s", log_state.syslog_name, peer_stage);
+	log_state.npeers++;	/* closed() counts it down, also when the accept fails */
 	(void)stage_peer_accept(st, log_state.loop, &log_peer_ops, peer_stage, peer_pid, fd,
 				xstrdup(buf_str(&prog)));
 	buf_free(&prog);
@@ -171,7 +178,7 @@ static void log_run(struct stage *st)
 	if (iox_set_nonblock(st->broker.fd, 0) < 0
 	    || event_add(log_state.loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
-	while (!st->stopping) {
+	while (!st->stopping || log_state.npeers > 0) {
 		log_state.handled = 0;
 		if (event_run_once(log_state.loop, -1) < 0)
 			msg_fatal("event loop: %m");

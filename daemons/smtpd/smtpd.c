@@ -181,7 +181,7 @@ static void smtpd_run(struct stage *st)
 			return;
 		/* again on a channel the broker granted after screen closed the last */
 		if (leaving && smtpd_screen_fd() >= 0 && retired != smtpd_screen_generation()) {
-			smtpd_screen_retire(uses);
+			smtpd_screen_retire(st, uses);
 			retired = smtpd_screen_generation();
 			retire_at = now;
 		}
@@ -194,7 +194,7 @@ static void smtpd_run(struct stage *st)
 			idle_since = smtpd_io_now_ms();
 			if (smtpd_screen_fd() < 0 && retire_at == 0)
 				stage_status(st, 0, uses);	/* screen broke during the session */
-		} else if (r < 0) {
+		} else if (r < 0 && smtpd_screen_fd() < 0) {	/* (none came in meanwhile) */
 			if (retire_at || leaving)
 				return;
 			stage_status(st, 0, uses);	/* free for another screen channel */

@@ -135,7 +135,7 @@ int smtpd_screen_fd(void);
 unsigned smtpd_screen_generation(void);
 int smtpd_screen_next(struct stage *st, struct smtpd_conn *conn);
 void smtpd_screen_done(struct stage *st);
-void smtpd_screen_retire(uint32_t uses);
+void smtpd_screen_retire(struct stage *st, uint32_t uses);
 void smtpd_screen_close(void);
 uint32_t smtpd_screen_rate(struct smtpd_session *s, uint32_t event);
 

@@ -39,18 +39,36 @@ static uint32_t scr_session;	/* the session in progress, 0 if none */
 static unsigned scr_generation;	/* channels accepted so far */
 
 /*
- * screen_chan_gone - screen closed our channel and sent nothing more: the
- * broker, which saw it close, may hand us the next one before we read the
- * end of this one.
+ * screen_chan_gone - screen closed our channel: the broker, which saw it
+ * close, may hand us the next one before we read the end of this one. What
+ * is still unread there is something screen has already given up on (it
+ * ends a session's count when it closes the channel).
  */
 static int screen_chan_gone(void)
 {
 	struct pollfd p = { scr_chan.fd, POLLIN | POLLRDHUP, 0 };
-	char c;
 
-	if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLHUP | POLLRDHUP)))
-		return 0;
-	return recv(scr_chan.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP));
+}
+
+/*
+ * screen_drop - close the channel first, then say why. A log line may make
+ * the skeleton ask the broker for a new log channel and act on what the
+ * broker sends meanwhile, which can be our next screen channel. Seen: the
+ * next channel, accepted inside the warning about the last one, was closed
+ * by the close that followed the warning, and its client lost.
+ */
+static void screen_drop(struct stage *st, int violation)
+{
+	struct ipc_chan old = scr_chan;	/* the peer's name and the why text, moved */
+
+	scr_chan.why = (struct buf)BUF_INIT;
+	smtpd_screen_close();
+	if (violation)
+		stage_report_violation(st, &old, buf_str(&old.why));
+	else if (old.why.len > 0)
+		msg_warn("screen channel: %s", buf_str(&old.why));
+	buf_free(&old.why);
 }
 
 /* smtpd_screen_accept - stage_ops.peer_accept: the channel from our screen. */
@@ -72,9 +90,12 @@ void smtpd_screen_accept(struct stage *st, const char *peer_stage, pid_t peer_pi
 	    || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0
 	    || ipc_chan_hello(&scr_chan) < 0) {
 		/* a screen that let go at once (it was stopping): free for the next */
-		msg_warn("channel from screen[%ld]: %m", (long)peer_pid);
+		int err = errno;
+
 		smtpd_screen_close();
-		stage_status(st, 0, 0);
+		errno = err;
+		msg_warn("channel from screen[%ld]: %m", (long)peer_pid);
+		stage_status(st, scr_chan.fd >= 0, 0);
 		return;
 	}
 	scr_generation++;
@@ -101,11 +122,11 @@ void smtpd_screen_close(void)
 	scr_session = 0;
 }
 
-/* screen_violation - screen broke the protocol: report it and drop the channel. */
+/* screen_violation - screen broke the protocol: drop the channel and report it. */
 static void screen_violation(struct stage *st, const char *why)
 {
-	stage_report_violation(st, &scr_chan, why);
-	smtpd_screen_close();
+	(void)buf_set_str(&scr_chan.why, why);
+	screen_drop(st, 1);
 }
 
 /*
@@ -118,14 +139,10 @@ int smtpd_screen_next(struct stage *st, struct smtpd_conn *conn)
 
 	if (r == IPC_RECV_AGAIN)
 		return 0;
-	if (r == IPC_RECV_EOF || r == IPC_RECV_ERROR) {
-		if (r == IPC_RECV_ERROR)
-			msg_warn("screen channel: %s", buf_str(&scr_chan.why));
-		smtpd_screen_close();
-		return -1;
-	}
-	if (r == IPC_RECV_VIOLATION) {
-		screen_violation(st, buf_str(&scr_chan.why));
+	if (r == IPC_RECV_EOF || r == IPC_RECV_ERROR || r == IPC_RECV_VIOLATION) {
+		if (r == IPC_RECV_EOF)
+			buf_reset(&scr_chan.why);
+		screen_drop(st, r == IPC_RECV_VIOLATION);
 		return -1;
 	}
 	if (scr_msg.type != MSG_SCREEN_CONN || (scr_msg.u.screen_conn.flags & ~SCREEN_F_ALL)) {
@@ -145,23 +162,20 @@ void smtpd_screen_done(struct stage *st)
 {
 	struct ipc_screen_done d = { .session = scr_session };
 
-	(void)st;
+	if (scr_session == 0)
+		return;		/* the channel that gave us the session is gone */
 	scr_session = 0;
-	if (scr_chan.fd >= 0 && ipc_chan_send(&scr_chan, MSG_SCREEN_DONE, &d) < 0) {
-		msg_warn("screen channel: %s", buf_str(&scr_chan.why));
-		smtpd_screen_close();
-	}
+	if (scr_chan.fd >= 0 && ipc_chan_send(&scr_chan, MSG_SCREEN_DONE, &d) < 0)
+		screen_drop(st, 0);
 }
 
 /* smtpd_screen_retire - ask screen to close the channel once it is idle. */
-void smtpd_screen_retire(uint32_t uses)
+void smtpd_screen_retire(struct stage *st, uint32_t uses)
 {
 	struct ipc_screen_retire m = { .uses = uses };
 
-	if (scr_chan.fd >= 0 && ipc_chan_send(&scr_chan, MSG_SCREEN_RETIRE, &m) < 0) {
-		msg_warn("screen channel: %s", buf_str(&scr_chan.why));
-		smtpd_screen_close();
-	}
+	if (scr_chan.fd >= 0 && ipc_chan_send(&scr_chan, MSG_SCREEN_RETIRE, &m) < 0)
+		screen_drop(st, 0);
 }
 
 /*
@@ -178,9 +192,8 @@ uint32_t smtpd_screen_rate(struct smtpd_session *s, uint32_t event)
 		return 0;
 	if (ipc_chan_send(&scr_chan, MSG_SCREEN_RATE, &q) < 0
 	    || (r = ipc_chan_recv(&scr_chan, &scr_msg)) != IPC_RECV_MSG) {
-		msg_warn("screen channel: %s; client rate limits not applied",
-			 buf_str(&scr_chan.why));
-		smtpd_screen_close();
+		(void)buf_append_str(&scr_chan.why, "; client rate limits not applied");
+		screen_drop(s->st, 0);
 		return 0;
 	}
 	if (scr_msg.type != MSG_SCREEN_RATE_REPLY

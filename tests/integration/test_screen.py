@@ -389,3 +389,26 @@ def test_out_of_fds_pauses_accepting_then_resumes(moat_factory):
     assert c.cmd("EHLO c.example")[0] == 250
     for s in held:
         s.close()
+
+
+def test_old_log_stage_serves_the_old_generation_to_its_end(moat_factory):
+    # seen: after a reload the old log stage left at once, and lines the old
+    # processes had sent it were lost (an smtpd whose warning then went
+    # through a log reconnect also dropped the screen channel it got meanwhile)
+    m = start(moat_factory, maxproc=2, mynetworks="127.0.0.0/8")
+    a = client(m)
+    assert a.cmd("EHLO a.example")[0] == 250            # a session in an old smtpd
+    (old_log,) = pids_of(m, "log")
+    assert "generation 1" in m.ctl("reload").stdout
+    deadline = time.time() + 10
+    while time.time() < deadline and len(pids_of(m, "log")) < 2:
+        time.sleep(0.1)
+    assert old_log in pids_of(m, "log")                 # still there for the old smtpd
+    assert a.cmd("MAIL FROM:<old@generation.example>")[0] == 250
+    assert a.cmd("QUIT")[0] == 221
+    m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 mail=1 quit=1|"
+               r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1 mail=1 quit=1")
+    deadline = time.time() + 20
+    while time.time() < deadline and old_log in pids_of(m, "log"):
+        time.sleep(0.1)
+    assert old_log not in pids_of(m, "log")             # and gone with the last of them
