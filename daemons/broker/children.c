@@ -188,11 +188,13 @@ void broker_reap(struct broker *b)
 /*
  * ensure_exclusive_busy - a single-process service waits for its old
  * process. Not a screen: each inet service has its own, and after a reload
- * the old one may finish its clients while the new one accepts.
+ * the old one may finish its clients while the new one accepts. Not the log
+ * stage: the old one serves the old generation until its last channel
+ * closes, and the new generation needs its own meanwhile.
  */
 static int ensure_exclusive_busy(struct broker *b, const struct service *s)
 {
-	if (s->maxproc != 1 || s->nlisten > 0)
+	if (s->maxproc != 1 || s->nlisten > 0 || (s->def->flags & STAGEDEF_F_LOG_SINK))
 		return 0;
 	for (struct child *c = b->children; c; c = c->next)
 		if (c->svc != s && c->svc->def == s->def && c->svc->maxproc == 1)

@@ -404,6 +404,7 @@ def test_old_log_stage_serves_the_old_generation_to_its_end(moat_factory):
     while time.time() < deadline and len(pids_of(m, "log")) < 2:
         time.sleep(0.1)
     assert old_log in pids_of(m, "log")                 # still there for the old smtpd
+    assert len(pids_of(m, "log")) == 2                  # and the new one for the new generation
     assert a.cmd("MAIL FROM:<old@generation.example>")[0] == 250
     assert a.cmd("QUIT")[0] == 221
     m.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 mail=1 quit=1|"
