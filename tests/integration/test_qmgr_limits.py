@@ -63,13 +63,16 @@ def start_routed(moat_factory, sink, transport, extra):
     return m.start()
 
 
-@pytest.mark.parametrize("transport", sorted(ROUTES))
-def test_destination_concurrency_limit_per_transport(moat_factory, transport):
+@pytest.mark.parametrize("transport,param", [
+    ("smtp", "smtp_destination_concurrency_limit"),
+    ("relay", "relay_destination_concurrency_limit"),
+    ("lmtp", "lmtp_destination_concurrency_limit")])
+def test_destination_concurrency_limit_per_transport(moat_factory, transport, param):
     """Each delivery is held until three run together; with
     <transport>_destination_concurrency_limit = 2 three never do."""
     with HoldingSink(want=3, hold=1.5) as sink:
         m = start_routed(moat_factory, sink, transport,
-                         f"{transport}_destination_concurrency_limit = 2\n"
+                         f"{param} = 2\n"
                          "default_destination_concurrency_limit = 20\n")
         ids = send_batch(m, 6, ["b@dst.example"], BODY)
         sink.wait_count(6, timeout=60)
@@ -78,14 +81,16 @@ def test_destination_concurrency_limit_per_transport(moat_factory, transport):
         assert sink.handler.most == 2
 
 
-@pytest.mark.parametrize("transport", sorted(ROUTES))
-def test_destination_recipient_limit_per_transport(moat_factory, transport):
+@pytest.mark.parametrize("transport,param", [
+    ("smtp", "smtp_destination_recipient_limit"),
+    ("relay", "relay_destination_recipient_limit"),
+    ("lmtp", "lmtp_destination_recipient_limit")])
+def test_destination_recipient_limit_per_transport(moat_factory, transport, param):
     """Five recipients, <transport>_destination_recipient_limit = 2: three
     deliveries of 2, 2 and 1 recipients."""
     rcpts = [f"r{i}@dst.example" for i in range(5)]
     with HoldingSink() as sink:
-        m = start_routed(moat_factory, sink, transport,
-                         f"{transport}_destination_recipient_limit = 2\n")
+        m = start_routed(moat_factory, sink, transport, f"{param} = 2\n")
         qid = send(m, "a@src.example", rcpts, BODY)
         sink.wait_count(3)
         m.wait_log(rf"{qid}: removed")
@@ -95,7 +100,9 @@ def test_destination_recipient_limit_per_transport(moat_factory, transport):
 
 
 @pytest.mark.parametrize("transport,param", [("smtp", "default_destination_rate_delay"),
-                                             ("relay", "relay_destination_rate_delay")])
+                                             ("smtp", "smtp_destination_rate_delay"),
+                                             ("relay", "relay_destination_rate_delay"),
+                                             ("lmtp", "lmtp_destination_rate_delay")])
 def test_destination_rate_delay(moat_factory, transport, param):
     """2 s between the end of one delivery and the start of the next to the
     same destination, one at a time even with room for more (a lower bound

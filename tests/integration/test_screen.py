@@ -129,6 +129,18 @@ def test_limit_exceptions(moat_factory):
     excepted_and_not(m, "127.0.0.2", "127.0.0.3")
 
 
+def test_old_exceptions_name_empties_the_list_as_postfix_does(moat_factory):
+    # the new name's default is ${smtpd_client_connection_limit_exceptions:$mynetworks}:
+    # "$mynetworks if the old name is empty", so setting the old name leaves
+    # no exception at all (Postfix 3.7's postconf -x shows the same)
+    m = start(moat_factory, "smtpd_client_connection_count_limit = 1\n"
+              "smtpd_client_connection_limit_exceptions = 127.0.0.2\n", mynetworks="127.0.0.0/8")
+    for counted in ("127.0.0.2", "127.0.0.3"):          # neither listed nor in mynetworks counts
+        one = client(m, counted)
+        assert one.greeting[0] == 220
+        assert read_all(connect(m, counted)).startswith(b"421 4.7.0 ")
+
+
 def test_limit_exceptions_default_to_mynetworks(moat_factory):
     m = start(moat_factory, "smtpd_client_connection_count_limit = 1\n", mynetworks="127.0.0.4/32")
     excepted_and_not(m, "127.0.0.4", "127.0.0.5")
