@@ -188,3 +188,20 @@ def test_in_flow_delay(moat_factory, sink):
         os.kill(pid, signal.SIGCONT)
     assert waited >= 2.9, waited
     sink.wait_count(3)
+
+
+@pytest.mark.parametrize("retry,most", [("3600s", 1), ("1s", None)])
+def test_transport_retry_time(moat_factory, sink, retry, most):
+    """A transport the broker cannot give (no master.cf service by that
+    name) is not asked for again until transport_retry_time has passed;
+    meanwhile its mail, new or retried, is deferred at once. With 1 s each
+    new message finds the wait over (sent 1.5 s apart: load only makes it
+    more certain), and retries of the deferred ones may ask too."""
+    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY)
+                     + f"default_transport = nosuch\ntransport_retry_time = {retry}\n").start()
+    for i in range(3):
+        qid = send(m, "a@src.example", [f"b{i}@dst.example"], BODY)
+        m.wait_log(rf"{qid}: to=<b{i}@dst\.example>.*status=deferred \(mail transport unavailable\)")
+        time.sleep(1.5)
+    asks = len(re.findall(r"no channel to nosuch", m.log()))
+    assert asks == most if most else asks >= 3, m.log()
