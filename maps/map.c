@@ -16,7 +16,7 @@
 #include "maps/map_impl.h"
 
 static const struct map_ops *const map_types[] = {
-	&map_ops_texthash, &map_ops_inline, &map_ops_static,
+	&map_ops_hash, &map_ops_btree, &map_ops_texthash, &map_ops_inline, &map_ops_static,
 	&map_ops_unionmap, &map_ops_pipemap,
 };
 

@@ -190,13 +190,6 @@ static void test_map_union_pipe(void **state)
 		      "{unionmap:{static:x}}}}}}}}", "nested deeper than");
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	tmap_dir_remove();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,5 +202,5 @@ int main(void)
 		cmocka_unit_test(test_map_union_pipe),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, teardown);
+	return cmocka_run_group_tests(tests, NULL, tmap_teardown);
 }

@@ -33,6 +33,14 @@ static void tmap_dir_remove(void)
 	tmap_dir[0] = 0;
 }
 
+/* tmap_teardown - the group teardown: the directory goes. */
+static int tmap_teardown(void **state)
+{
+	(void)state;
+	tmap_dir_remove();
+	return 0;
+}
+
 /* tmap_file - write text to a file named name in the test directory; its path. */
 static const char *tmap_file(const char *name, const char *text)
 {
