@@ -17,7 +17,7 @@
 
 static const struct map_ops *const map_types[] = {
 	&map_ops_hash, &map_ops_btree, &map_ops_texthash, &map_ops_inline, &map_ops_static,
-	&map_ops_regexp, &map_ops_pcre, &map_ops_unionmap, &map_ops_pipemap,
+	&map_ops_regexp, &map_ops_pcre, &map_ops_cidr, &map_ops_unionmap, &map_ops_pipemap,
 };
 
 /* The largest text table moat reads into memory (Postfix has no limit). */

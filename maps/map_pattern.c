@@ -1,6 +1,6 @@
 /*
- * map_pattern.c - regexp_table(5)/pcre_table(5) rule files (see
- * map_pattern.h), shared by map_regexp.c and map_pcre.c.
+ * map_pattern.c - regexp_table(5)/pcre_table(5)/cidr_table(5) rule files
+ * (see map_pattern.h), shared by map_regexp.c, map_pcre.c and map_cidr.c.
  *
  * Stricter than Postfix where Postfix only warns: an unknown flag, a rule
  * without a result, an "endif" without "if", an "if" never closed and a $n
@@ -107,7 +107,8 @@ static int map_pattern_rule(struct map_pattern *t, char *line, int lineno, size_
 		kind = MAP_RULE_IF;
 		line += 2 + strspn(line + 2, " \t");
 	}
-	if (map_pattern_split(line, &negate, &re, &flags, &rest, err) < 0)
+	if ((t->eng->split ? t->eng->split : map_pattern_split)(line, &negate, &re, &flags,
+								&rest, err) < 0)
 		return -1;
 	if (kind == MAP_RULE_IF && *rest) {
 		buf_printf(err, "text after IF pattern: \"%s\"", rest);
@@ -126,7 +127,7 @@ static int map_pattern_rule(struct map_pattern *t, char *line, int lineno, size_
 		(*stack)[(*depth)++] = t->n - 1;
 		return 0;
 	}
-	if (map_expand_check(rest, negate ? 0 : ngroups, err) < 0)
+	if (t->eng->expand && map_expand_check(rest, negate ? 0 : ngroups, err) < 0)
 		return -1;
 	r->result = xstrdup(rest);
 	return 0;
@@ -194,6 +195,8 @@ enum map_result map_pattern_lookup(struct map *m, const char *key, struct buf *v
 			continue;
 		buf_reset(&t->err);
 		hit = t->eng->match(r->re, key, t->ov, MAP_RE_GROUPS, &t->err);
+		if (hit == MAP_RE_NEVER)
+			return MAP_NOTFOUND;
 		if (hit < 0) {
 			msg_warn("%s map %s, line %d: %s", t->eng->name, m->origin, r->line,
 				 buf_str(&t->err));
@@ -206,7 +209,8 @@ enum map_result map_pattern_lookup(struct map *m, const char *key, struct buf *v
 		}
 		if (r->kind == MAP_RULE_IF)
 			continue;
-		if (map_expand(r->result, &g, value) < 0 || value->len > MAP_VALUE_MAX) {
+		if ((t->eng->expand ? map_expand(r->result, &g, value) :
+		     buf_set_str(value, r->result)) < 0 || value->len > MAP_VALUE_MAX) {
 			msg_warn("%s map %s, line %d: result longer than %zu bytes", t->eng->name,
 				 m->origin, r->line, MAP_VALUE_MAX);
 			return MAP_FAIL;

@@ -124,7 +124,7 @@ static void map_pcre_free(void *re)
 }
 
 static const struct map_re_engine map_pcre_engine = {
-	"pcre", map_pcre_compile, map_pcre_match, map_pcre_free,
+	"pcre", map_pcre_compile, map_pcre_match, map_pcre_free, NULL, 1,
 };
 
 static int map_pcre_open(struct map *m, const struct buf *text, struct map_fds *fds,

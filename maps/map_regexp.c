@@ -89,7 +89,7 @@ static void map_regexp_free(void *re)
 }
 
 static const struct map_re_engine map_regexp_engine = {
-	"regexp", map_regexp_compile, map_regexp_match, map_regexp_free,
+	"regexp", map_regexp_compile, map_regexp_match, map_regexp_free, NULL, 1,
 };
 
 static int map_regexp_open(struct map *m, const struct buf *text, struct map_fds *fds,

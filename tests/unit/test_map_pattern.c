@@ -2,7 +2,8 @@
  * test_map_pattern.c - unit tests for regexp: and pcre: tables
  * (maps/map_pattern.c, map_regexp.c, map_pcre.c): flags, $n expansion,
  * negation, if/endif, errors with file and line, and the PCRE2 limits
- * against a 1 MB subject chosen to backtrack catastrophically.
+ * against a 1 MB subject chosen to backtrack catastrophically; cidr:
+ * tables (maps/map_cidr.c), which share the rule parser.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,6 +196,43 @@ static void test_map_pattern_inline(void **state)
 	buf_free(&err);
 }
 
+static void test_map_cidr(void **state)
+{
+	const char *p = tmap_file("cidr",
+		"# cidr_table(5)\n"
+		"192.0.2.7        REJECT one host\n"
+		"192.0.2.0/24     OK\n"
+		"[2001:db8::]/32  permit_auth_destination, reject\n"
+		"if 10.0.0.0/8\n"
+		"!10.1.0.0/16     inside-but-not-10.1 $1\n"
+		"endif\n"
+		"::/0             v6-other\n");
+	struct map *m = tmap_open(tmap_spec("cidr", p), 0);
+
+	(void)state;
+	assert_true(map_is_pattern(m));
+	tmap_expect(m, "192.0.2.7", "REJECT one host");
+	tmap_expect(m, "192.0.2.8", "OK");
+	tmap_expect(m, "::ffff:192.0.2.9", "OK");	/* mapped IPv4 */
+	tmap_expect(m, "2001:db8:1::5", "permit_auth_destination, reject");
+	tmap_expect(m, "[2001:DB8::1]", "permit_auth_destination, reject");
+	tmap_expect(m, "10.2.3.4", "inside-but-not-10.1 $1");	/* no $n in cidr */
+	tmap_expect(m, "10.1.3.4", NULL);
+	tmap_expect(m, "11.0.0.1", NULL);
+	tmap_expect(m, "2002::1", "v6-other");
+	tmap_expect(m, "mail.example.com", NULL);	/* not an address */
+	map_close(m);
+	p = tmap_file("cidrbad", "192.0.2.0/24 OK\n10.0.0.1/8 REJECT\n");
+	tmap_open_err(tmap_spec("cidr", p), "cidr map ");
+	tmap_open_err(tmap_spec("cidr", p), ", line 2: ");
+	p = tmap_file("cidrbad", "192.0.2.0/24\n");
+	tmap_open_err(tmap_spec("cidr", p), "line 1: no replacement text");
+	p = tmap_file("cidrbad", "if !!10.0.0.0/8\nendif\n");
+	tmap_open_err(tmap_spec("cidr", p), "line 1: bad network");
+	p = tmap_file("cidrbad", "if 10.0.0.0/8\n");
+	tmap_open_err(tmap_spec("cidr", p), "line 1: IF has no matching ENDIF");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_map_pattern_errors),
 		cmocka_unit_test(test_map_pcre_limits),
 		cmocka_unit_test(test_map_pattern_inline),
+		cmocka_unit_test(test_map_cidr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, tmap_teardown);
