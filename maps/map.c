@@ -66,6 +66,16 @@ static const struct map_ops *map_spec_parse(const char *spec, const char *dflt_t
 	return ops;
 }
 
+int map_spec_split(const char *spec, const char *dflt_type, struct buf *type, const char **name,
+		   struct buf *err)
+{
+	const struct map_ops *ops = map_spec_parse(spec, dflt_type, name, err);
+
+	if (ops == NULL)
+		return -1;
+	return buf_set_str(type, ops->type);
+}
+
 void map_paths_init(struct map_paths *p)
 {
 	p->v = NULL;

@@ -71,6 +71,25 @@ static void map_keys_note_ext(struct map_keys *k, const char *addr, size_t user,
 	k->ext = user ? xstrndup(addr + user, len - user) : NULL;
 }
 
+/*
+ * map_keys_head - the keys every address order starts with: the whole
+ * address, then without its extension. The user part's length is returned
+ * (0: not split); *at is the '@' or NULL, *len the localpart's length.
+ */
+static size_t map_keys_head(struct map_keys *k, const char *addr, const char *delims,
+			    const char **at, size_t *len)
+{
+	size_t user = map_keys_split(addr, delims);
+
+	*at = strrchr(addr, '@');
+	*len = *at ? (size_t)(*at - addr) : strlen(addr);
+	map_keys_note_ext(k, addr, user, *len);
+	map_keys_addn(k, addr, strlen(addr), NULL, 0);
+	if (user)
+		map_keys_addn(k, addr, user, *at ? *at : "", 1);
+	return user;
+}
+
 void map_keys_domain(struct map_keys *k, const char *domain, int parent_matches)
 {
 	const char *name = domain, *next;
@@ -106,14 +125,9 @@ void map_keys_netaddr(struct map_keys *k, const char *addr)
 void map_keys_access(struct map_keys *k, const char *addr, const char *delims,
 		     int parent_matches)
 {
-	const char *at = strrchr(addr, '@');
-	size_t len = at ? (size_t)(at - addr) : strlen(addr);
-	size_t user = map_keys_split(addr, delims);
+	const char *at;
+	size_t len, user = map_keys_head(k, addr, delims, &at, &len);
 
-	map_keys_note_ext(k, addr, user, len);
-	map_keys_addn(k, addr, strlen(addr), NULL, 0);
-	if (user)
-		map_keys_addn(k, addr, user, at ? at : "", 1);
 	if (at && at[1]) {
 		size_t first = k->n;
 
@@ -128,14 +142,9 @@ void map_keys_access(struct map_keys *k, const char *addr, const char *delims,
 void map_keys_rewrite(struct map_keys *k, const char *addr, const char *delims,
 		      int local_domain)
 {
-	const char *at = strrchr(addr, '@');
-	size_t len = at ? (size_t)(at - addr) : strlen(addr);
-	size_t user = map_keys_split(addr, delims);
+	const char *at;
+	size_t len, user = map_keys_head(k, addr, delims, &at, &len);
 
-	map_keys_note_ext(k, addr, user, len);
-	map_keys_addn(k, addr, strlen(addr), NULL, 0);
-	if (user)
-		map_keys_addn(k, addr, user, at ? at : "", 1);
 	if (at == NULL)
 		return;
 	if (local_domain) {
