@@ -38,6 +38,15 @@ CORE_DIRS := lib mail queue ipc conf sandbox chroot-setup skeleton stagecf
 CORE_SRCS := $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c))
 CORE_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
 
+# Lookup tables (maps/) are a library of their own: only the programs in
+# MAPS_PROGS (and the test_map_* unit tests) link it and Berkeley DB and PCRE2;
+# no other stage carries a table parser or those libraries.
+MAPS_SRCS := $(wildcard maps/*.c)
+MAPS_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(MAPS_SRCS))
+MAPS_LIBS := -ldb -lpcre2-8
+MAPS_PROGS := moatmap moat-lookup
+$(foreach p,$(MAPS_PROGS),$(eval PRELIBS_$(p) := $(B)/libmoatmaps.a)$(eval LDLIBS_$(p) += $(MAPS_LIBS)))
+
 STAGES := $(filter-out broker,$(notdir $(wildcard daemons/*)))
 TOOLS := $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c))))
 PROGS := $(B)/bin/moatd $(addprefix $(B)/bin/moat-,$(STAGES)) $(addprefix $(B)/bin/,$(TOOLS))
@@ -57,11 +66,16 @@ $(B)/libmoat.a: $(CORE_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+$(B)/libmoatmaps.a: $(MAPS_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
 # prog_rule(binary name, source dir)
 define prog_rule
-$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(2)/*.c)) $(B)/libmoat.a
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(2)/*.c)) $(PRELIBS_$(1)) $(B)/libmoat.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(B)/libmoat.a $$(LDLIBS_$(1)) $$(LDLIBS_ALL)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(PRELIBS_$(1)) $(B)/libmoat.a $$(LDLIBS_$(1)) $$(LDLIBS_ALL)
 endef
 $(eval $(call prog_rule,moatd,daemons/broker))
 $(foreach s,$(STAGES),$(eval $(call prog_rule,moat-$(s),daemons/$(s))))
@@ -72,6 +86,11 @@ $(foreach t,$(TOOLS),$(eval $(call prog_rule,$(t),tools/$(t))))
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmoat.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/libmoat.a -lcmocka $(LDLIBS_ALL)
+
+MAP_UNIT_BINS := $(filter $(B)/tests/test_map_%,$(UNIT_BINS))
+$(MAP_UNIT_BINS): $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmoatmaps.a $(B)/libmoat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/libmoatmaps.a $(B)/libmoat.a -lcmocka $(MAPS_LIBS) $(LDLIBS_ALL)
 
 deps:
 	@sh tools/install-deps.sh
@@ -155,4 +174,4 @@ load: deps all
 clean:
 	rm -rf build
 
--include $(CORE_OBJS:.o=.d) $(wildcard $(B)/obj/daemons/*/*.d $(B)/obj/tools/*/*.d $(B)/obj/tests/*/*.d)
+-include $(CORE_OBJS:.o=.d) $(MAPS_OBJS:.o=.d) $(wildcard $(B)/obj/daemons/*/*.d $(B)/obj/tools/*/*.d $(B)/obj/tests/*/*.d)
