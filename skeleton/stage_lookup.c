@@ -18,6 +18,9 @@
 #include "lib/msg.h"
 #include "skeleton/stage_lookup.h"
 
+/* client_ask's "the channel closed": IPC_RECV_EOF is 0, which is LOOKUP_FOUND. */
+#define CLIENT_EOF	(-100)
+
 void lookup_client_init(struct lookup_client *lc, struct stage *st)
 {
 	memset(lc, 0, sizeof(*lc));
@@ -78,7 +81,7 @@ static void client_drop(struct lookup_client *lc, int r)
 {
 	if (r == IPC_RECV_VIOLATION && lc->st)
 		stage_report_violation(lc->st, &lc->ch, buf_str(&lc->ch.why));
-	else if (r != IPC_RECV_EOF)
+	else if (r != CLIENT_EOF)
 		msg_warn("lookup channel to %s[%ld]: %s", lc->ch.peer_stage, (long)lc->ch.peer_pid,
 			 buf_str(&lc->ch.why));
 	ipc_chan_close(&lc->ch);
@@ -115,7 +118,7 @@ static int client_ask(struct lookup_client *lc, const struct lookup_key *k, stru
 		return IPC_RECV_ERROR;
 	r = ipc_chan_recv(&lc->ch, &lc->m);
 	if (r != IPC_RECV_MSG)
-		return r;
+		return r == IPC_RECV_EOF ? CLIENT_EOF : r;
 	return client_reply(lc, q.id, value);
 }
 
@@ -130,7 +133,7 @@ static int client_valid(const struct lookup_key *k)
 int lookup_query(struct lookup_client *lc, const struct lookup_key *k, struct buf *value)
 {
 	uint32_t status;
-	int r = IPC_RECV_EOF;
+	int r = CLIENT_EOF;
 
 	if (lookup_cache_get(&lc->cache, k, &status, value))
 		return (int)status;

@@ -116,6 +116,16 @@ static void main_open_fds(struct broker *b)
 		msg_warn("NETLINK_SOCK_DIAG: %m: granted channels count as open until their process ends");
 }
 
+/* main_tables - every table opens and parses, checked confined, before any stage starts. */
+static void main_tables(struct broker *b)
+{
+	struct buf err = BUF_INIT;
+
+	if (broker_tables_check(b, b->conf, b->master, &b->tables, &err) < 0)
+		msg_fatal("%s", buf_str(&err));
+	buf_free(&err);
+}
+
 static void main_daemonize(void)
 {
 	pid_t pid = fork();
@@ -212,8 +222,10 @@ int broker_reload(struct broker *b, struct buf *why)
 	struct conf *c = conf_load(b->confdir, &err);
 	struct master_cf *m = c ? master_load(b->confdir, c, &err) : NULL;
 	struct service *old = b->services;
+	struct stagecf_tables tables = { 0 };
 
-	if (m == NULL || stagecf_check(c, m, &err) < 0) {
+	if (m == NULL || stagecf_check(c, m, &err) < 0
+	    || broker_tables_check(b, c, m, &tables, &err) < 0) {
 		msg_error("reload: %s; keeping the running configuration", buf_str(&err));
 		if (why)
 			(void)buf_append_str(why, buf_str(&err));
@@ -225,6 +237,8 @@ int broker_reload(struct broker *b, struct buf *why)
 	if (strcmp(conf_str(c, "queue_directory"), b->queue_dir) != 0)
 		msg_warn("reload: queue_directory changed; that takes a stop and start");
 	b->generation++;
+	stagecf_tables_free(&b->tables);
+	b->tables = tables;
 	for (struct child *ch = b->children; ch; ch = ch->next)
 		broker_child_retire(b, ch);
 	conf_free(b->conf);
@@ -249,6 +263,7 @@ static void main_tick(void *ctx)
 		for (struct child *c = b->children; c; c = c->next)
 			(void)kill(c->pid, SIGKILL);
 	}
+	broker_tables_watch(b);
 	broker_ensure(b);
 	broker_lines_flush(b);
 	(void)event_timer_add(b->loop, 500, main_tick, b);
@@ -292,6 +307,7 @@ int main(int argc, char **argv)
 	main_lock(b);
 	broker_output_open(b);
 	main_open_fds(b);
+	main_tables(b);
 	b->services = main_log_first(broker_services_build(b, b->master, NULL));
 	if (!b->foreground)
 		main_daemonize();
