@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/resource.h>
@@ -116,13 +117,32 @@ static void main_open_fds(struct broker *b)
 		msg_warn("NETLINK_SOCK_DIAG: %m: granted channels count as open until their process ends");
 }
 
+/*
+ * main_dac - CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH on or off in the
+ * effective set. The start-up table check opens the tables as the broker
+ * will after sandbox_broker_enter, which keeps neither: a table root can
+ * read only by override must fail here, not at the lookup stage's start.
+ */
+static void main_dac(int on)
+{
+	static const cap_value_t dac[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+	cap_t caps = cap_get_proc();
+
+	if (caps == NULL || cap_set_flag(caps, CAP_EFFECTIVE, 2, dac, on ? CAP_SET : CAP_CLEAR) < 0
+	    || cap_set_proc(caps) < 0)
+		msg_fatal("capabilities: %m");
+	cap_free(caps);
+}
+
 /* main_tables - every table opens and parses, checked confined, before any stage starts. */
 static void main_tables(struct broker *b)
 {
 	struct buf err = BUF_INIT;
 
+	main_dac(0);
 	if (broker_tables_check(b, b->conf, b->master, &b->tables, &err) < 0)
 		msg_fatal("%s", buf_str(&err));
+	main_dac(1);
 	buf_free(&err);
 }
 
