@@ -148,8 +148,8 @@ static int conf_check_table(const char *item, struct buf *why)
 	}
 	if ((strcmp(conf_table_types[i], "inline") == 0 || strcmp(conf_table_types[i], "unionmap") == 0
 	     || strcmp(conf_table_types[i], "pipemap") == 0) && colon[1] != '{') {
-		buf_printf(why, "bad table \"%.*s\" (expected %s:{ ... })", CONF_SHOW_MAX, item,
-			   conf_table_types[i]);
+		buf_printf(why, "bad table \"%.*s\" (expected %s:{ %s, ... })", CONF_SHOW_MAX, item,
+			   conf_table_types[i], conf_table_types[i][0] == 'i' ? "key=value" : "type:name");
 		return -1;
 	}
 	return 0;

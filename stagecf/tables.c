@@ -79,21 +79,32 @@ static void tables_where(const struct conf *c, const char *name, struct buf *out
 		(void)buf_printf(out, "%s: %s (default value)", conf_filename(c), name);
 }
 
-/* tables_from_conf - one configuration (main.cf, or a service's copy). */
+/* tables_param - the items of one table parameter. */
+static void tables_param(const struct conf *c, const char *name, struct buf *where,
+			 struct stagecf_tables *out)
+{
+	char *const *items = conf_list(c, name);
+
+	tables_where(c, name, where);
+	for (size_t j = 0; items && items[j]; j++)
+		stagecf_tables_add(out, items[j], buf_str(where));
+}
+
+/*
+ * tables_from_conf - one configuration (main.cf, or a service's copy):
+ * proxy_read_maps (which only names tables for the lookup stage), then
+ * every other implemented table parameter, then the restriction lists.
+ */
 static void tables_from_conf(const struct conf *c, struct stagecf_tables *out)
 {
 	struct buf where = BUF_INIT;
 
+	tables_param(c, CONF_NAME("proxy_read_maps"), &where, out);
 	for (size_t i = 0; i < conf_nparams; i++) {
 		const struct conf_param_def *d = &conf_params[i];
-		char *const *items;
 
-		if (d->type != CONF_TABLES || (d->flags & CONF_F_UNIMPLEMENTED))
-			continue;
-		items = conf_list(c, d->name);
-		tables_where(c, d->name, &where);
-		for (size_t j = 0; items && items[j]; j++)
-			stagecf_tables_add(out, items[j], buf_str(&where));
+		if (d->type == CONF_TABLES && !(d->flags & CONF_F_UNIMPLEMENTED))
+			tables_param(c, d->name, &where, out);
 	}
 	for (size_t i = 0; tables_restriction_params[i]; i++) {
 		tables_where(c, tables_restriction_params[i], &where);
