@@ -253,7 +253,7 @@ const struct conf_param_def conf_params[] = {
 	P_STR("lmtp_lhlo_name", "$myhostname", U, "name sent in LHLO (LMTP is not built yet)"),
 
 	/* Lookup tables. */
-	P_ENUM("default_database_type", "hash", "hash btree", U, "table type moatmap uses when none is given (" NO_TABLES ")"),
+	P_ENUM("default_database_type", "hash", "hash btree", 0, "table type of a table named by a bare path (moatmap, maps)"),
 
 	/* TLS (not yet implemented). */
 	P_ENUM("smtpd_tls_security_level", "", "none may", U|FC, "SMTP server TLS level (" NO_TLS "): encrypt would take mail in cleartext"),

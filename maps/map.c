@@ -17,7 +17,7 @@
 
 static const struct map_ops *const map_types[] = {
 	&map_ops_hash, &map_ops_btree, &map_ops_texthash, &map_ops_inline, &map_ops_static,
-	&map_ops_unionmap, &map_ops_pipemap,
+	&map_ops_regexp, &map_ops_pcre, &map_ops_cidr, &map_ops_unionmap, &map_ops_pipemap,
 };
 
 /* The largest text table moat reads into memory (Postfix has no limit). */
@@ -64,6 +64,16 @@ static const struct map_ops *map_spec_parse(const char *spec, const char *dflt_t
 		return NULL;
 	}
 	return ops;
+}
+
+int map_spec_split(const char *spec, const char *dflt_type, struct buf *type, const char **name,
+		   struct buf *err)
+{
+	const struct map_ops *ops = map_spec_parse(spec, dflt_type, name, err);
+
+	if (ops == NULL)
+		return -1;
+	return buf_set_str(type, ops->type);
 }
 
 void map_paths_init(struct map_paths *p)

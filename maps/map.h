@@ -101,6 +101,13 @@ const char *map_spec(const struct map *m);
  */
 int map_is_pattern(const struct map *m);
 
+/*
+ * map_spec_split - the type of spec (default_database_type for a bare path)
+ * into type, and where its name starts; -1 and err for an unknown type.
+ */
+int map_spec_split(const char *spec, const char *dflt_type, struct buf *type, const char **name,
+		   struct buf *err);
+
 /* map_type_known - 1 if type (without ':') is a table type moat implements. */
 int map_type_known(const char *type);
 

@@ -18,6 +18,7 @@
 #include "lib/xmem.h"
 #include "maps/map_db.h"
 #include "maps/map_db_write.h"
+#include "maps/map_impl.h"
 
 static int map_db_type(const char *type)
 {
@@ -214,4 +215,30 @@ int map_db_dump(const char *type, const char *path,
 		return -1;
 	}
 	return 0;
+}
+
+int map_text_pairs(const struct buf *text, const char *origin,
+		   int (*fn)(char *key, char *value, int line, void *ctx), void *ctx,
+		   struct buf *err)
+{
+	struct buf line = BUF_INIT;
+	struct map_text t;
+	int r, lineno = 0;
+
+	map_text_init(&t, text, origin);
+	while ((r = map_text_next(&t, &line, &lineno, err)) > 0) {
+		char *key, *value;
+
+		if (map_split_kv(line.data, &key, &value) < 0) {
+			buf_printf(err, "%s, line %d: expected format: key whitespace value",
+				   origin, lineno);
+			r = -1;
+		} else if (fn(key, value, lineno, ctx) < 0) {
+			r = -1;
+		}
+		if (r < 0)
+			break;
+	}
+	buf_free(&line);
+	return r < 0 ? -1 : 0;
 }

@@ -40,6 +40,15 @@ int map_db_write_commit(struct map_db_writer *w, struct buf *err);
 /* map_db_write_abort - drop the temporary file (after an error). */
 void map_db_write_abort(struct map_db_writer *w);
 
+/*
+ * map_text_pairs - each "key whitespace value" line of a postmap source
+ * text (comments, continuations as texthash reads them); fn returns 0 to go
+ * on. -1 and err naming origin and line at the first malformed line.
+ */
+int map_text_pairs(const struct buf *text, const char *origin,
+		   int (*fn)(char *key, char *value, int line, void *ctx), void *ctx,
+		   struct buf *err);
+
 /* map_db_dump - call fn for each entry of a .db (NUL stripped); 0 or -1. */
 int map_db_dump(const char *type, const char *path,
 		void (*fn)(const char *key, size_t klen, const char *value, size_t vlen, void *ctx),

@@ -14,7 +14,7 @@
 
 static char tmap_dir[64];
 
-static void tmap_dir_make(void)
+static __attribute__((unused)) void tmap_dir_make(void)
 {
 	if (tmap_dir[0] == 0) {
 		strcpy(tmap_dir, "/tmp/test_map.XXXXXX");
@@ -22,7 +22,7 @@ static void tmap_dir_make(void)
 	}
 }
 
-static void tmap_dir_remove(void)
+static __attribute__((unused)) void tmap_dir_remove(void)
 {
 	char cmd[128];
 
@@ -34,7 +34,7 @@ static void tmap_dir_remove(void)
 }
 
 /* tmap_teardown - the group teardown: the directory goes. */
-static int tmap_teardown(void **state)
+static __attribute__((unused)) int tmap_teardown(void **state)
 {
 	(void)state;
 	tmap_dir_remove();
@@ -42,7 +42,7 @@ static int tmap_teardown(void **state)
 }
 
 /* tmap_file - write text to a file named name in the test directory; its path. */
-static const char *tmap_file(const char *name, const char *text)
+static __attribute__((unused)) const char *tmap_file(const char *name, const char *text)
 {
 	static char path[4][256];
 	static int next;
@@ -58,7 +58,7 @@ static const char *tmap_file(const char *name, const char *text)
 }
 
 /* tmap_spec - "type:path" in a static buffer. */
-static const char *tmap_spec(const char *type, const char *path)
+static __attribute__((unused)) const char *tmap_spec(const char *type, const char *path)
 {
 	static char spec[2][300];
 	static int next;
@@ -68,7 +68,7 @@ static const char *tmap_spec(const char *type, const char *path)
 	return s;
 }
 
-static struct map *tmap_open(const char *spec, unsigned flags)
+static __attribute__((unused)) struct map *tmap_open(const char *spec, unsigned flags)
 {
 	struct buf err = BUF_INIT;
 	struct map *m = map_open_path(spec, NULL, flags, &err);
@@ -80,7 +80,7 @@ static struct map *tmap_open(const char *spec, unsigned flags)
 }
 
 /* tmap_open_err - map_open_path must fail; its error must contain want. */
-static void tmap_open_err(const char *spec, const char *want)
+static __attribute__((unused)) void tmap_open_err(const char *spec, const char *want)
 {
 	struct buf err = BUF_INIT;
 	struct map *m = map_open_path(spec, NULL, 0, &err);
@@ -93,7 +93,7 @@ static void tmap_open_err(const char *spec, const char *want)
 }
 
 /* tmap_get - the result of looking key up: want NULL means "not found". */
-static void tmap_expect(struct map *m, const char *key, const char *want)
+static __attribute__((unused)) void tmap_expect(struct map *m, const char *key, const char *want)
 {
 	struct buf v = BUF_INIT;
 	enum map_result r = map_lookup(m, key, &v);
