@@ -14,8 +14,9 @@
 #include "skeleton/lookup_cache.h"
 
 struct lookup_cache_entry {
-	char *table, *key, *delim, *value;
-	uint32_t order, flags, status;
+	char *tables, *key, *delim, *value, *matched;
+	uint32_t order, flags;
+	int status;
 	size_t size;
 	struct lookup_cache_entry *next;
 };
@@ -33,7 +34,7 @@ static size_t cache_bucket(const struct lookup_cache *c, const struct lookup_key
 	struct buf b = BUF_INIT;
 	uint64_t h;
 
-	(void)buf_append(&b, k->table, strlen(k->table) + 1);
+	(void)buf_append(&b, k->tables, strlen(k->tables) + 1);
 	(void)buf_append(&b, k->key, strlen(k->key) + 1);
 	(void)buf_append(&b, k->delim, strlen(k->delim) + 1);
 	(void)buf_append(&b, &k->order, sizeof(k->order));
@@ -46,16 +47,15 @@ static size_t cache_bucket(const struct lookup_cache *c, const struct lookup_key
 static int cache_same(const struct lookup_cache_entry *e, const struct lookup_key *k)
 {
 	return e->order == k->order && e->flags == k->flags && strcmp(e->key, k->key) == 0
-	       && strcmp(e->table, k->table) == 0 && strcmp(e->delim, k->delim) == 0;
+	       && strcmp(e->tables, k->tables) == 0 && strcmp(e->delim, k->delim) == 0;
 }
 
-int lookup_cache_get(struct lookup_cache *c, const struct lookup_key *k, uint32_t *status,
-		     struct buf *value)
+int lookup_cache_get(struct lookup_cache *c, const struct lookup_key *k, struct lookup_answer *a)
 {
 	for (struct lookup_cache_entry *e = c->bucket[cache_bucket(c, k)]; e; e = e->next) {
 		if (cache_same(e, k)) {
-			*status = e->status;
-			if (buf_set_str(value, e->value) < 0)
+			a->status = e->status;
+			if (buf_set_str(&a->value, e->value) < 0 || buf_set_str(&a->matched, e->matched) < 0)
 				return 0;	/* the caller's buffer is smaller: ask again */
 			c->hits++;
 			return 1;
@@ -65,11 +65,11 @@ int lookup_cache_get(struct lookup_cache *c, const struct lookup_key *k, uint32_
 	return 0;
 }
 
-void lookup_cache_put(struct lookup_cache *c, const struct lookup_key *k, uint32_t status,
-		      const char *value)
+void lookup_cache_put(struct lookup_cache *c, const struct lookup_key *k,
+		      const struct lookup_answer *a)
 {
-	size_t size = strlen(k->table) + strlen(k->key) + strlen(k->delim) + strlen(value) + 4
-		      + sizeof(struct lookup_cache_entry);
+	size_t size = strlen(k->tables) + strlen(k->key) + strlen(k->delim) + a->value.len
+		      + a->matched.len + 5 + sizeof(struct lookup_cache_entry);
 	size_t i = cache_bucket(c, k);
 	struct lookup_cache_entry *e;
 
@@ -79,13 +79,14 @@ void lookup_cache_put(struct lookup_cache *c, const struct lookup_key *k, uint32
 		if (cache_same(e, k))
 			return;
 	e = xcalloc(1, sizeof(*e));
-	e->table = xstrdup(k->table);
+	e->tables = xstrdup(k->tables);
 	e->key = xstrdup(k->key);
 	e->delim = xstrdup(k->delim);
-	e->value = xstrdup(value);
+	e->value = xstrdup(buf_str(&a->value));
+	e->matched = xstrdup(buf_str(&a->matched));
 	e->order = k->order;
 	e->flags = k->flags;
-	e->status = status;
+	e->status = a->status;
 	e->size = size;
 	e->next = c->bucket[i];
 	c->bucket[i] = e;
@@ -98,10 +99,11 @@ void lookup_cache_clear(struct lookup_cache *c)
 	for (size_t i = 0; i < LOOKUP_CACHE_BUCKETS; i++) {
 		for (struct lookup_cache_entry *e = c->bucket[i], *next; e; e = next) {
 			next = e->next;
-			xfree(e->table);
+			xfree(e->tables);
 			xfree(e->key);
 			xfree(e->delim);
 			xfree(e->value);
+			xfree(e->matched);
 			xfree(e);
 		}
 		c->bucket[i] = NULL;

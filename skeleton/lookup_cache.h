@@ -21,9 +21,9 @@
 #define LOOKUP_CACHE_BYTES	((size_t)1 << 20)
 #define LOOKUP_CACHE_BUCKETS	256
 
-/* What a query is: the same table, key and order get the same answer. */
+/* What a query is: the same tables, key and order get the same answer. */
 struct lookup_key {
-	const char *table;
+	const char *tables;	/* one spec, or a parameter's specs separated by '\n' */
 	const char *key;
 	uint32_t order;		/* LOOKUP_ORDER_* */
 	uint32_t flags;		/* LOOKUP_F_* */
@@ -40,12 +40,19 @@ struct lookup_cache {
 };
 
 void lookup_cache_init(struct lookup_cache *c);
-/* lookup_cache_get - 1 and the cached status (and value) for k, or 0. */
-int lookup_cache_get(struct lookup_cache *c, const struct lookup_key *k, uint32_t *status,
-		     struct buf *value);
+/* What the lookup stage answered: a LOOKUP_* status; for LOOKUP_FOUND the
+ * value and the key of the order that matched ("" for LOOKUP_ORDER_KEY). */
+struct lookup_answer {
+	int status;
+	struct buf value;
+	struct buf matched;
+};
+
+/* lookup_cache_get - 1 and the cached answer for k, or 0. */
+int lookup_cache_get(struct lookup_cache *c, const struct lookup_key *k, struct lookup_answer *a);
 /* lookup_cache_put - remember an answer; silently not cached past the caps. */
-void lookup_cache_put(struct lookup_cache *c, const struct lookup_key *k, uint32_t status,
-		      const char *value);
+void lookup_cache_put(struct lookup_cache *c, const struct lookup_key *k,
+		      const struct lookup_answer *a);
 /* lookup_cache_clear - forget every answer (end of a transaction or message). */
 void lookup_cache_clear(struct lookup_cache *c);
 

@@ -88,8 +88,21 @@ static void client_drop(struct lookup_client *lc, int r)
 	lc->ch.fd = -1;
 }
 
+void lookup_answer_init(struct lookup_answer *a)
+{
+	a->status = LOOKUP_FAIL;
+	buf_init(&a->value, LOOKUP_VALUE_MAX);
+	buf_init(&a->matched, LOOKUP_MATCHED_MAX);
+}
+
+void lookup_answer_free(struct lookup_answer *a)
+{
+	buf_free(&a->value);
+	buf_free(&a->matched);
+}
+
 /* client_reply - a reply that is no answer to our query is a violation. */
-static int client_reply(struct lookup_client *lc, uint32_t id, struct buf *value)
+static int client_reply(struct lookup_client *lc, uint32_t id, struct lookup_answer *a)
 {
 	const struct ipc_lookup_reply *r = &lc->m.u.lookup_reply;
 
@@ -98,7 +111,10 @@ static int client_reply(struct lookup_client *lc, uint32_t id, struct buf *value
 		(void)buf_printf(&lc->ch.why, "reply id %u status %u to query %u", r->id, r->status, id);
 		return IPC_RECV_VIOLATION;
 	}
-	if (r->status == LOOKUP_FOUND && buf_set(value, r->value, r->value_len) < 0) {
+	buf_reset(&a->value);
+	buf_reset(&a->matched);
+	if (r->status == LOOKUP_FOUND && (buf_set(&a->value, r->value, r->value_len) < 0
+					  || buf_set(&a->matched, r->matched, r->matched_len) < 0)) {
 		msg_warn("lookup: value of %u bytes does not fit the caller's buffer", r->value_len);
 		return LOOKUP_FAIL;
 	}
@@ -106,10 +122,10 @@ static int client_reply(struct lookup_client *lc, uint32_t id, struct buf *value
 }
 
 /* client_ask - one query on the current channel: a LOOKUP_* status, or an IPC_RECV_* error. */
-static int client_ask(struct lookup_client *lc, const struct lookup_key *k, struct buf *value)
+static int client_ask(struct lookup_client *lc, const struct lookup_key *k, struct lookup_answer *a)
 {
 	struct ipc_lookup_query q = {
-		.id = ++lc->next_id, .table = k->table, .order = k->order, .flags = k->flags,
+		.id = ++lc->next_id, .tables = k->tables, .order = k->order, .flags = k->flags,
 		.delim = k->delim, .key = k->key,
 	};
 	int r;
@@ -119,33 +135,34 @@ static int client_ask(struct lookup_client *lc, const struct lookup_key *k, stru
 	r = ipc_chan_recv(&lc->ch, &lc->m);
 	if (r != IPC_RECV_MSG)
 		return r == IPC_RECV_EOF ? CLIENT_EOF : r;
-	return client_reply(lc, q.id, value);
+	return client_reply(lc, q.id, a);
 }
 
 /* client_valid - what the schema would refuse is refused here, before it costs the channel. */
 static int client_valid(const struct lookup_key *k)
 {
-	return strlen(k->table) <= LOOKUP_TABLE_MAX && strlen(k->key) <= LOOKUP_KEY_MAX
+	return strlen(k->tables) <= LOOKUP_TABLE_MAX && strlen(k->key) <= LOOKUP_KEY_MAX
 	       && strlen(k->delim) <= LOOKUP_DELIM_MAX && k->order <= LOOKUP_ORDER_MAX
 	       && (k->flags & ~(uint32_t)LOOKUP_F_ALL) == 0;
 }
 
-int lookup_query(struct lookup_client *lc, const struct lookup_key *k, struct buf *value)
+int lookup_query(struct lookup_client *lc, const struct lookup_key *k, struct lookup_answer *a)
 {
-	uint32_t status;
 	int r = CLIENT_EOF;
 
-	if (lookup_cache_get(&lc->cache, k, &status, value))
-		return (int)status;
+	if (lookup_cache_get(&lc->cache, k, a))
+		return a->status;
+	a->status = LOOKUP_FAIL;
 	if (!client_valid(k)) {
-		msg_warn("lookup %s: key of %zu bytes or bad order: not asked", k->table, strlen(k->key));
+		msg_warn("lookup %.200s: key of %zu bytes or bad order: not asked", k->tables,
+			 strlen(k->key));
 		return LOOKUP_FAIL;
 	}
 	/* a second try on a new channel: the lookup stage restarts when a table changes */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (client_connect(lc) < 0)
 			return LOOKUP_FAIL;
-		r = client_ask(lc, k, value);
+		r = client_ask(lc, k, a);
 		if (r >= LOOKUP_FOUND && r <= LOOKUP_NOTABLE)
 			break;
 		client_drop(lc, r);
@@ -154,7 +171,8 @@ int lookup_query(struct lookup_client *lc, const struct lookup_key *k, struct bu
 	}
 	if (r < LOOKUP_FOUND || r > LOOKUP_NOTABLE)
 		return LOOKUP_FAIL;
+	a->status = r;
 	if (r != LOOKUP_FAIL)
-		lookup_cache_put(&lc->cache, k, (uint32_t)r, r == LOOKUP_FOUND ? buf_str(value) : "");
+		lookup_cache_put(&lc->cache, k, a);
 	return r;
 }

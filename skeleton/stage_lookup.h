@@ -1,11 +1,12 @@
 /*
  * stage_lookup.h - the one way a stage asks about a lookup table.
  *
- * lookup_query sends the table's spec (as the configuration writes it), the
- * key and the lookup order to the lookup stage and waits for the answer:
- * LOOKUP_FOUND (value set), LOOKUP_NOTFOUND, LOOKUP_FAIL (a table error, or
- * no answer: the caller defers, as Postfix does on DICT_ERR) or
- * LOOKUP_NOTABLE (the lookup stage holds no such table). The channel is
+ * lookup_query sends the tables' specs (as the configuration writes them:
+ * one, or a parameter's list separated by '\n'), the key and the lookup
+ * order to the lookup stage and waits for the answer: LOOKUP_FOUND (value
+ * and matched key set), LOOKUP_NOTFOUND, LOOKUP_FAIL (a table error, or no
+ * answer: the caller defers, as Postfix does on DICT_ERR) or LOOKUP_NOTABLE
+ * (the lookup stage holds no such table). The channel is
  * asked of the broker on first use; when the lookup stage restarts (a table
  * changed on disk, a reload) the query is sent again once on a new
  * channel. Answers are cached until lookup_client_clear, which the caller
@@ -42,7 +43,10 @@ void lookup_client_free(struct lookup_client *lc);
 /* lookup_client_clear - end of a transaction or message: forget cached answers. */
 void lookup_client_clear(struct lookup_client *lc);
 
-/* lookup_query - see above; value is set only for LOOKUP_FOUND. */
-int lookup_query(struct lookup_client *lc, const struct lookup_key *k, struct buf *value);
+/* lookup_answer_init/free - a->value and a->matched, bounded by the schema. */
+void lookup_answer_init(struct lookup_answer *a);
+void lookup_answer_free(struct lookup_answer *a);
+/* lookup_query - see above; a->status is the return value. */
+int lookup_query(struct lookup_client *lc, const struct lookup_key *k, struct lookup_answer *a);
 
 #endif

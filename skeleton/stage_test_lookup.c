@@ -58,7 +58,7 @@ static int test_lookup_hugekey(struct ipc_chan *ch)
 	(void)buf_append(&p, &type, 2);			/* little-endian hosts only (x86, arm) */
 	(void)buf_append(&p, &zero, 4);			/* id */
 	(void)buf_append(&p, &tlen, 4);
-	(void)buf_append(&p, "static:x", 8);		/* table */
+	(void)buf_append(&p, "static:x", 8);		/* tables */
 	(void)buf_append(&p, &zero, 4);			/* order */
 	(void)buf_append(&p, &zero, 4);			/* flags */
 	(void)buf_append(&p, &zero, 4);			/* delim "" */
@@ -94,7 +94,7 @@ static int test_lookup_outcome(struct ipc_chan *ch)
 static int test_lookup_send(struct ipc_chan *ch, const char *action)
 {
 	static const char garbage[] = "\xff\xfe this is no message \x00\x01";
-	struct ipc_lookup_query q = { .table = "hash:/etc/nobody-configured-this", .key = "k",
+	struct ipc_lookup_query q = { .tables = "hash:/etc/nobody-configured-this", .key = "k",
 				      .delim = "" };
 
 	if (strcmp(action, "lookup-notable") == 0)
@@ -115,7 +115,8 @@ static int test_lookup_send(struct ipc_chan *ch, const char *action)
 static int test_lookup_loop(struct stage *st, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
-	struct buf table = BUF_INIT, value = BUF_INIT, last = BUF_INIT;
+	struct buf table = BUF_INIT, last = BUF_INIT;
+	struct lookup_answer a;
 	struct timespec half = { 0, 500 * 1000 * 1000 };
 	struct lookup_client lc;
 	int r, last_r = -1000;
@@ -126,20 +127,21 @@ static int test_lookup_loop(struct stage *st, const char *arg)
 	}
 	(void)buf_append(&table, arg, (size_t)(eq - arg));
 	lookup_client_init(&lc, st);
+	lookup_answer_init(&a);
 	for (int i = 0; i < 120; i++) {
-		struct lookup_key k = { .table = buf_str(&table), .key = eq + 1, .delim = "" };
+		struct lookup_key k = { .tables = buf_str(&table), .key = eq + 1, .delim = "" };
 
-		r = lookup_query(&lc, &k, &value);
-		if (r != last_r || strcmp(buf_str(&value), buf_str(&last)) != 0)
-			msg_info("lookup-loop answer %d %s", r, r == LOOKUP_FOUND ? buf_str(&value) : "");
+		r = lookup_query(&lc, &k, &a);
+		if (r != last_r || strcmp(buf_str(&a.value), buf_str(&last)) != 0)
+			msg_info("lookup-loop answer %d %s", r, r == LOOKUP_FOUND ? buf_str(&a.value) : "");
 		last_r = r;
-		(void)buf_set_str(&last, buf_str(&value));
+		(void)buf_set_str(&last, buf_str(&a.value));
 		lookup_client_clear(&lc);
 		nanosleep(&half, NULL);
 	}
 	lookup_client_free(&lc);
+	lookup_answer_free(&a);
 	buf_free(&table);
-	buf_free(&value);
 	buf_free(&last);
 	return 0;
 }

@@ -3,9 +3,9 @@
  *
  * Holds every table the configuration names (hash, btree, pcre, regexp,
  * cidr, texthash, inline, static, unionmap, pipemap), built by maps/ from
- * the fds the broker opened, and answers MSG_LOOKUP_QUERY{id, table, order,
+ * the fds the broker opened, and answers MSG_LOOKUP_QUERY{id, tables, order,
  * flags, delim, key} on IPC_CHAN_LOOKUP channels from smtpd, cleanup, qmgr,
- * smtp and moatctl with MSG_LOOKUP_REPLY{id, status, value}. Run with
+ * smtp and moatctl with MSG_LOOKUP_REPLY{id, status, value, matched}. Run with
  * STAGE_START_CHECK it opens the tables, logs what is wrong with each, and
  * exits 0 or 1: moatd's start-up and reload check, in the same sandbox.
  * The broker restarts it when a table file changes on disk; clients then
@@ -36,52 +36,36 @@ struct lookup_state {
 	struct event_loop *loop;
 	struct lookup_tables tables;
 	struct buf value;
+	struct buf matched;
 	struct ratelimit notable;	/* warnings about tables nobody configured */
 	int clients;
 };
 
 static struct lookup_state lookup_state;
 
-/* lookup_run_order - one query's keys in its order; a LOOKUP_* status. */
-static int lookup_run_order(struct lookup_table *tb, const struct ipc_lookup_query *q,
-			    struct buf *value)
-{
-	enum map_result r;
-
-	switch (q->order) {
-	case LOOKUP_ORDER_KEY:
-		r = map_lookup(tb->map, q->key, value);
-		break;
-	default:
-		return LOOKUP_FAIL;
-	}
-	return r == MAP_FOUND ? LOOKUP_FOUND : r == MAP_NOTFOUND ? LOOKUP_NOTFOUND : LOOKUP_FAIL;
-}
-
-/* lookup_answer - the status and value of one query. */
+/* lookup_answer - the status, value and matched key of one query. */
 static int lookup_answer(struct lookup_state *ls, const struct ipc_lookup_query *q,
 			 const struct ipc_chan *ch)
 {
-	struct lookup_table *tb = lookup_table_find(&ls->tables, q->table);
+	const char *missing = "";
 	int status;
 
 	buf_reset(&ls->value);
-	if (tb == NULL) {
-		if (ratelimit_take(&ls->notable, event_now_ms()))
-			msg_warn("%s[%ld] asked about table \"%.200s\", which the configuration does "
-				 "not name", ch->peer_stage, (long)ch->peer_pid, q->table);
-		return LOOKUP_NOTABLE;
-	}
-	if (tb->map == NULL)
-		return LOOKUP_FAIL;	/* logged at start: it could not be opened */
-	status = lookup_run_order(tb, q, &ls->value);
+	buf_reset(&ls->matched);
+	status = lookup_query_answer(&ls->tables, q, &ls->value, &ls->matched, &missing);
+	if (status == LOOKUP_NOTABLE && ratelimit_take(&ls->notable, event_now_ms()))
+		msg_warn("%s[%ld] asked about table \"%.*s\", which the configuration does not name",
+			 ch->peer_stage, (long)ch->peer_pid, (int)strcspn(missing, "\n") > 200 ? 200
+			 : (int)strcspn(missing, "\n"), missing);
 	if (status == LOOKUP_FOUND && ls->value.len > LOOKUP_VALUE_MAX) {
-		msg_warn("table %s: the value for \"%.100s\" is %zu bytes, more than a reply holds "
-			 "(%d): lookup failed", tb->spec, q->key, ls->value.len, LOOKUP_VALUE_MAX);
+		msg_warn("tables %.200s: the value for \"%.100s\" is %zu bytes, more than a reply "
+			 "holds (%d): lookup failed", q->tables, q->key, ls->value.len, LOOKUP_VALUE_MAX);
 		status = LOOKUP_FAIL;
 	}
-	if (status != LOOKUP_FOUND)
+	if (status != LOOKUP_FOUND) {
 		buf_reset(&ls->value);
+		buf_reset(&ls->matched);
+	}
 	return status;
 }
 
@@ -100,6 +84,8 @@ static int lookup_client_msg(struct stage_peer *p, struct ipc_msg *m)
 	rep.status = (uint32_t)lookup_answer(ls, q, &p->ch);
 	rep.value = buf_str(&ls->value);
 	rep.value_len = (uint32_t)ls->value.len;
+	rep.matched = buf_str(&ls->matched);
+	rep.matched_len = (uint32_t)ls->matched.len;
 	if (ipc_chan_send(&p->ch, MSG_LOOKUP_REPLY, &rep) < 0) {
 		msg_warn("lookup channel to %s[%ld]: %s", p->ch.peer_stage, (long)p->ch.peer_pid,
 			 buf_str(&p->ch.why));
@@ -157,6 +143,7 @@ static void lookup_pre_jail(struct stage *st)
 {
 	(void)st;
 	buf_init(&lookup_state.value, MAP_VALUE_MAX + 1);
+	buf_init(&lookup_state.matched, LOOKUP_MATCHED_MAX);
 	ratelimit_init(&lookup_state.notable, 10, 10000, event_now_ms());
 }
 

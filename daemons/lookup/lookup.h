@@ -29,4 +29,10 @@ void lookup_tables_open(struct stage *st, struct lookup_tables *t);
 /* lookup_table_find - the table clients call spec, or NULL. */
 struct lookup_table *lookup_table_find(struct lookup_tables *t, const char *spec);
 
+struct ipc_lookup_query;
+/* lookup_query_answer - a LOOKUP_* status, with value and matched key for
+ * LOOKUP_FOUND; for LOOKUP_NOTABLE *missing points at the unknown spec. */
+int lookup_query_answer(struct lookup_tables *t, const struct ipc_lookup_query *q,
+			struct buf *value, struct buf *matched, const char **missing);
+
 #endif

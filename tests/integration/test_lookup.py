@@ -239,3 +239,43 @@ def test_hostile_lookup_client_cannot_hurt_the_lookup_stage(moat_factory, action
     m.wait_ready(timeout=60)
     assert lookup_pid(m) == first
     assert lookup(m, f"texthash:{d}/t", "k").stdout == "v\n"
+
+
+def test_lookup_orders_and_table_lists_as_postfix(moat_factory):
+    m, d = moat_with_tables(moat_factory, {
+        "texthash:{d}/access": "example.com DOMAIN\nuser@ OWNER\n192.0.2 NET\n",
+        "texthash:{d}/transport": "sub.example.net relay:[10.0.0.9]\n* smtp:[10.0.0.1]\n",
+        "texthash:{d}/virtual": "@example.org catchall@inside.test\nroot OPERATOR\n",
+        "pcre:{d}/headers": "/^subject:.*viagra/ REJECT no thanks\n",
+    })
+    acc, tr, virt, pcre = (f"texthash:{d}/access", f"texthash:{d}/transport",
+                           f"texthash:{d}/virtual", f"pcre:{d}/headers")
+    # access(5): the domain of an address, then user@ for any domain
+    r = lookup(m, acc, "someone@example.com", "access")
+    assert (r.stdout, r.stderr) == ("DOMAIN\n", "matched example.com\n")
+    assert lookup(m, acc, "user+tag@elsewhere.test", "access", "+").stdout == "OWNER\n"
+    # a parent domain matches as ".example.com" only: "example.com" is not a parent entry
+    assert lookup(m, acc, "host.example.com", "domain").returncode == 1
+    assert lookup(m, acc, "host.example.com", "parent").stdout == "DOMAIN\n"
+    assert lookup(m, acc, "192.0.2.77", "netaddr").stdout == "NET\n"
+    # transport(5): parents of the domain, then "*"
+    assert lookup(m, tr, "a@sub.example.net", "transport").stdout == "relay:[10.0.0.9]\n"
+    r = lookup(m, tr, "a@other.test", "transport")
+    assert (r.stdout, r.stderr) == ("smtp:[10.0.0.1]\n", "matched *\n")
+    # virtual(5): @domain; a bare user only for a local domain
+    assert lookup(m, virt, "x@example.org", "rewrite").stdout == "catchall@inside.test\n"
+    assert lookup(m, virt, "root@mx.test.example", "rewrite").returncode == 1
+    assert lookup(m, virt, "root@mx.test.example", "local").stdout == "OPERATOR\n"
+    # a parameter's list: every table for one key before the next key
+    assert lookup(m, f"{virt}\n{acc}", "x@example.com", "access").stdout == "DOMAIN\n"
+    assert lookup(m, f"{virt}\ntexthash:/not/named", "k").returncode == 2
+    # pcre: whole key, case-insensitive
+    assert lookup(m, pcre, "Subject: cheap VIAGRA").stdout == "REJECT no thanks\n"
+    assert lookup(m, pcre, "Subject: hello").returncode == 1
+
+
+def test_pcre_syntax_error_stops_start_with_its_line(moat_factory):
+    m, d = moat_with_tables(moat_factory, {"pcre:{d}/hc": "/^ok/ DUNNO\n/(unclosed/ REJECT\n"},
+                            start=False)
+    err = start_fails(m)
+    assert re.search(r"main\.cf:\d+: proxy_read_maps: table pcre:\S+/hc: .*hc, line 2", err), err

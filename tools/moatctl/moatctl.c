@@ -4,10 +4,16 @@
  *   moatctl [-c config_dir] status   services and their stage processes
  *   moatctl [-c config_dir] reload   new configuration for new processes
  *   moatctl [-c config_dir] stop     stop moatd and every stage; waits until done
- *   moatctl [-c config_dir] lookup table key [key|address|domain|parent]
+ *   moatctl [-c config_dir] lookup tables key [order [delim]]
  *                                    ask the running lookup stage, as a stage
- *                                    would (in that lookup order): the value
- *                                    and exit 0, exit 1 if not found, 2 on error
+ *                                    would: tables is one spec or several
+ *                                    separated by newlines; order is key,
+ *                                    access, rewrite, local (rewrite of a
+ *                                    local address), domain, parent (domain,
+ *                                    parents without the dot), netaddr or
+ *                                    transport. The value and exit 0 (with
+ *                                    the matched key on stderr), exit 1 if
+ *                                    not found, 2 on error
  *
  * It reads main.cf only to find queue_directory, then speaks the typed
  * control protocol on <queue>/pid/control.sock (root only). It must never
@@ -33,7 +39,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: moatctl [-c config_dir] status|stop|reload\n"
-		"       moatctl [-c config_dir] lookup table key [key|address|domain|parent]\n");
+		"       moatctl [-c config_dir] lookup tables key [order [delim]]\n");
 	exit(2);
 }
 
@@ -113,8 +119,10 @@ static void moatctl_order(const char *word, struct lookup_key *k)
 		const char *word;
 		uint32_t order, flags;
 	} orders[] = {
-		{ "key", LOOKUP_ORDER_KEY, 0 }, { "address", LOOKUP_ORDER_ADDR, 0 },
+		{ "key", LOOKUP_ORDER_KEY, 0 }, { "access", LOOKUP_ORDER_ACCESS, 0 },
+		{ "rewrite", LOOKUP_ORDER_REWRITE, 0 }, { "local", LOOKUP_ORDER_REWRITE, LOOKUP_F_LOCAL },
 		{ "domain", LOOKUP_ORDER_DOMAIN, 0 }, { "parent", LOOKUP_ORDER_DOMAIN, LOOKUP_F_PARENT },
+		{ "netaddr", LOOKUP_ORDER_NETADDR, 0 }, { "transport", LOOKUP_ORDER_TRANSPORT, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
@@ -134,27 +142,31 @@ static void moatctl_order(const char *word, struct lookup_key *k)
 static int moatctl_lookup(const struct conf *c, const struct ipc_control_grant *g, char **words,
 			  int nwords)
 {
-	struct lookup_key k = { .table = words[0], .key = words[1], .delim = "" };
-	struct buf value = BUF_INIT;
+	struct lookup_key k = { .tables = words[0], .key = words[1], .delim = "" };
+	struct lookup_answer a;
 	struct lookup_client lc;
 	int r;
 
+	(void)c;
 	if (nwords > 2)
 		moatctl_order(words[2], &k);
-	if (k.order == LOOKUP_ORDER_ADDR)
-		k.delim = conf_str(c, "recipient_delimiter");
+	if (nwords > 3)
+		k.delim = words[3];
 	lookup_client_init(&lc, NULL);
 	lookup_client_adopt(&lc, g->fd, (pid_t)g->pid);
-	r = lookup_query(&lc, &k, &value);
+	lookup_answer_init(&a);
+	r = lookup_query(&lc, &k, &a);
 	lookup_client_free(&lc);
+	if (r == LOOKUP_FOUND && a.matched.len > 0)
+		fprintf(stderr, "matched %s\n", buf_str(&a.matched));
 	if (r == LOOKUP_FOUND)
-		printf("%s\n", buf_str(&value));
+		printf("%s\n", buf_str(&a.value));
 	else if (r == LOOKUP_NOTABLE)
 		fprintf(stderr, "moatctl: the lookup stage holds no table %s (the configuration "
-			"does not name it)\n", k.table);
+			"does not name it)\n", k.tables);
 	else if (r == LOOKUP_FAIL)
-		fprintf(stderr, "moatctl: table %s: lookup failed (see the log)\n", k.table);
-	buf_free(&value);
+		fprintf(stderr, "moatctl: table %s: lookup failed (see the log)\n", k.tables);
+	lookup_answer_free(&a);
 	return r == LOOKUP_FOUND ? 0 : r == LOOKUP_NOTFOUND ? 1 : 2;
 }
 
@@ -178,7 +190,7 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		usage();
 	req.command = argv[optind];
-	if (strcmp(req.command, "lookup") == 0 ? argc - optind < 3 || argc - optind > 4
+	if (strcmp(req.command, "lookup") == 0 ? argc - optind < 3 || argc - optind > 5
 	    : optind != argc - 1)
 		usage();
 	if ((c = conf_load(confdir, &err)) == NULL)
