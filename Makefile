@@ -44,7 +44,7 @@ CORE_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
 MAPS_SRCS := $(wildcard maps/*.c)
 MAPS_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(MAPS_SRCS))
 MAPS_LIBS := -ldb -lpcre2-8
-MAPS_PROGS := moatmap moat-lookup
+MAPS_PROGS := moatmap moat-lookup moatd
 $(foreach p,$(MAPS_PROGS),$(eval PRELIBS_$(p) := $(B)/libmoatmaps.a)$(eval LDLIBS_$(p) += $(MAPS_LIBS)))
 
 STAGES := $(filter-out broker,$(notdir $(wildcard daemons/*)))

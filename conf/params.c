@@ -70,6 +70,7 @@ const struct conf_param_def conf_params[] = {
 	P_STR("relayhost", "", 0, "default next hop for non-local mail: host, [host], host:port"),
 	P_STR("default_transport", "smtp", 0, "transport for mail to remote domains not in relay_domains"),
 	P_STR("relay_transport", "relay", 0, "transport for mail to relay_domains"),
+	P_MAPS("proxy_read_maps", "", 0, "moat: tables the lookup stage serves besides those its features name, for moatctl lookup (moat has no proxymap: the lookup stage holds every table; default empty)"),
 	P_MAPS("transport_maps", "", U|FC, "recipient or domain to transport:nexthop (" NO_TABLES "): mail would go where the table does not say"),
 	P_STR("smtp_tcp_port", "smtp", 0, "default port of the SMTP client"),
 	P_STR("lmtp_tcp_port", "24", U, "default port of the LMTP client (moat: LMTP next hops name their port)"),

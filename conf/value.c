@@ -19,7 +19,8 @@
 
 /* The table types moat's lookup stage serves (DESIGN.md section 5). */
 static const char *const conf_table_types[] = {
-	"hash", "btree", "pcre", "regexp", "cidr", "texthash", "static", "inline", NULL,
+	"hash", "btree", "pcre", "regexp", "cidr", "texthash", "static", "inline", "unionmap",
+	"pipemap", NULL,
 };
 
 static int conf_is_sep(int ch)
@@ -141,12 +142,14 @@ static int conf_check_table(const char *item, struct buf *why)
 		if (strlen(conf_table_types[i]) == tlen && memcmp(item, conf_table_types[i], tlen) == 0)
 			break;
 	if (!conf_table_types[i]) {
-		buf_printf(why, "table type \"%.*s\" is not supported by moat (supported: hash btree pcre regexp cidr texthash static inline)",
+		buf_printf(why, "table type \"%.*s\" is not supported by moat (supported: hash btree pcre regexp cidr texthash static inline unionmap pipemap)",
 			   (int)(tlen < CONF_SHOW_MAX ? tlen : CONF_SHOW_MAX), item);
 		return -1;
 	}
-	if (strcmp(conf_table_types[i], "inline") == 0 && colon[1] != '{') {
-		buf_printf(why, "bad table \"%.*s\" (expected inline:{ key=value, ... })", CONF_SHOW_MAX, item);
+	if ((strcmp(conf_table_types[i], "inline") == 0 || strcmp(conf_table_types[i], "unionmap") == 0
+	     || strcmp(conf_table_types[i], "pipemap") == 0) && colon[1] != '{') {
+		buf_printf(why, "bad table \"%.*s\" (expected %s:{ %s, ... })", CONF_SHOW_MAX, item,
+			   conf_table_types[i], conf_table_types[i][0] == 'i' ? "key=value" : "type:name");
 		return -1;
 	}
 	return 0;

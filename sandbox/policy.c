@@ -260,6 +260,14 @@ static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
 		.why = "Receives log events over channels and writes them to the syslog socket "
 		"or to maillog_file, opened by the broker and passed as an fd. It opens "
 		"nothing. One channel per running stage, hence the larger fd limit." },
+	[STAGEDEF_LOOKUP] = { .stage = "lookup", HELPER_STAGE, .private_net = 1, .nofile = 4096,
+		.why = "Holds the lookup tables (hash, btree, pcre, regexp, cidr, texthash, ...) "
+		"and answers other stages' queries about them. The broker opens every table "
+		"file read-only and passes the fds; the stage parses them but can open "
+		"nothing itself (openat fails, no socket, no network namespace entries). A "
+		"pattern match is bounded by PCRE2 match and depth limits, JIT off (no "
+		"executable memory). Many clients (every smtpd, cleanup, smtp and qmgr "
+		"process), hence the larger fd limit." },
 };
 
 /*

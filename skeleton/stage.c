@@ -32,11 +32,13 @@ struct stage_args {
 	int verbose;
 	char **overrides;
 	int noverrides;
+	char **args;
+	int nargs;
 };
 
 static void stage_usage(const char *name)
 {
-	msg_fatal("usage: moat-%s -c config_dir -s service [-n nfds] [-v] [-o name=value]... "
+	msg_fatal("usage: moat-%s -c config_dir -s service [-n nfds] [-v] [-o name=value]... [-a arg]... "
 		  "(stages are started by moatd, not by hand)", name);
 }
 
@@ -45,7 +47,8 @@ static void stage_parse_args(int argc, char **argv, const char *name, struct sta
 	int c;
 
 	a->overrides = xcalloc((size_t)argc, sizeof(char *));
-	while ((c = getopt(argc, argv, "c:s:n:o:v")) != -1) {
+	a->args = xcalloc((size_t)argc, sizeof(char *));
+	while ((c = getopt(argc, argv, "a:c:s:n:o:v")) != -1) {
 		switch (c) {
 		case 'c':
 			a->confdir = optarg;
@@ -59,6 +62,9 @@ static void stage_parse_args(int argc, char **argv, const char *name, struct sta
 			break;
 		case 'o':
 			a->overrides[a->noverrides++] = optarg;
+			break;
+		case 'a':
+			a->args[a->nargs++] = optarg;
 			break;
 		case 'v':
 			a->verbose++;
@@ -166,6 +172,8 @@ int stage_main(int argc, char **argv, const char *name, const struct stage_ops *
 	st.service = a.service;
 	st.ops = ops;
 	st.nextra = a.nextra;
+	st.args = a.args;
+	st.nargs = a.nargs;
 	st.conf = stage_load_conf(&a, name);
 	ipc_chan_init(&st.broker, STAGE_FD_BROKER, IPC_CHAN_BROKER, IPC_SIDE_A, "broker", getppid());
 	if (!ops->own_log)
@@ -180,5 +188,6 @@ int stage_main(int argc, char **argv, const char *name, const struct stage_ops *
 	stage_test_attack(&st);
 	ops->run(&st);
 	xfree(a.overrides);
+	xfree(a.args);
 	return 0;
 }

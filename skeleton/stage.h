@@ -11,7 +11,8 @@
  * Fds at exec: 0, 1 and 2 /dev/null (never the broker's terminal or log
  * file), 3 broker channel, 4 log channel, 5.. stage-specific (listeners for
  * screen, the log output for the log stage); argv -n says how many
- * stage-specific fds follow.
+ * stage-specific fds follow, and each -a gives one stage-specific argument
+ * (the TABLES stage: one per table, saying which of those fds are its files).
  */
 #ifndef MOAT_SKELETON_STAGE_H
 #define MOAT_SKELETON_STAGE_H
@@ -40,6 +41,7 @@ struct stage_ops {
 };
 
 #define STAGE_START_FIRST	0x1	/* first process of this service since moatd started */
+#define STAGE_START_CHECK	0x2	/* a one-shot check run: check what was handed over, exit 0 or 1 */
 
 struct stage {
 	const char *name;	/* stage: "smtpd" */
@@ -52,6 +54,8 @@ struct stage {
 	uint32_t generation;
 	uint32_t start_flags;
 	int nextra;		/* stage-specific fds at STAGE_FD_EXTRA.. */
+	char **args;		/* stage-specific arguments from the broker (-a) */
+	int nargs;
 	int stopping;		/* broker asked for a graceful stop */
 	unsigned naccepted;	/* peer channels accepted so far */
 	uint32_t next_request;

@@ -16,6 +16,7 @@
 #include "lib/msg.h"
 #include "lib/ratelimit.h"
 #include "sandbox/stagedef.h"
+#include "stagecf/tables.h"
 
 struct service {
 	char *name;		/* master.cf service */
@@ -91,6 +92,7 @@ struct broker {
 	int lockfd;
 	int devnull;
 	int diagfd;		/* NETLINK_SOCK_DIAG: which granted channels are still open */
+	struct stagecf_tables tables;	/* every table the configuration names */
 	int stopping;
 	int64_t stop_deadline;
 };
@@ -113,6 +115,20 @@ void broker_service_release(struct service *svc);
 struct child *broker_spawn(struct broker *b, struct service *svc);
 int broker_may_spawn(const struct broker *b, const struct service *svc);
 int broker_socketpair(enum ipc_chan_kind kind, int sv[2]);
+char **broker_argv(const struct broker *b, const char *daemon_dir, const char *service,
+		   const char *stage, char **overrides, int nextra, char **args, struct buf *path);
+void broker_free_argv(char **argv);
+void broker_exec(const char *path, char **argv, const int *fds, int nfds) __attribute__((noreturn));
+
+/* tables.c */
+int broker_tables_open(const struct stagecf_tables *t, int *fds, int *nfds, int max, char ***args,
+		       int record, struct buf *err);
+void broker_tables_close(int *fds, int nfds, char **args);
+void broker_tables_watch(struct broker *b);
+
+/* tablecheck.c */
+int broker_tables_check(struct broker *b, const struct conf *c, const struct master_cf *m,
+			struct stagecf_tables *out, struct buf *err);
 
 /* children.c */
 void broker_reap(struct broker *b);

@@ -1,5 +1,6 @@
 /*
- * control.c - the broker's admin socket for moatctl (status, stop, reload).
+ * control.c - the broker's admin socket for moatctl (status, stop, reload,
+ * lookup).
  *
  * <queue>/pid/control.sock, SOCK_SEQPACKET, mode 0600, in a root-only
  * directory; the peer's credentials (SO_PEERCRED) must be uid 0 as well. A
@@ -60,6 +61,36 @@ static void control_status(struct broker *b, struct buf *out)
 	}
 }
 
+/*
+ * control_lookup - moatctl lookup: a channel to the running lookup stage,
+ * on which moatctl is a client like any stage (the broker reads nothing on
+ * it). 0 when the grant went out, else -1 and why in out.
+ */
+static int control_lookup(struct broker *b, struct ipc_chan *ch, struct buf *out)
+{
+	struct child *c;
+	int sv[2];
+
+	for (c = b->children; c; c = c->next)
+		if ((c->svc->def->flags & STAGEDEF_F_TABLES) && c->ready && !c->retiring && c->ch.fd >= 0)
+			break;
+	if (c == NULL)
+		return buf_printf(out, "no lookup stage is running\n"), -1;
+	if (broker_socketpair(IPC_CHAN_LOOKUP, sv) < 0)
+		return buf_printf(out, "socketpair: %m\n"), -1;
+	struct ipc_broker_peer_accept acc = { .peer_stage = "moatctl", .peer_pid = (uint32_t)ch->peer_pid,
+					      .fd = sv[1] };
+	struct ipc_control_grant g = { .stage = c->svc->stage, .pid = (uint32_t)c->pid, .fd = sv[0] };
+	int r = ipc_chan_send(&c->ch, MSG_BROKER_PEER_ACCEPT, &acc) < 0 ? -1
+		: ipc_chan_send(ch, MSG_CONTROL_GRANT, &g);
+
+	if (r < 0)
+		(void)buf_printf(out, "lookup channel: %s\n", buf_str(&c->ch.why));
+	close(sv[0]);
+	close(sv[1]);
+	return r;
+}
+
 static void control_answer(struct broker *b, struct ipc_chan *ch, const struct ipc_control_request *r)
 {
 	struct ipc_control_reply rep = { .status = 0 };
@@ -75,12 +106,18 @@ static void control_answer(struct broker *b, struct ipc_chan *ch, const struct i
 		} else {
 			(void)buf_printf(&text, "reloaded: generation %u\n", b->generation);
 		}
+	} else if (strcmp(r->command, "lookup") == 0) {
+		if (control_lookup(b, ch, &text) == 0) {
+			buf_free(&text);
+			return;
+		}
+		rep.status = 1;
 	} else if (strcmp(r->command, "stop") == 0) {
 		(void)buf_printf(&text, "stopping moatd pid %ld\n", (long)getpid());
 		broker_shutdown(b);
 	} else {
 		rep.status = 1;
-		(void)buf_printf(&text, "unknown command: %s (status, stop, reload)\n", r->command);
+		(void)buf_printf(&text, "unknown command: %s (status, stop, reload, lookup)\n", r->command);
 	}
 	rep.text = buf_str(&text);
 	(void)ipc_chan_send(ch, MSG_CONTROL_REPLY, &rep);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/resource.h>
@@ -114,6 +115,35 @@ static void main_open_fds(struct broker *b)
 		msg_fatal("/dev/null: %m");
 	if ((b->diagfd = unixdiag_open()) < 0)
 		msg_warn("NETLINK_SOCK_DIAG: %m: granted channels count as open until their process ends");
+}
+
+/*
+ * main_dac - CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH on or off in the
+ * effective set. The start-up table check opens the tables as the broker
+ * will after sandbox_broker_enter, which keeps neither: a table root can
+ * read only by override must fail here, not at the lookup stage's start.
+ */
+static void main_dac(int on)
+{
+	static const cap_value_t dac[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+	cap_t caps = cap_get_proc();
+
+	if (caps == NULL || cap_set_flag(caps, CAP_EFFECTIVE, 2, dac, on ? CAP_SET : CAP_CLEAR) < 0
+	    || cap_set_proc(caps) < 0)
+		msg_fatal("capabilities: %m");
+	cap_free(caps);
+}
+
+/* main_tables - every table opens and parses, checked confined, before any stage starts. */
+static void main_tables(struct broker *b)
+{
+	struct buf err = BUF_INIT;
+
+	main_dac(0);
+	if (broker_tables_check(b, b->conf, b->master, &b->tables, &err) < 0)
+		msg_fatal("%s", buf_str(&err));
+	main_dac(1);
+	buf_free(&err);
 }
 
 static void main_daemonize(void)
@@ -212,8 +242,10 @@ int broker_reload(struct broker *b, struct buf *why)
 	struct conf *c = conf_load(b->confdir, &err);
 	struct master_cf *m = c ? master_load(b->confdir, c, &err) : NULL;
 	struct service *old = b->services;
+	struct stagecf_tables tables = { 0 };
 
-	if (m == NULL || stagecf_check(c, m, &err) < 0) {
+	if (m == NULL || stagecf_check(c, m, &err) < 0
+	    || broker_tables_check(b, c, m, &tables, &err) < 0) {
 		msg_error("reload: %s; keeping the running configuration", buf_str(&err));
 		if (why)
 			(void)buf_append_str(why, buf_str(&err));
@@ -225,6 +257,8 @@ int broker_reload(struct broker *b, struct buf *why)
 	if (strcmp(conf_str(c, "queue_directory"), b->queue_dir) != 0)
 		msg_warn("reload: queue_directory changed; that takes a stop and start");
 	b->generation++;
+	stagecf_tables_free(&b->tables);
+	b->tables = tables;
 	for (struct child *ch = b->children; ch; ch = ch->next)
 		broker_child_retire(b, ch);
 	conf_free(b->conf);
@@ -249,6 +283,7 @@ static void main_tick(void *ctx)
 		for (struct child *c = b->children; c; c = c->next)
 			(void)kill(c->pid, SIGKILL);
 	}
+	broker_tables_watch(b);
 	broker_ensure(b);
 	broker_lines_flush(b);
 	(void)event_timer_add(b->loop, 500, main_tick, b);
@@ -292,6 +327,7 @@ int main(int argc, char **argv)
 	main_lock(b);
 	broker_output_open(b);
 	main_open_fds(b);
+	main_tables(b);
 	b->services = main_log_first(broker_services_build(b, b->master, NULL));
 	if (!b->foreground)
 		main_daemonize();

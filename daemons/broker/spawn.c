@@ -43,42 +43,53 @@ int broker_may_spawn(const struct broker *b, const struct service *svc)
 	       && broker_starting(b, svc) < SPAWN_PENDING_MAX;
 }
 
-static char **spawn_argv(struct broker *b, struct service *svc, int nextra, struct buf *path)
+/*
+ * broker_argv - argv of a stage program: -c -s -n [-v] [-o name=value]...
+ * [-a arg]...; path gets <daemon_directory>/moat-<stage>.
+ */
+char **broker_argv(const struct broker *b, const char *daemon_dir, const char *service,
+		   const char *stage, char **overrides, int nextra, char **args, struct buf *path)
 {
 	size_t n = 0, cap = 12;
 	char **argv;
 	char nbuf[16];
 
-	for (char **o = svc->overrides; *o; o++)
+	for (char **o = overrides; *o; o++)
+		cap += 2;
+	for (char **a = args; a && *a; a++)
 		cap += 2;
 	argv = xcalloc(cap, sizeof(char *));
-	(void)buf_printf(path, "%s/moat-%s", b->daemon_dir, svc->stage);
+	(void)buf_printf(path, "%s/moat-%s", daemon_dir, stage);
 	snprintf(nbuf, sizeof(nbuf), "%d", nextra);
 	argv[n++] = xstrdup(strrchr(buf_str(path), '/') + 1);
 	argv[n++] = xstrdup("-c");
 	argv[n++] = xstrdup(b->confdir);
 	argv[n++] = xstrdup("-s");
-	argv[n++] = xstrdup(svc->name);
+	argv[n++] = xstrdup(service);
 	argv[n++] = xstrdup("-n");
 	argv[n++] = xstrdup(nbuf);
 	if (msg_verbose)
 		argv[n++] = xstrdup("-v");
-	for (char **o = svc->overrides; *o; o++) {
+	for (char **o = overrides; *o; o++) {
 		argv[n++] = xstrdup("-o");
 		argv[n++] = xstrdup(*o);
+	}
+	for (char **a = args; a && *a; a++) {
+		argv[n++] = xstrdup("-a");
+		argv[n++] = xstrdup(*a);
 	}
 	return argv;
 }
 
-static void spawn_free_argv(char **argv)
+void broker_free_argv(char **argv)
 {
 	for (char **a = argv; *a; a++)
 		xfree(*a);
 	xfree(argv);
 }
 
-/* spawn_exec - in the child: fds in place, then exec; never returns. */
-static void spawn_exec(struct broker *b, const char *path, char **argv, const int *fds, int nfds)
+/* broker_exec - in the child: fds in place, then exec; never returns. */
+void broker_exec(const char *path, char **argv, const int *fds, int nfds)
 {
 	char *envp[2] = { NULL, NULL };
 	sigset_t none;
@@ -92,7 +103,6 @@ static void spawn_exec(struct broker *b, const char *path, char **argv, const in
 		envp[0] = attack;
 	}
 #endif
-	(void)b;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)setsid();
@@ -193,9 +203,46 @@ static void spawn_log_grant(struct broker *b, struct child *c, struct child *log
 		broker_grant_add(b, c, logc, fd);
 }
 
+/* spawn_close_pairs - a start given up after both channels were made. */
+static void spawn_close_pairs(int ctl[2], int logp[2])
+{
+	close(ctl[0]);
+	close(ctl[1]);
+	close(logp[0]);
+	close(logp[1]);
+}
+
+/*
+ * spawn_tables - a TABLES stage gets the files of every table after its
+ * other fds, opened now (a table replaced since the last start is the new
+ * file). A file that cannot be opened throttles the service, as a failed
+ * fork does: the lookup stage starts again when it can.
+ */
+static int spawn_tables(struct broker *b, struct service *svc, int *fds, int *nfds, char ***targs,
+			int *ntab)
+{
+	struct buf err = BUF_INIT;
+
+	*ntab = 0;
+	if (!(svc->def->flags & STAGEDEF_F_TABLES))
+		return 0;
+	if (broker_tables_open(&b->tables, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, 1, &err) < 0) {
+		int64_t pause = conf_time(b->conf, "service_throttle_time") * 1000;
+
+		svc->next_spawn = event_now_ms() + pause;
+		broker_service_log(svc, MSG_ERROR, "service %s (moat-%s): %s; throttling it for %lld s",
+				   svc->name, svc->stage, buf_str(&err), (long long)(pause / 1000));
+		buf_free(&err);
+		return -1;
+	}
+	*nfds += *ntab;
+	return 0;
+}
+
 struct child *broker_spawn(struct broker *b, struct service *svc)
 {
-	int ctl[2], logp[2], fds[SPAWN_MAX_FDS], nfds = 0;	/* [0] the new stage's end */
+	int ctl[2], logp[2], fds[SPAWN_MAX_FDS], nfds = 0, ntab = 0;	/* [0] the new stage's end */
+	char **targs = NULL;
 	struct buf path = BUF_INIT;
 	struct child *c, *logc;
 	char **argv;
@@ -220,14 +267,20 @@ struct child *broker_spawn(struct broker *b, struct service *svc)
 		fds[nfds++] = b->logfd;
 	for (int i = 0; i < svc->nlisten && nfds < SPAWN_MAX_FDS; i++)
 		fds[nfds++] = svc->listen_fds[i];
-	argv = spawn_argv(b, svc, nfds - STAGE_FD_EXTRA, &path);
+	if (spawn_tables(b, svc, fds, &nfds, &targs, &ntab) < 0) {
+		spawn_close_pairs(ctl, logp);
+		return NULL;
+	}
+	argv = broker_argv(b, b->daemon_dir, svc->name, svc->stage, svc->overrides,
+			   nfds - STAGE_FD_EXTRA, targs, &path);
 	if ((pid = fork()) == 0)
-		spawn_exec(b, buf_str(&path), argv, fds, nfds);
+		broker_exec(buf_str(&path), argv, fds, nfds);
 	int saved = errno;
 
 	close(ctl[0]);
 	close(logp[0]);
-	spawn_free_argv(argv);
+	broker_tables_close(fds + nfds - ntab, ntab, targs);
+	broker_free_argv(argv);
 	buf_free(&path);
 	if (pid < 0) {
 		close(ctl[1]);

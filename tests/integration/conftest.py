@@ -147,6 +147,8 @@ class MoatInstance:
             "smtp unix - - y - 10 smtp\n"
             "bounce unix - - y - 1 bounce\n"
             "log unix - - y - 1 log\n")
+        if os.path.exists(os.path.join(self.build, "bin", "moat-lookup")):
+            text += "lookup unix - - y - 1 lookup\n"
         if os.path.exists(os.path.join(self.build, "bin", "moat-dns")):
             text += "dns unix - - y - 1 dns\n"
         return text
