@@ -34,6 +34,7 @@
 #define DNS_T_A		1
 #define DNS_T_PTR	12
 #define DNS_T_MX	15
+#define DNS_T_TXT	16
 #define DNS_T_AAAA	28
 
 /* MSG_DNS_END.status */

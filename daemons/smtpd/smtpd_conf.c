@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <strings.h>
+
 #include "daemons/smtpd/smtpd.h"
 #include "lib/msg.h"
 
@@ -71,6 +73,15 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 	cf->non_fqdn_code = (int)conf_int(c, "non_fqdn_reject_code");
 	cf->invalid_hostname_code = (int)conf_int(c, "invalid_hostname_reject_code");
 	cf->unknown_client_code = (int)conf_int(c, "unknown_client_reject_code");
+	cf->rbl_code = (int)conf_int(c, "maps_rbl_reject_code");
+	cf->unknown_addr_code = (int)conf_int(c, "unknown_address_reject_code");
+	cf->unknown_helo_code = (int)conf_int(c, "unknown_hostname_reject_code");
+	cf->addr_tempfail_defer = strcasecmp(conf_str(c, "unknown_address_tempfail_action"),
+					     "defer") == 0;
+	cf->helo_tempfail_defer = strcasecmp(conf_str(c, "unknown_helo_hostname_tempfail_action"),
+					     "defer") == 0;
+	cf->access.reject = (int)conf_int(c, "access_map_reject_code");
+	cf->access.defer = (int)conf_int(c, "access_map_defer_code");
 	cf->max_use = (int)conf_int(c, "max_use");
 	cf->max_idle = (int)conf_time(c, "max_idle");
 	cf->peername_lookup = conf_bool(c, "smtpd_peername_lookup");
