@@ -67,6 +67,9 @@ int stage_main(int argc, char **argv, const char *name, const struct stage_ops *
 int stage_broker_dispatch(struct stage *st, int wait);
 /* stage_request_peer - ask the broker for a channel to a peer stage; fd or -1. */
 int stage_request_peer(struct stage *st, const char *peer_stage, pid_t *peer_pid);
+/* stage_policy_connect - the policy stage: a socket to a check_policy_service
+ * endpoint, connected (or connecting) by the broker; fd, or -1 and why. */
+int stage_policy_connect(struct stage *st, const char *endpoint, struct buf *why);
 /* stage_status - tell the broker whether we are busy (for process management). */
 void stage_status(struct stage *st, int busy, uint32_t uses);
 /* stage_report_violation - a peer broke its channel's protocol: log it and

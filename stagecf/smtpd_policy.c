@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/msg.h"
+#include "mail/access_action.h"
 #include "mail/dnsbl.h"
 #include "mail/reply_footer.h"
 #include "stagecf/smtpd_networks.h"
@@ -68,6 +69,23 @@ static int policy_rbl_reply(const struct smtpd_policy *p, const struct conf *c, 
 	return r;
 }
 
+/* policy_default_action - smtpd_policy_service_default_action is an action smtpd can apply. */
+static int policy_default_action(const struct conf *c, struct buf *err)
+{
+	static const struct access_codes codes = { 554, 450 };
+	const char *v = conf_str(c, "smtpd_policy_service_default_action");
+	struct access_action a;
+	struct buf why = BUF_INIT;
+	int r = access_action_parse(v, &codes, &a, &why);
+
+	if (r == 0 && (a.kind == ACCESS_HOLD || a.kind == ACCESS_REDIRECT || a.kind == ACCESS_BCC))
+		buf_append_str(&why, "HOLD, REDIRECT and BCC are not supported by moat yet"), r = -1;
+	if (r < 0)
+		stagecf_fail(err, c, "smtpd_policy_service_default_action", "%s", buf_str(&why));
+	buf_free(&why);
+	return r;
+}
+
 /* policy_class_value - a class's list, main.cf's value expanded (NULL: not defined). */
 struct policy_class_ctx {
 	const struct conf *c;
@@ -105,18 +123,6 @@ static int policy_classes(struct smtpd_policy *p, const struct conf *c, struct b
 	return r;
 }
 
-/* policy_no_service - check_policy_service needs the policy stage (not yet in moat). */
-static int policy_no_service(const struct restrict_list *l, const struct conf *c, const char *param,
-			     struct buf *err)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].id == RESTRICT_CHECK_POLICY)
-			return stagecf_fail(err, c, param, "check_policy_service is not implemented "
-					    "by moat yet; it refuses to start without the check "
-					    "rather than skip it");
-	return 0;
-}
-
 static int policy_restrictions(struct smtpd_policy *p, const struct conf *c, struct buf *err)
 {
 	struct buf why = BUF_INIT;
@@ -130,15 +136,10 @@ static int policy_restrictions(struct smtpd_policy *p, const struct conf *c, str
 			buf_free(&why);
 			return -1;
 		}
-		if (policy_no_service(&p->lists[i], c, policy_lists[i], err) < 0)
-			return -1;
 	}
-	for (size_t k = 0; k < p->classes.n; k++)
-		if (policy_no_service(&p->classes.lists[k], c, "smtpd_restriction_classes", err) < 0)
-			return -1;
 	p->rbl_reply = conf_str(c, "default_rbl_reply");
 	buf_free(&why);
-	return policy_rbl_reply(p, c, err);
+	return policy_rbl_reply(p, c, err) < 0 ? -1 : policy_default_action(c, err);
 }
 
 /* policy_relay - refuse restrictions that let a stranger relay (restrict.h). */
@@ -214,6 +215,26 @@ int smtpd_policy_load(struct smtpd_policy *p, const struct conf *c, unsigned fla
 		smtpd_policy_free(p);
 		return -1;
 	}
+	return 0;
+}
+
+static int policy_list_endpoint(const struct restrict_list *l, const char *endpoint)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].id == RESTRICT_CHECK_POLICY
+		    && (endpoint == NULL || strcmp(l->v[i].arg, endpoint) == 0))
+			return 1;
+	return 0;
+}
+
+int smtpd_policy_endpoint(const struct smtpd_policy *p, const char *endpoint)
+{
+	for (int i = 0; i < L_COUNT; i++)
+		if (policy_list_endpoint(&p->lists[i], endpoint))
+			return 1;
+	for (size_t k = 0; k < p->classes.n; k++)
+		if (policy_list_endpoint(&p->classes.lists[k], endpoint))
+			return 1;
 	return 0;
 }
 

@@ -49,6 +49,10 @@ int smtpd_policy_load(struct smtpd_policy *p, const struct conf *c, unsigned fla
 		      struct buf *err);
 void smtpd_policy_free(struct smtpd_policy *p);
 
+/* smtpd_policy_endpoint - 1 if a list or class names endpoint in
+ * check_policy_service (NULL endpoint: any). */
+int smtpd_policy_endpoint(const struct smtpd_policy *p, const char *endpoint);
+
 /* smtpd_policy_list_name - the parameter of a restriction list. */
 const char *smtpd_policy_list_name(enum smtpd_list which);
 

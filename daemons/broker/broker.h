@@ -117,6 +117,9 @@ int broker_socketpair(enum ipc_chan_kind kind, int sv[2]);
 /* children.c */
 void broker_reap(struct broker *b);
 void broker_ensure(struct broker *b);
+/* policyconn.c: the policy stage's MSG_BROKER_POLICY_CONNECT. */
+void broker_policy_connect(struct broker *b, struct child *c,
+			   const struct ipc_broker_policy_connect *r);
 void broker_child_retire(struct broker *b, struct child *c);
 void broker_child_detach(struct broker *b, struct child *c);
 void broker_child_kill(struct broker *b, struct child *c, int sig, const char *why);

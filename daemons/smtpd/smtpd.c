@@ -71,6 +71,8 @@ static void smtpd_session_init(struct smtpd_session *s, struct stage *st,
 	s->esmtp = s->unauth_pipelined = s->errors = s->junk = s->quit = 0;
 	s->in_mail = s->nrcpt = s->cleanup_open = s->in_data = s->discard = 0;
 	buf_reset(&s->prepend);
+	s->transaction = 0;
+	s->started_ms = smtpd_io_now_ms();
 	s->sender_flags = 0;
 	s->data_bytes = 0;
 	memset(&s->mp, 0, sizeof(s->mp));

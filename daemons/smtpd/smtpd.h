@@ -12,6 +12,7 @@
  *   smtpd_check.c    restriction lists: the evaluator, relay policy, simple restrictions
  *   smtpd_check_dns.c DNS lists and reject_unknown_*_domain/helo (via the dns stage)
  *   smtpd_check_action.c what a policy service answers, applied (mail/access_action.h)
+ *   smtpd_policy.c   check_policy_service: requests to the policy stage
  *   smtpd_opts.c     reject footer, EHLO keywords, NOOP commands, client logging
  *   smtpd_cleanup.c  the channel to cleanup
  *   smtpd_dns.c      the client's host name (PTR + forward check, via the dns stage)
@@ -59,6 +60,9 @@ struct smtpd_conf {
 	int addr_tempfail_defer;	/* unknown_address_tempfail_action = defer */
 	int helo_tempfail_defer;	/* unknown_helo_hostname_tempfail_action = defer */
 	struct access_codes access;	/* access_map_reject_code, access_map_defer_code */
+	const char *policy_default;	/* smtpd_policy_service_default_action */
+	const char *policy_context;	/* smtpd_policy_service_policy_context */
+	int policy_wait_ms;		/* longest the policy stage may take for a request */
 	int max_use, max_idle;
 	int peername_lookup;		/* smtpd_peername_lookup */
 	int mail_rate_limit;		/* smtpd_client_message_rate_limit */
@@ -125,6 +129,8 @@ struct smtpd_session {
 	uint64_t data_bytes;
 	int in_data;			/* reading message content */
 	int discard;			/* a DISCARD action: accept, then drop the message */
+	uint32_t transaction;		/* MAIL transactions so far (policy "instance") */
+	int64_t started_ms;		/* when the session began */
 	struct buf prepend;		/* headers PREPEND actions added (CRLF-terminated) */
 	struct smtpd_count count[V_COUNT + 1];	/* [V_COUNT] = all commands */
 	struct buf line;		/* scratch for log text */
@@ -233,6 +239,9 @@ int smtpd_check_dns(struct smtpd_check *ck, const struct restrict_item *it);
 
 /* smtpd_check_action.c: a policy service's answer, applied; CHECK_*. */
 int smtpd_check_action(struct smtpd_check *ck, const char *answer, const char *from);
+
+/* smtpd_policy.c: check_policy_service endpoint, through the policy stage; CHECK_*. */
+int smtpd_check_policy(struct smtpd_check *ck, const char *endpoint);
 
 /* smtpd_cleanup.c: 0 ok; -1 = no cleanup (reply set to a 4xx/5xx text). */
 int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply);

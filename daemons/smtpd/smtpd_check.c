@@ -290,6 +290,8 @@ static int check_item(struct smtpd_check *ck, const struct restrict_item *it)
 
 	if (r >= 0)
 		return r;
+	if (it->id == RESTRICT_CHECK_POLICY)
+		return smtpd_check_policy(ck, it->arg);
 	return smtpd_check_dns(ck, it);
 }
 

@@ -46,6 +46,7 @@ static void conf_stress_limits(struct smtpd_limits *l, const struct conf *c)
 
 void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 {
+	int64_t wait;
 	const struct conf *c = st->conf;
 	struct buf err = BUF_INIT;
 
@@ -82,6 +83,13 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 					     "defer") == 0;
 	cf->access.reject = (int)conf_int(c, "access_map_reject_code");
 	cf->access.defer = (int)conf_int(c, "access_map_defer_code");
+	cf->policy_default = conf_str(c, "smtpd_policy_service_default_action");
+	cf->policy_context = conf_str(c, "smtpd_policy_service_policy_context");
+	/* every attempt the policy stage may make, and a margin; at most an hour */
+	wait = (conf_time(c, "smtpd_policy_service_timeout")
+		+ conf_time(c, "smtpd_policy_service_retry_delay"))
+	       * conf_int(c, "smtpd_policy_service_try_limit") + 5;
+	cf->policy_wait_ms = (int)(wait < 3600 ? wait : 3600) * 1000;
 	cf->max_use = (int)conf_int(c, "max_use");
 	cf->max_idle = (int)conf_time(c, "max_idle");
 	cf->peername_lookup = conf_bool(c, "smtpd_peername_lookup");

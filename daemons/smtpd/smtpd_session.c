@@ -58,6 +58,7 @@ void smtpd_mail_reset(struct smtpd_session *s)
 	s->rejected_rcpts = 0;
 	s->rcpt_overshoot = 0;
 	s->discard = 0;
+	s->transaction++;
 	buf_reset(&s->prepend);
 	buf_reset(&s->qid);
 }
