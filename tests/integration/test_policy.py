@@ -265,3 +265,79 @@ def test_max_ttl_and_try_limit(moat_factory, sink):
         assert session(m, ["c@r.test"])[0][0] == 250
     finally:
         srv.close()
+
+
+@pytest.fixture
+def postgrey():
+    """Debian's postgrey on a free loopback port, its database in a temp dir."""
+    d = tempfile.mkdtemp()
+    os.chmod(d, 0o777)     # postgrey drops to its own user
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    proc = subprocess.Popen(["postgrey", f"--inet=127.0.0.1:{port}", f"--dbdir={d}",
+                             "--delay=1", "--max-age=1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, timeout=30)
+        yield f"inet:127.0.0.1:{port}"
+    finally:
+        stop_process(proc)
+        shutil.rmtree(d)
+
+
+def test_postgrey_greylists_then_accepts(moat_factory, sink, postgrey):
+    m = start(moat_factory, sink, postgrey)
+    code, text = session(m, ["b@r.test"])[0]
+    assert code == 450 and text.startswith(
+        "4.2.0 <b@r.test>: Recipient address rejected: Greylisted") \
+        or (code == 450 and "Greylisted" in text), (code, text)
+    time.sleep(3)                                    # past --delay=1
+    assert session(m, ["b@r.test"], data=BODY)[-1][0] == 250
+    (msg,) = sink.wait_count(1)
+    assert b"\r\nX-Greylist: delayed " in msg.content, msg.content
+
+
+class SpawnServer:
+    """What Postfix's spawn(8) does for policyd-spf: each connection runs the
+    program with the socket as its stdin and stdout."""
+
+    def __init__(self, argv):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.endpoint = f"inet:127.0.0.1:{self.sock.getsockname()[1]}"
+        self.argv, self.procs, self.stop = argv, [], False
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.procs.append(subprocess.Popen(self.argv, stdin=c, stdout=c,
+                                               stderr=subprocess.DEVNULL))
+            c.close()
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+        for p in self.procs:
+            stop_process(p)
+
+
+def test_policyd_spf_behind_a_spawn_socket(moat_factory, sink):
+    """policyd-spf skips SPF (no DNS) for a loopback client, as its default
+    skip_addresses say, and answers with a header: it reaches the next hop."""
+    srv = SpawnServer(["policyd-spf"])
+    try:
+        m = start(moat_factory, sink, srv.endpoint)
+        assert session(m, ["b@r.test"], data=BODY)[-1][0] == 250
+        (msg,) = sink.wait_count(1)
+        assert b"\r\nX-Comment: SPF check N/A for local connections - client-ip=127.0.0.1; " \
+            b"helo=host.test; envelope-from=a@known.test; receiver=r.test" in msg.content, \
+            msg.content
+    finally:
+        srv.close()
