@@ -191,6 +191,17 @@ static void conf_mark_refs(struct conf *c, const char *text, size_t len)
 	}
 }
 
+/* conf_mark_classes - the restriction classes main.cf defines are no typos. */
+static void conf_mark_classes(struct conf *c)
+{
+	char *const *names = conf_list(c, "smtpd_restriction_classes");
+	struct conf_extra *e;
+
+	for (size_t i = 0; names && names[i]; i++)
+		if ((e = conf_extra_find(c, names[i])) != NULL)
+			e->v.used = 1;
+}
+
 /* conf_load_mem - parse and resolve text; refs is master.cf text (or NULL)
  * whose $name references count as uses of main.cf macros. */
 static struct conf *conf_load_mem(const char *text, size_t len, const char *filename,
@@ -210,6 +221,7 @@ static struct conf *conf_load_mem(const char *text, size_t len, const char *file
 	}
 	if (refs)
 		conf_mark_refs(c, buf_str(refs), refs->len);
+	conf_mark_classes(c);
 	conf_warn_unimplemented(c);
 	conf_warn_unknown(c);
 	return c;

@@ -34,6 +34,11 @@
 #define DNS_T_A		1
 #define DNS_T_PTR	12
 #define DNS_T_MX	15
+#define DNS_T_TXT	16
+
+/* MSG_POLICY_ANSWER.status */
+#define POLICY_OK	0	/* action is the server's answer */
+#define POLICY_FAILED	1	/* no usable answer (action says why): the default action */
 #define DNS_T_AAAA	28
 
 /* MSG_DNS_END.status */

@@ -145,6 +145,28 @@ struct dns_scan {
 	size_t rdoff, rdlen;
 };
 
+/* dns_txt - a TXT record's strings joined, cut at 255 bytes, every byte a
+ * reply line could not carry (controls, 8-bit) as '?'; -1 if malformed. */
+static int dns_txt(const unsigned char *p, const struct dns_scan *s, struct dns_rr *rr)
+{
+	size_t off = s->rdoff, end = s->rdoff + s->rdlen, n = 0;
+
+	while (off < end) {
+		size_t slen = p[off++];
+
+		if (off + slen > end)
+			return -1;
+		for (size_t i = 0; i < slen && n < sizeof(rr->value) - 1; i++) {
+			unsigned char c = p[off + i];
+
+			rr->value[n++] = c >= 32 && c < 127 ? (char)c : '?';
+		}
+		off += slen;
+	}
+	rr->value[n] = 0;
+	return 0;
+}
+
 /* dns_rdata - the value of one record of the asked type; -1 to skip it. */
 static int dns_rdata(const unsigned char *p, size_t len, const struct dns_scan *s,
 		     struct dns_rr *rr)
@@ -163,6 +185,8 @@ static int dns_rdata(const unsigned char *p, size_t len, const struct dns_scan *
 		if (s->rdlen != 16)
 			return -1;
 		return inet_ntop(AF_INET6, p + s->rdoff, rr->value, sizeof(rr->value)) ? 0 : -1;
+	case DNS_T_TXT:
+		return dns_txt(p, s, rr);
 	case DNS_T_MX:
 		if (s->rdlen < 3)
 			return -1;

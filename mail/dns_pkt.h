@@ -30,7 +30,7 @@ struct dns_rr {
 	uint16_t type;
 	uint16_t pref;		/* MX preference */
 	uint32_t ttl;
-	char value[256];	/* address text, or host name ("." = root) */
+	char value[256];	/* address text, host name ("." = root), or TXT text (printable) */
 };
 
 struct dns_result {

@@ -1,12 +1,14 @@
 /*
  * restrict.h - the SMTP server's restriction vocabulary: Postfix's names for
- * the restrictions moat implements, parsing a smtpd_*_restrictions list, and
- * the open-relay analysis of a set of lists.
+ * the restrictions moat implements, parsing a smtpd_*_restrictions list
+ * (arguments, restriction classes, the old names Postfix 3.7 still takes),
+ * and the open-relay analysis of a set of lists.
  *
- * One parser for the smtpd stage and for moatd's start-up check, so the two
- * can never disagree on what a list means. A name moat does not implement
- * (check_*_access, reject_rbl_client, a restriction class, a typo) is an
- * error, never skipped: a policy is never silently weaker than written.
+ * One parser for the smtpd stage, for moatd's start-up check and for the
+ * restriction lists a policy service (or, later, an access table) answers
+ * with, so they can never disagree on what a list means. A name moat does
+ * not implement (check_*_access, reject_unlisted_*, a typo) is an error,
+ * never skipped: a policy is never silently weaker than written.
  */
 #ifndef MOAT_MAIL_RESTRICT_H
 #define MOAT_MAIL_RESTRICT_H
@@ -21,32 +23,80 @@ enum restrict_id {
 	RESTRICT_DEFER, RESTRICT_REJECT_NON_FQDN_SENDER, RESTRICT_REJECT_NON_FQDN_RCPT,
 	RESTRICT_REJECT_NON_FQDN_HELO, RESTRICT_REJECT_INVALID_HELO, RESTRICT_REJECT_UNAUTH_PIPELINING,
 	RESTRICT_REJECT_UNKNOWN_CLIENT, RESTRICT_REJECT_UNKNOWN_REVERSE, RESTRICT_WARN_IF_REJECT,
+	RESTRICT_REJECT_UNKNOWN_SENDER_DOMAIN, RESTRICT_REJECT_UNKNOWN_RCPT_DOMAIN,
+	RESTRICT_REJECT_UNKNOWN_HELO, RESTRICT_CHECK_RELAY_DOMAINS,
+	/* These take one argument, the next item of the list. */
+	RESTRICT_REJECT_RBL_CLIENT, RESTRICT_REJECT_RHSBL_CLIENT, RESTRICT_REJECT_RHSBL_REVERSE,
+	RESTRICT_REJECT_RHSBL_HELO, RESTRICT_REJECT_RHSBL_SENDER, RESTRICT_REJECT_RHSBL_RCPT,
+	RESTRICT_PERMIT_DNSWL_CLIENT, RESTRICT_PERMIT_RHSWL_CLIENT, RESTRICT_CHECK_POLICY,
+	RESTRICT_CLASS,		/* a smtpd_restriction_classes name; item.cls says which */
 	RESTRICT_COUNT
+};
+
+struct restrict_item {
+	enum restrict_id id;
+	char *arg;		/* zone[=filter] or policy endpoint; NULL without one */
+	size_t cls;		/* RESTRICT_CLASS: index in the class table */
 };
 
 struct restrict_list {
 	const char *param;	/* "smtpd_relay_restrictions": not owned */
-	enum restrict_id *v;
+	struct restrict_item *v;
 	size_t n;
 };
 
-/* restrict_name - Postfix's name of a restriction. */
+/* smtpd_restriction_classes: names and the lists they stand for. */
+struct restrict_classes {
+	size_t n;
+	char **names;
+	struct restrict_list *lists;
+};
+
+/* restrict_name - Postfix's name of a restriction (not of a class). */
 const char *restrict_name(enum restrict_id r);
 
-/* restrict_parse - items (NULL-terminated, as conf_list gives them) into l;
- * -1 and a reason naming the bad item in why (l is then empty). */
+/* restrict_item_name - what an item is called in logs and messages. */
+const char *restrict_item_name(const struct restrict_item *it, const struct restrict_classes *c);
+
+/* restrict_takes_arg - 1 if r reads the next list item as its argument. */
+int restrict_takes_arg(enum restrict_id r);
+
+/*
+ * restrict_parse - items (NULL-terminated, as conf_list gives them) into l;
+ * names are case-insensitive, as in Postfix; a class name of cls (may be
+ * NULL) stands for its list. -1 and a reason naming the bad item in why (l
+ * is then empty).
+ */
 int restrict_parse(struct restrict_list *l, const char *param, char *const *items,
-		   struct buf *why);
+		   const struct restrict_classes *cls, struct buf *why);
+/* restrict_parse_text - the same for a list written as text ("a, b c"). */
+int restrict_parse_text(struct restrict_list *l, const char *param, const char *text,
+			const struct restrict_classes *cls, struct buf *why);
 void restrict_free(struct restrict_list *l);
+
+/*
+ * restrict_classes_init - the classes named in names (NULL-terminated);
+ * value(name, ctx) gives each one's list text, or NULL when main.cf does
+ * not define it. Refuses a class without a definition, one named like a
+ * restriction, and classes that use each other in a loop. -1 with the
+ * reason (and the offending class in *bad) in why.
+ */
+typedef const char *restrict_class_value_fn(const char *name, void *ctx);
+int restrict_classes_init(struct restrict_classes *c, char *const *names,
+			  restrict_class_value_fn *value, void *ctx, const char **bad,
+			  struct buf *why);
+void restrict_classes_free(struct restrict_classes *c);
 
 /*
  * restrict_open_relay - 1 if the lists, applied in turn as smtpd applies them
  * to one recipient, let a stranger relay: a client outside mynetworks that
  * has not authenticated, sending to a domain that is neither ours nor in
- * relay_domains, and choosing its HELO name, sender and DNS freely. Then why
- * says which lists let it through and at which restriction. 0 if some list
- * rejects (or defers) such a recipient.
+ * relay_domains, and choosing its HELO name, sender and DNS freely. A
+ * policy service is assumed to say OK. Then why says which lists let it
+ * through and at which restriction. 0 if some list rejects (or defers)
+ * such a recipient.
  */
-int restrict_open_relay(const struct restrict_list *lists, size_t n, struct buf *why);
+int restrict_open_relay(const struct restrict_list *lists, size_t n,
+			const struct restrict_classes *cls, struct buf *why);
 
 #endif

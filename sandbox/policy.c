@@ -255,6 +255,13 @@ static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
 		.why = "Reads queue files and the per-recipient logs to build DSNs, which it "
 		"submits through cleanup over IPC: it may only read the queue "
 		"directories and write its own logs in bounce/ and defer/." },
+	[STAGEDEF_POLICY] = { .stage = "policy", HELPER_STAGE, .private_net = 1, .nofile = 1024,
+		.why = "The check_policy_service client: relays smtpd's requests to the policy "
+		"servers main.cf names, over sockets the broker connected and passed in. It "
+		"makes no socket and opens no file (no socket or connect in its filter), in a "
+		"network namespace of its own with no interface; what a server answers is "
+		"read as hostile and bounded. One process for every smtpd, hence the larger "
+		"fd limit." },
 	[STAGEDEF_LOG] = { .stage = "log", HELPER_STAGE, .private_net = 1, .writes_files = 1,
 		.nofile = 4096,
 		.why = "Receives log events over channels and writes them to the syslog socket "

@@ -79,6 +79,9 @@ int stage_request_peer(struct stage *st, const char *peer_stage, pid_t *peer_pid
  * Sets st->stopping. Returns the number of channels accepted meanwhile.
  */
 int stage_leave(struct stage *st, uint32_t uses);
+/* stage_policy_connect - the policy stage: a socket to a check_policy_service
+ * endpoint, connected (or connecting) by the broker; fd, or -1 and why. */
+int stage_policy_connect(struct stage *st, const char *endpoint, struct buf *why);
 /* stage_status - tell the broker whether we are busy (for process management). */
 void stage_status(struct stage *st, int busy, uint32_t uses);
 /* stage_report_violation - a peer broke its channel's protocol: log it and

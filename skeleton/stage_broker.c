@@ -2,7 +2,8 @@
  * stage_broker.c - a stage's side of its channel to the broker.
  *
  * The broker may send: STOP (graceful or not), PEER_ACCEPT (a new channel
- * from a peer stage), and GRANT/DENY answers to our own PEER_REQUEST. The
+ * from a peer stage), GRANT/DENY answers to our own PEER_REQUEST, and
+ * SOCKET/FAIL answers to the policy stage's POLICY_CONNECT. The
  * channel allowlist (ipc/channels.def) already rejects anything else; this
  * file must never act on a message it did not expect at that moment.
  */
@@ -137,6 +138,40 @@ int stage_leave(struct stage *st, uint32_t uses)
 	}
 	st->stopping = 1;
 	return (int)(st->naccepted - before);
+}
+
+int stage_policy_connect(struct stage *st, const char *endpoint, struct buf *why)
+{
+	struct ipc_broker_policy_connect req = { .request_id = ++st->next_request,
+						 .endpoint = endpoint };
+	struct ipc_msg m;
+	int fd = -1;
+
+	if (ipc_chan_send(&st->broker, MSG_BROKER_POLICY_CONNECT, &req) < 0) {
+		buf_append_str(why, buf_str(&st->broker.why));
+		return -1;
+	}
+	for (;;) {
+		ipc_msg_init(&m);
+		if (ipc_chan_recv(&st->broker, &m) != IPC_RECV_MSG)
+			msg_fatal("broker channel lost while asking for %s: %s", endpoint,
+				  buf_str(&st->broker.why));
+		if (m.type == MSG_BROKER_POLICY_SOCKET
+		    && m.u.broker_policy_socket.request_id == req.request_id) {
+			fd = m.u.broker_policy_socket.fd;
+			(void)ipc_msg_take_fd(&m, fd);
+			break;
+		}
+		if (m.type == MSG_BROKER_POLICY_FAIL
+		    && m.u.broker_policy_fail.request_id == req.request_id) {
+			buf_append_str(why, m.u.broker_policy_fail.reason);
+			break;
+		}
+		stage_handle(st, &m);
+		ipc_msg_free(&m);
+	}
+	ipc_msg_free(&m);
+	return fd;
 }
 
 void stage_status(struct stage *st, int busy, uint32_t uses)

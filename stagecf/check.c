@@ -139,16 +139,32 @@ static int check_screen(const struct conf *sc, struct buf *err)
 	return r;
 }
 
+/* check_has_policy - a master.cf service that runs the policy stage. */
+static int check_has_policy(const struct master_cf *m)
+{
+	for (size_t i = 0; i < m->nsvc; i++)
+		if (strcmp(m->svc[i].command, "policy") == 0)
+			return 1;
+	return 0;
+}
+
 /* check_stage - the stage's own loader on its configuration. */
-static int check_stage(const struct conf *sc, const struct stagedef *def, struct buf *err)
+static int check_stage(const struct conf *sc, const struct master_cf *m,
+		       const struct stagedef *def, struct buf *err)
 {
 	if (def->id == STAGEDEF_SMTPD) {
 		struct smtpd_policy p;
+		int lacks;
 
 		/* smtpd's lists first: screen's exceptions default to $mynetworks */
 		if (smtpd_policy_load(&p, sc, SMTPD_POLICY_WARN, err) < 0)
 			return -1;
+		lacks = smtpd_policy_endpoint(&p, NULL) && !check_has_policy(m);
 		smtpd_policy_free(&p);
+		if (lacks)
+			return check_fail(err, "%s: check_policy_service needs the policy stage: add "
+					  "\"policy unix - - y - 1 policy\" to master.cf",
+					  conf_filename(sc));
 		if (check_screen(sc, err) < 0)
 			return -1;
 	} else if (def->id == STAGEDEF_QMGR) {
@@ -174,10 +190,33 @@ int stagecf_check(const struct conf *c, const struct master_cf *m, struct buf *e
 
 		if (check_service(c, sv, &def, err) < 0 || (sc = conf_service(c, sv, err)) == NULL)
 			return -1;
-		r = check_stage(sc, def, err);
+		r = check_stage(sc, m, def, err);
 		conf_free(sc);
 		if (r < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int stagecf_policy_named(const struct conf *c, const struct master_cf *m, const char *endpoint)
+{
+	struct buf err = BUF_INIT;
+	int named = 0;
+
+	for (size_t i = 0; i < m->nsvc && !named; i++) {
+		const struct stagedef *def = stagedef_lookup(m->svc[i].command);
+		struct smtpd_policy p;
+		struct conf *sc;
+
+		if (def == NULL || def->id != STAGEDEF_SMTPD
+		    || (sc = conf_service(c, &m->svc[i], &err)) == NULL)
+			continue;
+		if (smtpd_policy_load(&p, sc, 0, &err) == 0) {
+			named = smtpd_policy_endpoint(&p, endpoint);
+			smtpd_policy_free(&p);
+		}
+		conf_free(sc);
+	}
+	buf_free(&err);
+	return named;
 }

@@ -17,4 +17,11 @@
  */
 int stagecf_check(const struct conf *c, const struct master_cf *m, struct buf *err);
 
+/*
+ * stagecf_policy_named - 1 if some smtpd service's restrictions (lists or
+ * classes, with its -o overrides) name this check_policy_service endpoint:
+ * the only endpoints the broker connects the policy stage to.
+ */
+int stagecf_policy_named(const struct conf *c, const struct master_cf *m, const char *endpoint);
+
 #endif

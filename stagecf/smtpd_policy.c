@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "lib/msg.h"
+#include "mail/access_action.h"
+#include "mail/dnsbl.h"
 #include "mail/reply_footer.h"
 #include "stagecf/smtpd_networks.h"
 #include "stagecf/smtpd_policy.h"
@@ -28,6 +30,7 @@ static const char *const policy_lists[L_COUNT] = {
 	[L_RCPT] = CONF_NAME("smtpd_recipient_restrictions"),
 	[L_DATA] = CONF_NAME("smtpd_data_restrictions"),
 	[L_EOD] = CONF_NAME("smtpd_end_of_data_restrictions"),
+	[L_ETRN] = CONF_NAME("smtpd_etrn_restrictions"),
 };
 
 const char *smtpd_policy_list_name(enum smtpd_list which)
@@ -53,20 +56,90 @@ static int policy_domains(struct smtpd_policy *p, const struct conf *c, struct b
 	return bad ? -1 : 0;
 }
 
+/* policy_rbl_reply - default_rbl_reply knows only the $rbl_* and client names. */
+static int policy_rbl_reply(const struct smtpd_policy *p, const struct conf *c, struct buf *err)
+{
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	int r = dnsbl_expand(p->rbl_reply, dnsbl_var_known, NULL, &out, &why);
+
+	if (r < 0)
+		stagecf_fail(err, c, "default_rbl_reply", "%s", buf_str(&why));
+	buf_free(&out);
+	buf_free(&why);
+	return r;
+}
+
+/* policy_default_action - smtpd_policy_service_default_action is an action smtpd can apply. */
+static int policy_default_action(const struct conf *c, struct buf *err)
+{
+	static const struct access_codes codes = { 554, 450 };
+	const char *v = conf_str(c, "smtpd_policy_service_default_action");
+	struct access_action a;
+	struct buf why = BUF_INIT;
+	int r = access_action_parse(v, &codes, &a, &why);
+
+	if (r == 0 && (a.kind == ACCESS_HOLD || a.kind == ACCESS_REDIRECT || a.kind == ACCESS_BCC))
+		buf_append_str(&why, "HOLD, REDIRECT and BCC are not supported by moat yet"), r = -1;
+	if (r < 0)
+		stagecf_fail(err, c, "smtpd_policy_service_default_action", "%s", buf_str(&why));
+	buf_free(&why);
+	return r;
+}
+
+/* policy_class_value - a class's list, main.cf's value expanded (NULL: not defined). */
+struct policy_class_ctx {
+	const struct conf *c;
+	struct buf text;
+};
+
+static const char *policy_class_value(const char *name, void *ctx)
+{
+	struct policy_class_ctx *cc = ctx;
+	const char *raw = NULL, *n;
+	struct buf err = BUF_INIT;
+
+	for (size_t i = 0; (n = conf_extra(cc->c, i, &raw)) != NULL; i++)
+		if (strcmp(n, name) == 0)
+			break;
+	buf_reset(&cc->text);
+	if (n == NULL || conf_expand(cc->c, raw, &cc->text, &err) < 0)
+		n = NULL;
+	buf_free(&err);
+	return n ? buf_str(&cc->text) : NULL;
+}
+
+static int policy_classes(struct smtpd_policy *p, const struct conf *c, struct buf *err)
+{
+	struct policy_class_ctx cc = { c, BUF_INIT };
+	struct buf why = BUF_INIT;
+	const char *bad = NULL;
+	int r = restrict_classes_init(&p->classes, conf_list(c, "smtpd_restriction_classes"),
+				      policy_class_value, &cc, &bad, &why);
+
+	if (r < 0)
+		stagecf_fail(err, c, "smtpd_restriction_classes", "%s", buf_str(&why));
+	buf_free(&why);
+	buf_free(&cc.text);
+	return r;
+}
+
 static int policy_restrictions(struct smtpd_policy *p, const struct conf *c, struct buf *err)
 {
 	struct buf why = BUF_INIT;
 
+	if (policy_classes(p, c, err) < 0)
+		return -1;
 	for (int i = 0; i < L_COUNT; i++) {
 		if (restrict_parse(&p->lists[i], policy_lists[i], conf_list(c, policy_lists[i]),
-				   &why) < 0) {
+				   &p->classes, &why) < 0) {
 			stagecf_fail(err, c, policy_lists[i], "%s", buf_str(&why));
 			buf_free(&why);
 			return -1;
 		}
 	}
+	p->rbl_reply = conf_str(c, "default_rbl_reply");
 	buf_free(&why);
-	return 0;
+	return policy_rbl_reply(p, c, err) < 0 ? -1 : policy_default_action(c, err);
 }
 
 /* policy_relay - refuse restrictions that let a stranger relay (restrict.h). */
@@ -74,7 +147,7 @@ static int policy_relay(const struct smtpd_policy *p, const struct conf *c, unsi
 			struct buf *err)
 {
 	struct buf why = BUF_INIT;
-	int open = restrict_open_relay(p->lists, L_COUNT, &why);
+	int open = restrict_open_relay(p->lists, L_MAIL_COUNT, &p->classes, &why);
 
 	if (open && conf_bool(c, "smtpd_open_relay_acknowledged")) {
 		if (flags & SMTPD_POLICY_WARN)
@@ -145,6 +218,26 @@ int smtpd_policy_load(struct smtpd_policy *p, const struct conf *c, unsigned fla
 	return 0;
 }
 
+static int policy_list_endpoint(const struct restrict_list *l, const char *endpoint)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].id == RESTRICT_CHECK_POLICY
+		    && (endpoint == NULL || strcmp(l->v[i].arg, endpoint) == 0))
+			return 1;
+	return 0;
+}
+
+int smtpd_policy_endpoint(const struct smtpd_policy *p, const char *endpoint)
+{
+	for (int i = 0; i < L_COUNT; i++)
+		if (policy_list_endpoint(&p->lists[i], endpoint))
+			return 1;
+	for (size_t k = 0; k < p->classes.n; k++)
+		if (policy_list_endpoint(&p->classes.lists[k], endpoint))
+			return 1;
+	return 0;
+}
+
 void smtpd_policy_free(struct smtpd_policy *p)
 {
 	mynetworks_free(&p->mynetworks);
@@ -152,5 +245,6 @@ void smtpd_policy_free(struct smtpd_policy *p)
 	domlist_free(&p->relay_domains);
 	for (int i = 0; i < L_COUNT; i++)
 		restrict_free(&p->lists[i]);
+	restrict_classes_free(&p->classes);
 	hostlist_free(&p->debug_peers);
 }

@@ -20,12 +20,16 @@
 #include "mail/restrict.h"
 
 /* The restriction lists, in the order smtpd applies them. */
-enum smtpd_list { L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RCPT, L_DATA, L_EOD, L_COUNT };
+enum smtpd_list { L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RCPT, L_DATA, L_EOD, L_ETRN, L_COUNT };
+/* The lists mail goes through (smtpd_etrn_restrictions is checked, never applied: no ETRN). */
+#define L_MAIL_COUNT	L_ETRN
 
 struct smtpd_policy {
 	struct mynetworks mynetworks;	/* trusted clients; .local: this host (and proxy_interfaces) */
 	struct domlist mydest, relay_domains;
 	struct restrict_list lists[L_COUNT];
+	struct restrict_classes classes;	/* smtpd_restriction_classes */
+	const char *rbl_reply;		/* default_rbl_reply as written */
 	struct hostlist debug_peers;	/* debug_peer_list */
 	int debug_peer_level;
 	const char *reject_footer;	/* smtpd_reject_footer as written; "" = none */
@@ -44,6 +48,10 @@ struct smtpd_policy {
 int smtpd_policy_load(struct smtpd_policy *p, const struct conf *c, unsigned flags,
 		      struct buf *err);
 void smtpd_policy_free(struct smtpd_policy *p);
+
+/* smtpd_policy_endpoint - 1 if a list or class names endpoint in
+ * check_policy_service (NULL endpoint: any). */
+int smtpd_policy_endpoint(const struct smtpd_policy *p, const char *endpoint);
 
 /* smtpd_policy_list_name - the parameter of a restriction list. */
 const char *smtpd_policy_list_name(enum smtpd_list which);

@@ -111,6 +111,10 @@ struct service *broker_services_build(struct broker *b, const struct master_cf *
 void broker_services_free(struct service *list);
 void broker_service_release(struct service *svc);
 
+/* policyconn.c: the policy stage's MSG_BROKER_POLICY_CONNECT. */
+void broker_policy_connect(struct broker *b, struct child *c,
+			   const struct ipc_broker_policy_connect *r);
+
 /* spawn.c */
 struct child *broker_spawn(struct broker *b, struct service *svc);
 int broker_may_spawn(const struct broker *b, const struct service *svc);

@@ -195,6 +195,9 @@ static void stagemsg_one(struct broker *b, struct child *c, struct ipc_msg *m)
 	case MSG_BROKER_VIOLATION:
 		stagemsg_violation(b, c, &m->u.broker_violation);
 		break;
+	case MSG_BROKER_POLICY_CONNECT:
+		broker_policy_connect(b, c, &m->u.broker_policy_connect);
+		break;
 #ifdef MOAT_TEST_HOOKS
 	case MSG_BROKER_TEST_NOTE:
 		broker_child_log(c, MSG_WARN, "%s pid %ld: test: %s", c->svc->stage, (long)c->pid,

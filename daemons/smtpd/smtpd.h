@@ -9,7 +9,10 @@
  *   smtpd_session.c  one SMTP session: command loop, logging
  *   smtpd_verbs.c    HELO/EHLO/MAIL/RCPT/RSET/NOOP/VRFY/... handlers
  *   smtpd_dataphase.c DATA: restrictions, 354, stream to cleanup, result
- *   smtpd_check.c    restriction lists and relay policy
+ *   smtpd_check.c    restriction lists: the evaluator, relay policy, simple restrictions
+ *   smtpd_check_dns.c DNS lists and reject_unknown_*_domain/helo (via the dns stage)
+ *   smtpd_check_action.c what a policy service answers, applied (mail/access_action.h)
+ *   smtpd_policy.c   check_policy_service: requests to the policy stage
  *   smtpd_opts.c     reject footer, EHLO keywords, NOOP commands, client logging
  *   smtpd_cleanup.c  the channel to cleanup
  *   smtpd_dns.c      the client's host name (PTR + forward check, via the dns stage)
@@ -24,6 +27,7 @@
 
 #include "daemons/smtpd/smtpd_cmd.h"
 #include "lib/buf.h"
+#include "mail/access_action.h"
 #include "mail/addr.h"
 #include "skeleton/stage.h"
 #include "stagecf/smtpd_policy.h"
@@ -50,6 +54,15 @@ struct smtpd_conf {
 	int helo_required, strict, disable_vrfy, delay_reject, forbid_unauth_pipe;
 	int reject_code, defer_code, relay_code, non_fqdn_code, invalid_hostname_code;
 	int unknown_client_code;
+	int rbl_code;			/* maps_rbl_reject_code */
+	int unknown_addr_code;		/* unknown_address_reject_code */
+	int unknown_helo_code;		/* unknown_hostname_reject_code */
+	int addr_tempfail_defer;	/* unknown_address_tempfail_action = defer */
+	int helo_tempfail_defer;	/* unknown_helo_hostname_tempfail_action = defer */
+	struct access_codes access;	/* access_map_reject_code, access_map_defer_code */
+	const char *policy_default;	/* smtpd_policy_service_default_action */
+	const char *policy_context;	/* smtpd_policy_service_policy_context */
+	int policy_wait_ms;		/* longest the policy stage may take for a request */
 	int max_use, max_idle;
 	int peername_lookup;		/* smtpd_peername_lookup */
 	int mail_rate_limit;		/* smtpd_client_message_rate_limit */
@@ -115,6 +128,10 @@ struct smtpd_session {
 	struct buf qid;
 	uint64_t data_bytes;
 	int in_data;			/* reading message content */
+	int discard;			/* a DISCARD action: accept, then drop the message */
+	uint32_t transaction;		/* MAIL transactions so far (policy "instance") */
+	int64_t started_ms;		/* when the session began */
+	struct buf prepend;		/* headers PREPEND actions added (CRLF-terminated) */
 	struct smtpd_count count[V_COUNT + 1];	/* [V_COUNT] = all commands */
 	struct buf line;		/* scratch for log text */
 };
@@ -166,6 +183,9 @@ int smtpd_flush(struct smtpd_session *s);
 void smtpd_session_run(struct smtpd_session *s);
 void smtpd_log_reject(struct smtpd_session *s, const char *cmd, const char *reply,
 		      const char *rcpt);
+/* smtpd_log_what - "QUEUEID: what: CMD from client: text; from=<> to=<> ..." */
+void smtpd_log_what(struct smtpd_session *s, const char *what, const char *cmd,
+		    const char *text, const char *rcpt);
 void smtpd_mail_reset(struct smtpd_session *s);
 
 /* smtpd_verbs.c */
@@ -178,13 +198,50 @@ void smtpd_data_cmd(struct smtpd_session *s, const char *arg, size_t alen);
 /* smtpd_check.c */
 /* smtpd_check_rcpt - all RCPT-time checks; 0 = accept, else *reply is set. */
 int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply);
-int smtpd_check_list(struct smtpd_session *s, enum smtpd_list which,
-		     const struct addr_path *rcpt, struct buf *reply);
+/* smtpd_check_cmd - one list at its own command (client, helo, sender with
+ * smtpd_delay_reject = no; data; end of data): CHECK_REJECT with *reply set, else CHECK_OK. */
+int smtpd_check_cmd(struct smtpd_session *s, enum smtpd_list which, struct buf *reply);
 int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path *rcpt);
 int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *rcpt);
 #define CHECK_DUNNO	0
 #define CHECK_OK	1
 #define CHECK_REJECT	2
+
+/* One command's checks (Postfix's defer_if_permit/defer_if_reject, warn_if_reject). */
+struct check_defer {
+	int active;
+	struct buf reply;
+};
+struct smtpd_check {
+	struct smtpd_session *s;
+	enum smtpd_list which;		/* the list applied (names the reply's class) */
+	const struct addr_path *rcpt;	/* NULL outside RCPT */
+	struct buf *reply;
+	int warn;			/* warn_if_reject: the next reject is only logged */
+	int depth;			/* restriction classes and answers in use */
+	struct check_defer if_permit, if_reject;
+};
+/* smtpd_check_reject - set the reply "code dsn text" (the dsn's class digit
+ * follows the code); CHECK_REJECT, or CHECK_DUNNO when only warned. */
+int smtpd_check_reject(struct smtpd_check *ck, int code, const char *dsn, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* smtpd_check_defer_if - remember a DEFER_IF_PERMIT/_REJECT reply (the first counts). */
+void smtpd_check_defer_if(struct smtpd_check *ck, struct check_defer *d, int code,
+			  const char *dsn, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* smtpd_check_subject - "<x>" and "Client host" etc. for the list ck applies. */
+void smtpd_check_subject(const struct smtpd_check *ck, struct buf *out, const char **cls);
+/* smtpd_check_items - apply a list (a class, an answer's list) within ck. */
+int smtpd_check_items(struct smtpd_check *ck, const struct restrict_list *l);
+
+/* smtpd_check_dns.c: the restrictions that ask DNS (restrict_id in it->id). */
+int smtpd_check_dns(struct smtpd_check *ck, const struct restrict_item *it);
+
+/* smtpd_check_action.c: a policy service's answer, applied; CHECK_*. */
+int smtpd_check_action(struct smtpd_check *ck, const char *answer, const char *from);
+
+/* smtpd_policy.c: check_policy_service endpoint, through the policy stage; CHECK_*. */
+int smtpd_check_policy(struct smtpd_check *ck, const char *endpoint);
 
 /* smtpd_cleanup.c: 0 ok; -1 = no cleanup (reply set to a 4xx/5xx text). */
 int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply);
@@ -204,5 +261,10 @@ void smtpd_opts_footer(struct smtpd_session *s, size_t start);
 
 /* smtpd_dns.c: sets name, reverse_name and their status (lookup bounded in time). */
 void smtpd_dns_client_name(struct smtpd_session *s);
+/* smtpd_dns_query - one lookup within ms milliseconds; each record's value
+ * goes to fn. A DNS_* status (no answer in time: DNS_TEMPFAIL). */
+typedef void smtpd_dns_fn(const char *value, uint32_t pref, void *ctx);
+int smtpd_dns_query(struct smtpd_session *s, const char *name, uint32_t type, int ms,
+		    smtpd_dns_fn *fn, void *ctx);
 
 #endif

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <strings.h>
+
 #include "daemons/smtpd/smtpd.h"
 #include "lib/msg.h"
 
@@ -44,6 +46,7 @@ static void conf_stress_limits(struct smtpd_limits *l, const struct conf *c)
 
 void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 {
+	int64_t wait;
 	const struct conf *c = st->conf;
 	struct buf err = BUF_INIT;
 
@@ -71,6 +74,22 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st)
 	cf->non_fqdn_code = (int)conf_int(c, "non_fqdn_reject_code");
 	cf->invalid_hostname_code = (int)conf_int(c, "invalid_hostname_reject_code");
 	cf->unknown_client_code = (int)conf_int(c, "unknown_client_reject_code");
+	cf->rbl_code = (int)conf_int(c, "maps_rbl_reject_code");
+	cf->unknown_addr_code = (int)conf_int(c, "unknown_address_reject_code");
+	cf->unknown_helo_code = (int)conf_int(c, "unknown_hostname_reject_code");
+	cf->addr_tempfail_defer = strcasecmp(conf_str(c, "unknown_address_tempfail_action"),
+					     "defer") == 0;
+	cf->helo_tempfail_defer = strcasecmp(conf_str(c, "unknown_helo_hostname_tempfail_action"),
+					     "defer") == 0;
+	cf->access.reject = (int)conf_int(c, "access_map_reject_code");
+	cf->access.defer = (int)conf_int(c, "access_map_defer_code");
+	cf->policy_default = conf_str(c, "smtpd_policy_service_default_action");
+	cf->policy_context = conf_str(c, "smtpd_policy_service_policy_context");
+	/* every attempt the policy stage may make, and a margin; at most an hour */
+	wait = (conf_time(c, "smtpd_policy_service_timeout")
+		+ conf_time(c, "smtpd_policy_service_retry_delay"))
+	       * conf_int(c, "smtpd_policy_service_try_limit") + 5;
+	cf->policy_wait_ms = (int)(wait < 3600 ? wait : 3600) * 1000;
 	cf->max_use = (int)conf_int(c, "max_use");
 	cf->max_idle = (int)conf_time(c, "max_idle");
 	cf->peername_lookup = conf_bool(c, "smtpd_peername_lookup");

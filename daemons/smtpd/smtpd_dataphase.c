@@ -40,7 +40,7 @@ static int data_precheck(struct smtpd_session *s, size_t alen)
 			smtpd_reply(s, "503 5.5.1 Error: need RCPT command");
 		return -1;
 	}
-	if (smtpd_check_list(s, L_DATA, NULL, &reply) == CHECK_REJECT) {
+	if (smtpd_check_cmd(s, L_DATA, &reply) == CHECK_REJECT) {
 		smtpd_log_reject(s, "DATA", buf_str(&reply), NULL);
 		smtpd_reply(s, "%s", buf_str(&reply));
 		r = -1;
@@ -54,7 +54,7 @@ static int data_precheck(struct smtpd_session *s, size_t alen)
 static int data_eod_rejected(struct smtpd_session *s)
 {
 	struct buf reply = BUF_INIT;
-	int r = smtpd_check_list(s, L_EOD, NULL, &reply) == CHECK_REJECT;
+	int r = smtpd_check_cmd(s, L_EOD, &reply) == CHECK_REJECT;
 
 	if (r) {
 		smtpd_log_reject(s, "END-OF-MESSAGE", buf_str(&reply), NULL);
@@ -112,6 +112,9 @@ void smtpd_data_cmd(struct smtpd_session *s, const char *arg, size_t alen)
 		return;
 	s->data_bytes = 0;
 	s->in_data = 1;
+	/* PREPEND actions' headers come first; cleanup puts its Received: above them */
+	if (s->prepend.len && smtpd_cleanup_data(s, s->prepend.data, s->prepend.len) < 0)
+		failed = 1;
 	smtpd_io_deadline(s);	/* the DATA phase is one request (smtpd_min_data_rate extends it) */
 	if (data_receive(s, &failed, &toobig) < 0) {
 		/* the session logs "lost connection/timeout after DATA"; abort the file */
@@ -130,6 +133,10 @@ void smtpd_data_cmd(struct smtpd_session *s, const char *arg, size_t alen)
 			smtpd_reply(s, "451 4.3.0 Error: queue file write error");
 	} else if (data_eod_rejected(s)) {
 		/* refused before the commit: nothing is queued */
+	} else if (s->discard) {
+		/* a DISCARD action: the client is told it is queued, nothing is */
+		smtpd_cleanup_abort(s);
+		smtpd_reply(s, "250 2.0.0 Ok: queued as %s", buf_str(&s->qid));
 	} else if (smtpd_cleanup_end(s, &reply) < 0) {
 		smtpd_reply(s, "%s", buf_str(&reply));
 	} else {

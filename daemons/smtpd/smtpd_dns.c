@@ -97,11 +97,9 @@ static int dns_wait(int64_t deadline)
 	return r > 0;
 }
 
-typedef void dns_rr_fn(const char *value, void *ctx);
-
 /* dns_lookup - one query; each record's value goes to fn. A DNS_* status (no answer: TEMPFAIL). */
 static int dns_lookup(struct smtpd_session *s, const char *name, uint32_t type,
-		      int64_t deadline, dns_rr_fn *fn, void *ctx)
+		      int64_t deadline, smtpd_dns_fn *fn, void *ctx)
 {
 	struct ipc_dns_query q = { .id = ++dns_id, .name = name, .type = type };
 	struct ipc_msg m;
@@ -121,15 +119,14 @@ static int dns_lookup(struct smtpd_session *s, const char *name, uint32_t type,
 			dns_drop(s, r);
 			status = DNS_TEMPFAIL;
 		} else if (m.type == MSG_DNS_RR && m.u.dns_rr.id == q.id && m.u.dns_rr.type == type) {
-			fn(m.u.dns_rr.value, ctx);
+			fn(m.u.dns_rr.value, m.u.dns_rr.pref, ctx);
 		} else if (m.type == MSG_DNS_END && m.u.dns_end.id == q.id) {
 			status = (int)m.u.dns_end.status;
 		}
 	}
 	ipc_msg_free(&m);
 	if (status < 0) {
-		msg_warn("%s: no answer from the dns service about %s within %d ms", s->addr, name,
-			 SMTPD_DNS_BUDGET_MS);
+		msg_warn("%s: no answer from the dns service about %s in time", s->addr, name);
 		status = DNS_TEMPFAIL;
 	}
 	return status;
@@ -141,8 +138,9 @@ struct dns_ptr {
 	int got;
 };
 
-static void dns_ptr_first(const char *value, void *ctx)
+static void dns_ptr_first(const char *value, uint32_t pref, void *ctx)
 {
+	(void)pref;
 	struct dns_ptr *p = ctx;
 
 	if (!p->got && buf_set_str(&p->value, value) == 0)
@@ -155,11 +153,12 @@ struct dns_fwd {
 	int match;
 };
 
-static void dns_fwd_match(const char *value, void *ctx)
+static void dns_fwd_match(const char *value, uint32_t pref, void *ctx)
 {
 	struct dns_fwd *f = ctx;
 	unsigned char a[16] = { 0 };
 
+	(void)pref;
 	if (inet_pton(f->s->family, value, a) == 1
 	    && memcmp(a, f->s->ip, f->s->family == AF_INET ? 4 : 16) == 0)
 		f->match = 1;
@@ -237,4 +236,10 @@ void smtpd_dns_client_name(struct smtpd_session *s)
 		s->name = s->reverse_name;
 		s->name_status = SMTPD_PEER_OK;
 	}
+}
+
+int smtpd_dns_query(struct smtpd_session *s, const char *name, uint32_t type, int ms,
+		    smtpd_dns_fn *fn, void *ctx)
+{
+	return dns_lookup(s, name, type, event_now_ms() + ms, fn, ctx);
 }

@@ -27,17 +27,23 @@ static int session_must_be_last(enum smtpd_verb v)
 	       || v == V_NOOP || v == V_HELP;
 }
 
-void smtpd_log_reject(struct smtpd_session *s, const char *cmd, const char *reply,
-		      const char *rcpt)
+void smtpd_log_what(struct smtpd_session *s, const char *what, const char *cmd,
+		    const char *text, const char *rcpt)
 {
 	struct buf to = BUF_INIT;
 
 	if (rcpt)
 		buf_printf(&to, " to=<%s>", rcpt);
-	msg_info("%s: reject: %s from %s: %s; from=<%s>%s proto=%s helo=<%s>",
-		 s->qid.len ? buf_str(&s->qid) : "NOQUEUE", cmd, buf_str(&s->namaddr), reply,
+	msg_info("%s: %s: %s from %s: %s; from=<%s>%s proto=%s helo=<%s>",
+		 s->qid.len ? buf_str(&s->qid) : "NOQUEUE", what, cmd, buf_str(&s->namaddr), text,
 		 buf_str(&s->sender), buf_str(&to), s->esmtp ? "ESMTP" : "SMTP", buf_str(&s->helo));
 	buf_free(&to);
+}
+
+void smtpd_log_reject(struct smtpd_session *s, const char *cmd, const char *reply,
+		      const char *rcpt)
+{
+	smtpd_log_what(s, "reject", cmd, reply, rcpt);
 }
 
 /* smtpd_mail_reset - forget the transaction (RSET, HELO, after DATA, at the end). */
@@ -51,6 +57,9 @@ void smtpd_mail_reset(struct smtpd_session *s)
 	s->nrcpt = 0;
 	s->rejected_rcpts = 0;
 	s->rcpt_overshoot = 0;
+	s->discard = 0;
+	s->transaction++;
+	buf_reset(&s->prepend);
 	buf_reset(&s->qid);
 }
 

@@ -49,7 +49,7 @@ static int verbs_early(struct smtpd_session *s, enum smtpd_list which, const cha
 	struct buf reply = BUF_INIT;
 	int r = 0;
 
-	if (!s->cf->delay_reject && smtpd_check_list(s, which, NULL, &reply) == CHECK_REJECT) {
+	if (!s->cf->delay_reject && smtpd_check_cmd(s, which, &reply) == CHECK_REJECT) {
 		smtpd_log_reject(s, cmd, buf_str(&reply), NULL);
 		smtpd_reply(s, "%s", buf_str(&reply));
 		r = -1;

@@ -151,6 +151,8 @@ class MoatInstance:
             text += "lookup unix - - y - 1 lookup\n"
         if os.path.exists(os.path.join(self.build, "bin", "moat-dns")):
             text += "dns unix - - y - 1 dns\n"
+        if os.path.exists(os.path.join(self.build, "bin", "moat-policy")):
+            text += "policy unix - - y - 1 policy\n"
         return text
 
     def start(self, wait=True):

@@ -92,7 +92,6 @@ FAIL_CLOSED = [
     "relay_recipient_maps = hash:/etc/moat/relay_recipients",
     "virtual_alias_maps = hash:/etc/moat/virtual",
     "sender_bcc_maps = hash:/etc/moat/bcc",
-    "smtpd_restriction_classes = friends",
 ]
 
 
@@ -135,11 +134,12 @@ def test_safe_value_of_unimplemented_parameter_warns(moat_factory, setting):
 
 def test_unsupported_restriction_stops_moatd_with_file_and_line(moat_factory):
     # seen: "daemon started", exit 0, smtpd dying in a loop behind it
-    setting = "smtpd_recipient_restrictions = permit_mynetworks, reject_rbl_client zen.example"
+    setting = "smtpd_recipient_restrictions = permit_mynetworks, reject_rbl_client_zen.example"
     m = make(moat_factory, extra=setting + "\n")
     err = refused(m)
     assert re.search(rf"main\.cf:{line_of(m, setting)}: parameter smtpd_recipient_restrictions: "
-                     r"unknown or unsupported restriction \"reject_rbl_client\"", err), err
+                     r"unknown or unsupported restriction \"reject_rbl_client_zen\.example\"",
+                     err), err
 
 
 def test_access_table_restriction_stops_moatd(moat_factory):
@@ -147,7 +147,7 @@ def test_access_table_restriction_stops_moatd(moat_factory):
     m = make(moat_factory, extra=setting + "\n")
     err = refused(m)
     assert re.search(rf"main\.cf:{line_of(m, setting)}: parameter smtpd_client_restrictions: "
-                     r"unknown or unsupported restriction \"check_client_access\" \(access tables",
+                     r"unknown or unsupported restriction \"check_client_access\" \(lookup tables",
                      err), err
 
 

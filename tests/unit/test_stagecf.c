@@ -40,10 +40,24 @@ static void test_policy_errors(void **state)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{ "# x\nsmtpd_helo_restrictions = reject_invalid_helo_hostname, reject_unknown_helo_hostname\n",
-		  "main.cf:2: parameter smtpd_helo_restrictions: unknown or unsupported restriction \"reject_unknown_helo_hostname\"" },
+		{ "# x\nsmtpd_helo_restrictions = reject_invalid_helo_hostname, reject_unknown_helo_hostnam\n",
+		  "main.cf:2: parameter smtpd_helo_restrictions: unknown or unsupported restriction \"reject_unknown_helo_hostnam\"" },
 		{ "smtpd_end_of_data_restrictions = check_client_access hash:/x\n",
-		  "main.cf:1: parameter smtpd_end_of_data_restrictions: unknown or unsupported restriction \"check_client_access\" (access tables" },
+		  "main.cf:1: parameter smtpd_end_of_data_restrictions: unknown or unsupported restriction \"check_client_access\" (lookup tables" },
+		{ "smtpd_etrn_restrictions = permit_mynetworks reject_etrn\n",
+		  "main.cf:1: parameter smtpd_etrn_restrictions: unknown or unsupported restriction \"reject_etrn\"" },
+		{ "smtpd_restriction_classes = a\nsmtpd_client_restrictions = a\n",
+		  "main.cf:1: parameter smtpd_restriction_classes: restriction class \"a\" needs a definition" },
+		{ "smtpd_restriction_classes = a, b\na = b\nb = a\n",
+		  "main.cf:1: parameter smtpd_restriction_classes: restriction class \"a\" uses itself" },
+		{ "smtpd_client_restrictions = spamhater\n",
+		  "main.cf:1: parameter smtpd_client_restrictions: unknown or unsupported restriction \"spamhater\"" },
+		{ "smtpd_restriction_classes = open\nopen = permit\nsmtpd_relay_restrictions = open\n",
+		  "main.cf:3: parameter smtpd_relay_restrictions: a client outside mynetworks that has not authenticated could send mail to any domain (an open relay): smtpd_relay_restrictions accepts it at \"open\"" },
+		{ "default_rbl_reply = $rbl_code blocked by $rbl_zone\n",
+		  "main.cf:1: parameter default_rbl_reply: unknown name $rbl_zone" },
+		{ "smtpd_client_restrictions = reject_rbl_client\n",
+		  "main.cf:1: parameter smtpd_client_restrictions: restriction \"reject_rbl_client\" needs an argument" },
 		{ "smtpd_relay_restrictions = permit\n",
 		  "main.cf:1: parameter smtpd_relay_restrictions: a client outside mynetworks that has not authenticated could send mail to any domain (an open relay): smtpd_relay_restrictions accepts it at \"permit\"" },
 		{ "smtpd_relay_restrictions =\n", "main.cf:1: parameter smtpd_relay_restrictions: a client outside" },
@@ -89,7 +103,7 @@ static void test_policy_defaults_and_values(void **state)
 	assert_non_null(c);
 	assert_int_equal(smtpd_policy_load(&p, c, 0, &err), 0);
 	assert_int_equal(p.lists[L_RELAY].n, 3);	/* moat's default */
-	assert_int_equal(p.lists[L_RELAY].v[2], RESTRICT_REJECT_UNAUTH_DEST);
+	assert_int_equal(p.lists[L_RELAY].v[2].id, RESTRICT_REJECT_UNAUTH_DEST);
 	assert_int_equal(p.lists[L_EOD].n, 0);
 	assert_string_equal(smtpd_policy_list_name(L_EOD), "smtpd_end_of_data_restrictions");
 	assert_false(p.mynetworks.computed);
