@@ -52,6 +52,7 @@ void smtpd_mail_reset(struct smtpd_session *s)
 	s->rejected_rcpts = 0;
 	s->rcpt_overshoot = 0;
 	buf_reset(&s->qid);
+	smtpd_rcptmaps_clear();
 }
 
 static void session_log_disconnect(struct smtpd_session *s)

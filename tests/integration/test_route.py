@@ -130,3 +130,62 @@ def test_broken_transport_table_defers_and_keeps_the_mail(moat_factory):
         m.wait_log(r"to=<u@x.example>.*dsn=4\.3\.0, status=deferred \(transport_maps lookup failure\)",
                    timeout=60)
         assert dflt.messages == [] and a.messages == []
+
+
+def rcpt_replies(m, rcpts, sender="s@src.example"):
+    import smtplib
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
+        s.ehlo("client.test.example")
+        s.mail(sender)
+        out = [s.rcpt(r) for r in rcpts]
+        s.rset()
+        return [(c, t.decode()) for c, t in out]
+
+
+def test_relay_recipient_maps_refuses_unknown_recipients_at_rcpt(moat_factory):
+    """Done-when of issue 8: unknown recipients of relay_domains refused at
+    RCPT (550 5.1.1, Postfix's text); listed ones, @domain entries and
+    domains outside relay_domains pass; the code is the parameter's."""
+    with RecordingSink() as dflt:
+        m = routed_moat(moat_factory, dflt,
+                        "relay_domains = inside.example, open.example, other.example\n"
+                        "relay_recipient_maps = texthash:{rr}\n"
+                        "recipient_delimiter = +\n", {
+                            "rr": "known@inside.example x\n@open.example x\n",
+                        })
+        got = rcpt_replies(m, ["known@inside.example", "Known+tag@INSIDE.example",
+                               "nobody@inside.example", "anyone@open.example",
+                               "x@other.example", "x@elsewhere.example"])
+        assert [c for c, _ in got] == [250, 250, 550, 250, 550, 250], got
+        assert got[2][1] == ("5.1.1 <nobody@inside.example>: Recipient address rejected: "
+                             "User unknown in relay recipient table"), got
+        m.wait_log(r": reject: RCPT from \S+: 550 5\.1\.1 <nobody@inside\.example>: "
+                   r"Recipient address rejected: User unknown in relay recipient table")
+
+
+def test_unknown_relay_recipient_reject_code_and_unlisted_off(moat_factory):
+    with RecordingSink() as dflt:
+        m = routed_moat(moat_factory, dflt,
+                        "relay_domains = inside.example\n"
+                        "relay_recipient_maps = texthash:{rr}\n"
+                        "unknown_relay_recipient_reject_code = 450\n", {"rr": "known@inside.example x\n"})
+        got = rcpt_replies(m, ["nobody@inside.example"])
+        assert got[0][0] == 450 and got[0][1].startswith("4.1.1 "), got
+    with RecordingSink() as dflt:
+        m = routed_moat(moat_factory, dflt,
+                        "relay_domains = inside.example\n"
+                        "relay_recipient_maps = texthash:{rr}\n"
+                        "smtpd_reject_unlisted_recipient = no\n", {"rr": "known@inside.example x\n"})
+        assert rcpt_replies(m, ["nobody@inside.example"])[0][0] == 250
+
+
+def test_relay_recipient_table_failure_is_a_temporary_reject(moat_factory):
+    with RecordingSink() as dflt:
+        m = routed_moat(moat_factory, dflt,
+                        "relay_domains = inside.example\n"
+                        "relay_recipient_maps = pcre:{rr}\n", {"rr": "/^known@/ x\n"})
+        with open(os.path.join(m.dir, "tables", "rr"), "w") as f:
+            f.write("/unclosed( x\n")
+        m.wait_log(r"has changed -- restarting")
+        got = rcpt_replies(m, ["known@inside.example"])
+        assert got[0][0] == 451 and "4.3.0" in got[0][1], got
