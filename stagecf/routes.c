@@ -18,7 +18,9 @@ int routes_load(struct resolve *r, const struct conf *c, struct buf *err)
 	struct resolve_params rp = {
 		conf_list(c, "mydestination"), conf_list(c, "relay_domains"),
 		conf_str(c, "relayhost"), conf_str(c, "default_transport"),
-		conf_str(c, "relay_transport"),
+		conf_str(c, "relay_transport"), conf_list(c, "transport_maps"),
+		conf_list(c, "sender_dependent_relayhost_maps"),
+		conf_str(c, "empty_address_relayhost_maps_lookup_key"),
 	};
 	struct buf why = BUF_INIT;
 

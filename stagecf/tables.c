@@ -19,6 +19,11 @@ static const char *const tables_restriction_params[] = {
 	CONF_NAME("smtpd_end_of_data_restrictions"), NULL,
 };
 
+/* Domain lists whose type:name entries are tables (the others are names). */
+static const char *const tables_domain_list_params[] = {
+	CONF_NAME("mydestination"), CONF_NAME("relay_domains"), NULL,
+};
+
 void stagecf_tables_add(struct stagecf_tables *t, const char *spec, const char *where)
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -105,6 +110,14 @@ static void tables_from_conf(const struct conf *c, struct stagecf_tables *out)
 
 		if (d->type == CONF_TABLES && !(d->flags & CONF_F_UNIMPLEMENTED))
 			tables_param(c, d->name, &where, out);
+	}
+	for (size_t i = 0; tables_domain_list_params[i]; i++) {
+		char *const *items = conf_list(c, tables_domain_list_params[i]);
+
+		tables_where(c, tables_domain_list_params[i], &where);
+		for (size_t j = 0; items && items[j]; j++)
+			if (tables_is_spec(items[j]))
+				stagecf_tables_add(out, items[j], buf_str(&where));
 	}
 	for (size_t i = 0; tables_restriction_params[i]; i++) {
 		tables_where(c, tables_restriction_params[i], &where);

@@ -286,6 +286,7 @@ static void qmgr_configure(struct qmgr *q, struct stage *st)
 	buf_free(&err);
 	resolve_result_init(&q->rr);
 	q->st = st;
+	qmgr_route_init(q);
 	q->active_limit = (unsigned)conf_int(c, "qmgr_message_active_limit");
 	q->clog_warn_ms = conf_time(c, "qmgr_clog_warn_time") * 1000;
 	q->rcpt_limit = (size_t)conf_int(c, "qmgr_message_recipient_limit");

@@ -23,6 +23,7 @@
 #include "queue/qid.h"
 #include "queue/qspare.h"
 #include "skeleton/stage.h"
+#include "skeleton/stage_lookup.h"
 
 /* Per-recipient state of this attempt. */
 #define QR_TODO		0	/* scheduled, no outcome yet (or already done in the file) */
@@ -62,6 +63,9 @@ struct qmgr {
 	struct sched *sched;
 	struct resolve res;
 	struct resolve_result rr;
+	struct lookup_client lookup;	/* routing tables */
+	const char *delim;	/* recipient_delimiter */
+	int transport_parent;	/* transport_maps in parent_domain_matches_subdomains */
 	/* configuration */
 	unsigned active_limit;
 	size_t rcpt_limit;	/* qmgr_message_recipient_limit: recipients in memory */
@@ -116,6 +120,11 @@ uint32_t qmgr_notify_dsn(unsigned queue_notify);
 /* qmgr_deliver.c */
 void qmgr_deliver_kick(struct qmgr *q);
 void qmgr_deliver_idle_sweep(struct qmgr *q);
+
+/* qmgr_route.c */
+void qmgr_route_init(struct qmgr *q);
+void qmgr_route_rcpt(struct qmgr *q, const char *sender, const char *rcpt);
+void qmgr_route_done(struct qmgr *q);
 
 /* qmgr_bounce.c */
 int qmgr_bounce_request(struct qmgr *q, struct qmgr_msg *m, uint32_t kind);

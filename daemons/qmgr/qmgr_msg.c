@@ -435,7 +435,7 @@ static void qmgr_msg_resolve(struct qmgr *q, struct qmgr_msg *m)
 	for (uint32_t i = 0; i < m->env.nrcpts; i++) {
 		if (m->env.rcpts[i].done)
 			continue;
-		resolve_addr(&q->res, m->env.rcpts[i].addr, &q->rr);
+		qmgr_route_rcpt(q, m->env.sender, m->env.rcpts[i].addr);
 		switch (q->rr.cls) {
 		case RESOLVE_LOCAL:
 			qmgr_rcpt_bounce(m, i, "5.1.1", "local delivery is not supported", "none", 1);
@@ -443,12 +443,19 @@ static void qmgr_msg_resolve(struct qmgr *q, struct qmgr_msg *m)
 		case RESOLVE_BAD:
 			qmgr_rcpt_bounce(m, i, "5.1.3", "bad address syntax", "none", 1);
 			break;
+		case RESOLVE_ERROR:
+			qmgr_rcpt_bounce(m, i, q->rr.dsn, q->rr.reason, "none", 1);
+			break;
+		case RESOLVE_DEFER:
+			qmgr_rcpt_defer(m, i, q->rr.dsn, q->rr.reason, "none", 1);
+			break;
 		default:
 			qmgr_clog_check(q, sched_add_rcpt(q->sched, &m->sm, q->rr.service,
 							  q->rr.nexthop, i));
 			break;
 		}
 	}
+	qmgr_route_done(q);
 }
 
 /* qmgr_msg_unmove - an activation that cannot go on: back where it came from. */

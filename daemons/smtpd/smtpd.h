@@ -203,6 +203,10 @@ int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, stru
 int smtpd_check_cmd(struct smtpd_session *s, enum smtpd_list which, struct buf *reply);
 int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path *rcpt);
 int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *rcpt);
+
+/* smtpd_rcptmaps.c: relay_recipient_maps at RCPT; -1 and reply if refused. */
+int smtpd_rcptmaps_check(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply);
+void smtpd_rcptmaps_clear(void);
 #define CHECK_DUNNO	0
 #define CHECK_OK	1
 #define CHECK_REJECT	2

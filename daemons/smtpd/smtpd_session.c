@@ -61,6 +61,7 @@ void smtpd_mail_reset(struct smtpd_session *s)
 	s->transaction++;
 	buf_reset(&s->prepend);
 	buf_reset(&s->qid);
+	smtpd_rcptmaps_clear();
 }
 
 static void session_log_disconnect(struct smtpd_session *s)

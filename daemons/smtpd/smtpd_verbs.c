@@ -219,7 +219,7 @@ static void verbs_rcpt(struct smtpd_session *s, const char *arg, size_t alen, si
 			smtpd_reply(s, "452 4.5.3 Error: too many recipients");
 		goto out;
 	}
-	if (smtpd_check_rcpt(s, &p, &reply) < 0) {
+	if (smtpd_check_rcpt(s, &p, &reply) < 0 || smtpd_rcptmaps_check(s, &p, &reply) < 0) {
 		s->rejected_rcpts++;
 		smtpd_log_reject(s, "RCPT", buf_str(&reply), buf_str(&p.addr));
 		smtpd_reply(s, "%s", buf_str(&reply));

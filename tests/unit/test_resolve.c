@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "mail/resolve.h"
@@ -18,7 +19,7 @@ static char *const relays[] = { "Example.COM", ".sub.example.net", NULL };
 
 static void init(struct resolve *r, const char *relayhost, const char *def, const char *rel)
 {
-	struct resolve_params p = { mydest, relays, relayhost, def, rel };
+	struct resolve_params p = { mydest, relays, relayhost, def, rel, NULL, NULL, NULL };
 	struct buf err = BUF_INIT;
 
 	assert_int_equal(resolve_init(r, &p, &err), 0);
@@ -31,7 +32,7 @@ static void check(const struct resolve *r, const char *addr, enum resolve_class 
 	struct resolve_result res;
 
 	resolve_result_init(&res);
-	resolve_addr(r, addr, &res);
+	resolve_addr(r, "s@sender.example", addr, &res);
 	assert_int_equal(res.cls, cls);
 	if (service == NULL) {
 		assert_null(res.service);
@@ -142,10 +143,155 @@ static void test_local_and_bad(void **state)
 	resolve_free(&r);
 }
 
+/*
+ * A table as the lookup stage would answer: fake_tables lists
+ * "which|key|value" rows; a key "FAIL" in the table "fail:x" fails.
+ */
+static const char *const *fake_rows;
+
+static int fake_lookup(void *ctx, enum resolve_table which, const char *tables, const char *key,
+		       struct buf *value)
+{
+	char want[256];
+
+	(void)ctx;
+	if (strcmp(tables, "fail:x") == 0)
+		return -1;
+	snprintf(want, sizeof(want), "%d|%s|", (int)which, key);
+	for (size_t i = 0; fake_rows[i]; i++)
+		if (strncmp(fake_rows[i], want, strlen(want)) == 0) {
+			buf_set_str(value, fake_rows[i] + strlen(want));
+			return 1;
+		}
+	return 0;
+}
+
+static void init_tables(struct resolve *r, char *const *relay, char *const *transport,
+			char *const *sender_relay, const char *const *rows)
+{
+	struct resolve_params p = { mydest, relay, "[relayhost.example]", "smtp", "relay",
+				    transport, sender_relay, "<>" };
+	struct buf err = BUF_INIT;
+
+	assert_int_equal(resolve_init(r, &p, &err), 0);
+	buf_free(&err);
+	r->lookup.fn = fake_lookup;
+	fake_rows = rows;
+}
+
+/* The fake answers the whole key; the lookup stage's order is tested in maps/. */
+static void test_transport_maps(void **state)
+{
+	static char *const tm[] = { "hash:/t", NULL };
+	static const char *const rows[] = {
+		"2|u@one.example|smtp:[10.0.0.1]:2525",
+		"2|u@two.example|smtp:",
+		"2|u@keep.example|:",
+		"2|u@hop.example|:[10.0.0.3]",
+		"2|u@err.example|error:5.1.1 mailbox unknown",
+		"2|u@err2.example|error:",
+		"2|u@retry.example|retry:4.4.1 later",
+		"2|u@bad.example|no transport:x",
+		"2|u@mail.example.org|relay:[10.0.0.9]",
+		NULL,
+	};
+	struct resolve r;
+
+	(void)state;
+	init_tables(&r, relays, tm, NULL, rows);
+	check(&r, "u@one.example", RESOLVE_DEFAULT, "smtp", "[10.0.0.1]:2525");
+	/* a transport without nexthop goes to the recipient domain, not relayhost */
+	check(&r, "u@two.example", RESOLVE_DEFAULT, "smtp", "two.example");
+	check(&r, "u@keep.example", RESOLVE_DEFAULT, "smtp", "[relayhost.example]");
+	check(&r, "u@hop.example", RESOLVE_DEFAULT, "smtp", "[10.0.0.3]");
+	check(&r, "u@nothing.example", RESOLVE_DEFAULT, "smtp", "[relayhost.example]");
+	/* a local domain routed elsewhere is no longer local */
+	check(&r, "u@mail.example.org", RESOLVE_DEFAULT, "relay", "[10.0.0.9]");
+	resolve_free(&r);
+}
+
+static void check_reason(const struct resolve *r, const char *addr, enum resolve_class cls,
+			 const char *dsn, const char *reason)
+{
+	struct resolve_result res;
+
+	resolve_result_init(&res);
+	resolve_addr(r, "", addr, &res);
+	assert_int_equal(res.cls, cls);
+	assert_string_equal(res.dsn, dsn);
+	assert_string_equal(res.reason, reason);
+	resolve_result_free(&res);
+}
+
+static void test_transport_error_retry_fail(void **state)
+{
+	static char *const tm[] = { "hash:/t", NULL }, *const failing[] = { "fail:x", NULL };
+	static const char *const rows[] = {
+		"2|u@err.example|error:5.1.1 mailbox unknown",
+		"2|u@err2.example|error:",
+		"2|u@retry.example|retry:4.4.1 later",
+		"2|u@bad.example|no transport:x",
+		NULL,
+	};
+	struct resolve r;
+
+	(void)state;
+	init_tables(&r, relays, tm, NULL, rows);
+	check_reason(&r, "u@err.example", RESOLVE_ERROR, "5.1.1", "mailbox unknown");
+	check_reason(&r, "u@err2.example", RESOLVE_ERROR, "5.0.0", "Address is undeliverable");
+	check_reason(&r, "u@retry.example", RESOLVE_DEFER, "4.4.1", "later");
+	check_reason(&r, "u@bad.example", RESOLVE_DEFER, "4.3.0", "transport_maps lookup failure");
+	resolve_free(&r);
+	init_tables(&r, relays, failing, NULL, rows);
+	check_reason(&r, "u@x.example", RESOLVE_DEFER, "4.3.0", "transport_maps lookup failure");
+	resolve_free(&r);
+}
+
+static void test_domain_list_tables(void **state)
+{
+	static char *const relay[] = { "a.example", "hash:/relay", "b.example", NULL };
+	static char *const failing[] = { "fail:x", NULL };
+	static const char *const rows[] = { "1|t.example|anything", NULL };
+	struct resolve r;
+
+	(void)state;
+	init_tables(&r, relay, NULL, NULL, rows);
+	check(&r, "u@t.example", RESOLVE_RELAY, "relay", "[relayhost.example]");
+	check(&r, "u@b.example", RESOLVE_RELAY, "relay", "[relayhost.example]");
+	check(&r, "u@c.example", RESOLVE_DEFAULT, "smtp", "[relayhost.example]");
+	resolve_free(&r);
+	init_tables(&r, failing, NULL, NULL, rows);
+	check_reason(&r, "u@c.example", RESOLVE_DEFER, "4.3.0", "domain list table lookup failure");
+	resolve_free(&r);
+}
+
+static void test_sender_dependent_relayhost(void **state)
+{
+	static char *const sdr[] = { "hash:/sdr", NULL };
+	static const char *const rows[] = {
+		"3|s@sender.example|[10.0.0.7]:26", "3|<>|[10.0.0.8]", NULL,
+	};
+	static char *const transport_hop[] = { "hash:/t", NULL };
+	static const char *const rows2[] = {
+		"3|s@sender.example|[10.0.0.7]:26", "2|u@x.example|smtp:[10.0.0.1]", NULL,
+	};
+	struct resolve r;
+
+	(void)state;
+	init_tables(&r, relays, NULL, sdr, rows);
+	check(&r, "u@remote.example", RESOLVE_DEFAULT, "smtp", "[10.0.0.7]:26");
+	resolve_free(&r);
+	init_tables(&r, relays, transport_hop, sdr, rows2);
+	/* transport_maps comes after, and wins */
+	check(&r, "u@x.example", RESOLVE_DEFAULT, "smtp", "[10.0.0.1]");
+	check(&r, "u@y.example", RESOLVE_DEFAULT, "smtp", "[10.0.0.7]:26");
+	resolve_free(&r);
+}
+
 static void test_init_refuses(void **state)
 {
-	char *const tables[] = { "hash:/etc/postfix/relay_domains", NULL };
-	struct resolve_params p = { mydest, tables, "", "smtp", "relay" };
+	char *const files[] = { "/etc/postfix/relay_domains", NULL };
+	struct resolve_params p = { mydest, files, "", "smtp", "relay", NULL, NULL, NULL };
 	struct resolve r;
 	struct buf err = BUF_INIT;
 
@@ -173,6 +319,10 @@ int main(void)
 		cmocka_unit_test(test_transport_nexthop_wins),
 		cmocka_unit_test(test_local_and_bad),
 		cmocka_unit_test(test_init_refuses),
+		cmocka_unit_test(test_transport_maps),
+		cmocka_unit_test(test_transport_error_retry_fail),
+		cmocka_unit_test(test_domain_list_tables),
+		cmocka_unit_test(test_sender_dependent_relayhost),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
