@@ -57,6 +57,7 @@ struct stage {
 	char **args;		/* stage-specific arguments from the broker (-a) */
 	int nargs;
 	int stopping;		/* broker asked for a graceful stop */
+	unsigned naccepted;	/* peer channels accepted so far */
 	uint32_t next_request;
 	void *app;		/* the stage's own state */
 	/* set by pre_jail of a stage that connects out: its TCP ports (Landlock) */
@@ -71,6 +72,13 @@ int stage_main(int argc, char **argv, const char *name, const struct stage_ops *
 int stage_broker_dispatch(struct stage *st, int wait);
 /* stage_request_peer - ask the broker for a channel to a peer stage; fd or -1. */
 int stage_request_peer(struct stage *st, const char *peer_stage, pid_t *peer_pid);
+/*
+ * stage_leave - before exiting on our own: tell the broker, and act on what
+ * it sent before it heard (a peer channel granted meanwhile is accepted
+ * through peer_accept and must be served, not lost with us) until its STOP.
+ * Sets st->stopping. Returns the number of channels accepted meanwhile.
+ */
+int stage_leave(struct stage *st, uint32_t uses);
 /* stage_status - tell the broker whether we are busy (for process management). */
 void stage_status(struct stage *st, int busy, uint32_t uses);
 /* stage_report_violation - a peer broke its channel's protocol: log it and

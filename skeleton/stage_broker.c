@@ -34,6 +34,7 @@ static void stage_handle(struct stage *st, struct ipc_msg *m)
 		}
 		if (ipc_msg_take_fd(m, m->u.broker_peer_accept.fd) < 0)
 			msg_panic("peer fd vanished from its message");
+		st->naccepted++;
 		st->ops->peer_accept(st, m->u.broker_peer_accept.peer_stage,
 				     (pid_t)m->u.broker_peer_accept.peer_pid, m->u.broker_peer_accept.fd);
 		break;
@@ -108,6 +109,34 @@ int stage_request_peer(struct stage *st, const char *peer_stage, pid_t *peer_pid
 	}
 	ipc_msg_free(&m);
 	return fd;
+}
+
+#define STAGE_LEAVE_WAIT_MS	10000	/* a broker that does not answer: leave anyway */
+
+int stage_leave(struct stage *st, uint32_t uses)
+{
+	struct ipc_broker_leave l = { uses };
+	struct pollfd p = { st->broker.fd, POLLIN, 0 };
+	unsigned before = st->naccepted;
+	struct ipc_msg m;
+	int stop = 0, r;
+
+	if (ipc_chan_send(&st->broker, MSG_BROKER_LEAVE, &l) < 0)
+		return 0;
+	while (!stop) {
+		while ((r = poll(&p, 1, STAGE_LEAVE_WAIT_MS)) < 0 && errno == EINTR)
+			;
+		ipc_msg_init(&m);
+		if (r <= 0 || ipc_chan_recv(&st->broker, &m) != IPC_RECV_MSG) {
+			ipc_msg_free(&m);
+			break;
+		}
+		stop = m.type == MSG_BROKER_STOP;
+		stage_handle(st, &m);
+		ipc_msg_free(&m);
+	}
+	st->stopping = 1;
+	return (int)(st->naccepted - before);
 }
 
 void stage_status(struct stage *st, int busy, uint32_t uses)

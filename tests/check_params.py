@@ -107,7 +107,7 @@ def main():
     tests = "".join(read(p) for p in sources(["tests"], (".py", ".c", ".h", ".sh", ".cf", ".in",
                                                           ".ref", ".txt")))
     untested = [name for name, _, impl, _ in rows
-                if impl and not re.search(r'\b' + name + r'\b', tests)]
+                if impl and not re.search(r'(?:\b|(?<=\\n))' + name + r'\b', tests)]
     nimpl = sum(1 for _, _, impl, _ in rows if impl)
     print(f"check_params: {len(rows)} parameters, {nimpl} implemented, {len(rows) - nimpl} "
           f"marked unimplemented")

@@ -150,6 +150,24 @@ static void stagemsg_violation(struct broker *b, struct child *c, const struct i
 	broker_child_kill(b, peer, SIGKILL, "protocol violation: treated as compromised");
 }
 
+/*
+ * stagemsg_leave - c is about to exit on its own (max_use, max_idle): no
+ * more channels for it, and our STOP tells it that none is on its way (a
+ * grant sent before this message reaches it before the STOP).
+ */
+static void stagemsg_leave(struct broker *b, struct child *c)
+{
+	struct ipc_broker_stop stop = { .graceful = 1 };
+
+	if (!c->retiring) {
+		broker_child_retire(b, c);	/* sends the STOP */
+		return;
+	}
+	if (ipc_chan_send(&c->ch, MSG_BROKER_STOP, &stop) < 0)
+		broker_child_log(c, MSG_WARN, "stop to %s pid %ld: %s", c->svc->stage, (long)c->pid,
+				 buf_str(&c->ch.why));
+}
+
 /* stagemsg_one - act on one message a stage sent us. */
 static void stagemsg_one(struct broker *b, struct child *c, struct ipc_msg *m)
 {
@@ -159,6 +177,9 @@ static void stagemsg_one(struct broker *b, struct child *c, struct ipc_msg *m)
 		break;
 	case MSG_BROKER_STATUS:
 		stagemsg_status(b, c, m->u.broker_status.busy != 0);
+		break;
+	case MSG_BROKER_LEAVE:
+		stagemsg_leave(b, c);
 		break;
 	case MSG_BROKER_PEER_REQUEST:
 		broker_peer_request(b, c, &m->u.broker_peer_request);

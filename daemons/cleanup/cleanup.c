@@ -45,6 +45,7 @@ struct cleanup_srv {
 	struct event_loop *loop;
 	struct cleanup_cfg cfg;
 	int nclients;
+	int leaving;			/* max_use or max_idle: exit once no client is left */
 	uint32_t uses;
 	int64_t max_use;
 	int64_t max_idle;
@@ -76,7 +77,7 @@ static void cleanup_idle_expired(void *ctx)
 	cs->idle_timer = 0;
 	if (cs->nclients == 0) {
 		msg_debug("idle for %lld s: exiting", (long long)cs->max_idle);
-		cs->st->stopping = 1;
+		cs->leaving = 1;
 	}
 }
 
@@ -91,7 +92,7 @@ static void cleanup_clients(struct cleanup_srv *cs, int delta)
 	}
 	if (cs->nclients == 0) {
 		if (cs->uses >= (uint64_t)cs->max_use)
-			cs->st->stopping = 1;
+			cs->leaving = 1;
 		else
 			cs->idle_timer = event_timer_add(cs->loop, cs->max_idle * 1000,
 							 cleanup_idle_expired, cs);
@@ -432,9 +433,15 @@ static void cleanup_run(struct stage *st)
 	 * close (a 4xx for SMTP), and the uncommitted files are removed by
 	 * queue recovery; nothing acknowledged is lost.
 	 */
-	while (!st->stopping)
+	for (;;) {
+		/* leaving on our own: a client the broker sent before it heard is served first */
+		if (cs->leaving && cs->nclients == 0 && stage_leave(st, cs->uses) == 0)
+			break;
+		if (st->stopping && !cs->leaving)
+			break;
 		if (event_run_once(cs->loop, -1) < 0)
 			msg_fatal("event loop: %m");
+	}
 }
 
 static const struct stage_ops cleanup_ops = {

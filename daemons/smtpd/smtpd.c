@@ -133,11 +133,17 @@ static void smtpd_serve(struct stage *st, const struct smtpd_conn *conn, uint32_
 	smtpd_screen_done(st);
 }
 
-/* smtpd_leave - no channel and time to go: 1 to exit, 0 if one arrived just now. */
-static int smtpd_leave(struct stage *st)
+/*
+ * smtpd_leave - no channel and time to go: 1 to exit, 0 if a channel came
+ * meanwhile. Seen: the broker granted screen a channel to an smtpd that had
+ * just decided to exit after max_use sessions; the client screen sent on it
+ * was closed with the process ("lost connection while sending HELO", about
+ * one smtp-source run in three with a connection per message). The broker
+ * now hears that we leave and answers; what it granted before is served.
+ */
+static int smtpd_leave(struct stage *st, uint32_t uses)
 {
-	if (stage_broker_dispatch(st, 0) < 0)
-		return 1;
+	(void)stage_leave(st, uses);
 	return smtpd_screen_fd() < 0;
 }
 
@@ -160,6 +166,7 @@ static int smtpd_wait(struct stage *st, int64_t timeout_ms)
  * smtpd_run - take clients from screen, one at a time. To exit (max_use,
  * max_idle, the broker's stop) with a channel, ask screen to close it and
  * go at its end; a screen that never does is given SMTPD_RETIRE_WAIT_MS.
+ * Without a channel, leave only once the broker says no other is coming.
  */
 static void smtpd_run(struct stage *st)
 {
@@ -177,7 +184,7 @@ static void smtpd_run(struct stage *st)
 		int leaving = st->stopping || uses >= (uint32_t)smtpd_conf.max_use || wait <= 0;
 		int r;
 
-		if (leaving && smtpd_screen_fd() < 0 && smtpd_leave(st))
+		if (leaving && smtpd_screen_fd() < 0 && smtpd_leave(st, uses))
 			return;
 		/* again on a channel the broker granted after screen closed the last */
 		if (leaving && smtpd_screen_fd() >= 0 && retired != smtpd_screen_generation()) {
@@ -185,8 +192,11 @@ static void smtpd_run(struct stage *st)
 			retired = smtpd_screen_generation();
 			retire_at = now;
 		}
-		if (retire_at && now - retire_at > SMTPD_RETIRE_WAIT_MS)
-			return;
+		if (retire_at && now - retire_at > SMTPD_RETIRE_WAIT_MS) {
+			smtpd_screen_close();	/* screen never let go: leave without it */
+			retire_at = 0;
+			continue;
+		}
 		if (!smtpd_wait(st, leaving || wait <= 0 ? 1000 : wait))
 			continue;
 		if ((r = smtpd_screen_next(st, &conn)) > 0) {
@@ -194,11 +204,9 @@ static void smtpd_run(struct stage *st)
 			idle_since = smtpd_io_now_ms();
 			if (smtpd_screen_fd() < 0 && retire_at == 0)
 				stage_status(st, 0, uses);	/* screen broke during the session */
-		} else if (r < 0 && smtpd_screen_fd() < 0) {	/* (none came in meanwhile) */
-			if (retire_at || leaving)
-				return;
+		} else if (r < 0 && smtpd_screen_fd() < 0 && !retire_at && !leaving) {
 			stage_status(st, 0, uses);	/* free for another screen channel */
-		}
+		}	/* (leaving: the top of the loop asks the broker to let us go) */
 	}
 }
 

@@ -36,6 +36,8 @@ def queue_is_empty(m):
 @pytest.mark.parametrize("extra,body,reply", [
     ("strict_8bitmime = yes\n", UNDECLARED_8BIT,
      b"5.6.0 Error: improper use of 8-bit data in message header"),
+    ("strict_7bit_headers = yes\n", UNDECLARED_8BIT,
+     b"5.6.0 Error: improper use of 8-bit data in message header"),
     ("strict_8bitmime_body = yes\n", UNDECLARED_8BIT,
      b"5.6.0 Error: improper use of 8-bit data in message body"),
     ("mime_nesting_limit = 3\n", nested(4), b"5.6.0 Error: MIME nesting exceeds safety limit"),
@@ -50,6 +52,7 @@ def test_content_refused(moat_factory, sink, extra, body, reply):
 
 @pytest.mark.parametrize("extra,body", [
     ("", UNDECLARED_8BIT),                              # Postfix's defaults: no strict checks
+    ("strict_7bit_headers = yes\n", b"Subject: plain\r\n\r\nna\xc3\xafve body\r\n"),
     ("mime_nesting_limit = 4\n", nested(4)),
     ("strict_8bitmime = yes\ndisable_mime_input_processing = yes\n", UNDECLARED_8BIT),
     ("mime_nesting_limit = 3\ndisable_mime_input_processing = yes\n", nested(4)),

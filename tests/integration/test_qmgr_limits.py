@@ -63,13 +63,16 @@ def start_routed(moat_factory, sink, transport, extra):
     return m.start()
 
 
-@pytest.mark.parametrize("transport", sorted(ROUTES))
-def test_destination_concurrency_limit_per_transport(moat_factory, transport):
+@pytest.mark.parametrize("transport,param", [
+    ("smtp", "smtp_destination_concurrency_limit"),
+    ("relay", "relay_destination_concurrency_limit"),
+    ("lmtp", "lmtp_destination_concurrency_limit")])
+def test_destination_concurrency_limit_per_transport(moat_factory, transport, param):
     """Each delivery is held until three run together; with
     <transport>_destination_concurrency_limit = 2 three never do."""
     with HoldingSink(want=3, hold=1.5) as sink:
         m = start_routed(moat_factory, sink, transport,
-                         f"{transport}_destination_concurrency_limit = 2\n"
+                         f"{param} = 2\n"
                          "default_destination_concurrency_limit = 20\n")
         ids = send_batch(m, 6, ["b@dst.example"], BODY)
         sink.wait_count(6, timeout=60)
@@ -78,14 +81,16 @@ def test_destination_concurrency_limit_per_transport(moat_factory, transport):
         assert sink.handler.most == 2
 
 
-@pytest.mark.parametrize("transport", sorted(ROUTES))
-def test_destination_recipient_limit_per_transport(moat_factory, transport):
+@pytest.mark.parametrize("transport,param", [
+    ("smtp", "smtp_destination_recipient_limit"),
+    ("relay", "relay_destination_recipient_limit"),
+    ("lmtp", "lmtp_destination_recipient_limit")])
+def test_destination_recipient_limit_per_transport(moat_factory, transport, param):
     """Five recipients, <transport>_destination_recipient_limit = 2: three
     deliveries of 2, 2 and 1 recipients."""
     rcpts = [f"r{i}@dst.example" for i in range(5)]
     with HoldingSink() as sink:
-        m = start_routed(moat_factory, sink, transport,
-                         f"{transport}_destination_recipient_limit = 2\n")
+        m = start_routed(moat_factory, sink, transport, f"{param} = 2\n")
         qid = send(m, "a@src.example", rcpts, BODY)
         sink.wait_count(3)
         m.wait_log(rf"{qid}: removed")
@@ -95,7 +100,9 @@ def test_destination_recipient_limit_per_transport(moat_factory, transport):
 
 
 @pytest.mark.parametrize("transport,param", [("smtp", "default_destination_rate_delay"),
-                                             ("relay", "relay_destination_rate_delay")])
+                                             ("smtp", "smtp_destination_rate_delay"),
+                                             ("relay", "relay_destination_rate_delay"),
+                                             ("lmtp", "lmtp_destination_rate_delay")])
 def test_destination_rate_delay(moat_factory, transport, param):
     """2 s between the end of one delivery and the start of the next to the
     same destination, one at a time even with room for more (a lower bound
@@ -181,3 +188,20 @@ def test_in_flow_delay(moat_factory, sink):
         os.kill(pid, signal.SIGCONT)
     assert waited >= 2.9, waited
     sink.wait_count(3)
+
+
+@pytest.mark.parametrize("retry,most", [("3600s", 1), ("1s", None)])
+def test_transport_retry_time(moat_factory, sink, retry, most):
+    """A transport the broker cannot give (no master.cf service by that
+    name) is not asked for again until transport_retry_time has passed;
+    meanwhile its mail, new or retried, is deferred at once. With 1 s each
+    new message finds the wait over (sent 1.5 s apart: load only makes it
+    more certain), and retries of the deferred ones may ask too."""
+    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY)
+                     + f"default_transport = nosuch\ntransport_retry_time = {retry}\n").start()
+    for i in range(3):
+        qid = send(m, "a@src.example", [f"b{i}@dst.example"], BODY)
+        m.wait_log(rf"{qid}: to=<b{i}@dst\.example>.*status=deferred \(mail transport unavailable\)")
+        time.sleep(1.5)
+    asks = len(re.findall(r"no channel to nosuch", m.log()))
+    assert asks == most if most else asks >= 3, m.log()

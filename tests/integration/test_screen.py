@@ -129,6 +129,18 @@ def test_limit_exceptions(moat_factory):
     excepted_and_not(m, "127.0.0.2", "127.0.0.3")
 
 
+def test_old_exceptions_name_empties_the_list_as_postfix_does(moat_factory):
+    # the new name's default is ${smtpd_client_connection_limit_exceptions:$mynetworks}:
+    # "$mynetworks if the old name is empty", so setting the old name leaves
+    # no exception at all (Postfix 3.7's postconf -x shows the same)
+    m = start(moat_factory, "smtpd_client_connection_count_limit = 1\n"
+              "smtpd_client_connection_limit_exceptions = 127.0.0.2\n", mynetworks="127.0.0.0/8")
+    for counted in ("127.0.0.2", "127.0.0.3"):          # neither listed nor in mynetworks counts
+        one = client(m, counted)
+        assert one.greeting[0] == 220
+        assert read_all(connect(m, counted)).startswith(b"421 4.7.0 ")
+
+
 def test_limit_exceptions_default_to_mynetworks(moat_factory):
     m = start(moat_factory, "smtpd_client_connection_count_limit = 1\n", mynetworks="127.0.0.4/32")
     excepted_and_not(m, "127.0.0.4", "127.0.0.5")
@@ -413,3 +425,27 @@ def test_old_log_stage_serves_the_old_generation_to_its_end(moat_factory):
     while time.time() < deadline and old_log in pids_of(m, "log"):
         time.sleep(0.1)
     assert old_log not in pids_of(m, "log")             # and gone with the last of them
+
+
+def test_smtpd_leaving_after_max_use_loses_no_client(moat_factory):
+    # seen: the broker granted screen a channel to an smtpd that had just
+    # decided to exit after max_use sessions; the client screen sent on it
+    # went with the process ("lost connection while sending HELO", about one
+    # smtp-source run in three with a connection per message). max_use = 1
+    # makes every session end in that decision.
+    import subprocess
+    from mailpeers import RecordingSink
+    from relayenv import FAST_RETRY, relay_main_cf
+    with RecordingSink() as sink:
+        m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY)
+                         + "smtpd_peername_lookup = no\n")
+        with open(os.path.join(m.confdir, "master.cf"), "w") as f:
+            f.write(f"127.0.0.1:{m.port} inet n - y - 4 smtpd -o max_use=1\n"
+                    "cleanup unix n - y - 4 cleanup\nqmgr unix n - y 300 1 qmgr\n"
+                    "smtp unix - - y - 4 smtp\nlog unix - - y - 1 log\n")
+        m.start()
+        r = subprocess.run(["smtp-source", "-s", "8", "-m", "300", "-f", "a@sender.test",
+                            "-t", "b@remote.test", f"127.0.0.1:{m.port}"],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        sink.wait_count(300, timeout=120)

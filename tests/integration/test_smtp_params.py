@@ -196,6 +196,29 @@ def test_command_timeouts(moat_factory, param, stall, step):
                                        rf"timed out while {re.escape(step)}\)"), timeout=30)
 
 
+def test_rset_timeout_on_a_cached_connection(moat_factory):
+    """The second message reuses the cached connection and starts with RSET,
+    which the server never answers: after smtp_rset_timeout the client gives
+    that connection up and delivers on a new one (the default, 20 s, would
+    not be over by the time the test stops waiting)."""
+    rsets = []
+
+    def answer(line):
+        if line.upper() == "RSET":
+            rsets.append(line)
+            return None
+        return plain_answer()(line)
+    with ScriptServer("220 server.test ESMTP", answer) as srv:
+        m = start(moat_factory, f"relayhost = [127.0.0.1]:{srv.port}\n"
+                                f"smtp_connection_cache_destinations = [127.0.0.1]:{srv.port}\n"
+                                "smtp_rset_timeout = 1s\n")
+        for i in range(2):
+            qid = send(m, "a@sender.test", [f"b{i}@remote.test"], BODY)
+            m.wait_log(rf"{qid}: to=<b{i}@remote\.test>.*status=sent", timeout=10)
+        assert rsets == ["RSET"]
+        assert len(srv.conns) == 2
+
+
 @pytest.mark.parametrize("conf,status", [("", "deferred"),
                                          ("smtp_skip_5xx_greeting = no\n", "bounced")])
 def test_skip_5xx_greeting(moat_factory, conf, status):
