@@ -40,7 +40,9 @@ CORE_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
 
 # Lookup tables (maps/) are a library of their own: only the programs in
 # MAPS_PROGS (and the test_map_* unit tests) link it and Berkeley DB and PCRE2;
-# no other stage carries a table parser or those libraries.
+# no other stage carries a table parser or those libraries. moatd takes only
+# maps/map_spec.o (which files a spec names) from it, so --as-needed leaves
+# both libraries out of the root process (test_broker_links_no_table_code).
 MAPS_SRCS := $(wildcard maps/*.c)
 MAPS_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(MAPS_SRCS))
 MAPS_LIBS := -ldb -lpcre2-8

@@ -1,9 +1,9 @@
 /*
- * map.c - table specs, the type registry, opening from handed-over fds and
- * the lookup entry point (see map.h).
+ * map.c - the type registry, opening from handed-over fds and the lookup
+ * entry point (see map.h). What a spec names and needs opened is in
+ * map_spec.c, which the broker links without this file.
  *
- * Called by the lookup stage (map_open with fds the broker opened), by the
- * broker (map_files, which parses the spec only and never a table), and by
+ * Called by the lookup stage (map_open with fds the broker opened) and by
  * moatmap and tests (map_open_path). This file never opens a file itself
  * except in map_open_path, which the confined stage does not call.
  */
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/msg.h"
 #include "lib/xmem.h"
 #include "maps/map_impl.h"
 
@@ -23,143 +24,21 @@ static const struct map_ops *const map_types[] = {
 /* The largest text table moat reads into memory (Postfix has no limit). */
 #define MAP_TEXT_MAX	((size_t)1 << 30)
 
-static const struct map_ops *map_type_find(const char *type, size_t len)
+static const struct map_ops *map_type_find(const char *type)
 {
 	for (size_t i = 0; i < sizeof(map_types) / sizeof(map_types[0]); i++)
-		if (strlen(map_types[i]->type) == len && memcmp(map_types[i]->type, type, len) == 0)
+		if (strcmp(map_types[i]->type, type) == 0)
 			return map_types[i];
-	return NULL;
+	msg_panic("map: type %s has a kind (map_spec.c) but no implementation", type);
 }
 
-int map_type_known(const char *type)
-{
-	return map_type_find(type, strlen(type)) != NULL;
-}
-
-/*
- * map_spec_parse - split "type:name"; a spec without a "word:" prefix is a
- * name of the default type, as Postfix reads a bare path in a maps list.
- */
+/* map_spec_parse - the implementation of spec's type; NULL and err if none. */
 static const struct map_ops *map_spec_parse(const char *spec, const char *dflt_type,
 					    const char **name, struct buf *err)
 {
-	size_t n = strspn(spec, "abcdefghijklmnopqrstuvwxyz0123456789_");
-	const struct map_ops *ops;
+	const char *type = map_spec_type(spec, dflt_type, name, err);
 
-	if (n > 0 && spec[n] == ':') {
-		*name = spec + n + 1;
-		ops = map_type_find(spec, n);
-		if (ops == NULL)
-			buf_printf(err, "%s: unsupported table type \"%.*s\"", spec, (int)n, spec);
-	} else {
-		if (dflt_type == NULL)
-			dflt_type = "hash";
-		*name = spec;
-		ops = map_type_find(dflt_type, strlen(dflt_type));
-		if (ops == NULL)
-			buf_printf(err, "%s: unsupported default_database_type \"%s\"", spec, dflt_type);
-	}
-	if (ops != NULL && **name == 0) {
-		buf_printf(err, "%s: table name is empty (need type:name)", spec);
-		return NULL;
-	}
-	return ops;
-}
-
-int map_spec_split(const char *spec, const char *dflt_type, struct buf *type, const char **name,
-		   struct buf *err)
-{
-	const struct map_ops *ops = map_spec_parse(spec, dflt_type, name, err);
-
-	if (ops == NULL)
-		return -1;
-	return buf_set_str(type, ops->type);
-}
-
-void map_paths_init(struct map_paths *p)
-{
-	p->v = NULL;
-	p->n = p->cap = 0;
-}
-
-void map_paths_free(struct map_paths *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		xfree(p->v[i]);
-	xfree(p->v);
-	map_paths_init(p);
-}
-
-static void map_paths_add(struct map_paths *p, const char *path, const char *suffix)
-{
-	struct buf b = BUF_INIT;
-
-	if (p->n == p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 4;
-		p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
-	}
-	(void)buf_printf(&b, "%s%s", path, suffix);	/* a path is far below the cap */
-	p->v[p->n++] = buf_steal(&b);
-}
-
-static int map_nested_files(const char *spec, const char *name, const char *dflt_type,
-			    struct map_paths *out, int depth, struct buf *err)
-{
-	struct buf inside = BUF_INIT, elem = BUF_INIT;
-	const char *cur;
-	int rc = 0, r;
-
-	if (depth >= MAP_SPEC_DEPTH) {
-		buf_printf(err, "%s: tables nested deeper than %d", spec, MAP_SPEC_DEPTH);
-		return -1;
-	}
-	if ((r = map_braced(name, &inside, err)) <= 0) {
-		if (r == 0)
-			buf_printf(err, "%s: need {type:name, ...}", spec);
-		buf_free(&inside);
-		return -1;
-	}
-	cur = buf_str(&inside);
-	while (rc == 0 && (r = map_list_next(&cur, &elem, err)) > 0)
-		rc = map_files_depth(buf_str(&elem), dflt_type, out, depth + 1, err);
-	if (r < 0)
-		rc = -1;
-	buf_free(&inside);
-	buf_free(&elem);
-	return rc;
-}
-
-int map_files_depth(const char *spec, const char *dflt_type, struct map_paths *out,
-		    int depth, struct buf *err)
-{
-	const char *name;
-	const struct map_ops *ops = map_spec_parse(spec, dflt_type, &name, err);
-
-	if (ops == NULL)
-		return -1;
-	switch (ops->src) {
-	case MAP_SRC_NONE:
-		return 0;
-	case MAP_SRC_TEXT:
-		if (name[strspn(name, " \t")] != '{')
-			map_paths_add(out, name, "");
-		return 0;
-	case MAP_SRC_DB:
-		if (name[strspn(name, " \t")] == '{') {
-			buf_printf(err, "%s: a %s table is a file, not {...}", spec, ops->type);
-			return -1;
-		}
-		map_paths_add(out, name, ".db");
-		return 0;
-	case MAP_SRC_NESTED:
-		return map_nested_files(spec, name, dflt_type, out, depth, err);
-	}
-	return -1;
-}
-
-int map_files(const char *spec, const char *dflt_type, struct map_paths *out, struct buf *err)
-{
-	return map_files_depth(spec, dflt_type, out, 0, err);
+	return type ? map_type_find(type) : NULL;
 }
 
 int map_fds_take(struct map_fds *fds, const char *path, struct buf *err)

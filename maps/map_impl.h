@@ -62,6 +62,11 @@ extern const struct map_ops map_ops_static, map_ops_inline, map_ops_texthash,
 /* map_open_depth - map_open for a member of a nested table. */
 struct map *map_open_depth(const char *spec, const char *dflt_type, struct map_fds *fds,
 			   unsigned flags, int depth, struct buf *err);
+/* map_spec_type - spec's type name (its kind table's string) and *name; NULL and err if unknown. */
+const char *map_spec_type(const char *spec, const char *dflt_type, const char **name,
+			  struct buf *err);
+/* map_type_src - the enum map_src_kind of a type moat implements, -1 if none. */
+int map_type_src(const char *type);
 /* map_files_depth - map_files for a member of a nested table. */
 int map_files_depth(const char *spec, const char *dflt_type, struct map_paths *out,
 		    int depth, struct buf *err);

@@ -186,6 +186,19 @@ static int attack_report_flood(struct stage *st)
 	return 0;
 }
 
+/* leave-flood: 5,000 MSG_BROKER_LEAVE, the STOP answers left unread for 3 s. */
+static int attack_leave_flood(struct stage *st)
+{
+	struct ipc_broker_leave l = { 0 };
+	struct timespec ts = { 3, 0 };
+
+	for (int i = 0; i < 5000; i++)
+		if (ipc_chan_send(&st->broker, MSG_BROKER_LEAVE, &l) < 0)
+			return -1;
+	(void)nanosleep(&ts, NULL);
+	return 0;
+}
+
 /* peer-flood: 200 requests for a cleanup channel, answers left unread for 3 s. */
 static int attack_peer_flood(struct stage *st)
 {
@@ -340,6 +353,8 @@ static int stage_test_one(struct stage *st, const char *action)
 		return attack_forge_violation(st);
 	if (strcmp(action, "report-flood") == 0)
 		return attack_report_flood(st);
+	if (strcmp(action, "leave-flood") == 0)
+		return attack_leave_flood(st);
 	if (strcmp(action, "peer-flood") == 0)
 		return attack_peer_flood(st);
 	if (strcmp(action, "busy-lie") == 0)

@@ -167,6 +167,19 @@ def test_peer_request_flood_does_not_fork_without_bound(moat_factory):
         assert_mail_flows(m, sink, "after-peer-flood")
 
 
+def test_leave_flood_is_answered_without_blocking_the_broker(moat_factory):
+    """smtpd sends 5,000 MSG_BROKER_LEAVE and reads none of the STOP answers:
+    the broker's sends fail once the channel is full, its warnings about that
+    process are rate-limited, and the rest of moat goes on."""
+    with RecordingSink() as sink:
+        m = attacked(moat_factory, sink, "smtpd:leave-flood")
+        m.wait_log(r"smtpd pid \d+: test: attack leave-flood: SUCCEEDED")
+        assert m.ctl("status").returncode == 0
+        assert len(re.findall(r"stop to smtpd pid \d+", m.log())) <= 20, m.log()[-3000:]
+        m.wait_log(r"smtpd pid \d+: \d+ lines about it not logged \(rate limit\)")
+        assert_mail_flows(m, sink, "after-leave-flood")
+
+
 def test_spawn_failure_throttles_and_never_ends_the_broker(moat_factory):
     """At a low fd limit every new smtpd costs the broker an fd until
     socketpair fails (seen: "moatd: fatal: /dev/null: Too many open files"

@@ -279,3 +279,18 @@ def test_pcre_syntax_error_stops_start_with_its_line(moat_factory):
                             start=False)
     err = start_fails(m)
     assert re.search(r"main\.cf:\d+: proxy_read_maps: table pcre:\S+/hc: .*hc, line 2", err), err
+
+
+def test_broker_links_no_table_code():
+    """moatd asks maps/ only which files a spec names: no table parser, no
+    Berkeley DB and no PCRE2 in the root process; the lookup stage has them."""
+    from conftest import BUILD
+    moatd = subprocess.run(["ldd", os.path.join(BUILD, "bin", "moatd")],
+                           capture_output=True, text=True, check=True).stdout
+    lookup = subprocess.run(["ldd", os.path.join(BUILD, "bin", "moat-lookup")],
+                            capture_output=True, text=True, check=True).stdout
+    assert "libdb" not in moatd and "libpcre2" not in moatd, moatd
+    assert "libdb" in lookup and "libpcre2" in lookup, lookup
+    syms = subprocess.run(["nm", os.path.join(BUILD, "bin", "moatd")],
+                          capture_output=True, text=True, check=True).stdout
+    assert "map_open" not in syms and "map_files" in syms

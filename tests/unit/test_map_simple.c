@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 
+#include "maps/map_impl.h"
 #include "test_map_util.h"
 
 static void test_map_static(void **state)
@@ -190,9 +191,27 @@ static void test_map_union_pipe(void **state)
 		      "{unionmap:{static:x}}}}}}}}", "nested deeper than");
 }
 
+/* map_spec.c's kind table (what the broker links) agrees with every implementation. */
+static void test_map_kinds_match_implementations(void **state)
+{
+	const struct map_ops *all[] = {
+		&map_ops_hash, &map_ops_btree, &map_ops_texthash, &map_ops_inline, &map_ops_static,
+		&map_ops_regexp, &map_ops_pcre, &map_ops_cidr, &map_ops_unionmap, &map_ops_pipemap,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		assert_true(map_type_known(all[i]->type));
+		assert_int_equal(map_type_src(all[i]->type), (int)all[i]->src);
+	}
+	assert_false(map_type_known("ldap"));
+	assert_int_equal(map_type_src("ldap"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_map_kinds_match_implementations),
 		cmocka_unit_test(test_map_static),
 		cmocka_unit_test(test_map_inline),
 		cmocka_unit_test(test_map_texthash),
