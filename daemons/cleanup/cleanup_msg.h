@@ -28,6 +28,11 @@
  *   warn_time  15 digits                                 when delay_warning_time > 0: the epoch
  *                                                        second a delay warning is due; qmgr
  *                                                        rewrites it to zeros once it is sent
+ *   After the content (queue_file_begin_extract), from header_checks:
+ *   redirect   user@domain                               REDIRECT: queue_env sends every
+ *                                                        recipient there
+ *   and one recipient per BCC action, NOTIFY=NEVER. HOLD commits the file
+ *   into hold/; DISCARD commits nothing and answers 250.
  * Recipients carry QUEUE_NOTIFY_* bits (converted from DSN_NOTIFY_*).
  */
 #ifndef MOAT_CLEANUP_MSG_H
