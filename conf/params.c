@@ -108,11 +108,11 @@ const struct conf_param_def conf_params[] = {
 	P_BOOL("strict_8bitmime_body", "no", 0, "reject 8-bit body text in a part not declared 8bit or binary"),
 	P_BOOL("strict_mime_encoding_domain", "no", 0, "reject multipart/* and message/* with an encoding other than 7bit, 8bit, binary"),
 	P_BOOL("disable_mime_input_processing", "no", 0, "treat message content as flat text: no MIME limits or strict_* checks"),
-	P_MAPS("header_checks", "", U|FC, "header patterns; content checks are not implemented yet: mail would pass unchecked"),
-	P_MAPS("mime_header_checks", "$header_checks", U|FC, "MIME header patterns; content checks are not implemented yet: mail would pass unchecked"),
-	P_MAPS("nested_header_checks", "$header_checks", U|FC, "attached-message header patterns; content checks are not implemented yet: mail would pass unchecked"),
-	P_MAPS("body_checks", "", U|FC, "body line patterns; content checks are not implemented yet: mail would pass unchecked"),
-	P_SIZE("body_checks_size_limit", "51200", 0, U, "bytes of each body part body_checks inspects (" NO_TABLES ")"),
+	P_MAPS("header_checks", "", 0, "tables (regexp:, pcre:) of patterns for each primary header but MIME ones, with header_checks(5) actions"),
+	P_MAPS("mime_header_checks", "$header_checks", U|FC, "MIME headers of MIME parts are not checked yet (those of the message go to header_checks): a part header would pass unchecked"),
+	P_MAPS("nested_header_checks", "$header_checks", U|FC, "headers of attached messages are not checked yet: they would pass unchecked"),
+	P_MAPS("body_checks", "", U|FC, "body lines are not checked yet: mail would pass unchecked"),
+	P_SIZE("body_checks_size_limit", "51200", 0, U, "bytes of each body part body_checks inspects (body_checks is not implemented yet)"),
 	P_BOOL("enable_original_recipient", "yes", 0, "record the original recipient in the queue file"),
 
 	/* SMTP server. */

@@ -22,7 +22,7 @@
 
 #include "lib/buf.h"
 
-#define IPC_MAX_PACKET	(64 * 1024)
+#define IPC_MAX_PACKET	(128 * 1024)	/* a header_checks key of header_size_limit; under the 208 KiB default socket buffer */
 #define IPC_MAX_FDS	4
 
 enum ipc_fd_kind { IPC_FD_ANY, IPC_FD_SOCK, IPC_FD_REG, IPC_FD_REG_RO, IPC_FD_DIR };

@@ -33,9 +33,10 @@
 #define LOOKUP_FAIL		2	/* table error: try again later (Postfix's DICT_ERR) */
 #define LOOKUP_NOTABLE		3	/* the stage serves no such table: a configuration mismatch */
 
-/* Field bounds (schema.def); a whole query fits one 64 KiB packet. */
+/* Field bounds (schema.def); a whole query fits one IPC_MAX_PACKET. The key
+ * holds a whole header (header_checks) of the default header_size_limit. */
 #define LOOKUP_TABLE_MAX	4096
-#define LOOKUP_KEY_MAX		60000
+#define LOOKUP_KEY_MAX		110000
 #define LOOKUP_VALUE_MAX	60000
 #define LOOKUP_DELIM_MAX	32
 #define LOOKUP_MATCHED_MAX	1024	/* keys of orders other than KEY are at most this long */

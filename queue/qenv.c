@@ -241,6 +241,26 @@ static int qenv_tail(struct qenv_ctx *c)
 			(unsigned long long)(c->data_end + off));
 }
 
+/*
+ * qenv_redirect - a "redirect" attribute (header_checks REDIRECT, written by
+ * cleanup after the content) sends every recipient to its address, as
+ * Postfix's qmgr does with a redirect record: each keeps its record (done
+ * marks stay per recipient) and its original address for the logs.
+ */
+static void qenv_redirect(struct queue_env *env)
+{
+	const char *to = NULL;
+
+	for (size_t i = 0; i < env->nattrs; i++)
+		if (strcmp(env->attrs[i].name, "redirect") == 0 && *env->attrs[i].value)
+			to = env->attrs[i].value;	/* the last one wins */
+	for (size_t i = 0; to && i < env->nrcpts; i++) {
+		if (*env->rcpts[i].orig == 0)
+			env->rcpts[i].orig = env->rcpts[i].addr;
+		env->rcpts[i].addr = to;
+	}
+}
+
 /* qenv_run - the whole parse, in file order. */
 static int qenv_run(struct qenv_ctx *c, unsigned flags)
 {
@@ -266,6 +286,7 @@ static int qenv_run(struct qenv_ctx *c, unsigned flags)
 		return qenv_bad(env, QUEUE_ENV_CORRUPT, "no arrival time or no sender");
 	if (env->nrcpts != c->rcpt_count)
 		return qenv_bad(env, QUEUE_ENV_CORRUPT, "recipient count mismatch");
+	qenv_redirect(env);
 	return QUEUE_ENV_OK;
 }
 

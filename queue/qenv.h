@@ -19,6 +19,9 @@
  * so a reader skips the content without reading it: the envelope is
  * [0, data_offset), the trailer [data_end, EOF).
  *
+ * An attribute "redirect" (cleanup's header_checks REDIRECT) replaces every
+ * recipient's addr with its value; orig keeps the address it replaced.
+ *
  * Strings point into env->strings and stay valid until queue_env_free.
  */
 #ifndef MOAT_QUEUE_QENV_H

@@ -14,6 +14,7 @@
  *	queue_file_begin_content(qf);
  *	queue_file_put_content(qf, p, n);      any number, any sizes
  *	queue_file_begin_extract(qf);          optional: then attrs, rcpts
+ *	queue_file_hold(qf);                   optional: commit into hold/
  *	if (queue_file_commit(qf) == 0) ...only now send 250...
  *
  * Every put returns 0 or -1; after -1 the file is already removed and the
@@ -90,6 +91,7 @@ int queue_file_put_rcpt(struct queue_file *qf, const char *addr, const char *ori
 int queue_file_begin_content(struct queue_file *qf);
 int queue_file_put_content(struct queue_file *qf, const void *p, size_t n);
 int queue_file_begin_extract(struct queue_file *qf);
+int queue_file_hold(struct queue_file *qf);
 int queue_file_commit(struct queue_file *qf);
 void queue_file_abort(struct queue_file *qf);
 

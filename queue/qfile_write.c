@@ -10,6 +10,7 @@
  * after an error it saw, and never make a syscall per record.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -457,6 +458,38 @@ static int qf_finish(struct queue_file *qf)
 		msg_warn("queue file %s: close: %m", qf->id);
 	qf->fd = -1;
 	return 0;
+}
+
+/*
+ * queue_file_hold - the file will be committed into hold/ (a content check
+ * said HOLD). It moves while it is still incomplete (mode 0600, locked),
+ * so no reader can take it from incoming/ first; the old directory is
+ * synced now and the new one at commit.
+ */
+int queue_file_hold(struct queue_file *qf)
+{
+	struct buf from = BUF_INIT, to = BUF_INIT;
+	enum queue_name old = qf->queue;
+	int r = -1;
+
+	if (qf->state == QF_FAILED)
+		return -1;
+	if (old == QUEUE_HOLD)
+		return 0;
+	if (queue_path(&from, old, qf->id) < 0 || queue_path(&to, QUEUE_HOLD, qf->id) < 0)
+		msg_panic("queue file %s: no path", qf->id);
+	if (renameat(qf->qdirfd, buf_str(&from), qf->qdirfd, buf_str(&to)) < 0) {
+		msg_warn("queue file %s: rename to %s: %m", qf->id, buf_str(&to));
+		qf_fail(qf);
+	} else if ((qf->queue = QUEUE_HOLD), iox_fsync_dirat(qf->qdirfd, queue_dir_name(old)) < 0) {
+		msg_warn("queue file %s: fsync directory %s: %m", qf->id, queue_dir_name(old));
+		qf_fail(qf);
+	} else {
+		r = 0;
+	}
+	buf_free(&from);
+	buf_free(&to);
+	return r;
 }
 
 /*

@@ -180,6 +180,7 @@ static const char *const sandbox_qmgr_syscalls[] = {
 /* Landlock: the queue directories each queue stage may touch. */
 static const struct sandbox_dir sandbox_dirs_cleanup[] = {
 	{ "incoming", 1 }, { "spare", 1 },
+	{ "hold", 1 },		/* a message a content check holds is committed there */
 	{ NULL, 0 }
 };
 

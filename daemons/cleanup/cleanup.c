@@ -36,6 +36,7 @@
 #include "lib/xmem.h"
 #include "queue/qspare.h"
 #include "skeleton/stage.h"
+#include "skeleton/stage_lookup.h"
 #include "skeleton/stage_peer.h"
 
 #define CLEANUP_QMGR_RETRY	5	/* seconds between channel requests to an absent qmgr */
@@ -57,6 +58,7 @@ struct cleanup_srv {
 	int64_t flow_delay_ms;
 	unsigned unanswered;	/* notices qmgr has not answered since its last answer */
 	struct cleanup_peer *waiting;	/* clients whose OPENED waits for a token */
+	struct lookup_client lookup;	/* content checks' tables (cfg.checks.lc) */
 };
 
 struct cleanup_peer {
@@ -188,11 +190,16 @@ static int cleanup_end(struct cleanup_peer *p)
 
 	if (cleanup_msg_end(cm) < 0)
 		return -1;
-	if (cm->status != 0 && cm->qid[0])
+	if (p->cs->cfg.checks.lc)
+		lookup_client_clear(p->cs->cfg.checks.lc);	/* Postfix's per-message cache */
+	if (cm->status != 0 && cm->qid[0] && !(cm->check & CM_CHECK_LOGGED))
 		msg_info("%s: reject: %u %s", cm->qid, cm->status, buf_str(&cm->reason));
 	if (cleanup_reply(p, MSG_CLEANUP_DONE) < 0)
 		return -2;
-	if (cm->status == 0) {
+	/* held mail waits for the administrator; discarded mail is gone */
+	if (cm->status == 0 && (cm->check & (CM_CHECK_HOLD | CM_CHECK_DISCARD)))
+		p->cs->uses++;
+	else if (cm->status == 0) {
 		p->cs->uses++;
 		cleanup_qmgr_new(p->cs, cm->qid);
 	}
@@ -385,6 +392,37 @@ static void cleanup_mime_configure(struct cleanup_cfg *cfg, const struct conf *c
 		| (conf_bool(c, "strict_mime_encoding_domain") ? CLEANUP_MIME_ERR_DOMAIN : 0);
 }
 
+/* cleanup_checks_table - a parameter's table specs joined for the lookup stage, or NULL. */
+static char *cleanup_checks_table(char *const *items)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; items && items[i]; i++) {
+		if (i > 0)
+			buf_putc(&b, LOOKUP_TABLE_SEP);
+		buf_append_str(&b, items[i]);
+	}
+	return b.len ? buf_steal(&b) : NULL;
+}
+
+/*
+ * cleanup_checks_configure - header_checks(5) tables, asked through the
+ * lookup stage. mime_header_checks, nested_header_checks and body_checks
+ * are refused at start-up until cleanup applies them (conf/params.c), so
+ * the MIME headers of the message go to header_checks as when MIME
+ * processing is off.
+ */
+static void cleanup_checks_configure(struct cleanup_srv *cs, const struct conf *c)
+{
+	struct cleanup_checks *k = &cs->cfg.checks;
+
+	k->tables[CHECK_HEADER] = cleanup_checks_table(conf_list(c, "header_checks"));
+	if (k->tables[CHECK_HEADER] == NULL)
+		return;
+	lookup_client_init(&cs->lookup, cs->st);
+	k->lc = &cs->lookup;
+}
+
 /* cleanup_pre_jail - settings, and the time zone while /etc/localtime is in reach. */
 static void cleanup_pre_jail(struct stage *st)
 {
@@ -408,6 +446,7 @@ static void cleanup_pre_jail(struct stage *st)
 	cfg->drop_headers = conf_list(st->conf, "message_drop_headers");
 	cfg->original_recipient = conf_bool(st->conf, "enable_original_recipient");
 	cleanup_mime_configure(cfg, st->conf);
+	cleanup_checks_configure(cs, st->conf);
 	cs->max_use = conf_int(st->conf, "max_use");
 	cs->max_idle = conf_time(st->conf, "max_idle");
 	cs->flow_delay_ms = conf_time(st->conf, "in_flow_delay") * 1000;

@@ -114,6 +114,23 @@ static int cleanup_hdr_note(struct cleanup_msg *cm, const char *h, size_t n)
 	return 0;
 }
 
+/*
+ * cleanup_hdr_write - one primary header through header_checks, then noted
+ * and written as the checks left it. MIME headers of the message go there
+ * too: mime_header_checks defaults to the same tables and cannot be set to
+ * others until the headers of MIME parts are checked (conf/params.c).
+ */
+static void cleanup_hdr_write(struct cleanup_msg *cm, const char *h, size_t n)
+{
+	if (cleanup_check_on(cm, CHECK_HEADER)) {
+		cleanup_check(cm, CHECK_HEADER, h, n, &cm->chk_out);
+		h = cm->chk_out.data;
+		n = cm->chk_out.len;
+	}
+	if (n > 0 && cleanup_hdr_note(cm, h, n) == 0)
+		cleanup_out(cm, h, n);
+}
+
 /* cleanup_hdr_flush - the current logical header is complete: note and write it. */
 static void cleanup_hdr_flush(struct cleanup_msg *cm)
 {
@@ -125,8 +142,7 @@ static void cleanup_hdr_flush(struct cleanup_msg *cm)
 		if (cm->hdr.data[cm->hdr.len - 1] != '\n')
 			buf_append_str(&cm->hdr, "\r\n");	/* the cap leaves room */
 	}
-	if (cleanup_hdr_note(cm, cm->hdr.data, cm->hdr.len) == 0)
-		cleanup_out(cm, cm->hdr.data, cm->hdr.len);
+	cleanup_hdr_write(cm, cm->hdr.data, cm->hdr.len);
 	buf_reset(&cm->hdr);
 	cm->hdr_trunc = 0;
 }

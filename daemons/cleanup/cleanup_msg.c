@@ -45,6 +45,10 @@ void cleanup_msg_init(struct cleanup_msg *cm, const struct cleanup_cfg *cfg)
 	buf_init(&cm->out, 0);
 	buf_init(&cm->msgid, 998);
 	buf_init(&cm->reason, 600);
+	buf_init(&cm->chk_key, 0);	/* bounded by the header or line it is made of */
+	buf_init(&cm->chk_out, 0);
+	buf_init(&cm->redirect, 1024);
+	buf_init(&cm->bcc, 64 * 1024);
 	cleanup_mime_init(&cm->mime, &cfg->mime);
 }
 
@@ -61,6 +65,10 @@ void cleanup_msg_free(struct cleanup_msg *cm)
 	buf_free(&cm->out);
 	buf_free(&cm->msgid);
 	buf_free(&cm->reason);
+	buf_free(&cm->chk_key);
+	buf_free(&cm->chk_out);
+	buf_free(&cm->redirect);
+	buf_free(&cm->bcc);
 	cleanup_mime_free(&cm->mime);
 }
 
@@ -200,6 +208,9 @@ static void cleanup_reset(struct cleanup_msg *cm)
 	cm->size = 0;
 	cm->status = 0;
 	cm->violation = NULL;
+	cm->check = 0;
+	buf_reset(&cm->redirect);
+	buf_reset(&cm->bcc);
 	buf_reset(&cm->reason);
 	buf_reset(&cm->rcpt1);
 	buf_reset(&cm->hdr);
@@ -361,6 +372,32 @@ int cleanup_msg_data(struct cleanup_msg *cm, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * cleanup_checked_end - what the content checks decided for the whole
+ * message: REDIRECT and BCC go after the content (the recipients are
+ * written already), HOLD moves the file into hold/ before it is complete.
+ * BCC copies ask for no DSN: the sender must not learn of them.
+ */
+static void cleanup_checked_end(struct cleanup_msg *cm)
+{
+	int r = 0;
+
+	if (cm->check & CM_CHECK_DISCARD)
+		return;
+	if (cm->redirect.len || cm->bcc.len)
+		r = queue_file_begin_extract(cm->qf);
+	if (r == 0 && cm->redirect.len)
+		r = queue_file_put_attr(cm->qf, "redirect", buf_str(&cm->redirect));
+	for (size_t off = 0; r == 0 && off < cm->bcc.len; off += strlen(cm->bcc.data + off) + 1) {
+		r = queue_file_put_rcpt(cm->qf, cm->bcc.data + off, "", "", QUEUE_NOTIFY_NEVER);
+		cm->nrcpt++;
+	}
+	if (r == 0 && (cm->check & CM_CHECK_HOLD))
+		r = queue_file_hold(cm->qf);
+	if (r < 0)
+		cleanup_io_fail(cm, errno);
+}
+
 int cleanup_msg_end(struct cleanup_msg *cm)
 {
 	if (cm->state == CM_IDLE && cm->status != 0)
@@ -375,7 +412,9 @@ int cleanup_msg_end(struct cleanup_msg *cm)
 		cleanup_fail(cm, 554, "5.5.1 Error: no valid recipients");
 	if (cm->hops >= cm->cfg->hopcount_limit)
 		cleanup_fail(cm, 554, "5.4.6 Too many hops");
-	if (cm->status != 0) {
+	if (cm->status == 0)
+		cleanup_checked_end(cm);
+	if (cm->status != 0 || (cm->check & CM_CHECK_DISCARD)) {
 		queue_file_abort(cm->qf);
 	} else if (queue_file_commit(cm->qf) < 0) {
 		int err = errno;

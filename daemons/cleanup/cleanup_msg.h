@@ -28,6 +28,11 @@
  *   warn_time  15 digits                                 when delay_warning_time > 0: the epoch
  *                                                        second a delay warning is due; qmgr
  *                                                        rewrites it to zeros once it is sent
+ *   After the content (queue_file_begin_extract), from header_checks:
+ *   redirect   user@domain                               REDIRECT: queue_env sends every
+ *                                                        recipient there
+ *   and one recipient per BCC action, NOTIFY=NEVER. HOLD commits the file
+ *   into hold/; DISCARD commits nothing and answers 250.
  * Recipients carry QUEUE_NOTIFY_* bits (converted from DSN_NOTIFY_*).
  */
 #ifndef MOAT_CLEANUP_MSG_H
@@ -37,6 +42,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "daemons/cleanup/cleanup_check.h"
 #include "daemons/cleanup/cleanup_mime.h"
 #include "ipc/ipc.h"
 #include "lib/buf.h"
@@ -57,6 +63,7 @@ struct cleanup_cfg {
 	int mime_disabled;		/* disable_mime_input_processing */
 	struct cleanup_mime_params mime;	/* limits and strict_* checks */
 	int original_recipient;		/* enable_original_recipient */
+	struct cleanup_checks checks;	/* header_checks(5) */
 };
 
 enum cleanup_state { CM_IDLE, CM_ENVELOPE, CM_HEADERS, CM_BODY, CM_FAILED };
@@ -85,11 +92,21 @@ struct cleanup_msg {
 	uint64_t size;			/* content bytes received */
 	struct cleanup_mime mime;	/* the MIME structure checks */
 	int mime_on;			/* this message is checked */
+	/* content checks (cleanup_check.c) and what they decided */
+	struct buf chk_key;		/* the key of the last check, for its log line */
+	struct buf chk_out;		/* what a checked header becomes */
+	unsigned check;			/* CM_CHECK_* */
+	struct buf redirect;		/* REDIRECT address, empty if none */
+	struct buf bcc;			/* BCC addresses, each NUL-terminated */
 	/* outcome */
 	uint32_t status;		/* 0, or an SMTP code */
 	struct buf reason;		/* "4.3.0 text" */
 	const char *violation;		/* why the last call returned -1, or NULL */
 };
+
+#define CM_CHECK_HOLD		0x01	/* commit into hold/ */
+#define CM_CHECK_DISCARD	0x02	/* say 250, keep nothing */
+#define CM_CHECK_LOGGED		0x04	/* the failure is logged already */
 
 #define CM_SEEN_MSGID		0x01
 #define CM_SEEN_DATE		0x02

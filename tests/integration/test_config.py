@@ -82,7 +82,6 @@ FAIL_CLOSED = [
     "smtpd_tls_auth_only = yes",
     "smtpd_tls_req_ccert = yes",
     "smtp_tls_policy_maps = hash:/etc/moat/tls_policy",
-    "header_checks = regexp:/etc/moat/header_checks",
     "mime_header_checks = pcre:/etc/moat/mime",
     "nested_header_checks = regexp:/etc/moat/nested",
     "body_checks = regexp:/etc/moat/body_checks",
@@ -104,9 +103,9 @@ def test_fail_closed_setting_stops_startup(moat_factory, setting):
 
 
 def test_fail_closed_through_a_macro(moat_factory):
-    m = make(moat_factory, extra="checks = regexp:/etc/moat/h\nheader_checks = $checks\n")
+    m = make(moat_factory, extra="pw = regexp:/etc/moat/h\nsmtp_sasl_password_maps = $pw\n")
     err = refused(m)
-    assert re.search(rf"main\.cf:{line_of(m, 'header_checks = $checks')}: parameter header_checks "
+    assert re.search(rf"main\.cf:{line_of(m, 'smtp_sasl_password_maps = $pw')}: parameter smtp_sasl_password_maps "
                      r"= regexp:/etc/moat/h: not implemented", err), err
 
 
@@ -120,7 +119,7 @@ def test_fail_closed_in_a_master_cf_override(moat_factory):
 
 @pytest.mark.parametrize("setting", ["smtp_tls_security_level = may",
                                      "smtpd_tls_security_level = none",
-                                     "smtpd_tls_auth_only = no", "header_checks ="])
+                                     "smtpd_tls_auth_only = no", "smtp_sasl_password_maps ="])
 def test_safe_value_of_unimplemented_parameter_warns(moat_factory, setting):
     m = make(moat_factory, extra=setting + "\n").start()
     name = setting.split(" =")[0]

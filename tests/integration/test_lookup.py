@@ -216,7 +216,7 @@ def test_killed_lookup_restarts_and_a_stage_client_reconnects(moat_factory):
 
 @pytest.mark.parametrize("action,why", [
     ("lookup-notable", None),
-    ("lookup-hugekey", "field 'key': length 60001 > max 60000"),
+    ("lookup-hugekey", "field 'key': length 110001 > max 110000"),
     ("lookup-garbage", "unknown message type"),
     ("lookup-order", "lookup query with order 99"),
 ])

@@ -20,8 +20,8 @@ static void test_failclosed_refused(void **state)
 		{ "# tls\n\nsmtpd_tls_security_level = encrypt\n", "main.cf:3: parameter smtpd_tls_security_level = encrypt: not implemented" },
 		{ "smtp_enforce_tls = yes\n", "main.cf:1: parameter smtp_enforce_tls = yes: not implemented" },
 		{ "smtpd_tls_auth_only = true\n", "parameter smtpd_tls_auth_only = true: not implemented" },
-		{ "header_checks = regexp:/etc/moat/h\n", "parameter header_checks = regexp:/etc/moat/h: not implemented" },
-		{ "body_checks = pcre:/b\n", "parameter body_checks = pcre:/b: not implemented" },
+		{ "smtp_sasl_password_maps = regexp:/etc/moat/h\n", "parameter smtp_sasl_password_maps = regexp:/etc/moat/h: not implemented" },
+		{ "smtp_tls_policy_maps = pcre:/b\n", "parameter smtp_tls_policy_maps = pcre:/b: not implemented" },
 		{ "smtpd_milters = inet:localhost:8891\n", "parameter smtpd_milters = inet:localhost:8891: not implemented" },
 		{ "sender_bcc_maps = hash:/etc/moat/bcc\n", "parameter sender_bcc_maps = hash:/etc/moat/bcc: not implemented" },
 		{ "t = hash:/v\nvirtual_alias_maps = $t\n", "main.cf:2: parameter virtual_alias_maps = hash:/v: not implemented" },
@@ -57,15 +57,15 @@ static void test_failclosed_safe(void **state)
 	c = test_load("smtp_tls_security_level = may\n"
 		      "smtpd_tls_security_level = NONE\n"
 		      "smtpd_enforce_tls = no\n"
-		      "header_checks =\n"
-		      "body_checks = ${nothing}\n", &err);
+		      "smtp_sasl_password_maps =\n"
+		      "smtp_tls_policy_maps = ${nothing}\n", &err);
 	if (!c)
 		fail_msg("%s", buf_str(&err));
 	assert_true(test_warned("main.cf:1: parameter smtp_tls_security_level is not implemented by moat; ignored"));
 	assert_true(test_warned("main.cf:2: parameter smtpd_tls_security_level is not implemented"));
 	assert_true(test_warned("main.cf:3: parameter smtpd_enforce_tls is not implemented"));
-	assert_true(test_warned("main.cf:4: parameter header_checks is not implemented"));
-	assert_true(test_warned("main.cf:5: parameter body_checks is not implemented"));
+	assert_true(test_warned("main.cf:4: parameter smtp_sasl_password_maps is not implemented"));
+	assert_true(test_warned("main.cf:5: parameter smtp_tls_policy_maps is not implemented"));
 	assert_string_equal(conf_str(c, "smtp_tls_security_level"), "");
 	assert_string_equal(conf_raw(c, "smtp_tls_security_level"), "may");
 	conf_free(c);
@@ -87,7 +87,7 @@ static void test_failclosed_override(void **state)
 	assert_false(conf_is_set(c, "smtp_tls_security_level"));
 	assert_int_equal(conf_set(c, "smtp_tls_security_level", "may", "master.cf:8", &err), 0);
 	assert_true(test_warned("master.cf:8: parameter smtp_tls_security_level is not implemented by moat; ignored"));
-	assert_int_equal(conf_set(c, "body_checks", "regexp:/x", "master.cf:9", &err), -1);
+	assert_int_equal(conf_set(c, "smtp_tls_policy_maps", "regexp:/x", "master.cf:9", &err), -1);
 	assert_int_equal(conf_set(c, "alias_maps", "hash:/etc/aliases", "master.cf:10", &err), 0);
 	assert_true(test_warned("master.cf:10: parameter alias_maps is not implemented"));
 	conf_free(c);

@@ -298,7 +298,7 @@ static void test_reject_oversize_packet(void **state)
 	(void)state;
 	assert_non_null(p);
 	p[0] = MSG_HELLO;
-	reason(p, IPC_MAX_PACKET + 1, NULL, 0, "packet of 65537 bytes > max 65536");
+	reason(p, IPC_MAX_PACKET + 1, NULL, 0, "packet of 131073 bytes > max 131072");
 	free(p);
 }
 
@@ -356,11 +356,11 @@ static void test_encode_rejects(void **state)
 	encode_fails(MSG_LOG_LINE, &l, "field 'text': NULL with length 4");
 	encode_fails(MSG_INVALID, &h, "unknown message type 0");
 	encode_fails(MSG_COUNT, &h, "unknown message type");
-	s.data = calloc(1, 65536);
+	s.data = calloc(1, IPC_MAX_PACKET);
 	assert_non_null(s.data);
-	s.data_len = 65536;
+	s.data_len = IPC_MAX_PACKET;
 	s.ro = s.rw = s.dir = s.any = 0;
-	encode_fails(MSG_IPC_SELFTEST, &s, "MSG_IPC_SELFTEST: packet > 65536 bytes");
+	encode_fails(MSG_IPC_SELFTEST, &s, "MSG_IPC_SELFTEST: packet > 131072 bytes");
 	free((void *)s.data);
 }
 

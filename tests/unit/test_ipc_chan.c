@@ -642,8 +642,8 @@ static void test_chan_oversize(void **state)
 	big[0] = MSG_LOG_LINE;
 	raw_send(p.a.fd, big, IPC_MAX_PACKET + 100, NULL, 0);
 	raw_send(p.a.fd, big, IPC_MAX_PACKET + 1, NULL, 0);
-	expect_violation(&p, "sent a packet longer than 65536 bytes");
-	expect_violation(&p, "sent a packet longer than 65536 bytes");
+	expect_violation(&p, "sent a packet longer than 131072 bytes");
+	expect_violation(&p, "sent a packet longer than 131072 bytes");
 	free(big);
 	pair_close(&p);
 }
