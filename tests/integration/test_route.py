@@ -8,6 +8,8 @@ import contextlib
 import os
 import re
 
+import pytest
+
 from mailpeers import Netns, RecordingSink
 from relayenv import FAST_RETRY, send
 
@@ -189,3 +191,20 @@ def test_relay_recipient_table_failure_is_a_temporary_reject(moat_factory):
         m.wait_log(r"has changed -- restarting")
         got = rcpt_replies(m, ["known@inside.example"])
         assert got[0][0] == 451 and "4.3.0" in got[0][1], got
+
+
+@pytest.mark.parametrize("keyconf,key", [("", "<>"),
+                                         ("empty_address_relayhost_maps_lookup_key = <null>\n",
+                                          "<null>")])
+def test_null_sender_relayhost_key(moat_factory, keyconf, key):
+    """The null sender is looked up in sender_dependent_relayhost_maps under
+    empty_address_relayhost_maps_lookup_key (default <>)."""
+    with inside_sink() as a, RecordingSink() as dflt:
+        m = routed_moat(moat_factory, dflt, "sender_dependent_relayhost_maps = texthash:{sdr}\n"
+                        + keyconf, {"sdr": f"{key} {a.hop}\n"})
+        send(m, "", ["u@out.example"], "Subject: null\r\n\r\nbody\r\n")
+        send(m, "s@plain.example", ["u@out.example"], "Subject: 2\r\n\r\nbody\r\n")
+        a.wait_count(1)
+        dflt.wait_count(1)
+        assert a.messages[0].mail_from in ("", "<>")     # how the sink writes the null sender
+        assert dflt.messages[0].mail_from == "s@plain.example"
