@@ -159,7 +159,7 @@ const struct conf_param_def conf_params[] = {
 	P_LIST("smtpd_noop_commands", "", 0, "commands answered 250 Ok without any check or change of state"),
 	P_LIST("smtpd_discard_ehlo_keywords", "", 0, "EHLO keywords not announced"),
 	P_STR("smtpd_reject_footer", "", RAW, "text appended to 4xx/5xx replies; knows $client_address $client_port $localtime $server_name, \\n and \\c"),
-	P_STR("smtpd_null_access_lookup_key", "<>", U, "access table key for the null sender (" NO_TABLES ")"),
+	P_STR("smtpd_null_access_lookup_key", "<>", 0, "access table key for the null sender (check_sender_access)"),
 	P_BOOL("smtpd_client_port_logging", "no", 0, "log the client's port with its address"),
 	P_BOOL("smtpd_open_relay_acknowledged", "no", 0, "moat: yes = start even though the relay restrictions or mynetworks let strangers relay (warned at start)"),
 	P_BOOL("smtputf8_enable", "yes", U, "SMTPUTF8 support"),

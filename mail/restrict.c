@@ -45,6 +45,10 @@ static const char *const restrict_names[RESTRICT_COUNT] = {
 	[RESTRICT_REJECT_RHSBL_RCPT] = "reject_rhsbl_recipient",
 	[RESTRICT_PERMIT_DNSWL_CLIENT] = "permit_dnswl_client",
 	[RESTRICT_PERMIT_RHSWL_CLIENT] = "permit_rhswl_client",
+	[RESTRICT_CHECK_CLIENT_ACCESS] = "check_client_access",
+	[RESTRICT_CHECK_HELO_ACCESS] = "check_helo_access",
+	[RESTRICT_CHECK_SENDER_ACCESS] = "check_sender_access",
+	[RESTRICT_CHECK_RCPT_ACCESS] = "check_recipient_access",
 	[RESTRICT_CHECK_POLICY] = "check_policy_service",
 	[RESTRICT_CLASS] = "(restriction class)",
 };
@@ -59,7 +63,7 @@ static const struct { const char *old; enum restrict_id id; } restrict_aliases[]
 
 /* Postfix names moat knows but cannot honour yet, and why. */
 static const struct { const char *prefix; const char *why; } restrict_later[] = {
-	{ "check_", "lookup tables are not implemented by moat yet" },
+	{ "check_", "this lookup table check is not implemented by moat yet" },
 	{ "reject_unlisted_", "lookup tables are not implemented by moat yet" },
 	{ "permit_tls_", "moat has no TLS yet" },
 	{ "reject_unverified_", "moat has no address verification" },
@@ -131,7 +135,12 @@ static int restrict_arg_check(enum restrict_id r, const char *arg, struct buf *w
 	struct buf tmp = BUF_INIT;
 	int ok;
 
-	if (r == RESTRICT_CHECK_POLICY) {
+	if (r >= RESTRICT_CHECK_CLIENT_ACCESS && r <= RESTRICT_CHECK_RCPT_ACCESS) {
+		/* the table itself is opened and checked by the lookup stage's start-up check */
+		ok = strchr(arg, ':') != NULL && arg[0] != ':' ? 0 : -1;
+		if (ok < 0)
+			buf_append_str(&tmp, "need a table as type:name");
+	} else if (r == RESTRICT_CHECK_POLICY) {
 		struct policy_endpoint e;
 
 		ok = policy_endpoint_parse(arg, &e, &tmp);
@@ -334,6 +343,9 @@ static enum restrict_verdict restrict_stranger(const struct restrict_item *it,
 	switch (it->id) {
 	case RESTRICT_PERMIT:
 	case RESTRICT_CHECK_POLICY:
+	case RESTRICT_CHECK_HELO_ACCESS:	/* the stranger picks the key: it may say OK */
+	case RESTRICT_CHECK_SENDER_ACCESS:
+	case RESTRICT_CHECK_RCPT_ACCESS:
 		return VERDICT_OK;
 	case RESTRICT_REJECT:
 	case RESTRICT_DEFER:

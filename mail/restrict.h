@@ -28,14 +28,16 @@ enum restrict_id {
 	/* These take one argument, the next item of the list. */
 	RESTRICT_REJECT_RBL_CLIENT, RESTRICT_REJECT_RHSBL_CLIENT, RESTRICT_REJECT_RHSBL_REVERSE,
 	RESTRICT_REJECT_RHSBL_HELO, RESTRICT_REJECT_RHSBL_SENDER, RESTRICT_REJECT_RHSBL_RCPT,
-	RESTRICT_PERMIT_DNSWL_CLIENT, RESTRICT_PERMIT_RHSWL_CLIENT, RESTRICT_CHECK_POLICY,
+	RESTRICT_PERMIT_DNSWL_CLIENT, RESTRICT_PERMIT_RHSWL_CLIENT, RESTRICT_CHECK_CLIENT_ACCESS,
+	RESTRICT_CHECK_HELO_ACCESS, RESTRICT_CHECK_SENDER_ACCESS, RESTRICT_CHECK_RCPT_ACCESS,
+	RESTRICT_CHECK_POLICY,
 	RESTRICT_CLASS,		/* a smtpd_restriction_classes name; item.cls says which */
 	RESTRICT_COUNT
 };
 
 struct restrict_item {
 	enum restrict_id id;
-	char *arg;		/* zone[=filter] or policy endpoint; NULL without one */
+	char *arg;		/* zone[=filter], table spec or policy endpoint; NULL without one */
 	size_t cls;		/* RESTRICT_CLASS: index in the class table */
 };
 

@@ -246,6 +246,9 @@ int smtpd_check_action(struct smtpd_check *ck, const char *answer, const char *f
 
 /* smtpd_policy.c: check_policy_service endpoint, through the policy stage; CHECK_*. */
 int smtpd_check_policy(struct smtpd_check *ck, const char *endpoint);
+/* smtpd_check_access.c: check_{client,helo,sender,recipient}_access; CHECK_*. */
+int smtpd_check_access(struct smtpd_check *ck, const struct restrict_item *it);
+void smtpd_check_access_clear(void);
 
 /* smtpd_cleanup.c: 0 ok; -1 = no cleanup (reply set to a 4xx/5xx text). */
 int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply);

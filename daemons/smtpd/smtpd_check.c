@@ -292,6 +292,8 @@ static int check_item(struct smtpd_check *ck, const struct restrict_item *it)
 		return r;
 	if (it->id == RESTRICT_CHECK_POLICY)
 		return smtpd_check_policy(ck, it->arg);
+	if (it->id >= RESTRICT_CHECK_CLIENT_ACCESS && it->id <= RESTRICT_CHECK_RCPT_ACCESS)
+		return smtpd_check_access(ck, it);
 	return smtpd_check_dns(ck, it);
 }
 

@@ -62,6 +62,7 @@ void smtpd_mail_reset(struct smtpd_session *s)
 	buf_reset(&s->prepend);
 	buf_reset(&s->qid);
 	smtpd_rcptmaps_clear();
+	smtpd_check_access_clear();
 }
 
 static void session_log_disconnect(struct smtpd_session *s)

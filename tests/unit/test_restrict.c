@@ -44,7 +44,9 @@ static void test_restrict_parse(void **state)
 
 		snprintf(text, sizeof(text), "%s%s", restrict_name((enum restrict_id)r),
 			 restrict_takes_arg((enum restrict_id)r)
-			 ? (r == RESTRICT_CHECK_POLICY ? " inet:127.0.0.1:9" : " list.example") : "");
+			 ? (r == RESTRICT_CHECK_POLICY ? " inet:127.0.0.1:9"
+			    : r >= RESTRICT_CHECK_CLIENT_ACCESS && r <= RESTRICT_CHECK_RCPT_ACCESS
+			    ? " hash:/etc/moat/access" : " list.example") : "");
 		assert_int_equal(parse(&l, "p", text, &why), 0);
 		assert_int_equal(l.n, 1);
 		assert_int_equal(l.v[0].id, r);
@@ -53,8 +55,13 @@ static void test_restrict_parse(void **state)
 	assert_int_equal(parse(&l, "p", "permit_mynetworks, reject_bogus", &why), -1);
 	assert_string_equal(buf_str(&why), "unknown or unsupported restriction \"reject_bogus\"");
 	assert_int_equal(l.n, 0);
-	assert_int_equal(parse(&l, "p", "check_sender_access hash:/x", &why), -1);
-	assert_non_null(strstr(buf_str(&why), "lookup tables are not implemented by moat yet"));
+	assert_int_equal(parse(&l, "p", "check_sender_access hash:/x", &why), 0);
+	assert_int_equal(l.v[0].id, RESTRICT_CHECK_SENDER_ACCESS);
+	assert_string_equal(l.v[0].arg, "hash:/x");
+	restrict_free(&l);
+	assert_int_equal(parse(&l, "p", "check_sender_access", &why), -1);
+	assert_int_equal(parse(&l, "p", "check_ccert_access hash:/x", &why), -1);
+	assert_non_null(strstr(buf_str(&why), "not implemented by moat yet"));
 	assert_int_equal(parse(&l, "p", "reject_unlisted_recipient", &why), -1);
 	assert_non_null(strstr(buf_str(&why), "lookup tables"));
 	assert_int_equal(parse(&l, "p", "hash:/etc/access", &why), -1);

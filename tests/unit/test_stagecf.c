@@ -42,8 +42,8 @@ static void test_policy_errors(void **state)
 	} cases[] = {
 		{ "# x\nsmtpd_helo_restrictions = reject_invalid_helo_hostname, reject_unknown_helo_hostnam\n",
 		  "main.cf:2: parameter smtpd_helo_restrictions: unknown or unsupported restriction \"reject_unknown_helo_hostnam\"" },
-		{ "smtpd_end_of_data_restrictions = check_client_access hash:/x\n",
-		  "main.cf:1: parameter smtpd_end_of_data_restrictions: unknown or unsupported restriction \"check_client_access\" (lookup tables" },
+		{ "smtpd_end_of_data_restrictions = check_ccert_access hash:/x\n",
+		  "main.cf:1: parameter smtpd_end_of_data_restrictions: unknown or unsupported restriction \"check_ccert_access\" (this lookup table check" },
 		{ "smtpd_etrn_restrictions = permit_mynetworks reject_etrn\n",
 		  "main.cf:1: parameter smtpd_etrn_restrictions: unknown or unsupported restriction \"reject_etrn\"" },
 		{ "smtpd_restriction_classes = a\nsmtpd_client_restrictions = a\n",

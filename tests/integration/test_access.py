@@ -1,0 +1,82 @@
+"""check_client_access, check_helo_access, check_sender_access and
+check_recipient_access: texthash access tables read by the lookup stage,
+their answers applied as access(5) actions, with Postfix's lookup orders
+(parent domains, client address prefixes, user@ keys, the null sender's
+key), and a table the lookup stage cannot answer from deferring (451 4.3.5)
+instead of being skipped."""
+import os
+
+import pytest
+
+from mailpeers import RecordingSink
+from relayenv import FAST_RETRY, relay_main_cf, relay_master_cf
+from test_restrictions import rcpt
+
+
+@pytest.fixture
+def sink():
+    with RecordingSink() as s:
+        yield s
+
+
+def start(moat_factory, sink, tables, main_cf):
+    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY))
+    for name, text in tables.items():
+        path = os.path.join(m.confdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        main_cf = main_cf.replace("{" + name + "}", path)
+    with open(os.path.join(m.confdir, "main.cf"), "a") as f:
+        f.write(main_cf)
+    with open(os.path.join(m.confdir, "master.cf"), "w") as f:
+        f.write(relay_master_cf(m))
+    return m.start()
+
+
+def test_sender_and_recipient_access(moat_factory, sink):
+    m = start(moat_factory, sink, {
+        "senders": "spam.test REJECT no spam here\nboss@known.test OK\n"
+                   "user@ 550 5.7.9 not you\n<> 554 no bounces\n",
+        "rcpts": "abuse@known.test DEFER later please\n",
+    }, "smtpd_recipient_restrictions = check_sender_access texthash:{senders}, "
+       "check_recipient_access texthash:{rcpts}\n")
+    code, msg = rcpt(m, sender="x@sub.spam.test")          # parent domain of the sender
+    assert code == 554 and "no spam here" in msg, msg
+    assert rcpt(m, sender="boss@known.test")[0] == 250
+    code, msg = rcpt(m, sender="user@other.test")             # the user@ key
+    assert (code, msg.split()[0]) == (550, "5.7.9"), msg
+    code, msg = rcpt(m, sender="")                             # the null sender's key
+    assert code == 554 and "no bounces" in msg, msg
+    code, msg = rcpt(m, to="abuse@known.test")
+    assert code == 450 and "later please" in msg, msg
+    assert rcpt(m, sender="a@known.test")[0] == 250            # not listed: DUNNO
+
+
+def test_client_and_helo_access(moat_factory, sink):
+    m = start(moat_factory, sink, {
+        "clients": "127.0.0.5 REJECT bad client\n127.0.0 DUNNO\n",
+        "helos": "evil.test REJECT bad helo\n",
+    }, "smtpd_recipient_restrictions = check_client_access texthash:{clients}, "
+       "check_helo_access texthash:{helos}\n")
+    code, msg = rcpt(m, source="127.0.0.5")
+    assert code == 554 and "bad client" in msg, msg
+    code, msg = rcpt(m, helo="mx.evil.test")
+    assert code == 554 and "bad helo" in msg, msg
+    assert rcpt(m, source="127.0.0.6")[0] == 250
+
+
+def test_null_access_lookup_key(moat_factory, sink):
+    m = start(moat_factory, sink, {"senders": "MAILER-DAEMON REJECT no bounces\n"},
+              "smtpd_null_access_lookup_key = MAILER-DAEMON\n"
+              "smtpd_recipient_restrictions = check_sender_access texthash:{senders}\n")
+    code, msg = rcpt(m, sender="")
+    assert code == 554 and "no bounces" in msg, msg
+
+
+def test_table_that_cannot_answer_defers(moat_factory, sink):
+    # a pcre pattern that backtracks past the match limit on this sender
+    m = start(moat_factory, sink, {"senders": "/^(a+)+$/ OK\n"},
+              "smtpd_recipient_restrictions = check_sender_access pcre:{senders}\n")
+    code, msg = rcpt(m, sender="a" * 40 + "!@known.test")
+    assert code == 451 and msg.startswith("4.3.5"), msg
+    m.wait_log(r"warning: .*check_sender_access pcre:\S+: table lookup problem")
