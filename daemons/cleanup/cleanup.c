@@ -8,7 +8,8 @@
  * in parallel processes), but the event loop serves any number. Per client
  * one message at a time: OPEN -> OPENED, RCPT*, DATA*, END -> DONE (or
  * ABORT, or EOF: the file is removed). The core is cleanup_msg.c and
- * cleanup_hdr.c (headers) and cleanup_mime.c (MIME checks). After DONE
+ * cleanup_hdr.c (headers), cleanup_body.c (the rest), cleanup_mime.c (MIME
+ * structure) and cleanup_check.c (content checks). After DONE
  * with status 0, MSG_QMGR_NEW goes to qmgr over a channel asked for once;
  * if qmgr is away the file waits in incoming/ for its start-up scan, and
  * the message never fails for that. qmgr's answers name spare files and
@@ -406,18 +407,25 @@ static char *cleanup_checks_table(char *const *items)
 }
 
 /*
- * cleanup_checks_configure - header_checks(5) tables, asked through the
- * lookup stage. mime_header_checks, nested_header_checks and body_checks
- * are refused at start-up until cleanup applies them (conf/params.c), so
- * the MIME headers of the message go to header_checks as when MIME
- * processing is off.
+ * cleanup_checks_configure - header_checks(5) tables (header_checks,
+ * mime_header_checks, nested_header_checks, body_checks), asked through
+ * the lookup stage; body_checks_size_limit.
  */
 static void cleanup_checks_configure(struct cleanup_srv *cs, const struct conf *c)
 {
+	static const char *const param[CHECK_NCLASS] = {
+		[CHECK_HEADER] = "header_checks", [CHECK_MIME] = "mime_header_checks",
+		[CHECK_NESTED] = "nested_header_checks", [CHECK_BODY] = "body_checks",
+	};
 	struct cleanup_checks *k = &cs->cfg.checks;
+	int any = 0;
 
-	k->tables[CHECK_HEADER] = cleanup_checks_table(conf_list(c, "header_checks"));
-	if (k->tables[CHECK_HEADER] == NULL)
+	cs->cfg.body_checks_size_limit = conf_size(c, "body_checks_size_limit");
+	for (int i = 0; i < CHECK_NCLASS; i++) {
+		k->tables[i] = cleanup_checks_table(conf_list(c, param[i]));
+		any |= k->tables[i] != NULL;
+	}
+	if (!any)
 		return;
 	lookup_client_init(&cs->lookup, cs->st);
 	k->lc = &cs->lookup;

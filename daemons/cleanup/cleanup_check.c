@@ -3,10 +3,10 @@
  * parameter's tables, and the action the table answers (header_checks(5),
  * cleanup_check.h).
  *
- * Called by cleanup_hdr.c for the primary headers. The classes of MIME
- * part headers, attached messages' headers and body lines are named here
- * for the code that will check them; their parameters are refused at
- * start-up until then (conf/params.c).
+ * Called by cleanup_hdr.c for the primary headers (MIME ones go to
+ * mime_header_checks) and by cleanup_body.c for the headers of MIME parts
+ * and attached messages and for body lines (each line, or each
+ * line_length_limit piece of a longer one, as Postfix's records).
  *
  * Postfix semantics kept: the key is the logical header as one string, its
  * folded lines joined by "\n" (so patterns see "\n\t" where the message
@@ -14,7 +14,12 @@
  * with its own 4.x.x or 5.x.x code (default 5.7.1); REDIRECT and BCC need
  * user@domain; PREPEND and REPLACE of a header need "name: value"; an
  * unknown action is logged and treated as DUNNO; once a message is
- * rejected or discarded nothing more is asked. Each action is logged as
+ * rejected or discarded, or a PASS action fired, nothing more is asked;
+ * an empty line is never looked up ("empty lines never match"); STRIP
+ * deletes the line as IGNORE does, and logs. The content is in wire form:
+ * a line's stuffed dot is not part of the key, and a PREPEND or REPLACE
+ * text that starts with a dot is stuffed. Messages cleanup's own bounce
+ * stage makes are not checked (Postfix's empty internal_mail_filter_classes). Each action is logged as
  * Postfix's cleanup does: "QUEUEID: reject: header Subject: ... from
  * client[addr]; from=<s> to=<r> proto=ESMTP helo=<h>: text".
  *
@@ -36,6 +41,7 @@
 
 #include "daemons/cleanup/cleanup_check.h"
 #include "daemons/cleanup/cleanup_msg.h"
+#include "ipc/mailproto.h"
 #include "lib/msg.h"
 #include "mail/header.h"
 #include "skeleton/stage_lookup.h"
@@ -44,17 +50,31 @@ static const char *const check_param[CHECK_NCLASS] = {
 	"header_checks", "mime_header_checks", "nested_header_checks", "body_checks",
 };
 
+int cleanup_check_mime_header(const char *raw, size_t len)
+{
+	static char *const mime[] = {
+		"Content-Description", "Content-Disposition", "Content-ID",
+		"Content-Transfer-Encoding", "Content-Type", "MIME-Version", NULL,
+	};
+
+	return header_in_list(raw, len, mime);
+}
+
 int cleanup_check_on(const struct cleanup_msg *cm, enum cleanup_check_class cls)
 {
 	const struct cleanup_checks *c = &cm->cfg->checks;
 
-	return c->lc != NULL && c->tables[cls] != NULL;
+	return c->lc != NULL && c->tables[cls] != NULL && !(cm->flags & CLEANUP_F_BOUNCE);
 }
 
-/* check_key - the line as patterns see it: no line end, folds joined by "\n", no NUL. */
-static void check_key(struct buf *key, const char *raw, size_t len)
+/* check_key - the line as patterns see it: no line end or stuffed dot, folds joined by "\n", no NUL. */
+static void check_key(struct buf *key, const char *raw, size_t len, unsigned flags)
 {
 	buf_reset(key);
+	if (!(flags & CHECK_F_PIECE) && len >= 2 && raw[0] == '.' && raw[1] == '.') {
+		raw++;
+		len--;
+	}
 	while (len > 0 && (raw[len - 1] == '\n' || raw[len - 1] == '\r'))
 		len--;
 	for (size_t i = 0; i < len; i++) {
@@ -150,24 +170,41 @@ static int check_line_text(struct cleanup_msg *cm, enum cleanup_check_class cls,
 	return 0;
 }
 
-/* check_edit - PREPEND, REPLACE, IGNORE: what goes to the queue file instead of raw. */
-static int check_edit(struct cleanup_msg *cm, enum cleanup_check_class cls, const char *cmd,
-		      const char *text, const char *raw, size_t len, struct buf *out)
+/* check_text_line - a PREPEND or REPLACE text as a wire line (a leading dot stuffed). */
+static void check_text_line(struct buf *out, const char *text, int line_start, const char *end)
 {
-	if (strcasecmp(cmd, "IGNORE") == 0) {
+	if (line_start && text[0] == '.')
+		buf_putc(out, '.');
+	buf_append_str(out, text);
+	buf_append_str(out, end);
+}
+
+/* check_edit - PREPEND, REPLACE, IGNORE, STRIP: what goes to the queue file instead of raw. */
+static int check_edit(struct cleanup_msg *cm, enum cleanup_check_class cls, const char *cmd,
+		      const char *text, const char *raw, size_t len, unsigned flags, struct buf *out)
+{
+	int prepend = strcasecmp(cmd, "PREPEND") == 0;
+
+	if (strcasecmp(cmd, "IGNORE") == 0 || strcasecmp(cmd, "STRIP") == 0) {
+		if (cmd[0] == 'S' || cmd[0] == 's')
+			check_log(cm, "strip", cls, text);
 		buf_reset(out);
 		return 1;
 	}
-	if (strcasecmp(cmd, "PREPEND") != 0 && strcasecmp(cmd, "REPLACE") != 0)
+	if (!prepend && strcasecmp(cmd, "REPLACE") != 0)
 		return 0;
 	if (!check_line_text(cm, cls, cmd, text))
 		return 1;
-	check_log(cm, cmd[0] == 'P' || cmd[0] == 'p' ? "prepend" : "replace", cls, text);
+	check_log(cm, prepend ? "prepend" : "replace", cls, text);
 	buf_reset(out);
-	buf_append_str(out, text);
-	buf_append_str(out, "\r\n");
-	if (cmd[0] == 'P' || cmd[0] == 'p')
+	if (prepend) {
+		check_text_line(out, text, !(flags & CHECK_F_PIECE), "\r\n");
 		buf_append(out, raw, len);
+	} else {
+		/* a piece of a longer line has no line end of its own */
+		check_text_line(out, text, !(flags & CHECK_F_PIECE),
+				len > 0 && raw[len - 1] == '\n' ? "\r\n" : "");
+	}
 	return 1;
 }
 
@@ -197,7 +234,7 @@ static int check_envelope(struct cleanup_msg *cm, enum cleanup_check_class cls, 
 
 /* check_act - one table answer: "ACTION [text]". */
 static void check_act(struct cleanup_msg *cm, enum cleanup_check_class cls, char *value,
-		      const char *raw, size_t len, struct buf *out)
+		      const char *raw, size_t len, unsigned flags, struct buf *out)
 {
 	char *text = value + strcspn(value, " \t");
 
@@ -212,7 +249,11 @@ static void check_act(struct cleanup_msg *cm, enum cleanup_check_class cls, char
 		check_log(cm, "info", cls, text);
 	else if (strcasecmp(value, "FILTER") == 0)
 		check_defer(cm, cls, "FILTER: moat has no content filter");
-	else if (check_edit(cm, cls, value, text, raw, len, out) || check_envelope(cm, cls, value, text)
+	else if (strcasecmp(value, "PASS") == 0) {
+		check_log(cm, "pass", cls, text);
+		cm->check |= CM_CHECK_PASS;
+	} else if (check_edit(cm, cls, value, text, raw, len, flags, out)
+		   || check_envelope(cm, cls, value, text)
 		 || strcasecmp(value, "DUNNO") == 0)
 		return;
 	else if (strcasecmp(value, "OK") == 0)
@@ -223,7 +264,7 @@ static void check_act(struct cleanup_msg *cm, enum cleanup_check_class cls, char
 }
 
 void cleanup_check(struct cleanup_msg *cm, enum cleanup_check_class cls, const char *raw,
-		   size_t len, struct buf *out)
+		   size_t len, unsigned flags, struct buf *out)
 {
 	const struct cleanup_checks *c = &cm->cfg->checks;
 	struct lookup_key k = { .tables = c->tables[cls], .order = LOOKUP_ORDER_KEY, .delim = "" };
@@ -231,14 +272,17 @@ void cleanup_check(struct cleanup_msg *cm, enum cleanup_check_class cls, const c
 
 	buf_reset(out);
 	buf_append(out, raw, len);
-	if (!cleanup_check_on(cm, cls) || cm->status != 0 || (cm->check & CM_CHECK_DISCARD))
+	if (!cleanup_check_on(cm, cls) || cm->status != 0
+	    || (cm->check & (CM_CHECK_DISCARD | CM_CHECK_PASS)))
 		return;
-	check_key(&cm->chk_key, raw, len);
+	check_key(&cm->chk_key, raw, len, flags);
+	if (cm->chk_key.len == 0)
+		return;
 	k.key = buf_str(&cm->chk_key);
 	lookup_answer_init(&a);
 	switch (lookup_query(c->lc, &k, &a)) {
 	case LOOKUP_FOUND:
-		check_act(cm, cls, a.value.data ? a.value.data : (char *)"", raw, len, out);
+		check_act(cm, cls, a.value.data ? a.value.data : (char *)"", raw, len, flags, out);
 		break;
 	case LOOKUP_NOTFOUND:
 		break;

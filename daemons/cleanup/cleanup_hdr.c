@@ -6,7 +6,7 @@
  * first, then the client's headers as received, one logical header at a time
  * (unfolded only to look at them), then the headers Postfix adds for local
  * clients when missing (Message-Id, Date, From), then the empty line; the
- * body then bypasses this file entirely. Postfix semantics kept:
+ * body then goes to cleanup_body.c. Postfix semantics kept:
  *   - header_size_limit bounds one logical header; the excess is discarded;
  *   - message_drop_headers (Bcc, Content-Length, Resent-Bcc, Return-Path)
  *     are removed;
@@ -38,7 +38,7 @@ void cleanup_flush(struct cleanup_msg *cm)
 	buf_reset(&cm->out);
 }
 
-static void cleanup_out(struct cleanup_msg *cm, const char *p, size_t n)
+void cleanup_out(struct cleanup_msg *cm, const char *p, size_t n)
 {
 	if (buf_append(&cm->out, p, n) < 0)
 		msg_fatal("header output buffer full");	/* unbounded buf: out of memory */
@@ -115,15 +115,16 @@ static int cleanup_hdr_note(struct cleanup_msg *cm, const char *h, size_t n)
 }
 
 /*
- * cleanup_hdr_write - one primary header through header_checks, then noted
- * and written as the checks left it. MIME headers of the message go there
- * too: mime_header_checks defaults to the same tables and cannot be set to
- * others until the headers of MIME parts are checked (conf/params.c).
+ * cleanup_hdr_write - one primary header through header_checks, or
+ * mime_header_checks for a MIME header (Postfix sends those there even
+ * with MIME processing off), then noted and written as the checks left it.
  */
 static void cleanup_hdr_write(struct cleanup_msg *cm, const char *h, size_t n)
 {
-	if (cleanup_check_on(cm, CHECK_HEADER)) {
-		cleanup_check(cm, CHECK_HEADER, h, n, &cm->chk_out);
+	enum cleanup_check_class cls = cleanup_check_mime_header(h, n) ? CHECK_MIME : CHECK_HEADER;
+
+	if (cleanup_check_on(cm, cls)) {
+		cleanup_check(cm, cls, h, n, 0, &cm->chk_out);
 		h = cm->chk_out.data;
 		n = cm->chk_out.len;
 	}
@@ -131,17 +132,22 @@ static void cleanup_hdr_write(struct cleanup_msg *cm, const char *h, size_t n)
 		cleanup_out(cm, h, n);
 }
 
+/* cleanup_hdr_truncated - a header cut at header_size_limit: say so, end its line. */
+void cleanup_hdr_truncated(struct cleanup_msg *cm, struct buf *h)
+{
+	msg_info("%s: header truncated to header_size_limit (%zu bytes)", cm->qid,
+		 cm->cfg->header_size_limit);
+	if (h->data[h->len - 1] != '\n')
+		buf_append_str(h, "\r\n");	/* the cap leaves room */
+}
+
 /* cleanup_hdr_flush - the current logical header is complete: note and write it. */
 static void cleanup_hdr_flush(struct cleanup_msg *cm)
 {
 	if (cm->hdr.len == 0)
 		return;
-	if (cm->hdr_trunc) {
-		msg_info("%s: header truncated to header_size_limit (%zu bytes)", cm->qid,
-			 cm->cfg->header_size_limit);
-		if (cm->hdr.data[cm->hdr.len - 1] != '\n')
-			buf_append_str(&cm->hdr, "\r\n");	/* the cap leaves room */
-	}
+	if (cm->hdr_trunc)
+		cleanup_hdr_truncated(cm, &cm->hdr);
 	cleanup_hdr_write(cm, cm->hdr.data, cm->hdr.len);
 	buf_reset(&cm->hdr);
 	cm->hdr_trunc = 0;
@@ -197,18 +203,22 @@ static void cleanup_hdr_missing(struct cleanup_msg *cm)
 /*
  * cleanup_hdr_end - the header section is over. hdr holds the line that
  * ended it (empty, or the first body line so far); sep says whether an empty
- * line must be inserted before it.
+ * line must be inserted before it. That first body line goes on as body.
  */
 static void cleanup_hdr_end(struct cleanup_msg *cm, int sep)
 {
 	cleanup_hdr_missing(cm);
 	if (sep)
 		buf_append_str(&cm->out, "\r\n");
-	buf_append(&cm->out, cm->hdr.data, cm->hdr.len);
-	buf_reset(&cm->hdr);
+	else
+		buf_append(&cm->out, cm->hdr.data, cm->hdr.len);
 	cleanup_flush(cm);
 	cm->state = CM_BODY;
 	msg_info("%s: message-id=%s", cm->qid, cm->msgid.len ? buf_str(&cm->msgid) : "<>");
+	cleanup_body_begin(cm);
+	if (sep)
+		cleanup_body_first(cm, cm->hdr.data, cm->hdr.len);
+	buf_reset(&cm->hdr);
 }
 
 /*

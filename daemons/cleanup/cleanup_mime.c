@@ -51,6 +51,8 @@ void cleanup_mime_reset(struct cleanup_mime *cm, unsigned report)
 	buf_reset(&cm->line);
 	buf_reset(&cm->excerpt);
 	cm_entity_reset(cm, 0);
+	cm->entity = CLEANUP_MIME_PRIMARY;
+	cm->segment = 0;
 }
 
 void cleanup_mime_free(struct cleanup_mime *cm)
@@ -247,6 +249,7 @@ static void cm_begin_body(struct cleanup_mime *cm, const char *s, size_t len)
 		cm_fail(cm, CLEANUP_MIME_ERR_DOMAIN, s, len);
 	cm->in_header = 0;
 	cm->eight = cm->cte_eight;
+	cm->segment++;
 	if (!((cm->ctype == CM_CT_MULTIPART && cm->boundary.len > 0) || cm->ctype == CM_CT_MESSAGE))
 		return;
 	/* Too deep: refused if reported, else the rest is examined as one body. */
@@ -255,38 +258,63 @@ static void cm_begin_body(struct cleanup_mime *cm, const char *s, size_t len)
 		return;
 	}
 	cm->depth++;
-	if (cm->ctype == CM_CT_MESSAGE)
+	if (cm->ctype == CM_CT_MESSAGE) {
 		cm_entity_reset(cm, 0);	/* the enclosed message's own headers */
-	else
+		cm->entity = CLEANUP_MIME_NESTED;
+	} else
 		cm_push(cm);
+}
+
+/* cm_find_boundary - the open multipart whose delimiter s is (innermost first), or -1. */
+static long cm_find_boundary(const struct cleanup_mime *cm, const char *s, size_t len, int *close)
+{
+	if (cm->nframes == 0 || len < 2 || s[0] != '-' || s[1] != '-')
+		return -1;
+	for (size_t i = cm->nframes; i-- > 0;) {
+		const struct cleanup_mime_frame *f = &cm->frames[i];
+
+		if (len < 2 + f->blen || memcmp(s + 2, cm->bounds.data + f->boff, f->blen) != 0)
+			continue;
+		*close = len >= 4 + f->blen && s[2 + f->blen] == '-' && s[3 + f->blen] == '-';
+		return (long)i;
+	}
+	return -1;
+}
+
+int cleanup_mime_is_boundary(const struct cleanup_mime *cm, const char *s, size_t len)
+{
+	int close;
+
+	return cm_find_boundary(cm, s, len < cm->p->line_limit ? len : cm->p->line_limit, &close) >= 0;
 }
 
 /* cm_boundary - is s a delimiter line of an open multipart? Acts on it: 1 if so. */
 static int cm_boundary(struct cleanup_mime *cm, const char *s, size_t len)
 {
-	if (cm->nframes == 0 || len < 2 || s[0] != '-' || s[1] != '-')
-		return 0;
-	for (size_t i = cm->nframes; i-- > 0;) {
-		const struct cleanup_mime_frame *f = &cm->frames[i];
-		const char *b = cm->bounds.data + f->boff;
+	int close;
+	long found = cm_find_boundary(cm, s, len, &close);
+	const struct cleanup_mime_frame *f;
+	size_t i;
 
-		if (len < 2 + f->blen || memcmp(s + 2, b, f->blen) != 0)
-			continue;
-		if (len >= 4 + f->blen && s[2 + f->blen] == '-' && s[3 + f->blen] == '-') {
-			/* the close: what follows is the epilogue of that multipart */
-			cm->depth = f->depth - 1;
-			cm->in_header = 0;
-			cm->eight = f->eight;
-			cm->nframes = i;
-		} else {
-			cm->depth = f->depth;
-			cm->nframes = i + 1;
-			cm_entity_reset(cm, f->digest);
-		}
-		buf_truncate(&cm->bounds, f->boff + (cm->nframes > i ? f->blen : 0));
-		return 1;
+	if (found < 0)
+		return 0;
+	i = (size_t)found;
+	f = &cm->frames[i];
+	if (close) {
+		/* the close: what follows is the epilogue of that multipart */
+		cm->depth = f->depth - 1;
+		cm->in_header = 0;
+		cm->eight = f->eight;
+		cm->nframes = i;
+		cm->segment++;
+	} else {
+		cm->depth = f->depth;
+		cm->nframes = i + 1;
+		cm_entity_reset(cm, f->digest);
+		cm->entity = CLEANUP_MIME_PART;
 	}
-	return 0;
+	buf_truncate(&cm->bounds, f->boff + (cm->nframes > i ? f->blen : 0));
+	return 1;
 }
 
 static void cm_line(struct cleanup_mime *cm, const char *s, size_t len, int has8);

@@ -37,6 +37,15 @@
  *   DOMAIN         multipart/... or message/... with an encoding other than
  *                  7bit, 8bit or binary (strict_mime_encoding_domain)
  * After an error nothing more is examined.
+ *
+ * For the content checks (cleanup_body.c), which see the same lines:
+ *   in_header, entity    whose headers a new line would belong to: the
+ *                        message's, a multipart part's, or those of a
+ *                        message/rfc822 (or message/global) attachment;
+ *   segment              counts body segments (each part's body, each
+ *                        preamble and epilogue), for body_checks_size_limit;
+ *   cleanup_mime_is_boundary(&cm, s, len)   would line s be a delimiter of
+ *                        an open multipart (nothing changes)?
  */
 #ifndef MOAT_CLEANUP_MIME_H
 #define MOAT_CLEANUP_MIME_H
@@ -49,6 +58,8 @@
 #define CLEANUP_MIME_ERR_8BIT_HEADER	0x2
 #define CLEANUP_MIME_ERR_8BIT_BODY	0x4
 #define CLEANUP_MIME_ERR_DOMAIN		0x8
+
+enum cleanup_mime_entity { CLEANUP_MIME_PRIMARY, CLEANUP_MIME_PART, CLEANUP_MIME_NESTED };
 
 struct cleanup_mime_params {
 	size_t line_limit;		/* line_length_limit */
@@ -69,6 +80,8 @@ struct cleanup_mime_frame {
 struct cleanup_mime {
 	const struct cleanup_mime_params *p;
 	int in_header;			/* reading an entity's headers (else a body) */
+	int entity;			/* CLEANUP_MIME_*: whose headers */
+	unsigned segment;		/* body segments begun so far */
 	int eight;			/* the body being read is of the 8-bit domain */
 	unsigned depth;			/* nesting level of the current entity */
 	/* the current entity's headers */
@@ -96,6 +109,7 @@ void cleanup_mime_reset(struct cleanup_mime *cm, unsigned report);
 void cleanup_mime_free(struct cleanup_mime *cm);
 void cleanup_mime_feed(struct cleanup_mime *cm, const char *p, size_t n);
 unsigned cleanup_mime_error(const struct cleanup_mime *cm);
+int cleanup_mime_is_boundary(const struct cleanup_mime *cm, const char *s, size_t len);
 const char *cleanup_mime_error_text(unsigned err);
 
 #endif

@@ -49,6 +49,8 @@ void cleanup_msg_init(struct cleanup_msg *cm, const struct cleanup_cfg *cfg)
 	buf_init(&cm->chk_out, 0);
 	buf_init(&cm->redirect, 1024);
 	buf_init(&cm->bcc, 64 * 1024);
+	buf_init(&cm->body.line, cfg->mime.line_limit + 2);
+	buf_init(&cm->body.hdr, cfg->header_size_limit + 2);
 	cleanup_mime_init(&cm->mime, &cfg->mime);
 }
 
@@ -69,6 +71,8 @@ void cleanup_msg_free(struct cleanup_msg *cm)
 	buf_free(&cm->chk_out);
 	buf_free(&cm->redirect);
 	buf_free(&cm->bcc);
+	buf_free(&cm->body.line);
+	buf_free(&cm->body.hdr);
 	cleanup_mime_free(&cm->mime);
 }
 
@@ -235,7 +239,7 @@ static void cleanup_mime_begin(struct cleanup_msg *cm)
 }
 
 /* cleanup_mime_data - content bytes through the MIME checks; a break refuses the message. */
-static void cleanup_mime_data(struct cleanup_msg *cm, const char *p, size_t n)
+void cleanup_mime_data(struct cleanup_msg *cm, const char *p, size_t n)
 {
 	struct buf why = BUF_INIT;
 	unsigned err;
@@ -347,7 +351,7 @@ static void cleanup_begin(struct cleanup_msg *cm)
 int cleanup_msg_data(struct cleanup_msg *cm, const void *p, size_t n)
 {
 	const char *s = p;
-	size_t used;
+	size_t used = 0;
 
 	if (cm->state == CM_IDLE && cm->status != 0)
 		return 0;
@@ -358,17 +362,18 @@ int cleanup_msg_data(struct cleanup_msg *cm, const void *p, size_t n)
 	cm->size += n;
 	if (cm->cfg->message_size_limit && cm->size > cm->cfg->message_size_limit)
 		cleanup_fail(cm, 552, "5.3.4 Message size exceeds fixed limit");
-	if (cm->status == 0)
-		cleanup_mime_data(cm, s, n);
 	if (cm->status != 0)
 		return 0;	/* keep reading until END, write nothing */
 	if (cm->state == CM_HEADERS) {
-		if (cleanup_hdr_data(cm, s, n, &used) == 0)
+		/* the MIME scanner sees the header bytes, then the body's as they are taken */
+		if (cleanup_hdr_data(cm, s, n, &used) == 0) {
+			cleanup_mime_data(cm, s, n);
 			return 0;
-		s += used;
-		n -= used;
+		}
+		cleanup_mime_data(cm, s, used);
 	}
-	cleanup_put(cm, s, n);
+	if (cm->status == 0)
+		cleanup_body_data(cm, s + used, n - used);
 	return 0;
 }
 
@@ -408,6 +413,8 @@ int cleanup_msg_end(struct cleanup_msg *cm)
 		return -1;
 	if (cm->state == CM_HEADERS && cm->status == 0)
 		cleanup_hdr_finish(cm);
+	if (cm->status == 0)
+		cleanup_body_finish(cm);
 	if (cm->nrcpt == 0)
 		cleanup_fail(cm, 554, "5.5.1 Error: no valid recipients");
 	if (cm->hops >= cm->cfg->hopcount_limit)

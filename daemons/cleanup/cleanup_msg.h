@@ -64,6 +64,23 @@ struct cleanup_cfg {
 	struct cleanup_mime_params mime;	/* limits and strict_* checks */
 	int original_recipient;		/* enable_original_recipient */
 	struct cleanup_checks checks;	/* header_checks(5) */
+	uint64_t body_checks_size_limit;	/* bytes of each body segment body_checks see; 0: all */
+};
+
+/* The content after the message's headers, line by line (cleanup_body.c). */
+struct cleanup_body {
+	int lines;			/* content checks need the lines: else bytes pass through */
+	struct buf line;		/* the current record: a line or line_length_limit of it */
+	size_t fed;			/* its first bytes the MIME scanner has seen already */
+	int cont;			/* the current line had pieces before this record */
+	int class;			/* what the current line is */
+	int entity;			/* whose header it is (CLEANUP_MIME_*) */
+	int force_body;			/* the first body line: body, whatever it looks like */
+	struct buf hdr;			/* a part's logical header, up to header_size_limit */
+	int hdr_entity;
+	int hdr_trunc;
+	uint64_t off;			/* bytes of the current body segment so far */
+	unsigned seg;			/* which segment (cleanup_mime.h) */
 };
 
 enum cleanup_state { CM_IDLE, CM_ENVELOPE, CM_HEADERS, CM_BODY, CM_FAILED };
@@ -92,6 +109,7 @@ struct cleanup_msg {
 	uint64_t size;			/* content bytes received */
 	struct cleanup_mime mime;	/* the MIME structure checks */
 	int mime_on;			/* this message is checked */
+	struct cleanup_body body;
 	/* content checks (cleanup_check.c) and what they decided */
 	struct buf chk_key;		/* the key of the last check, for its log line */
 	struct buf chk_out;		/* what a checked header becomes */
@@ -107,6 +125,7 @@ struct cleanup_msg {
 #define CM_CHECK_HOLD		0x01	/* commit into hold/ */
 #define CM_CHECK_DISCARD	0x02	/* say 250, keep nothing */
 #define CM_CHECK_LOGGED		0x04	/* the failure is logged already */
+#define CM_CHECK_PASS		0x08	/* PASS: no more content checks for this message */
 
 #define CM_SEEN_MSGID		0x01
 #define CM_SEEN_DATE		0x02
@@ -132,8 +151,17 @@ const char *cleanup_addr_bad(const char *addr, uint32_t flags);
 void cleanup_hdr_begin(struct cleanup_msg *cm);
 int cleanup_hdr_data(struct cleanup_msg *cm, const char *p, size_t n, size_t *used);
 void cleanup_hdr_finish(struct cleanup_msg *cm);
+void cleanup_hdr_truncated(struct cleanup_msg *cm, struct buf *h);
 void cleanup_fail(struct cleanup_msg *cm, uint32_t code, const char *reason);
 void cleanup_put(struct cleanup_msg *cm, const void *p, size_t n);
+void cleanup_out(struct cleanup_msg *cm, const char *p, size_t n);
 void cleanup_flush(struct cleanup_msg *cm);
+void cleanup_mime_data(struct cleanup_msg *cm, const char *p, size_t n);
+
+/* cleanup_body.c: the content after the headers. */
+void cleanup_body_begin(struct cleanup_msg *cm);
+void cleanup_body_first(struct cleanup_msg *cm, const char *p, size_t n);
+void cleanup_body_data(struct cleanup_msg *cm, const char *p, size_t n);
+void cleanup_body_finish(struct cleanup_msg *cm);
 
 #endif

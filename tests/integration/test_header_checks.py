@@ -217,3 +217,116 @@ def test_fifty_pcre_checks(moat_factory, sink):
     sink.wait_count(5)
     code, msg = data_reply(m, message(b"has word49 in it"))
     assert (code, msg) == (550, b"5.7.1 rule 49")
+
+
+# --- mime_header_checks and nested_header_checks ------------------------------
+
+def multipart(parts, outer=b"", boundary=b"=_b1"):
+    """A multipart/mixed message (outer headers, then each part as bytes)."""
+    out = (b"From: <a@src.example>\r\nTo: <b@dst.example>\r\nSubject: outer\r\n"
+           b"MIME-Version: 1.0\r\n" + outer
+           + b"Content-Type: multipart/mixed; boundary=\"" + boundary + b"\"\r\n\r\npreamble\r\n")
+    for p in parts:
+        out += b"--" + boundary + b"\r\n" + p
+    return out + b"--" + boundary + b"--\r\nepilogue\r\n"
+
+
+MIME_TABLE = r"""
+/^Content-Type: application\/x-evil;\n\tname="a\.exe"/	REJECT 5.7.1 evil attachment
+/^Content-Description: replace-me/	REPLACE Content-Description: replaced
+/^X-Part-Drop:/				IGNORE
+/^Content-Disposition: inline; prepend-me/	PREPEND X-Part-Note: seen
+/^MIME-Version:/			WARN mime table saw MIME-Version
+/^Content-Type: text\/x-nested-mime/	REJECT 5.7.3 MIME header of a nested message
+"""
+
+PRIMARY_TABLE = r"""
+/^X-Primary:/				WARN primary seen
+/^MIME-Version:/			REJECT 5.7.9 header_checks saw a MIME header
+/^Content-Description:/			REJECT 5.7.9 header_checks saw a part header
+/^X-Part-Drop:/				REJECT 5.7.9 header_checks saw a part header
+/^Subject: nested-evil/			REJECT 5.7.9 header_checks saw a nested header
+"""
+
+NESTED_TABLE = r"""
+/^Subject: nested-evil/			REJECT 5.7.1 nested refused
+/^X-Nested-Drop:/			IGNORE
+/^Content-Type:/			REJECT 5.7.9 nested_header_checks saw a MIME header
+"""
+
+
+@pytest.fixture
+def mime_moat(moat_factory, sink):
+    return checks_moat(moat_factory, sink, {
+        "header_checks": ("pcre", PRIMARY_TABLE),
+        "mime_header_checks": ("pcre", MIME_TABLE),
+        "nested_header_checks": ("pcre", NESTED_TABLE),
+    })
+
+
+def test_mime_header_checks_edit_the_headers_of_parts(mime_moat, sink):
+    """Every header of a MIME part and the message's MIME headers go to
+    mime_header_checks (header_checks(5)), never to header_checks; REPLACE,
+    IGNORE and PREPEND edit the part's own headers."""
+    m = mime_moat
+    part = (b"Content-Type: text/plain\r\nContent-Description: replace-me too\r\n"
+            b"X-Part-Drop: gone\r\nContent-Disposition: inline; prepend-me\r\n\r\npart body\r\n")
+    send(m, SENDER, [RCPT], multipart([part], outer=b"X-Primary: yes\r\n"))
+    (got,) = sink.wait_count(1)
+    c = got.content
+    assert b"Content-Description: replaced\r\n" in c and b"replace-me" not in c
+    assert b"X-Part-Drop" not in c
+    assert b"X-Part-Note: seen\r\nContent-Disposition: inline; prepend-me\r\n\r\npart body\r\n" in c
+    assert b"MIME-Version: 1.0\r\n" in c and b"\r\n--=_b1--\r\nepilogue\r\n" in c
+    m.wait_log(r": replace: header Content-Description: replace-me too from unknown\[127\.0\.0\.1\]; "
+               r"from=<a@src\.example> to=<b@dst\.example> proto=ESMTP "
+               r"helo=<client\.test\.example>: Content-Description: replaced")
+    m.wait_log(r": warning: header MIME-Version: 1\.0 from .*: mime table saw MIME-Version")
+    m.wait_log(r": warning: header X-Primary: yes from .*: primary seen")
+
+
+def test_mime_header_checks_see_a_folded_part_header_whole_and_reject(mime_moat, sink):
+    m = mime_moat
+    evil = (b"Content-Type: application/x-evil;\r\n\tname=\"a.exe\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n")
+    code, msg = data_reply(m, multipart([b"Content-Type: text/plain\r\n\r\nhello\r\n", evil]))
+    assert (code, msg) == (550, b"5.7.1 evil attachment")
+    m.wait_log(r': reject: header Content-Type: application/x-evil;\?\?name="a\.exe" from .*: '
+               r"5\.7\.1 evil attachment")
+    assert queue_files(m, "incoming") == []
+
+
+def test_nested_header_checks_see_the_headers_of_attached_messages(mime_moat, sink):
+    """Headers of a message/rfc822 part go to nested_header_checks, its MIME
+    headers to mime_header_checks; the outer message's to header_checks."""
+    m = mime_moat
+    inner = (b"Content-Type: message/rfc822\r\n\r\n"
+             b"From: <x@inner.example>\r\nSubject: nested-evil\r\n\r\ninner body\r\n")
+    code, msg = data_reply(m, multipart([inner]))
+    assert (code, msg) == (550, b"5.7.1 nested refused")
+    m.wait_log(r": reject: header Subject: nested-evil from .*: 5\.7\.1 nested refused")
+    # a whole message that is message/rfc822 at the top, with an edit inside
+    top = (b"From: <a@src.example>\r\nSubject: forward\r\nX-Nested-Drop: outer keeps it\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n"
+           b"From: <x@inner.example>\r\nX-Nested-Drop: inner loses it\r\nSubject: fine\r\n"
+           b"Content-Type: text/plain\r\n\r\ninner body\r\n")
+    send(m, SENDER, [RCPT], top)
+    (got,) = sink.wait_count(1)
+    assert b"X-Nested-Drop: outer keeps it\r\n" in got.content
+    assert b"inner loses it" not in got.content
+    assert b"Subject: fine\r\nContent-Type: text/plain\r\n\r\ninner body\r\n" in got.content
+    # a MIME header of the nested message is mime_header_checks', not nested's
+    inner = (b"Content-Type: message/rfc822\r\n\r\nSubject: ok\r\n"
+             b"Content-Type: text/x-nested-mime\r\n\r\nbody\r\n")
+    code, msg = data_reply(m, multipart([inner]))
+    assert (code, msg) == (550, b"5.7.3 MIME header of a nested message")
+
+
+def test_part_headers_default_to_header_checks(actions):
+    """mime_header_checks and nested_header_checks default to $header_checks."""
+    part = b"Content-Type: text/x-bad\r\n\r\nbody\r\n"
+    code, msg = data_reply(actions, multipart([b"Content-Type: text/plain\r\n\r\nok\r\n", part]))
+    assert (code, msg) == (550, b"5.7.2 MIME header refused")
+    inner = b"Content-Type: message/rfc822\r\n\r\nSubject: reject-me inside\r\n\r\nbody\r\n"
+    code, msg = data_reply(actions, multipart([inner]))
+    assert (code, msg) == (550, b"5.7.1 no thanks")

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "daemons/cleanup/cleanup_addr.c"
+#include "daemons/cleanup/cleanup_body.c"
 #include "daemons/cleanup/cleanup_check.c"
 #include "daemons/cleanup/cleanup_hdr.c"
 #include "daemons/cleanup/cleanup_mime.c"
