@@ -111,8 +111,8 @@ const struct conf_param_def conf_params[] = {
 	P_MAPS("header_checks", "", 0, "tables (regexp:, pcre:) of patterns for each primary header but MIME ones, with header_checks(5) actions"),
 	P_MAPS("mime_header_checks", "$header_checks", 0, "tables for MIME headers (Content-*, MIME-Version) of the message and every header of MIME parts"),
 	P_MAPS("nested_header_checks", "$header_checks", 0, "tables for the headers of attached messages (message/rfc822) but MIME ones"),
-	P_MAPS("body_checks", "", U|FC, "body lines are not checked yet: mail would pass unchecked"),
-	P_SIZE("body_checks_size_limit", "51200", 0, U, "bytes of each body part body_checks inspects (body_checks is not implemented yet)"),
+	P_MAPS("body_checks", "", 0, "tables for each body line (each line_length_limit piece of a longer one) of every part, boundaries included"),
+	P_SIZE("body_checks_size_limit", "51200", 0, 0, "bytes of each body segment (part) body_checks inspects; 0 = all"),
 	P_BOOL("enable_original_recipient", "yes", 0, "record the original recipient in the queue file"),
 
 	/* SMTP server. */
