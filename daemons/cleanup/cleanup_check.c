@@ -26,9 +26,12 @@
  * Where moat differs: a table error (a pcre match limit, a broken table,
  * no lookup stage) fails the message with 451 4.3.0, as Postfix does for
  * a map lookup error; Postfix itself takes a pcre match-limit error as "no
- * match", which would let a message past a REJECT. FILTER is refused at
- * start-up (moat has no content filter); should a table still answer it,
- * the message is deferred.
+ * match", which would let a message past a REJECT. moat has no content
+ * filter: a FILTER answer, in any of the four classes, defers the message
+ * (451 4.3.0, a warning naming the parameter), so no message passes a
+ * FILTER rule unfiltered. It is not refused at start-up: the lookup stage
+ * cannot list a table's answers (maps/ has no such call) and a pattern
+ * table's answer may be built from the message ($1).
  *
  * SECURITY: the header or line and the table's answer are both untrusted
  * text. Keys are bounded by header_size_limit (checked against the lookup

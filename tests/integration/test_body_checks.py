@@ -167,3 +167,30 @@ def test_no_body_checks_leaves_the_body_byte_for_byte(moat_factory, sink):
     send(m, SENDER, [RCPT], message(b"raw", body=text))
     (got,) = sink.wait_count(1)
     assert got.content.endswith(b"\r\n\r\n" + text)
+
+
+def test_filter_defers_in_each_of_the_four_classes(moat_factory, sink):
+    """moat has no content filter: FILTER from header_checks,
+    mime_header_checks, nested_header_checks or body_checks defers the
+    message (451 4.3.0, a warning naming the parameter), never passes it."""
+    m = checks_moat(moat_factory, sink, {
+        "header_checks": ("regexp", "/^Subject: filter-me/ FILTER smtp:[127.0.0.1]:10025\n"),
+        "mime_header_checks": ("regexp", "/^Content-Type: text\\/x-filter/ FILTER smtp:x\n"),
+        "nested_header_checks": ("regexp", "/^Subject: nested-filter/ FILTER smtp:x\n"),
+        "body_checks": ("regexp", "/^filter-me/ FILTER smtp:x\n"),
+    })
+    cases = [
+        ("header_checks", message(b"filter-me")),
+        ("mime_header_checks", multipart([b"Content-Type: text/x-filter\r\n\r\nx\r\n"])),
+        ("nested_header_checks",
+         multipart([b"Content-Type: message/rfc822\r\n\r\nSubject: nested-filter\r\n\r\nx\r\n"])),
+        ("body_checks", message(b"s", body=b"filter-me\r\n")),
+    ]
+    for param, msg_bytes in cases:
+        code, msg = data_reply(m, msg_bytes)
+        assert (code, msg) == (451, b"4.3.0 Error: temporary failure of a content check"), param
+        m.wait_log(rf"warning: [0-9A-Z]+: {param} map lookup problem \(FILTER: moat has no "
+                   r"content filter\) -- message not accepted, try again later")
+    send(m, SENDER, [RCPT], message(b"plain"))
+    sink.wait_count(1)
+    assert queue_files(m, "incoming") == []
