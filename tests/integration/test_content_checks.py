@@ -7,6 +7,7 @@ import smtplib
 import pytest
 
 from relayenv import FAST_RETRY, relay_main_cf, send
+from test_header_checks import checks_moat
 
 UNDECLARED_8BIT = b"Subject: caf\xc3\xa9 test\r\n\r\nna\xc3\xafve body\r\n"
 
@@ -64,3 +65,42 @@ def test_content_accepted(moat_factory, sink, extra, body):
     head, text = body.split(b"\r\n\r\n", 1)
     assert head.split(b"\r\n")[0] in got.content     # cleanup adds headers for a local client
     assert got.content.endswith(b"\r\n\r\n" + text)
+
+
+BASE64_MULTIPART = (b"Subject: domain\r\nMIME-Version: 1.0\r\n"
+                    b"Content-Type: multipart/mixed; boundary=b1\r\n"
+                    b"Content-Transfer-Encoding: base64\r\n\r\n--b1\r\n\r\npart\r\n--b1--\r\n")
+
+
+def test_strict_mime_encoding_domain(moat_factory, sink):
+    """multipart/* with a base64 encoding: refused only when asked (Postfix's default is no)."""
+    m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY)).start()
+    send(m, "a@src.example", ["b@dst.example"], BASE64_MULTIPART)
+    sink.wait_count(1)
+    m.stop()
+    m = moat_factory(main_cf_extra=relay_main_cf(
+        sink.port, FAST_RETRY + "strict_mime_encoding_domain = yes\n")).start()
+    code, msg = refused(m, BASE64_MULTIPART)
+    assert (code, msg) == (550, b"5.6.0 Error: invalid message/* or multipart/* encoding domain")
+    m.wait_log(r"reject: mime-error invalid message/\* or multipart/\* encoding domain")
+    assert queue_is_empty(m)
+
+
+def test_mime_boundary_length_limit(moat_factory, sink):
+    """Boundaries are told apart by their first mime_boundary_length_limit
+    bytes: with 11, "--=_boundary_XYZ" opens a part of "=_boundary_ABC", so
+    the next line is a part header that mime_header_checks sees; with the
+    default it stays a body line."""
+    table = {"mime_header_checks": ("regexp", "/^Content-Type: application\\/x-evil/ "
+                                              "REJECT 5.7.1 part header seen\n")}
+    body = (b"Subject: b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+            b"boundary=\"=_boundary_ABC\"\r\n\r\n--=_boundary_ABC\r\n\r\ntext\r\n"
+            b"--=_boundary_XYZ\r\nContent-Type: application/x-evil\r\n\r\nmore\r\n"
+            b"--=_boundary_ABC--\r\n")
+    m = checks_moat(moat_factory, sink, table)
+    send(m, "a@src.example", ["b@dst.example"], body)
+    sink.wait_count(1)
+    m.stop()
+    m = checks_moat(moat_factory, sink, table, extra="mime_boundary_length_limit = 11\n")
+    code, msg = refused(m, body)
+    assert (code, msg) == (550, b"5.7.1 part header seen")
