@@ -194,3 +194,32 @@ def test_filter_defers_in_each_of_the_four_classes(moat_factory, sink):
     send(m, SENDER, [RCPT], message(b"plain"))
     sink.wait_count(1)
     assert queue_files(m, "incoming") == []
+
+
+def test_large_message_edits_are_exact_whatever_the_chunks(moat_factory, sink):
+    """Some 2 MB in lines of every length up to past line_length_limit, read
+    by smtpd and cleanup in chunks that cut lines anywhere: each REPLACE and
+    IGNORE lands on its line (or first piece) and every other byte is kept."""
+    m = checks_moat(moat_factory, sink, {
+        "body_checks": ("pcre", "/^swap-me (\\d+)/ REPLACE swapped $1\n/^drop-me/ IGNORE\n"),
+        "mime_header_checks": ("pcre", "/^Content-Description: (\\d+)/ REPLACE Content-Description: D$1\n"),
+    }, extra="line_length_limit = 200\nbody_checks_size_limit = 0\n")
+    lines, want = [], []
+    for i in range(9000):
+        line = b"%06d " % i + b"x" * (i * 7 % 450)
+        if i % 97 == 0:
+            line = b"swap-me " + line
+            want.append(b"swapped %06d" % i + line[200:] + b"\r\n")
+        elif i % 101 == 0:
+            line = b"drop-me " + line[:100]
+        else:
+            want.append(line + b"\r\n")
+        lines.append(line + b"\r\n")
+        if i % 1000 == 999:     # a new part every 1000 lines
+            part = b"--=_b1\r\nContent-Description: %d\r\n\r\n" % i
+            lines.append(part)
+            want.append(part.replace(b"Description: ", b"Description: D"))
+    send(m, SENDER, [RCPT], multipart([b"Content-Type: text/plain\r\n\r\n" + b"".join(lines)]))
+    (got,) = sink.wait_count(1)
+    body_part = got.content.split(b"\r\n\r\npreamble\r\n--=_b1\r\nContent-Type: text/plain\r\n\r\n", 1)[1]
+    assert body_part == b"".join(want) + b"--=_b1--\r\nepilogue\r\n"

@@ -292,6 +292,42 @@ static void test_odd_input(void **state)
 	buf_free(&big);
 }
 
+/*
+ * The state content checks read before each line: whose headers a line
+ * would belong to, which body segment, and whether it is a delimiter.
+ * Codes per line: P/M/N = a header of the message, a MIME part, an attached
+ * message; b = body; '|' = a delimiter.
+ */
+static void test_line_state(void **state)
+{
+	static const char *text =
+		"Subject: s\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+		"pre\r\n--B\r\nContent-Type: message/rfc822\r\n\r\n"
+		"Subject: inner\r\n\r\ninner body\r\n--B\r\nX: y\r\n\r\nbody\r\n--B--\r\nepi\r\n";
+	static const char *want = "PPPb|MMNNb|MMb|b";
+	static const unsigned segs[] = { 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 3, 3, 4, 4, 5 };
+	struct cleanup_mime_params p = params();
+	struct cleanup_mime cm;
+	const char *line = text;
+	size_t i = 0;
+
+	(void)state;
+	cleanup_mime_init(&cm, &p);
+	for (const char *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1, i++) {
+		size_t len = (size_t)(nl + 1 - line);
+		char got = cleanup_mime_is_boundary(&cm, line, len - 2) ? '|'
+			   : !cm.in_header ? 'b' : "PMN"[cm.entity];
+
+		assert_true(i < strlen(want));
+		assert_int_equal(got, want[i]);
+		assert_int_equal(cm.segment, segs[i]);
+		cleanup_mime_feed(&cm, line, len);
+	}
+	assert_int_equal(i, strlen(want));
+	assert_int_equal(cleanup_mime_error(&cm), 0);
+	cleanup_mime_free(&cm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_encoding_domain),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_odd_input),
+		cmocka_unit_test(test_line_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
