@@ -414,8 +414,10 @@ static char *cleanup_checks_table(char *const *items)
 static void cleanup_checks_configure(struct cleanup_srv *cs, const struct conf *c)
 {
 	static const char *const param[CHECK_NCLASS] = {
-		[CHECK_HEADER] = "header_checks", [CHECK_MIME] = "mime_header_checks",
-		[CHECK_NESTED] = "nested_header_checks", [CHECK_BODY] = "body_checks",
+		[CHECK_HEADER] = CONF_NAME("header_checks"),
+		[CHECK_MIME] = CONF_NAME("mime_header_checks"),
+		[CHECK_NESTED] = CONF_NAME("nested_header_checks"),
+		[CHECK_BODY] = CONF_NAME("body_checks"),
 	};
 	struct cleanup_checks *k = &cs->cfg.checks;
 	int any = 0;
