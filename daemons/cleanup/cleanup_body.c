@@ -44,6 +44,7 @@ void cleanup_body_begin(struct cleanup_msg *cm)
 	b->hdr_trunc = 0;
 	b->off = 0;
 	b->seg = 0;
+	b->at_start = 1;
 	buf_reset(&b->line);
 	buf_reset(&b->hdr);
 }
@@ -127,8 +128,17 @@ static void body_line(struct cleanup_msg *cm, const char *s, size_t len, int fin
 		if (len == 0 && final && b->cont)
 			s = "\r\n", len = 2;	/* a dropped last piece: the line still ends */
 	}
+	/*
+	 * A later piece whose line start was dropped or replaced by a full
+	 * line now starts a line itself: its dot must be stuffed, or a lone
+	 * "." would end the message at the next hop.
+	 */
+	if (b->cont && b->at_start && len > 0 && s[0] == '.')
+		cleanup_out(cm, ".", 1);
 	b->off += len;
 	cleanup_out(cm, s, len);
+	if (len > 0)
+		b->at_start = s[len - 1] == '\n';
 }
 
 /* body_record - the current record is complete (final: it ends its line). */
@@ -156,9 +166,10 @@ static void body_record(struct cleanup_msg *cm, int final)
 			body_hdr_add(b, s, len, cm->cfg->header_size_limit);
 		} else {
 			body_hdr_flush(cm);
-			if (b->class == BL_HEADER_END)
+			if (b->class == BL_HEADER_END) {
 				cleanup_out(cm, s, len);
-			else
+				b->at_start = 1;
+			} else
 				body_line(cm, s, len, final);
 		}
 	}

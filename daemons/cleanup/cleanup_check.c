@@ -202,6 +202,8 @@ static int check_edit(struct cleanup_msg *cm, enum cleanup_check_class cls, cons
 	buf_reset(out);
 	if (prepend) {
 		check_text_line(out, text, !(flags & CHECK_F_PIECE), "\r\n");
+		if ((flags & CHECK_F_PIECE) && len > 0 && raw[0] == '.')
+			buf_putc(out, '.');	/* the piece now starts a line: stuff its dot */
 		buf_append(out, raw, len);
 	} else {
 		/* a piece of a longer line has no line end of its own */

@@ -76,6 +76,7 @@ struct cleanup_body {
 	int class;			/* what the current line is */
 	int entity;			/* whose header it is (CLEANUP_MIME_*) */
 	int force_body;			/* the first body line: body, whatever it looks like */
+	int at_start;			/* what was written so far ends a line */
 	struct buf hdr;			/* a part's logical header, up to header_size_limit */
 	int hdr_entity;
 	int hdr_trunc;

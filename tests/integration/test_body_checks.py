@@ -223,3 +223,19 @@ def test_large_message_edits_are_exact_whatever_the_chunks(moat_factory, sink):
     (got,) = sink.wait_count(1)
     body_part = got.content.split(b"\r\n\r\npreamble\r\n--=_b1\r\nContent-Type: text/plain\r\n\r\n", 1)[1]
     assert body_part == b"".join(want) + b"--=_b1--\r\nepilogue\r\n"
+
+
+def test_a_piece_that_comes_to_start_a_line_gets_its_dot_stuffed(moat_factory, sink):
+    """Dropping the first piece of a long line (IGNORE), or PREPENDing a
+    line before a later piece, makes that piece start a line: a lone "."
+    there must stay data, never end the message at the next hop."""
+    m = checks_moat(moat_factory, sink, {
+        "body_checks": ("pcre", "/^X+$/ IGNORE\n/^Y+$/ REPLACE\n/^\\.z$/ PREPEND inserted\n"),
+    }, extra="line_length_limit = 100\n")
+    text = (b"X" * 100 + b".\r\nafter one\r\n" + b"Y" * 100 + b".\r\nafter two\r\n"
+            + b"Z" * 100 + b".z\r\nafter three\r\n")
+    send(m, SENDER, [RCPT], message(b"dots", body=text))
+    (got,) = sink.wait_count(1)
+    body_part = got.content.split(b"\r\n\r\n", 1)[1]
+    assert body_part == (b".\r\nafter one\r\n.\r\nafter two\r\n"
+                         + b"Z" * 100 + b"inserted\r\n.z\r\nafter three\r\n"), body_part
