@@ -224,6 +224,11 @@ enum map_result map_lookup(struct map *m, const char *key, struct buf *value)
 	return m->ops->lookup(m, key, value);
 }
 
+int map_each(struct map *m, map_each_fn fn, void *ctx, struct buf *err)
+{
+	return m->ops->each(m, fn, ctx, err);
+}
+
 const char *map_spec(const struct map *m)
 {
 	return m->spec;

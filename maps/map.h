@@ -91,6 +91,19 @@ void map_close(struct map *m);
 /* map_lookup - the value for key into value (replaced). */
 enum map_result map_lookup(struct map *m, const char *key, struct buf *value);
 
+/*
+ * map_each - fn(ctx, where, value) for every result the table can give:
+ * each entry of hash/btree/texthash/inline, each rule of regexp/pcre/cidr
+ * (the result as written, $n not expanded), the value of static, every
+ * member of a unionmap and the last member of a pipemap. where names the
+ * entry ("/etc/moat/header_checks, line 3", "/etc/moat/access.db: key
+ * \"x\""). A non-zero fn stops the walk and is returned; -1 and err if the
+ * table cannot be read. Start-up checks use it to refuse an action moat
+ * cannot honour before any mail meets it.
+ */
+typedef int (*map_each_fn)(void *ctx, const char *where, const char *value);
+int map_each(struct map *m, map_each_fn fn, void *ctx, struct buf *err);
+
 /* map_spec - the spec the table was opened with, for log lines. */
 const char *map_spec(const struct map *m);
 

@@ -76,4 +76,5 @@ static int map_cidr_open(struct map *m, const struct buf *text, struct map_fds *
 
 const struct map_ops map_ops_cidr = {
 	"cidr", MAP_SRC_TEXT, 1, 0, map_cidr_open, map_pattern_lookup, map_pattern_close,
+	map_pattern_each,
 };

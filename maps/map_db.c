@@ -233,10 +233,66 @@ static void map_db_close(struct map *m)
 	xfree(d);
 }
 
+/* map_db_text - a DBT as text (its trailing NUL dropped) into out; -1 if it holds a NUL. */
+static int map_db_text(const DBT *d, struct buf *out)
+{
+	size_t n = d->size;
+
+	if (n > 0 && ((const char *)d->data)[n - 1] == 0)
+		n--;
+	if (n > MAP_VALUE_MAX || memchr(d->data, 0, n) != NULL)
+		return -1;
+	return buf_set(out, d->data, n);
+}
+
+/* map_db_walk - fn for each entry under cursor c (see map_each). */
+static int map_db_walk(struct map *m, DBC *c, map_each_fn fn, void *ctx, struct buf *err)
+{
+	struct buf key = BUF_INIT, value = BUF_INIT, where = BUF_INIT;
+	DBT k, v;
+	int r, stop = 0;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	while (stop == 0 && (r = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		if (map_db_text(&k, &key) < 0 || map_db_text(&v, &value) < 0) {
+			buf_printf(err, "%s: an entry is not text", m->origin);
+			stop = -1;
+			break;
+		}
+		buf_reset(&where);
+		(void)buf_printf(&where, "%s: key \"%s\"", m->origin, buf_str(&key));
+		stop = fn(ctx, buf_str(&where), buf_str(&value));
+	}
+	if (stop == 0 && r != DB_NOTFOUND) {
+		buf_printf(err, "%s: %s", m->origin, db_strerror(r));
+		stop = -1;
+	}
+	buf_free(&key);
+	buf_free(&value);
+	buf_free(&where);
+	return stop;
+}
+
+static int map_db_each(struct map *m, map_each_fn fn, void *ctx, struct buf *err)
+{
+	struct map_db *d = m->priv;
+	DBC *c;
+	int r;
+
+	if ((r = d->db->cursor(d->db, NULL, &c, 0)) != 0) {
+		buf_printf(err, "%s: cursor: %s", m->origin, db_strerror(r));
+		return -1;
+	}
+	r = map_db_walk(m, c, fn, ctx, err);
+	c->close(c);
+	return r;
+}
+
 const struct map_ops map_ops_hash = {
-	"hash", MAP_SRC_DB, 0, 1, map_db_open, map_db_lookup, map_db_close,
+	"hash", MAP_SRC_DB, 0, 1, map_db_open, map_db_lookup, map_db_close, map_db_each,
 };
 
 const struct map_ops map_ops_btree = {
-	"btree", MAP_SRC_DB, 0, 1, map_db_open, map_db_lookup, map_db_close,
+	"btree", MAP_SRC_DB, 0, 1, map_db_open, map_db_lookup, map_db_close, map_db_each,
 };

@@ -40,6 +40,8 @@ struct map_ops {
 	int (*open)(struct map *m, const struct buf *text, struct map_fds *fds, struct buf *err);
 	enum map_result (*lookup)(struct map *m, const char *key, struct buf *value);
 	void (*close)(struct map *m);
+	/* map_each for this type (see map.h). */
+	int (*each)(struct map *m, map_each_fn fn, void *ctx, struct buf *err);
 };
 
 struct map {

@@ -126,10 +126,24 @@ static enum map_result map_pipe_lookup(struct map *m, const char *key, struct bu
 	return r;
 }
 
+/* A union's results are its members'; a pipe's are its last member's. */
+static int map_nested_each(struct map *m, map_each_fn fn, void *ctx, struct buf *err)
+{
+	struct map_nested *t = m->priv;
+	size_t first = m->ops == &map_ops_pipemap ? t->n - 1 : 0;
+	int r = 0;
+
+	for (size_t i = first; i < t->n && r == 0; i++)
+		r = map_each(t->member[i], fn, ctx, err);
+	return r;
+}
+
 const struct map_ops map_ops_unionmap = {
 	"unionmap", MAP_SRC_NESTED, 0, 0, map_nested_open, map_union_lookup, map_nested_close,
+	map_nested_each,
 };
 
 const struct map_ops map_ops_pipemap = {
 	"pipemap", MAP_SRC_NESTED, 0, 0, map_nested_open, map_pipe_lookup, map_nested_close,
+	map_nested_each,
 };

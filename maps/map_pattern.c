@@ -219,3 +219,21 @@ enum map_result map_pattern_lookup(struct map *m, const char *key, struct buf *v
 	}
 	return MAP_NOTFOUND;
 }
+
+int map_pattern_each(struct map *m, map_each_fn fn, void *ctx, struct buf *err)
+{
+	const struct map_pattern *t = m->priv;
+	struct buf where = BUF_INIT;
+	int r = 0;
+
+	(void)err;
+	for (size_t i = 0; i < t->n && r == 0; i++) {
+		if (t->rule[i].kind != MAP_RULE_MATCH)
+			continue;
+		buf_reset(&where);
+		(void)buf_printf(&where, "%s, line %d", m->origin, t->rule[i].line);
+		r = fn(ctx, buf_str(&where), t->rule[i].result);
+	}
+	buf_free(&where);
+	return r;
+}

@@ -38,5 +38,6 @@ int map_pattern_open(struct map *m, const struct buf *text, const struct map_re_
 		     struct buf *err);
 enum map_result map_pattern_lookup(struct map *m, const char *key, struct buf *value);
 void map_pattern_close(struct map *m);
+int map_pattern_each(struct map *m, map_each_fn fn, void *ctx, struct buf *err);
 
 #endif

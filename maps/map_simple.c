@@ -39,8 +39,15 @@ static void map_priv_free(struct map *m)
 	xfree(m->priv);
 }
 
+static int map_static_each(struct map *m, map_each_fn fn, void *ctx, struct buf *err)
+{
+	(void)err;
+	return fn(ctx, m->spec, m->priv);
+}
+
 const struct map_ops map_ops_static = {
 	"static", MAP_SRC_NONE, 0, 0, map_static_open, map_static_lookup, map_priv_free,
+	map_static_each,
 };
 
 static void map_htab_close(struct map *m)
@@ -109,8 +116,27 @@ static enum map_result map_htab_lookup(struct map *m, const char *key, struct bu
 	return buf_set_str(value, v) < 0 ? MAP_FAIL : MAP_FOUND;
 }
 
+static int map_htab_each(struct map *m, map_each_fn fn, void *ctx, struct buf *err)
+{
+	const struct map_htab *h = m->priv;
+	struct buf where = BUF_INIT;
+	int r = 0;
+
+	(void)err;
+	for (size_t i = 0; i < h->cap && r == 0; i++) {
+		if (h->slot[i].key == NULL)
+			continue;
+		buf_reset(&where);
+		(void)buf_printf(&where, "%s: key \"%s\"", m->origin, h->slot[i].key);
+		r = fn(ctx, buf_str(&where), h->slot[i].value);
+	}
+	buf_free(&where);
+	return r;
+}
+
 const struct map_ops map_ops_texthash = {
 	"texthash", MAP_SRC_TEXT, 0, 1, map_texthash_open, map_htab_lookup, map_htab_close,
+	map_htab_each,
 };
 
 /* map_inline_pair - one "key=value" element, blanks around both trimmed. */
@@ -165,4 +191,5 @@ static int map_inline_open(struct map *m, const struct buf *text, struct map_fds
 
 const struct map_ops map_ops_inline = {
 	"inline", MAP_SRC_NONE, 0, 1, map_inline_open, map_htab_lookup, map_htab_close,
+	map_htab_each,
 };

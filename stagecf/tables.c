@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/xmem.h"
 #include "stagecf/tables.h"
 
@@ -26,9 +27,20 @@ static const char *const tables_domain_list_params[] = {
 
 void stagecf_tables_add(struct stagecf_tables *t, const char *spec, const char *where)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].spec, spec) == 0)
-			return;
+	for (size_t i = 0; i < t->n; i++) {
+		if (strcmp(t->v[i].spec, spec) != 0)
+			continue;
+		/* Every place that names the table: start-up checks that depend
+		 * on what it is used for (lookup_tables_refuse) see them all. */
+		if (strstr(t->v[i].where, where) == NULL) {
+			struct buf both = BUF_INIT;
+
+			(void)buf_printf(&both, "%s, %s", t->v[i].where, where);
+			xfree(t->v[i].where);
+			t->v[i].where = buf_steal(&both);
+		}
+		return;
+	}
 	t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
 	t->v[t->n].spec = xstrdup(spec);
 	t->v[t->n].where = xstrdup(where);

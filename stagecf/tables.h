@@ -36,7 +36,9 @@ int stagecf_tables_collect(const struct conf *c, const struct master_cf *m,
 			   struct stagecf_tables *out, struct buf *err);
 void stagecf_tables_free(struct stagecf_tables *t);
 
-/* stagecf_tables_add - append spec (unless already there) with where. */
+/* stagecf_tables_add - append spec with where; a spec already there gets
+ * where appended to its own (", "-separated), so each table knows every
+ * parameter that names it. */
 void stagecf_tables_add(struct stagecf_tables *t, const char *spec, const char *where);
 
 /*

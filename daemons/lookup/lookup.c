@@ -113,7 +113,7 @@ static void lookup_peer_accept(struct stage *st, const char *peer_stage, pid_t p
 /* lookup_check - the one-shot check run: every table opens, or exit 1. */
 static void lookup_check(struct lookup_state *ls)
 {
-	if (ls->tables.broken > 0)
+	if (ls->tables.broken > 0 || lookup_tables_refuse(&ls->tables) > 0)
 		exit(1);
 	msg_debug("table check: %zu tables open", ls->tables.n);
 	exit(0);

@@ -29,6 +29,10 @@ void lookup_tables_open(struct stage *st, struct lookup_tables *t);
 /* lookup_table_find - the table clients call spec, or NULL. */
 struct lookup_table *lookup_table_find(struct lookup_tables *t, const char *spec);
 
+/* lookup_tables_refuse - log (file and line) each answer of an action
+ * table that moat cannot honour (FILTER); how many there are. */
+size_t lookup_tables_refuse(struct lookup_tables *t);
+
 struct ipc_lookup_query;
 /* lookup_query_answer - a LOOKUP_* status, with value and matched key for
  * LOOKUP_FOUND; for LOOKUP_NOTABLE *missing points at the unknown spec. */

@@ -1,11 +1,17 @@
 """body_checks (header_checks(5)) in cleanup, end to end: real SMTP into
 moat, the tables asked through the lookup stage, the result seen at a
 recording next hop, in the queue directory and in the log."""
+import os
+import re
+import subprocess
+
 import pytest
 
+from conftest import BUILD
 from relayenv import send
+from test_lookup import start_fails
 from test_header_checks import (RCPT, SENDER, checks_moat, data_reply, message, multipart,
-                                queue_files, wait_until)
+                                queue_files, wait_until, write_table)
 
 ACTIONS = r"""
 /^reject-me/			REJECT no thanks
@@ -169,22 +175,24 @@ def test_no_body_checks_leaves_the_body_byte_for_byte(moat_factory, sink):
     assert got.content.endswith(b"\r\n\r\n" + text)
 
 
-def test_filter_defers_in_each_of_the_four_classes(moat_factory, sink):
-    """moat has no content filter: FILTER from header_checks,
-    mime_header_checks, nested_header_checks or body_checks defers the
-    message (451 4.3.0, a warning naming the parameter), never passes it."""
+def test_filter_made_at_run_time_defers_in_each_of_the_four_classes(moat_factory, sink):
+    """moat has no content filter. A FILTER written in a table stops start-up
+    (below); one that a pattern builds from the message ($1) can only be
+    seen at run time, where it defers the message (451 4.3.0, a warning
+    naming the parameter) in header_checks, mime_header_checks,
+    nested_header_checks and body_checks alike, never passes it."""
     m = checks_moat(moat_factory, sink, {
-        "header_checks": ("regexp", "/^Subject: filter-me/ FILTER smtp:[127.0.0.1]:10025\n"),
-        "mime_header_checks": ("regexp", "/^Content-Type: text\\/x-filter/ FILTER smtp:x\n"),
-        "nested_header_checks": ("regexp", "/^Subject: nested-filter/ FILTER smtp:x\n"),
-        "body_checks": ("regexp", "/^filter-me/ FILTER smtp:x\n"),
+        "header_checks": ("regexp", "/^Subject: (FILTER)-me/ $1 smtp:[127.0.0.1]:10025\n"),
+        "mime_header_checks": ("regexp", "/^Content-Type: text\\/x-(FILTER)/ $1 smtp:x\n"),
+        "nested_header_checks": ("regexp", "/^Subject: nested-(FILTER)/ $1 smtp:x\n"),
+        "body_checks": ("regexp", "/^(FILTER)-me/ $1 smtp:x\n"),
     })
     cases = [
-        ("header_checks", message(b"filter-me")),
-        ("mime_header_checks", multipart([b"Content-Type: text/x-filter\r\n\r\nx\r\n"])),
+        ("header_checks", message(b"FILTER-me")),
+        ("mime_header_checks", multipart([b"Content-Type: text/x-FILTER\r\n\r\nx\r\n"])),
         ("nested_header_checks",
-         multipart([b"Content-Type: message/rfc822\r\n\r\nSubject: nested-filter\r\n\r\nx\r\n"])),
-        ("body_checks", message(b"s", body=b"filter-me\r\n")),
+         multipart([b"Content-Type: message/rfc822\r\n\r\nSubject: nested-FILTER\r\n\r\nx\r\n"])),
+        ("body_checks", message(b"s", body=b"FILTER-me\r\n")),
     ]
     for param, msg_bytes in cases:
         code, msg = data_reply(m, msg_bytes)
@@ -194,6 +202,33 @@ def test_filter_defers_in_each_of_the_four_classes(moat_factory, sink):
     send(m, SENDER, [RCPT], message(b"plain"))
     sink.wait_count(1)
     assert queue_files(m, "incoming") == []
+
+
+@pytest.mark.parametrize("param", ["header_checks", "mime_header_checks", "nested_header_checks",
+                                   "body_checks"])
+def test_filter_in_a_table_stops_start_up_with_file_and_line(moat_factory, sink, param):
+    """FILTER (any case) written in a content check table: moatd refuses to
+    start, naming the table's file and line and the main.cf line naming it,
+    before it forks any stage."""
+    m = checks_moat(moat_factory, sink, {
+        param: ("regexp", "/^x-fine/ WARN fine\n/^Subject: f/  filter smtp:[127.0.0.1]:10025\n"),
+    }, start=False)
+    err = start_fails(m)
+    assert re.search(rf"/tables/{param}, line 2: FILTER: moat has no content filter to pass "
+                     rf"mail to \(the table is named by \S*main\.cf:\d+: {param}", err), err
+
+
+def test_filter_in_a_hash_access_table_stops_start_up(moat_factory, sink):
+    """The same for an access table (check_sender_access, a hash built by
+    moatmap): the entry is named by its key."""
+    m = checks_moat(moat_factory, sink, {}, start=False)
+    path = write_table(m, "access", "ok.example OK\nbad.example FILTER smtp:[127.0.0.1]:10025\n")
+    subprocess.run([os.path.join(BUILD, "bin", "moatmap"), f"hash:{path}"], check=True)
+    with open(os.path.join(m.confdir, "main.cf"), "a") as f:
+        f.write(f"smtpd_sender_restrictions = check_sender_access hash:{path}\n")
+    err = start_fails(m)
+    assert re.search(r"/tables/access\.db: key \"bad\.example\": FILTER: .*named by "
+                     r"\S*main\.cf:\d+: smtpd_sender_restrictions", err), err
 
 
 def test_large_message_edits_are_exact_whatever_the_chunks(moat_factory, sink):
