@@ -329,7 +329,9 @@ const struct conf_param_def conf_params[] = {
 	P_BOOL("lmtp_sasl_auth_enable", "no", U, "authenticate to LMTP servers"),
 
 	/* Address rewriting and recipient validation (not yet implemented). */
-	P_MAPS("virtual_alias_maps", "", U|FC, "address-to-address rewriting (" NO_TABLES "): mail would reach the unrewritten address"),
+	P_MAPS("virtual_alias_maps", "", 0, "recipient rewriting in cleanup (virtual(5)): recursive, one address to many, before the message is queued"),
+	P_INT("virtual_alias_recursion_limit", "1000", 1, I32, 0, "nesting of virtual alias expansion past which the message is deferred"),
+	P_INT("virtual_alias_expansion_limit", "1000", 1, I32, 0, "addresses one recipient may expand into before the message is deferred"),
 	P_LIST("virtual_alias_domains", "$virtual_alias_maps", U, "domains served only by virtual aliases"),
 	P_MAPS("relay_recipient_maps", "", 0, "valid recipients in relay_domains (user@domain, @domain); others are refused at RCPT"),
 	P_MAPS("canonical_maps", "", U|FC, "sender and recipient rewriting (" NO_TABLES ")"),
@@ -405,7 +407,7 @@ const struct conf_param_def conf_params[] = {
 	P_LIST("hash_queue_names", "deferred, defer", U, "queues with hashed subdirectories"),
 	P_INT("fork_attempts", "5", 1, I32, U, "fork retries"),
 	P_TIME("fork_delay", "1s", 's', 0, U, "wait between fork retries"),
-	P_INT("duplicate_filter_limit", "1000", 0, I32, U, "addresses remembered to suppress duplicates"),
+	P_INT("duplicate_filter_limit", "1000", 0, I32, 0, "recipients of one message cleanup remembers to drop duplicates (moat has no showq)"),
 	P_STR("multi_instance_name", "", U, "name of this instance"),
 	P_BOOL("multi_instance_enable", "no", U, "start this instance with the others"),
 	P_BOOL("biff", "yes", U, "notify local users of new mail (" NO_LOCAL ")"),

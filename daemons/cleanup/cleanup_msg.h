@@ -44,6 +44,7 @@
 
 #include "daemons/cleanup/cleanup_check.h"
 #include "daemons/cleanup/cleanup_mime.h"
+#include "daemons/cleanup/cleanup_virtual.h"
 #include "ipc/ipc.h"
 #include "lib/buf.h"
 #include "queue/qfile.h"
@@ -64,6 +65,7 @@ struct cleanup_cfg {
 	struct cleanup_mime_params mime;	/* limits and strict_* checks */
 	int original_recipient;		/* enable_original_recipient */
 	struct cleanup_checks checks;	/* header_checks(5) */
+	struct cleanup_virtual_cfg virt;	/* virtual_alias_maps, the duplicate filter */
 };
 
 enum cleanup_state { CM_IDLE, CM_ENVELOPE, CM_HEADERS, CM_BODY, CM_FAILED };
@@ -98,6 +100,7 @@ struct cleanup_msg {
 	unsigned check;			/* CM_CHECK_* */
 	struct buf redirect;		/* REDIRECT address, empty if none */
 	struct buf bcc;			/* BCC addresses, each NUL-terminated */
+	struct cleanup_virtual_seen rcpt_seen;	/* recipients written (cleanup_virtual.c) */
 	/* outcome */
 	uint32_t status;		/* 0, or an SMTP code */
 	struct buf reason;		/* "4.3.0 text" */

@@ -1,0 +1,178 @@
+"""Virtual aliases (issue 8): virtual_alias_maps expanded by cleanup before
+the message is queued, virtual_alias_domains refused at RCPT when no alias
+knows the recipient, reject_unlisted_sender, relocated_maps at RCPT and in
+the queue, and the start-up warning for postmaster@ and abuse@. Real SMTP
+into moat, real tables through the lookup stage, a recording sink as
+relayhost showing where each message went."""
+import os
+import re
+import smtplib
+
+import pytest
+
+from mailpeers import RecordingSink
+from relayenv import FAST_RETRY, send
+from test_route import table
+
+
+def virtual_moat(moat_factory, sink, main_cf, tables, start=True):
+    """A relay to sink (relayhost) whose main.cf names the tables ({name:
+    text}; main_cf's {name} becomes the table's path)."""
+    m = moat_factory(main_cf_extra=f"relayhost = [127.0.0.1]:{sink.port}\n"
+                     "mynetworks = 127.0.0.0/8\n" + FAST_RETRY)
+    paths = {name: table(m, name, text) for name, text in tables.items()}
+    with open(os.path.join(m.confdir, "main.cf"), "a") as f:
+        f.write(main_cf.format(**paths))
+    return m.start() if start else m
+
+
+def rcpts_of(sink):
+    return sorted(r for msg in sink.messages for r in msg.rcpt_tos)
+
+
+def data_reply(m, rcpts, sender="s@src.example"):
+    """Send one message; the reply to its end of DATA, as (code, text)."""
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=60) as s:
+        s.ehlo("client.test.example")
+        s.mail(sender)
+        for r in rcpts:
+            code, msg = s.rcpt(r)
+            assert code == 250, (r, code, msg)
+        code, msg = s.data(b"Subject: t\r\nTo: <" + rcpts[0].encode() + b">\r\n\r\nbody\r\n")
+        return code, msg.decode()
+
+
+def rcpt_replies(m, rcpts, sender="s@src.example"):
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
+        s.ehlo("client.test.example")
+        code, msg = s.mail(sender)
+        assert code == 250, (code, msg)
+        out = [s.rcpt(r) for r in rcpts]
+        s.rset()
+        return [(c, t.decode()) for c, t in out]
+
+
+ALIASES = (
+    "sales@corp.example   fred@out.example, bill@out.example\n"
+    "fred@out.example     fred@out.example fred-archive@out.example\n"
+    "a@corp.example       b@corp.example\n"
+    "b@corp.example       c@out.example\n"
+    "@catch.example       @other.example\n"
+    "user@ext.example     u@out.example\n"
+    "dup@corp.example     x@out.example, <x@out.example>\n"
+    "bare@corp.example    root\n"
+)
+
+
+def test_virtual_alias_maps_expand_recursively_before_queueing(moat_factory):
+    """One to many, recursion (a -> b -> c), an address that maps to itself
+    (stops there, kept), @domain keeping the localpart, extensions the key
+    did not carry propagated, a bare name completed with @$myorigin,
+    duplicates removed; the headers are not touched."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "recipient_delimiter = +\nmyorigin = origin.example\n",
+                         {"virtual": ALIASES})
+        send(m, "s@src.example", ["sales@corp.example", "a@corp.example", "x+tag@catch.example",
+                                  "user+foo@ext.example", "dup@corp.example", "plain@out.example",
+                                  "PLAIN@out.example", "bare@corp.example"],
+             "Subject: t\r\nTo: <sales@corp.example>\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        m.wait_log(r"to=<root@origin.example>.*status=sent")
+        assert rcpts_of(sink) == sorted([
+            "fred@out.example", "fred-archive@out.example", "bill@out.example",
+            "c@out.example", "x+tag@other.example", "u+foo@out.example", "x@out.example",
+            "plain@out.example", "root@origin.example"]), rcpts_of(sink)
+        assert b"To: <sales@corp.example>" in sink.messages[0].content
+
+
+def test_without_virtual_alias_maps_recipients_are_unchanged(moat_factory):
+    """The same message with no table: every recipient as given (the
+    expansion above is the table's doing), duplicates still removed."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "", {})
+        send(m, "s@src.example", ["sales@corp.example", "a@corp.example", "a@corp.example"],
+             "Subject: t\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        assert rcpts_of(sink) == ["a@corp.example", "sales@corp.example"]
+
+
+def test_virtual_alias_loop_is_deferred_at_end_of_data(moat_factory):
+    """A loop (a -> b -> a) goes past virtual_alias_recursion_limit: Postfix's
+    warning, 451 at the end of DATA, nothing queued, nothing delivered."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n", {
+            "virtual": "loop1@corp.example loop2@corp.example\n"
+                       "loop2@corp.example loop1@corp.example\n"})
+        code, text = data_reply(m, ["loop1@corp.example"])
+        assert code == 451 and text.startswith("4.6.0"), (code, text)
+        m.wait_log(r"warning: \w+: unreasonable virtual_alias_maps map nesting for "
+                   r"loop1@corp\.example -- message not accepted, try again later")
+        assert sink.messages == []
+
+
+@pytest.mark.parametrize("limit,ok", [(5, False), (6, True)])
+def test_virtual_alias_recursion_limit(moat_factory, limit, ok):
+    """Five rewrites in a chain need a sixth turn to see that the last
+    address maps to nothing: limit 5 defers, 6 delivers."""
+    chain = "".join(f"h{i}@corp.example h{i + 1}@corp.example\n" for i in range(1, 5))
+    chain += "h5@corp.example end@out.example\n"
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         f"virtual_alias_recursion_limit = {limit}\n", {"virtual": chain})
+        code, text = data_reply(m, ["h1@corp.example"])
+        if ok:
+            assert code == 250, (code, text)
+            sink.wait_count(1)
+            assert rcpts_of(sink) == ["end@out.example"]
+        else:
+            assert code == 451 and text.startswith("4.6.0"), (code, text)
+            m.wait_log(r"map nesting for h1@corp\.example")
+
+
+@pytest.mark.parametrize("limit,ok", [(4, False), (5, True)])
+def test_virtual_alias_expansion_limit(moat_factory, limit, ok):
+    """An alias of five addresses: an expansion limit of 4 defers the
+    message with Postfix's warning, 5 delivers all of them."""
+    five = ", ".join(f"m{i}@out.example" for i in range(5))
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         f"virtual_alias_expansion_limit = {limit}\n",
+                         {"virtual": f"list@corp.example {five}\n"})
+        code, text = data_reply(m, ["list@corp.example"])
+        if ok:
+            assert code == 250, (code, text)
+            sink.wait_count(1)
+            assert len(rcpts_of(sink)) == 5
+        else:
+            assert code == 451 and text.startswith("4.6.0"), (code, text)
+            m.wait_log(r"warning: \w+: unreasonable virtual_alias_maps map expansion size for "
+                       r"list@corp\.example -- message not accepted")
+            assert sink.messages == []
+
+
+def test_virtual_alias_lookup_failure_defers_never_delivers_unrewritten(moat_factory):
+    """A table the lookup stage cannot read: 451 4.3.0 at the end of DATA
+    and a warning naming the map; the unrewritten address gets nothing."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = pcre:{virtual}\n",
+                         {"virtual": "/^a@corp\\.example$/ b@out.example\n"})
+        with open(os.path.join(m.dir, "tables", "virtual"), "w") as f:
+            f.write("/unclosed( x\n")
+        m.wait_log(r"has changed -- restarting")
+        code, text = data_reply(m, ["a@corp.example"])
+        assert code == 451 and text.startswith("4.3.0"), (code, text)
+        m.wait_log(r"warning: \w+: virtual_alias_maps map lookup problem for a@corp\.example")
+        assert sink.messages == []
+
+
+def test_virtual_alias_result_that_is_no_address_defers(moat_factory):
+    """A table answer that is not a mail address (a control character, an
+    unbalanced quote): the message waits, nothing goes anywhere."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n",
+                         {"virtual": 'bad@corp.example "unbalanced@out.example\n'})
+        code, text = data_reply(m, ["bad@corp.example"])
+        assert code == 451 and text.startswith("4.6.0"), (code, text)
+        m.wait_log(r"unreasonable virtual_alias_maps result")
+        assert sink.messages == []
