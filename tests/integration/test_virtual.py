@@ -155,7 +155,8 @@ def test_virtual_alias_lookup_failure_defers_never_delivers_unrewritten(moat_fac
     """A table the lookup stage cannot read: 451 4.3.0 at the end of DATA
     and a warning naming the map; the unrewritten address gets nothing."""
     with RecordingSink() as sink:
-        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = pcre:{virtual}\n",
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = pcre:{virtual}\n"
+                         "smtpd_reject_unlisted_recipient = no\n",   # smtpd asks nothing
                          {"virtual": "/^a@corp\\.example$/ b@out.example\n"})
         with open(os.path.join(m.dir, "tables", "virtual"), "w") as f:
             f.write("/unclosed( x\n")
@@ -176,3 +177,94 @@ def test_virtual_alias_result_that_is_no_address_defers(moat_factory):
         assert code == 451 and text.startswith("4.6.0"), (code, text)
         m.wait_log(r"unreasonable virtual_alias_maps result")
         assert sink.messages == []
+
+
+VALIAS = ("valias.example          anything\n"
+          "known@valias.example    k@out.example\n"
+          "postmaster@valias.example admin@out.example\n")
+
+STRANGER = ("mynetworks = 192.0.2.0/24\n"
+            "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n")
+
+
+def test_virtual_alias_domain_unknown_user_refused_at_rcpt(moat_factory):
+    """virtual_alias_domains defaults to $virtual_alias_maps (the domain is
+    a key of the table): its known users are accepted from a stranger
+    (they are ours, not relayed), unknown ones refused with Postfix's
+    5.1.1 text, other domains are still relay access denied."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n" + STRANGER,
+                         {"virtual": VALIAS})
+        got = rcpt_replies(m, ["known@valias.example", "KNOWN@VALIAS.example",
+                               "nobody@valias.example", "x@elsewhere.example"])
+        assert [c for c, _ in got] == [250, 250, 550, 554], got
+        assert got[2][1] == ("5.1.1 <nobody@valias.example>: Recipient address rejected: "
+                             "User unknown in virtual alias table"), got
+        m.wait_log(r"reject: RCPT from \S+: 550 5\.1\.1 <nobody@valias\.example>: Recipient "
+                   r"address rejected: User unknown in virtual alias table")
+        send(m, "s@src.example", ["known@valias.example"], "Subject: t\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        assert rcpts_of(sink) == ["k@out.example"]
+
+
+def test_unknown_virtual_alias_reject_code_and_named_domains(moat_factory):
+    """virtual_alias_domains as a list of names (a name matches itself
+    only, not its subdomains); the code is unknown_virtual_alias_reject_code."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "virtual_alias_domains = named.example\n"
+                         "unknown_virtual_alias_reject_code = 450\n",
+                         {"virtual": "a@named.example b@out.example\n"})
+        got = rcpt_replies(m, ["a@named.example", "z@named.example", "z@sub.named.example"])
+        assert [c for c, _ in got] == [250, 450, 250], got
+        assert got[1][1].startswith("4.1.1 <z@named.example>: Recipient address rejected: "
+                                    "User unknown in virtual alias table"), got
+
+
+def test_virtual_alias_domain_unknown_user_bounced_in_the_queue(moat_factory):
+    """Accepted at RCPT (smtpd_reject_unlisted_recipient = no), the address
+    no alias rewrote bounces in qmgr with 5.1.1, and the sender's DSN goes
+    out; the known recipient of the same message is delivered."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "smtpd_reject_unlisted_recipient = no\n", {"virtual": VALIAS})
+        send(m, "s@src.example", ["known@valias.example", "nobody@valias.example"],
+             "Subject: t\r\n\r\nbody\r\n")
+        m.wait_log(r"to=<nobody@valias\.example>.*dsn=5\.1\.1, status=bounced "
+                   r"\(User unknown in virtual alias table\)", timeout=60)
+        sink.wait_count(2)
+        got = {tuple(msg.rcpt_tos): msg for msg in sink.messages}
+        assert ("k@out.example",) in got, got
+        assert b"nobody@valias.example" in got[("s@src.example",)].content
+
+
+def test_virtual_alias_table_failure_at_rcpt_is_451(moat_factory):
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = pcre:{virtual}\n" + STRANGER,
+                         {"virtual": "/^known@valias\\.example$/ k@out.example\n"})
+        with open(os.path.join(m.dir, "tables", "virtual"), "w") as f:
+            f.write("/unclosed( x\n")
+        m.wait_log(r"has changed -- restarting")
+        got = rcpt_replies(m, ["known@valias.example"])
+        assert got[0][0] == 451 and got[0][1].startswith("4.3.0"), got
+
+
+def test_postmaster_of_own_domain_accepted_through_an_alias(moat_factory):
+    """RFC 5321 4.5.1: postmaster@ and abuse@ of mydestination are taken
+    when a virtual alias sends them somewhere (a bare "postmaster" key
+    counts for a local domain only); other local users are still refused,
+    moat having no local delivery."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "mydestination = mx.corp.example\n",
+                         {"virtual": "postmaster@mx.corp.example admin@out.example\n"
+                                     "abuse abuse-desk@out.example\n"})
+        got = rcpt_replies(m, ["postmaster@mx.corp.example", "abuse@MX.corp.example",
+                               "root@mx.corp.example"])
+        assert [c for c, _ in got] == [250, 250, 550], got
+        assert "local delivery is not supported" in got[2][1], got
+        send(m, "s@src.example", ["postmaster@mx.corp.example", "abuse@mx.corp.example",
+                                  "abuse@remote.example"], "Subject: t\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        assert rcpts_of(sink) == ["abuse-desk@out.example", "abuse@remote.example",
+                                  "admin@out.example"]
