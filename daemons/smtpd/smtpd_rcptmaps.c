@@ -134,12 +134,13 @@ int smtpd_rcptmaps_virtual_domain(const struct smtpd_session *s, const char *dom
 	return r;
 }
 
-/* rcptmaps_refuse - RM_REJECT with the reply's code, DSN and text. */
+/* rcptmaps_refuse - RM_REJECT with the reply's code, DSN and text (NULL: a->why as it is). */
 static int rcptmaps_refuse(struct rcptmaps_addr *a, int code, const char *dsn, const char *why)
 {
 	a->code = code;
 	a->dsn = a->sender ? "5.1.0" : dsn;
-	buf_set_str(&a->why, why);
+	if (why)
+		buf_set_str(&a->why, why);
 	return RM_REJECT;
 }
 
@@ -174,7 +175,7 @@ static int rcptmaps_classify(const struct smtpd_session *s, struct rcptmaps_addr
 		return RM_TEMP;
 	if ((r = rcptmaps_moved(s, a)) != 0)
 		return r < 0 ? RM_TEMP : rcptmaps_refuse(a, virt ? (int)conf_int(c,
-				"unknown_virtual_alias_reject_code") : 550, "5.1.6", buf_str(&a->why));
+				"unknown_virtual_alias_reject_code") : 550, "5.1.6", NULL);
 	if (a->local)
 		return RM_LOCAL;
 	if (virt)

@@ -268,3 +268,76 @@ def test_postmaster_of_own_domain_accepted_through_an_alias(moat_factory):
         sink.wait_count(1)
         assert rcpts_of(sink) == ["abuse-desk@out.example", "abuse@remote.example",
                                   "admin@out.example"]
+
+
+@pytest.mark.parametrize("how", ["smtpd_reject_unlisted_sender = yes\n",
+                                 "smtpd_sender_restrictions = reject_unlisted_sender\n"])
+def test_unlisted_sender_refused(moat_factory, how):
+    """A sender of a virtual alias domain that no alias knows is refused
+    ("Sender address rejected", 5.1.0 as Postfix's smtpd_dsn_fix makes
+    it), by the parameter or by the restriction; a known sender, the null
+    sender and senders of other domains pass. Without either, the unknown
+    sender passes too."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n" + how,
+                         {"virtual": VALIAS})
+        got = rcpt_replies(m, ["u@out.example"], sender="nobody@valias.example")
+        assert got[0] == (550, "5.1.0 <nobody@valias.example>: Sender address rejected: "
+                               "User unknown in virtual alias table"), got
+        for ok in ("known@valias.example", "", "x@elsewhere.example"):
+            assert rcpt_replies(m, ["u@out.example"], sender=ok)[0][0] == 250, ok
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n",
+                         {"virtual": VALIAS})
+        assert rcpt_replies(m, ["u@out.example"], sender="nobody@valias.example")[0][0] == 250
+
+
+def test_unlisted_sender_of_a_relay_domain_and_warn_if_reject(moat_factory):
+    """relay_recipient_maps lists the valid senders of relay_domains too;
+    warn_if_reject turns the refusal into a log line."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "relay_domains = inside.example\n"
+                         "relay_recipient_maps = texthash:{rr}\n"
+                         "smtpd_sender_restrictions = warn_if_reject reject_unlisted_sender\n",
+                         {"rr": "known@inside.example x\n"})
+        assert rcpt_replies(m, ["u@out.example"], sender="nobody@inside.example")[0][0] == 250
+        m.wait_log(r"reject_warning: RCPT from \S+: 550 5\.1\.0 <nobody@inside\.example>: "
+                   r"Sender address rejected: User unknown in relay recipient table")
+
+
+RELOCATED = ("old@corp.example   new@else.example\n"
+             "@gone.example      contact@else.example\n")
+
+
+def test_relocated_recipient_refused_at_rcpt(moat_factory):
+    """relocated_maps at RCPT: Postfix's 550 5.1.6 "User has moved to",
+    for user@domain and @domain keys; others pass; a sender that moved is
+    refused with 5.1.0 when unlisted senders are."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "relocated_maps = texthash:{relocated}\n"
+                         "smtpd_reject_unlisted_sender = yes\n", {"relocated": RELOCATED})
+        got = rcpt_replies(m, ["old@corp.example", "x@gone.example", "other@corp.example"])
+        assert [c for c, _ in got] == [550, 550, 250], got
+        assert got[0][1] == ("5.1.6 <old@corp.example>: Recipient address rejected: "
+                             "User has moved to new@else.example"), got
+        assert got[1][1].endswith("User has moved to contact@else.example"), got
+        got = rcpt_replies(m, ["u@out.example"], sender="old@corp.example")
+        assert got[0] == (550, "5.1.0 <old@corp.example>: Sender address rejected: "
+                               "User has moved to new@else.example"), got
+
+
+def test_relocated_recipient_bounced_in_the_queue(moat_factory):
+    """Mail already accepted (smtpd_reject_unlisted_recipient = no, as for
+    mail queued before the table changed) bounces in qmgr with 5.1.6; the
+    sender's DSN says where the user went; the other recipient is sent."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "relocated_maps = texthash:{relocated}\n"
+                         "smtpd_reject_unlisted_recipient = no\n", {"relocated": RELOCATED})
+        send(m, "s@src.example", ["old@corp.example", "stay@corp.example"],
+             "Subject: t\r\n\r\nbody\r\n")
+        m.wait_log(r"to=<old@corp\.example>.*dsn=5\.1\.6, status=bounced "
+                   r"\(User has moved to new@else\.example\)", timeout=60)
+        sink.wait_count(2)
+        got = {tuple(msg.rcpt_tos): msg for msg in sink.messages}
+        assert ("stay@corp.example",) in got, got
+        assert b"User has moved to new@else.example" in got[("s@src.example",)].content
