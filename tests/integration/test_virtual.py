@@ -42,6 +42,17 @@ def data_reply(m, rcpts, sender="s@src.example"):
         return code, msg.decode()
 
 
+def sent_and_bounced(m, sink, rcpts, kept, bounce_log):
+    """A message to rcpts from s@src.example: one recipient bounces in the
+    queue (its log line), kept reaches the sink; the DSN's content."""
+    send(m, "s@src.example", rcpts, "Subject: t\r\n\r\nbody\r\n")
+    m.wait_log(bounce_log, timeout=60)
+    sink.wait_count(2)
+    got = {tuple(msg.rcpt_tos): msg for msg in sink.messages}
+    assert (kept,) in got and ("s@src.example",) in got, got
+    return got[("s@src.example",)].content
+
+
 def rcpt_replies(m, rcpts, sender="s@src.example"):
     with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
         s.ehlo("client.test.example")
@@ -228,14 +239,10 @@ def test_virtual_alias_domain_unknown_user_bounced_in_the_queue(moat_factory):
     with RecordingSink() as sink:
         m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
                          "smtpd_reject_unlisted_recipient = no\n", {"virtual": VALIAS})
-        send(m, "s@src.example", ["known@valias.example", "nobody@valias.example"],
-             "Subject: t\r\n\r\nbody\r\n")
-        m.wait_log(r"to=<nobody@valias\.example>.*dsn=5\.1\.1, status=bounced "
-                   r"\(User unknown in virtual alias table\)", timeout=60)
-        sink.wait_count(2)
-        got = {tuple(msg.rcpt_tos): msg for msg in sink.messages}
-        assert ("k@out.example",) in got, got
-        assert b"nobody@valias.example" in got[("s@src.example",)].content
+        dsn = sent_and_bounced(m, sink, ["known@valias.example", "nobody@valias.example"],
+                               "k@out.example", r"to=<nobody@valias\.example>.*dsn=5\.1\.1, "
+                               r"status=bounced \(User unknown in virtual alias table\)")
+        assert b"nobody@valias.example" in dsn
 
 
 def test_virtual_alias_table_failure_at_rcpt_is_451(moat_factory):
@@ -333,11 +340,7 @@ def test_relocated_recipient_bounced_in_the_queue(moat_factory):
     with RecordingSink() as sink:
         m = virtual_moat(moat_factory, sink, "relocated_maps = texthash:{relocated}\n"
                          "smtpd_reject_unlisted_recipient = no\n", {"relocated": RELOCATED})
-        send(m, "s@src.example", ["old@corp.example", "stay@corp.example"],
-             "Subject: t\r\n\r\nbody\r\n")
-        m.wait_log(r"to=<old@corp\.example>.*dsn=5\.1\.6, status=bounced "
-                   r"\(User has moved to new@else\.example\)", timeout=60)
-        sink.wait_count(2)
-        got = {tuple(msg.rcpt_tos): msg for msg in sink.messages}
-        assert ("stay@corp.example",) in got, got
-        assert b"User has moved to new@else.example" in got[("s@src.example",)].content
+        dsn = sent_and_bounced(m, sink, ["old@corp.example", "stay@corp.example"],
+                               "stay@corp.example", r"to=<old@corp\.example>.*dsn=5\.1\.6, "
+                               r"status=bounced \(User has moved to new@else\.example\)")
+        assert b"User has moved to new@else.example" in dsn
