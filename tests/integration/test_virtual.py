@@ -344,3 +344,39 @@ def test_relocated_recipient_bounced_in_the_queue(moat_factory):
                                "stay@corp.example", r"to=<old@corp\.example>.*dsn=5\.1\.6, "
                                r"status=bounced \(User has moved to new@else\.example\)")
         assert b"User has moved to new@else.example" in dsn
+
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+REFUSED = r"warning: mail to (.*) would be refused: no virtual alias sends it anywhere"
+
+
+def test_startup_warns_once_when_postmaster_and_abuse_would_be_refused(moat_factory):
+    """Domains of mydestination and virtual_alias_domains whose postmaster@
+    or abuse@ no alias takes are named, once, at start-up; localhost and
+    tables' domains are not."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "mydestination = mx.corp.example, localhost\n"
+                         "virtual_alias_domains = valias.example, texthash:{virtual}\n",
+                         {"virtual": "abuse@mx.corp.example a@out.example\n"
+                                     "postmaster@valias.example a@out.example\n"})
+        m.wait_log(REFUSED)
+        send(m, "s@src.example", ["u@out.example"], "Subject: t\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        found = re.findall(REFUSED, m.log())
+        assert found == ["postmaster@mx.corp.example, abuse@valias.example"], m.log()
+
+
+def test_no_startup_warning_with_the_example_aliases(moat_factory):
+    """The example configuration's virtual table (bare postmaster and abuse
+    keys) takes both for $myhostname: no warning, and the mail is taken."""
+    with open(os.path.join(EXAMPLES, "bastion-relay", "virtual")) as f:
+        aliases = f.read()
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "mydestination = $myhostname, localhost\n", {"virtual": aliases})
+        send(m, "s@src.example", ["postmaster@mx.test.example", "abuse@mx.test.example"],
+             "Subject: t\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        assert rcpts_of(sink) == ["abuse@example.net", "postmaster@example.net"]
+        assert not re.search(REFUSED, m.log()), m.log()
