@@ -134,6 +134,13 @@ int smtpd_rcptmaps_virtual_domain(const struct smtpd_session *s, const char *dom
 	return r;
 }
 
+/* rcptmaps_keys - LOOKUP_F_LOCAL when "user" keys count: a local domain, or $myorigin (as cleanup). */
+static uint32_t rcptmaps_keys(const struct smtpd_session *s, const struct rcptmaps_addr *a)
+{
+	return a->local || strcasecmp(a->domain, conf_str(s->st->conf, "myorigin")) == 0
+	       ? LOOKUP_F_LOCAL : 0;
+}
+
 /* rcptmaps_refuse - RM_REJECT with the reply's code, DSN and text (NULL: a->why as it is). */
 static int rcptmaps_refuse(struct rcptmaps_addr *a, int code, const char *dsn, const char *why)
 {
@@ -149,7 +156,7 @@ static int rcptmaps_moved(const struct smtpd_session *s, struct rcptmaps_addr *a
 {
 	struct buf value = BUF_INIT;
 	int r = rcptmaps_param(s, "relocated_maps", a->addr, LOOKUP_ORDER_REWRITE,
-			       a->local ? LOOKUP_F_LOCAL : 0, &value);
+			       rcptmaps_keys(s, a), &value);
 
 	if (r == 1) {
 		buf_set_str(&a->why, "User has moved to ");
@@ -168,7 +175,7 @@ static int rcptmaps_classify(const struct smtpd_session *s, struct rcptmaps_addr
 	int r, virt = 0;
 
 	if ((r = rcptmaps_param(s, "virtual_alias_maps", a->addr, LOOKUP_ORDER_REWRITE,
-				a->local ? LOOKUP_F_LOCAL : 0, NULL)) != 0)
+				rcptmaps_keys(s, a), NULL)) != 0)
 		return r > 0 ? RM_KNOWN : RM_TEMP;
 	if (!a->local && a->domain[0] != '['
 	    && (virt = smtpd_rcptmaps_virtual_domain(s, a->domain)) < 0)

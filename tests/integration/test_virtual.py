@@ -380,3 +380,17 @@ def test_no_startup_warning_with_the_example_aliases(moat_factory):
         sink.wait_count(1)
         assert rcpts_of(sink) == ["abuse@example.net", "postmaster@example.net"]
         assert not re.search(REFUSED, m.log()), m.log()
+
+
+def test_bare_alias_key_counts_for_myorigin_at_rcpt_and_in_cleanup(moat_factory):
+    """A bare "info" key matches info@$myorigin even when $myorigin is not
+    in mydestination (virtual(5)): smtpd accepts what cleanup will rewrite."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "myorigin = origin.example\nvirtual_alias_domains = origin.example\n",
+                         {"virtual": "info i@out.example\n"})
+        got = rcpt_replies(m, ["info@origin.example", "other@origin.example"])
+        assert [c for c, _ in got] == [250, 550], got
+        send(m, "s@src.example", ["info@origin.example"], "Subject: t\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        assert rcpts_of(sink) == ["i@out.example"]
