@@ -146,6 +146,7 @@ int resolve_init(struct resolve *r, const struct resolve_params *p, struct buf *
 	memset(r, 0, sizeof(*r));
 	if (resolve_list(&r->mydest, p->mydestination, "mydestination", err) < 0
 	    || resolve_list(&r->relay, p->relay_domains, "relay_domains", err) < 0
+	    || resolve_list(&r->virt, p->virtual_alias_domains, "virtual_alias_domains", err) < 0
 	    || resolve_transport(p->default_transport ? p->default_transport : "smtp",
 				 "default_transport", &r->def_service, &r->def_nexthop, err) < 0
 	    || resolve_transport(p->relay_transport ? p->relay_transport : "relay",
@@ -156,6 +157,7 @@ int resolve_init(struct resolve *r, const struct resolve_params *p, struct buf *
 	r->relayhost = resolve_trim(p->relayhost ? p->relayhost : "");
 	r->transport_maps = resolve_joined(p->transport_maps);
 	r->sender_relay_maps = resolve_joined(p->sender_relayhost_maps);
+	r->relocated_maps = resolve_joined(p->relocated_maps);
 	r->null_sender_key = xstrdup(p->null_sender_key ? p->null_sender_key : "<>");
 	return 0;
 }
@@ -164,6 +166,8 @@ void resolve_free(struct resolve *r)
 {
 	resolve_list_free(r->mydest);
 	resolve_list_free(r->relay);
+	resolve_list_free(r->virt);
+	xfree(r->relocated_maps);
 	xfree(r->relayhost);
 	xfree(r->def_service);
 	xfree(r->def_nexthop);
@@ -228,7 +232,9 @@ int resolve_domain_listed(const struct resolve *r, const struct resolve_entry *l
 	int found = 0;
 
 	for (; list && list->name && !found; list++) {
-		if (!list->table)
+		if (!list->table && which == RESOLVE_T_VIRTUAL)
+			found = strcmp(list->name, domain) == 0;	/* a string list */
+		else if (!list->table)
 			found = resolve_name_match(list->name, domain, dlen, which == RESOLVE_T_RELAY);
 		else
 			found = resolve_ask(r, which, list->name, domain, &value);
@@ -262,14 +268,23 @@ static int resolve_domain(const char *at, struct resolve_result *res)
 	return 0;
 }
 
-/* resolve_class - mydestination, relay_domains or default; -1 if a table failed. */
+static void resolve_error(struct resolve_result *res, int bounce, const char *text);
+
+/* resolve_class - mydestination, virtual alias, relay_domains or default; -1 if a table failed. */
 static int resolve_class(const struct resolve *r, struct resolve_result *res)
 {
 	const char *d = buf_str(&res->domain);
-	int local = 0, relay = 0;
+	int local = 0, relay = 0, virt = 0;
 
 	if (d[0] != '[' && (local = resolve_domain_listed(r, r->mydest, RESOLVE_T_MYDEST, d)) < 0)
 		return -1;
+	if (!local && d[0] != '['
+	    && (virt = resolve_domain_listed(r, r->virt, RESOLVE_T_VIRTUAL, d)) < 0)
+		return -1;
+	if (virt) {
+		resolve_error(res, 1, "5.1.1 User unknown in virtual alias table");
+		return 0;
+	}
 	if (!local && d[0] != '['
 	    && (relay = resolve_domain_listed(r, r->relay, RESOLVE_T_RELAY, d)) < 0)
 		return -1;
@@ -358,8 +373,42 @@ static int resolve_transport_map(const struct resolve *r, const char *addr,
 	return 0;
 }
 
+/* resolve_relocated - relocated_maps, after every other rule: a bounce, or a deferral. */
+static void resolve_relocated(const struct resolve *r, const char *addr, struct resolve_result *res)
+{
+	int found;
+
+	if (r->relocated_maps == NULL || res->cls == RESOLVE_DEFER || res->cls == RESOLVE_BAD)
+		return;
+	found = resolve_ask(r, res->cls == RESOLVE_LOCAL ? RESOLVE_T_RELOCATED_LOCAL
+			    : RESOLVE_T_RELOCATED, r->relocated_maps, addr, &res->value);
+	if (found < 0) {
+		resolve_defer(res, "relocated_maps");
+	} else if (found > 0) {
+		res->cls = RESOLVE_ERROR;
+		res->service = res->nexthop = NULL;
+		memcpy(res->dsn, "5.1.6", 6);
+		buf_reset(&res->reason_buf);
+		(void)buf_append_str(&res->reason_buf, "User has moved to ");
+		for (const char *p = buf_str(&res->value); *p && res->reason_buf.len < 300; p++)
+			(void)buf_putc(&res->reason_buf, (unsigned char)*p < 32 || *p == 127 ? '?' : *p);
+		res->reason = buf_str(&res->reason_buf);
+	}
+}
+
+static void resolve_route(const struct resolve *r, const char *sender, const char *addr,
+			  struct resolve_result *res);
+
 void resolve_addr(const struct resolve *r, const char *sender, const char *addr,
 		  struct resolve_result *res)
+{
+	resolve_route(r, sender, addr, res);
+	resolve_relocated(r, addr, res);
+}
+
+/* resolve_route - the class, transport and next hop, before relocated_maps. */
+static void resolve_route(const struct resolve *r, const char *sender, const char *addr,
+			  struct resolve_result *res)
 {
 	const char *at = strrchr(addr, '@');
 	const char *relayhost;
@@ -378,6 +427,8 @@ void resolve_addr(const struct resolve *r, const char *sender, const char *addr,
 		resolve_defer(res, "domain list table");
 		return;
 	}
+	if (res->cls == RESOLVE_ERROR)
+		return;	/* a virtual alias domain: nothing routes it */
 	if (res->cls != RESOLVE_LOCAL && *res->nexthop == 0) {
 		if ((relayhost = resolve_relayhost(r, sender, res)) == NULL) {
 			resolve_defer(res, "sender_dependent_relayhost_maps");

@@ -5,6 +5,11 @@
  *   domain in mydestination        RESOLVE_LOCAL: moat has no local delivery
  *   no domain at all ("user")      RESOLVE_LOCAL (Postfix would append
  *                                  $myorigin and deliver locally)
+ *   domain in virtual_alias_domains RESOLVE_ERROR 5.1.1 "User unknown in
+ *                                  virtual alias table": cleanup rewrote
+ *                                  every address virtual_alias_maps knows,
+ *                                  so what is left has no mailbox (not
+ *                                  routed by transport_maps)
  *   domain in relay_domains        RESOLVE_RELAY, transport from relay_transport
  *   any other domain               RESOLVE_DEFAULT, transport from default_transport
  *   "user@" (empty domain)         RESOLVE_BAD
@@ -28,6 +33,11 @@
  *   nexthop replaces it), and a given transport with an empty nexthop goes
  *   to the recipient domain. "error:text" bounces with text, "retry:text"
  *   defers, as Postfix's error(8) and retry services.
+ * Last, for every class, relocated_maps (rewrite order, "user" keys for
+ * a local domain): a listed recipient bounces with 5.1.6 "User has moved
+ * to <value>", as Postfix's trivial-rewrite does.
+ * virtual_alias_domains is a string list: a name matches itself only,
+ * a table is asked for the domain alone (RESOLVE_T_VIRTUAL).
  * A table that fails gives RESOLVE_DEFER (Postfix defers on a table error).
  */
 #ifndef MOAT_MAIL_RESOLVE_H
@@ -47,6 +57,9 @@ enum resolve_table {
 	RESOLVE_T_RELAY,	/* domain order, parents as "example.com" */
 	RESOLVE_T_TRANSPORT,	/* transport(5) order */
 	RESOLVE_T_SENDER_RELAY,	/* rewrite order, on the sender */
+	RESOLVE_T_VIRTUAL,	/* the domain alone (virtual_alias_domains) */
+	RESOLVE_T_RELOCATED,	/* rewrite order, on the recipient */
+	RESOLVE_T_RELOCATED_LOCAL,	/* the same, for a local domain ("user" keys too) */
 };
 
 /*
@@ -68,6 +81,8 @@ struct resolve_params {
 	char *const *transport_maps;	/* NULL or empty: none */
 	char *const *sender_relayhost_maps;	/* sender_dependent_relayhost_maps */
 	const char *null_sender_key;	/* empty_address_relayhost_maps_lookup_key */
+	char *const *virtual_alias_domains;	/* NULL or empty: none */
+	char *const *relocated_maps;
 };
 
 /* A domain list entry: a name (lower case) or a table spec. */
@@ -77,7 +92,8 @@ struct resolve_entry {
 };
 
 struct resolve {
-	struct resolve_entry *mydest, *relay;	/* name NULL ends each list */
+	struct resolve_entry *mydest, *relay, *virt;	/* name NULL ends each list */
+	char *relocated_maps;	/* specs separated by '\n'; NULL: none */
 	char *transport_maps;	/* specs separated by '\n'; NULL: none */
 	char *sender_relay_maps;
 	char *null_sender_key;

@@ -37,6 +37,7 @@ static const char *const restrict_names[RESTRICT_COUNT] = {
 	[RESTRICT_REJECT_UNKNOWN_RCPT_DOMAIN] = "reject_unknown_recipient_domain",
 	[RESTRICT_REJECT_UNKNOWN_HELO] = "reject_unknown_helo_hostname",
 	[RESTRICT_CHECK_RELAY_DOMAINS] = "check_relay_domains",
+	[RESTRICT_REJECT_UNLISTED_SENDER] = "reject_unlisted_sender",
 	[RESTRICT_REJECT_RBL_CLIENT] = "reject_rbl_client",
 	[RESTRICT_REJECT_RHSBL_CLIENT] = "reject_rhsbl_client",
 	[RESTRICT_REJECT_RHSBL_REVERSE] = "reject_rhsbl_reverse_client",

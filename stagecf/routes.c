@@ -13,7 +13,8 @@
 int routes_load(struct resolve *r, const struct conf *c, struct buf *err)
 {
 	static const char *const names[] = {
-		"mydestination", "relay_domains", "default_transport", "relay_transport", NULL,
+		"mydestination", "relay_domains", "default_transport", "relay_transport",
+		"virtual_alias_domains", NULL,
 	};
 	struct resolve_params rp = {
 		conf_list(c, "mydestination"), conf_list(c, "relay_domains"),
@@ -21,6 +22,7 @@ int routes_load(struct resolve *r, const struct conf *c, struct buf *err)
 		conf_str(c, "relay_transport"), conf_list(c, "transport_maps"),
 		conf_list(c, "sender_dependent_relayhost_maps"),
 		conf_str(c, "empty_address_relayhost_maps_lookup_key"),
+		conf_list(c, "virtual_alias_domains"), conf_list(c, "relocated_maps"),
 	};
 	struct buf why = BUF_INIT;
 

@@ -22,7 +22,8 @@ static const char *const tables_restriction_params[] = {
 
 /* Domain lists whose type:name entries are tables (the others are names). */
 static const char *const tables_domain_list_params[] = {
-	CONF_NAME("mydestination"), CONF_NAME("relay_domains"), NULL,
+	CONF_NAME("mydestination"), CONF_NAME("relay_domains"), CONF_NAME("virtual_alias_domains"),
+	NULL,
 };
 
 void stagecf_tables_add(struct stagecf_tables *t, const char *spec, const char *where)

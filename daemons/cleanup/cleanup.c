@@ -59,7 +59,7 @@ struct cleanup_srv {
 	int64_t flow_delay_ms;
 	unsigned unanswered;	/* notices qmgr has not answered since its last answer */
 	struct cleanup_peer *waiting;	/* clients whose OPENED waits for a token */
-	struct lookup_client lookup;	/* content checks' tables (cfg.checks.lc) */
+	struct lookup_client lookup;	/* content checks' and virtual_alias_maps' tables */
 };
 
 struct cleanup_peer {
@@ -191,8 +191,8 @@ static int cleanup_end(struct cleanup_peer *p)
 
 	if (cleanup_msg_end(cm) < 0)
 		return -1;
-	if (p->cs->cfg.checks.lc)
-		lookup_client_clear(p->cs->cfg.checks.lc);	/* Postfix's per-message cache */
+	if (p->cs->cfg.checks.lc || p->cs->cfg.virt.lc)
+		lookup_client_clear(&p->cs->lookup);	/* Postfix's per-message cache */
 	if (cm->status != 0 && cm->qid[0] && !(cm->check & CM_CHECK_LOGGED))
 		msg_info("%s: reject: %u %s", cm->qid, cm->status, buf_str(&cm->reason));
 	if (cleanup_reply(p, MSG_CLEANUP_DONE) < 0)
@@ -429,7 +429,6 @@ static void cleanup_checks_configure(struct cleanup_srv *cs, const struct conf *
 	}
 	if (!any)
 		return;
-	lookup_client_init(&cs->lookup, cs->st);
 	k->lc = &cs->lookup;
 }
 
@@ -456,7 +455,9 @@ static void cleanup_pre_jail(struct stage *st)
 	cfg->drop_headers = conf_list(st->conf, "message_drop_headers");
 	cfg->original_recipient = conf_bool(st->conf, "enable_original_recipient");
 	cleanup_mime_configure(cfg, st->conf);
+	lookup_client_init(&cs->lookup, st);	/* connects on its first query only */
 	cleanup_checks_configure(cs, st->conf);
+	cleanup_virtual_configure(&cfg->virt, st->conf, &cs->lookup);
 	cs->max_use = conf_int(st->conf, "max_use");
 	cs->max_idle = conf_time(st->conf, "max_idle");
 	cs->flow_delay_ms = conf_time(st->conf, "in_flow_delay") * 1000;

@@ -51,6 +51,7 @@ void cleanup_msg_init(struct cleanup_msg *cm, const struct cleanup_cfg *cfg)
 	buf_init(&cm->bcc, 64 * 1024);
 	buf_init(&cm->body.line, cfg->mime.line_limit + 2);
 	buf_init(&cm->body.hdr, cfg->header_size_limit + 2);
+	cleanup_virtual_seen_init(&cm->rcpt_seen);
 	cleanup_mime_init(&cm->mime, &cfg->mime);
 }
 
@@ -73,6 +74,7 @@ void cleanup_msg_free(struct cleanup_msg *cm)
 	buf_free(&cm->bcc);
 	buf_free(&cm->body.line);
 	buf_free(&cm->body.hdr);
+	cleanup_virtual_seen_free(&cm->rcpt_seen);
 	cleanup_mime_free(&cm->mime);
 }
 
@@ -215,6 +217,7 @@ static void cleanup_reset(struct cleanup_msg *cm)
 	cm->check = 0;
 	buf_reset(&cm->redirect);
 	buf_reset(&cm->bcc);
+	cleanup_virtual_seen_reset(&cm->rcpt_seen);
 	buf_reset(&cm->reason);
 	buf_reset(&cm->rcpt1);
 	buf_reset(&cm->hdr);
@@ -331,8 +334,7 @@ int cleanup_msg_rcpt(struct cleanup_msg *cm, const struct ipc_cleanup_rcpt *r)
 		return 0;
 	}
 	if (cm->status == 0
-	    && queue_file_put_rcpt(cm->qf, r->addr, cm->cfg->original_recipient ? r->addr : "",
-				   r->orcpt, cleanup_notify(r->notify)) < 0)
+	    && cleanup_virtual_rcpt(cm, r->addr, r->orcpt, cleanup_notify(r->notify)) < 0)
 		cleanup_io_fail(cm, errno);
 	if (cm->nrcpt++ == 0)
 		cleanup_clean(&cm->rcpt1, r->addr);

@@ -44,6 +44,7 @@
 
 #include "daemons/cleanup/cleanup_check.h"
 #include "daemons/cleanup/cleanup_mime.h"
+#include "daemons/cleanup/cleanup_virtual.h"
 #include "ipc/ipc.h"
 #include "lib/buf.h"
 #include "queue/qfile.h"
@@ -65,6 +66,7 @@ struct cleanup_cfg {
 	int original_recipient;		/* enable_original_recipient */
 	struct cleanup_checks checks;	/* header_checks(5) */
 	uint64_t body_checks_size_limit;	/* bytes of each body segment body_checks see; 0: all */
+	struct cleanup_virtual_cfg virt;	/* virtual_alias_maps, the duplicate filter */
 };
 
 /* The content after the message's headers, line by line (cleanup_body.c). */
@@ -117,6 +119,7 @@ struct cleanup_msg {
 	unsigned check;			/* CM_CHECK_* */
 	struct buf redirect;		/* REDIRECT address, empty if none */
 	struct buf bcc;			/* BCC addresses, each NUL-terminated */
+	struct cleanup_virtual_seen rcpt_seen;	/* recipients written (cleanup_virtual.c) */
 	/* outcome */
 	uint32_t status;		/* 0, or an SMTP code */
 	struct buf reason;		/* "4.3.0 text" */

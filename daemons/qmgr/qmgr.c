@@ -329,6 +329,7 @@ static void qmgr_run(struct stage *st)
 	if (iox_set_nonblock(st->broker.fd, 0) < 0
 	    || event_add(q->loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
+	qmgr_postmaster_check(q);
 	qmgr_scan_incoming(q);
 	qmgr_scan_deferred(q);
 	(void)event_timer_add(q->loop, QMGR_INCOMING_SWEEP_MS, qmgr_incoming_timer, q);

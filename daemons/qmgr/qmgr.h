@@ -121,6 +121,9 @@ uint32_t qmgr_notify_dsn(unsigned queue_notify);
 void qmgr_deliver_kick(struct qmgr *q);
 void qmgr_deliver_idle_sweep(struct qmgr *q);
 
+/* qmgr_postmaster.c: warn once if postmaster@ or abuse@ of our domains would be refused. */
+void qmgr_postmaster_check(struct qmgr *q);
+
 /* qmgr_route.c */
 void qmgr_route_init(struct qmgr *q);
 void qmgr_route_rcpt(struct qmgr *q, const char *sender, const char *rcpt);

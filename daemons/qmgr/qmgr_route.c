@@ -1,8 +1,9 @@
 /*
  * qmgr_route.c - qmgr's routing tables: mail/resolve.c decides the class,
  * transport and next hop; the tables it names (transport_maps,
- * sender_dependent_relayhost_maps, type:name entries of mydestination and
- * relay_domains) are asked here of the lookup stage, in Postfix's orders.
+ * sender_dependent_relayhost_maps, relocated_maps, type:name entries of
+ * mydestination, relay_domains and virtual_alias_domains) are asked here
+ * of the lookup stage, in Postfix's orders.
  *
  * Answers are cached for one message (lookup_client_clear when its
  * recipients are resolved), as Postfix caches per request.
@@ -36,6 +37,13 @@ static int route_lookup(void *ctx, enum resolve_table which, const char *tables,
 	case RESOLVE_T_TRANSPORT:
 		k.order = LOOKUP_ORDER_TRANSPORT;
 		k.flags = q->transport_parent ? LOOKUP_F_PARENT : 0;
+		break;
+	case RESOLVE_T_VIRTUAL:
+		k.order = LOOKUP_ORDER_KEY;	/* virtual_alias_domains is a string list */
+		break;
+	case RESOLVE_T_RELOCATED_LOCAL:
+		k.order = LOOKUP_ORDER_REWRITE;
+		k.flags = LOOKUP_F_LOCAL;
 		break;
 	default:
 		k.order = LOOKUP_ORDER_REWRITE;

@@ -201,11 +201,14 @@ int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, stru
 /* smtpd_check_cmd - one list at its own command (client, helo, sender with
  * smtpd_delay_reject = no; data; end of data): CHECK_REJECT with *reply set, else CHECK_OK. */
 int smtpd_check_cmd(struct smtpd_session *s, enum smtpd_list which, struct buf *reply);
+/* smtpd_check_auth_dest - an authorised destination? 1, 0, or -1 (a table failed). */
 int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path *rcpt);
 int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *rcpt);
 
-/* smtpd_rcptmaps.c: relay_recipient_maps at RCPT; -1 and reply if refused. */
+/* smtpd_rcptmaps.c: unlisted recipients and senders at RCPT; -1 and reply if refused. */
 int smtpd_rcptmaps_check(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply);
+/* smtpd_rcptmaps_virtual_domain - in virtual_alias_domains? 1, 0, or -1 (a table failed). */
+int smtpd_rcptmaps_virtual_domain(const struct smtpd_session *s, const char *domain);
 void smtpd_rcptmaps_clear(void);
 #define CHECK_DUNNO	0
 #define CHECK_OK	1
@@ -229,6 +232,8 @@ struct smtpd_check {
  * follows the code); CHECK_REJECT, or CHECK_DUNNO when only warned. */
 int smtpd_check_reject(struct smtpd_check *ck, int code, const char *dsn, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* smtpd_rcptmaps_unlisted_sender - the reject_unlisted_sender restriction (smtpd_rcptmaps.c). */
+int smtpd_rcptmaps_unlisted_sender(struct smtpd_check *ck);
 /* smtpd_check_defer_if - remember a DEFER_IF_PERMIT/_REJECT reply (the first counts). */
 void smtpd_check_defer_if(struct smtpd_check *ck, struct check_defer *d, int code,
 			  const char *dsn, const char *fmt, ...)

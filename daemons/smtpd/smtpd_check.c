@@ -15,11 +15,12 @@
  * As in Postfix, a temporary failure that could have rejected turns a
  * later permit into a 450 (defer_if_permit), DEFER_IF_REJECT turns a later
  * reject into one, and warn_if_reject makes the next restriction's reject
- * a log line. Then moat's own rule: a recipient this host would deliver
- * locally is refused, since moat has no local delivery.
+ * a log line. Then smtpd_rcptmaps.c checks the address class (and refuses
+ * a recipient this host would deliver locally, since moat has no local
+ * delivery, unless a virtual alias sends it elsewhere).
  *
  * Relay control: a recipient is an authorised destination only if its
- * domain is in mydestination or relay_domains (or it is an address literal
+ * domain is in mydestination, virtual_alias_domains or relay_domains (or it is an address literal
  * of this host, or it has no domain) AND it carries no routing trick
  * (user%host@, host!user@, "a@b"@, @route:). Address literals of other
  * hosts are never authorised destinations.
@@ -72,7 +73,17 @@ int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path 
 		return 1;
 	if (rcpt->flags & ADDR_F_LITERAL)
 		return 0;
-	return domlist_match(&s->cf->pol.relay_domains, addr_domain(rcpt));
+	if (domlist_match(&s->cf->pol.relay_domains, addr_domain(rcpt)))
+		return 1;
+	/* ours too: cleanup rewrites its addresses, qmgr bounces what is left */
+	return smtpd_rcptmaps_virtual_domain(s, addr_domain(rcpt));
+}
+
+/* check_lookup_failed - an authorised destination could not be told: 451, as Postfix. */
+static int check_lookup_failed(struct smtpd_check *ck)
+{
+	return smtpd_check_reject(ck, 451, "4.3.0", "<%s>: Recipient address rejected: "
+				  "Temporary lookup failure", buf_str(&ck->rcpt->addr));
 }
 
 void smtpd_check_subject(const struct smtpd_check *ck, struct buf *out, const char **cls)
@@ -165,8 +176,10 @@ static int check_access(struct smtpd_check *ck, int code, const char *dsn, const
 
 static int check_relay(struct smtpd_check *ck, int code)
 {
-	if (ck->rcpt == NULL || smtpd_check_auth_dest(ck->s, ck->rcpt))
-		return CHECK_DUNNO;
+	int auth = ck->rcpt ? smtpd_check_auth_dest(ck->s, ck->rcpt) : 1;
+
+	if (auth != 0)
+		return auth > 0 ? CHECK_DUNNO : check_lookup_failed(ck);
 	return smtpd_check_reject(ck, code, "5.7.1", "<%s>: Relay access denied",
 				  buf_str(&ck->rcpt->addr));
 }
@@ -176,13 +189,14 @@ static int check_relay(struct smtpd_check *ck, int code)
 static int check_relay_domains(struct smtpd_check *ck)
 {
 	const struct smtpd_session *s = ck->s;
+	int auth;
 
 	if (s->name_status == SMTPD_PEER_OK && domlist_match(&s->cf->pol.relay_domains, s->name))
 		return CHECK_OK;
 	if (ck->rcpt == NULL)
 		return CHECK_DUNNO;
-	if (smtpd_check_auth_dest(s, ck->rcpt))
-		return CHECK_OK;
+	if ((auth = smtpd_check_auth_dest(s, ck->rcpt)) != 0)
+		return auth > 0 ? CHECK_OK : check_lookup_failed(ck);
 	return smtpd_check_reject(ck, s->cf->relay_code, "5.7.1",
 				  "<%s>: Recipient address rejected: Relay access denied",
 				  buf_str(&ck->rcpt->addr));
@@ -248,7 +262,7 @@ static int check_simple(struct smtpd_check *ck, const struct restrict_item *it)
 	case RESTRICT_DEFER_UNAUTH_DEST:
 		return check_relay(ck, cf->defer_code);
 	case RESTRICT_PERMIT_AUTH_DEST:
-		return ck->rcpt && smtpd_check_auth_dest(s, ck->rcpt) ? CHECK_OK : CHECK_DUNNO;
+		return ck->rcpt && smtpd_check_auth_dest(s, ck->rcpt) > 0 ? CHECK_OK : CHECK_DUNNO;
 	case RESTRICT_CHECK_RELAY_DOMAINS:
 		return check_relay_domains(ck);
 	case RESTRICT_PERMIT:
@@ -278,6 +292,8 @@ static int check_simple(struct smtpd_check *ck, const struct restrict_item *it)
 		return check_unknown_client(ck, s->reverse_status, "reverse ");
 	case RESTRICT_CLASS:
 		return check_class(ck, it);
+	case RESTRICT_REJECT_UNLISTED_SENDER:
+		return smtpd_rcptmaps_unlisted_sender(ck);
 	default:
 		return -1;
 	}
@@ -379,13 +395,6 @@ int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, stru
 			continue;	/* already applied at connect/HELO/MAIL time */
 		r = check_list(&ck, order[i]);
 	}
-	if (check_done(&ck, r) == CHECK_REJECT)
-		return -1;
-	if (smtpd_check_is_local(s, rcpt)) {
-		buf_reset(reply);
-		buf_printf(reply, "550 5.1.1 <%s>: Recipient address rejected: "
-			   "local delivery is not supported by moat", buf_str(&rcpt->addr));
-		return -1;
-	}
-	return 0;
+	/* the recipient's address class (smtpd_rcptmaps.c) comes next */
+	return check_done(&ck, r) == CHECK_REJECT ? -1 : 0;
 }

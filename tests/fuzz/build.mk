@@ -5,5 +5,6 @@ FUZZ_SRCS_fuzz_smtpd_cmd := daemons/smtpd/smtpd_cmd.c
 FUZZ_SRCS_fuzz_smtpd_data := daemons/smtpd/smtpd_data.c
 FUZZ_SRCS_fuzz_cleanup := daemons/cleanup/cleanup_msg.c daemons/cleanup/cleanup_hdr.c \
 	daemons/cleanup/cleanup_mime.c daemons/cleanup/cleanup_addr.c daemons/cleanup/cleanup_check.c \
-	daemons/cleanup/cleanup_body.c
+	daemons/cleanup/cleanup_body.c \
+	daemons/cleanup/cleanup_virtual.c
 FUZZ_SRCS_fuzz_cleanup_mime := daemons/cleanup/cleanup_mime.c

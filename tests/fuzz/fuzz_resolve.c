@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = xmalloc(size + 1), *lines[2] = { "", "" }, *rest, *save = NULL;
 	char *mydest[FUZZ_ITEMS + 1], *relay[FUZZ_ITEMS + 1];
-	struct resolve_params rp = { mydest, relay, "", "smtp", "relay", NULL, NULL, NULL };
+	struct resolve_params rp = { mydest, relay, "", "smtp", "relay", NULL, NULL, NULL, NULL, NULL };
 	struct buf err = BUF_INIT;
 	struct fuzz_lists f;
 	struct addr_path p;

@@ -15,6 +15,7 @@
 #include "daemons/cleanup/cleanup_body.c"
 #include "daemons/cleanup/cleanup_check.c"
 #include "daemons/cleanup/cleanup_hdr.c"
+#include "daemons/cleanup/cleanup_virtual.c"
 #include "daemons/cleanup/cleanup_mime.c"
 #include "daemons/cleanup/cleanup_msg.c"
 #include "ipc/mailproto.h"
@@ -462,6 +463,49 @@ static void test_original_recipient(void **state)
 	tc_teardown(&t);
 }
 
+/* tc_rcpts - a message to these recipients (one NOTIFY); how many the queue file holds. */
+static size_t tc_rcpts(struct tc *t, const char *const *rcpts)
+{
+	struct ipc_cleanup_open o = tc_open("192.0.2.1");
+	struct queue_env env;
+	size_t n;
+	int fd;
+
+	assert_int_equal(cleanup_msg_open(&t->cm, &o), 0);
+	for (size_t i = 0; rcpts[i]; i++) {
+		struct ipc_cleanup_rcpt r = { .addr = rcpts[i], .orcpt = "", .notify = 0 };
+
+		assert_int_equal(cleanup_msg_rcpt(&t->cm, &r), 0);
+	}
+	assert_int_equal(cleanup_msg_data(&t->cm, "Subject: x\r\n\r\nb\r\n", 18), 0);
+	assert_int_equal(cleanup_msg_end(&t->cm), 0);
+	assert_int_equal(t->cm.status, 0);
+	fd = queue_file_open(t->tree.fd, QUEUE_INCOMING, t->cm.qid, O_RDONLY);
+	assert_int_equal(queue_env_read(fd, 0, &env), QUEUE_ENV_OK);
+	n = env.nrcpts;
+	queue_env_free(&env);
+	close(fd);
+	return n;
+}
+
+/* The duplicate filter: the same recipient (case folded) once, until
+ * duplicate_filter_limit addresses are remembered; 0 is no limit. */
+static void test_duplicate_filter(void **state)
+{
+	static const char *const rcpts[] = {
+		"a@example.com", "A@EXAMPLE.com", "b@example.com", "c@example.com", "a@example.com",
+		"c@example.com", NULL,
+	};
+	struct tc t;
+
+	(void)state;
+	tc_setup(&t);
+	assert_int_equal(tc_rcpts(&t, rcpts), 3);
+	t.cfg.virt.dup_limit = 2;	/* a and b remembered, c is not */
+	assert_int_equal(tc_rcpts(&t, rcpts), 4);
+	tc_teardown(&t);
+}
+
 /* A MIME error refuses the message with 550 5.6.0 and leaves nothing in incoming/. */
 static void test_mime_reject(void **state)
 {
@@ -578,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_delay_warning_time),
 		cmocka_unit_test(test_original_recipient),
 		cmocka_unit_test(test_mime_reject),
+		cmocka_unit_test(test_duplicate_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

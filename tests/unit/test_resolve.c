@@ -19,7 +19,7 @@ static char *const relays[] = { "Example.COM", ".sub.example.net", NULL };
 
 static void init(struct resolve *r, const char *relayhost, const char *def, const char *rel)
 {
-	struct resolve_params p = { mydest, relays, relayhost, def, rel, NULL, NULL, NULL };
+	struct resolve_params p = { mydest, relays, relayhost, def, rel, NULL, NULL, NULL, NULL, NULL };
 	struct buf err = BUF_INIT;
 
 	assert_int_equal(resolve_init(r, &p, &err), 0);
@@ -170,7 +170,7 @@ static void init_tables(struct resolve *r, char *const *relay, char *const *tran
 			char *const *sender_relay, const char *const *rows)
 {
 	struct resolve_params p = { mydest, relay, "[relayhost.example]", "smtp", "relay",
-				    transport, sender_relay, "<>" };
+				    transport, sender_relay, "<>", NULL, NULL };
 	struct buf err = BUF_INIT;
 
 	assert_int_equal(resolve_init(r, &p, &err), 0);
@@ -265,6 +265,46 @@ static void test_domain_list_tables(void **state)
 	resolve_free(&r);
 }
 
+/* virtual_alias_domains: what is left in one bounces 5.1.1 (names match
+ * themselves only); relocated_maps bounces 5.1.6 for any class, last;
+ * a failing table defers. RESOLVE_T_VIRTUAL = 4, _RELOCATED = 5, _LOCAL = 6. */
+static void test_virtual_alias_domains_and_relocated(void **state)
+{
+	static char *const virt[] = { "alias.example", "hash:/v", NULL };
+	static char *const moved[] = { "hash:/r", NULL }, *const failing[] = { "fail:x", NULL };
+	static const char *const rows[] = {
+		"4|t.example|anything", "5|old@remote.example|new@else.example",
+		"6|gone@mail.example.org|x\r\ny@z", "5|moved@alias.example|n@x.example", NULL,
+	};
+	struct resolve_params p = { mydest, relays, "", "smtp", "relay", NULL, NULL, NULL,
+				    virt, moved };
+	struct resolve r;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(resolve_init(&r, &p, &err), 0);
+	r.lookup.fn = fake_lookup;
+	fake_rows = rows;
+	check_reason(&r, "u@alias.example", RESOLVE_ERROR, "5.1.1",
+		     "User unknown in virtual alias table");
+	check_reason(&r, "u@T.example", RESOLVE_ERROR, "5.1.1", "User unknown in virtual alias table");
+	check(&r, "u@sub.alias.example", RESOLVE_DEFAULT, "smtp", "sub.alias.example");
+	/* relocated_maps whatever the class, as Postfix */
+	check_reason(&r, "moved@alias.example", RESOLVE_ERROR, "5.1.6", "User has moved to n@x.example");
+	check_reason(&r, "old@remote.example", RESOLVE_ERROR, "5.1.6",
+		     "User has moved to new@else.example");
+	check_reason(&r, "gone@mail.example.org", RESOLVE_ERROR, "5.1.6",
+		     "User has moved to x??y@z");
+	check(&r, "other@remote.example", RESOLVE_DEFAULT, "smtp", "remote.example");
+	resolve_free(&r);
+	p.relocated_maps = failing;
+	assert_int_equal(resolve_init(&r, &p, &err), 0);
+	r.lookup.fn = fake_lookup;
+	check_reason(&r, "old@remote.example", RESOLVE_DEFER, "4.3.0", "relocated_maps lookup failure");
+	resolve_free(&r);
+	buf_free(&err);
+}
+
 static void test_sender_dependent_relayhost(void **state)
 {
 	static char *const sdr[] = { "hash:/sdr", NULL };
@@ -291,7 +331,7 @@ static void test_sender_dependent_relayhost(void **state)
 static void test_init_refuses(void **state)
 {
 	char *const files[] = { "/etc/postfix/relay_domains", NULL };
-	struct resolve_params p = { mydest, files, "", "smtp", "relay", NULL, NULL, NULL };
+	struct resolve_params p = { mydest, files, "", "smtp", "relay", NULL, NULL, NULL, NULL, NULL };
 	struct resolve r;
 	struct buf err = BUF_INIT;
 
@@ -323,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_transport_error_retry_fail),
 		cmocka_unit_test(test_domain_list_tables),
 		cmocka_unit_test(test_sender_dependent_relayhost),
+		cmocka_unit_test(test_virtual_alias_domains_and_relocated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
