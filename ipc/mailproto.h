@@ -32,6 +32,7 @@
 
 /* MSG_DNS_QUERY.type */
 #define DNS_T_A		1
+#define DNS_T_NS	2
 #define DNS_T_PTR	12
 #define DNS_T_MX	15
 #define DNS_T_TXT	16

@@ -13,6 +13,8 @@
  *   smtpd_check_dns.c DNS lists and reject_unknown_*_domain/helo (via the dns stage)
  *   smtpd_check_action.c what a policy service answers, applied (mail/access_action.h)
  *   smtpd_policy.c   check_policy_service: requests to the policy stage
+ *   smtpd_check_access.c check_*_access: table lookups (lookup stage), answers applied
+ *   smtpd_check_server.c their _a_/_mx_/_ns_ forms: the hosts' addresses from DNS
  *   smtpd_opts.c     reject footer, EHLO keywords, NOOP commands, client logging
  *   smtpd_cleanup.c  the channel to cleanup
  *   smtpd_dns.c      the client's host name (PTR + forward check, via the dns stage)
@@ -223,6 +225,8 @@ struct smtpd_check {
 	struct buf *reply;
 	int warn;			/* warn_if_reject: the next reject is only logged */
 	int depth;			/* restriction classes and answers in use */
+	const char *subj_name;		/* set by an access check: what its replies name */
+	const char *subj_cls;		/* ... and their class ("Sender address"); NULL: the list's */
 	struct check_defer if_permit, if_reject;
 };
 /* smtpd_check_reject - set the reply "code dsn text" (the dsn's class digit
@@ -246,9 +250,19 @@ int smtpd_check_action(struct smtpd_check *ck, const char *answer, const char *f
 
 /* smtpd_policy.c: check_policy_service endpoint, through the policy stage; CHECK_*. */
 int smtpd_check_policy(struct smtpd_check *ck, const char *endpoint);
-/* smtpd_check_access.c: check_{client,helo,sender,recipient}_access; CHECK_*. */
+/* smtpd_check_access.c: every check_*_access restriction; CHECK_*. */
 int smtpd_check_access(struct smtpd_check *ck, const struct restrict_item *it);
 void smtpd_check_access_clear(void);
+/* smtpd_access_lookup - key in it's table (in order), its answer applied; *found
+ * is 0 when the table had no entry (CHECK_DUNNO). A failed lookup is a 451. */
+int smtpd_access_lookup(struct smtpd_check *ck, const struct restrict_item *it, const char *key,
+			uint32_t order, uint32_t flags, int *found);
+/* smtpd_access_parent - LOOKUP_F_PARENT if parent_domain_matches_subdomains
+ * names smtpd_access_maps. */
+uint32_t smtpd_access_parent(const struct smtpd_session *s);
+/* smtpd_check_server.c: the _a_, _mx_ and _ns_ forms, keys from DNS; CHECK_*. */
+int smtpd_check_server(struct smtpd_check *ck, const struct restrict_item *it,
+		       enum restrict_subject subj, enum restrict_server srv);
 
 /* smtpd_cleanup.c: 0 ok; -1 = no cleanup (reply set to a 4xx/5xx text). */
 int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply);

@@ -79,6 +79,11 @@ void smtpd_check_subject(const struct smtpd_check *ck, struct buf *out, const ch
 {
 	const struct smtpd_session *s = ck->s;
 
+	if (ck->subj_cls) {	/* an access check names what it looked up */
+		buf_append_str(out, ck->subj_name);
+		*cls = ck->subj_cls;
+		return;
+	}
 	switch (ck->which) {
 	case L_CLIENT:
 		buf_append_str(out, buf_str(&s->namaddr));
@@ -292,7 +297,7 @@ static int check_item(struct smtpd_check *ck, const struct restrict_item *it)
 		return r;
 	if (it->id == RESTRICT_CHECK_POLICY)
 		return smtpd_check_policy(ck, it->arg);
-	if (it->id >= RESTRICT_CHECK_CLIENT_ACCESS && it->id <= RESTRICT_CHECK_RCPT_ACCESS)
+	if (restrict_access(it->id, NULL, NULL))
 		return smtpd_check_access(ck, it);
 	return smtpd_check_dns(ck, it);
 }

@@ -80,3 +80,19 @@ def test_table_that_cannot_answer_defers(moat_factory, sink):
     code, msg = rcpt(m, sender="a" * 40 + "!@known.test")
     assert code == 451 and msg.startswith("4.3.5"), msg
     m.wait_log(r"warning: .*check_sender_access pcre:\S+: table lookup problem")
+
+
+def test_ok_permits_and_reply_names_the_subject(moat_factory, sink):
+    # Before: a table's OK was taken for "not found" and the list went on to reject.
+    m = start(moat_factory, sink, {
+        "senders": "boss@known.test OK\nspam.test REJECT no spam\n",
+        "clients": "127.0.0.7 OK\n",
+    }, "smtpd_recipient_restrictions = check_client_access texthash:{clients}, "
+       "check_sender_access texthash:{senders}, reject\n")
+    assert rcpt(m, sender="boss@known.test")[0] == 250
+    assert rcpt(m, source="127.0.0.7", sender="x@other.test")[0] == 250
+    # a sender check in the recipient list still names the sender, as Postfix
+    assert rcpt(m, sender="x@spam.test") == (
+        554, "5.7.1 <x@spam.test>: Sender address rejected: no spam")
+    assert rcpt(m, sender="x@other.test") == (
+        554, "5.7.1 <b@known.test>: Recipient address rejected: Access denied")
