@@ -131,6 +131,9 @@ struct smtpd_session {
 	uint64_t data_bytes;
 	int in_data;			/* reading message content */
 	int discard;			/* a DISCARD action: accept, then drop the message */
+	int hold;			/* a HOLD action: cleanup commits into hold/ */
+	struct buf redirect;		/* a REDIRECT action's address, empty if none */
+	struct buf bcc;			/* BCC actions' addresses, each NUL-terminated */
 	uint32_t transaction;		/* MAIL transactions so far (policy "instance") */
 	int64_t started_ms;		/* when the session began */
 	struct buf prepend;		/* headers PREPEND actions added (CRLF-terminated) */

@@ -5,11 +5,13 @@ their answers applied as access(5) actions, with Postfix's lookup orders
 key), and a table the lookup stage cannot answer from deferring (451 4.3.5)
 instead of being skipped."""
 import os
+import smtplib
 
 import pytest
 
 from mailpeers import RecordingSink
-from relayenv import FAST_RETRY, relay_main_cf, relay_master_cf
+from relayenv import FAST_RETRY, relay_main_cf, relay_master_cf, send
+from test_header_checks import wait_until
 from test_restrictions import rcpt
 
 
@@ -96,3 +98,59 @@ def test_ok_permits_and_reply_names_the_subject(moat_factory, sink):
         554, "5.7.1 <x@spam.test>: Sender address rejected: no spam")
     assert rcpt(m, sender="x@other.test") == (
         554, "5.7.1 <b@known.test>: Recipient address rejected: Access denied")
+
+
+BODY = b"From: a@known.test\r\nSubject: act\r\n\r\nhello\r\n"
+ACTIONS = ("hold@known.test HOLD\nredir@known.test REDIRECT other@known.test\n"
+           "bcc@known.test BCC archive@known.test\ndrop@known.test DISCARD dropped\n"
+           "bad@known.test REDIRECT nobody\nheld.test HOLD quarantined\n")
+
+
+@pytest.fixture
+def acted(moat_factory, sink):
+    return start(moat_factory, sink, {"rcpts": ACTIONS, "senders": ACTIONS},
+                 "smtpd_sender_restrictions = check_sender_access texthash:{senders}\n"
+                 "smtpd_recipient_restrictions = check_recipient_access texthash:{rcpts}\n")
+
+
+def test_hold_from_an_access_table(acted, sink):
+    m = acted
+    qid = send(m, "a@known.test", ["b@known.test", "hold@known.test"], BODY)
+    m.wait_log(rf"{qid}: hold: RCPT from unknown\[127\.0\.0\.1\]: <hold@known\.test>: "
+               r"Recipient address triggers HOLD action; from=<a@known\.test> "
+               r"to=<hold@known\.test> proto=ESMTP helo=<client\.test\.example>")
+    wait_until(lambda: qid in os.listdir(os.path.join(m.queue, "hold")), "not in hold/")
+    # a sender's HOLD with its own text; the next message is not held
+    qid2 = send(m, "x@held.test", ["b@known.test"], BODY)
+    m.wait_log(r"hold: RCPT from .*: <x@held\.test>: Sender address quarantined;")
+    wait_until(lambda: qid2 in os.listdir(os.path.join(m.queue, "hold")), "not in hold/")
+    send(m, "a@known.test", ["b@known.test"], BODY)
+    (got,) = sink.wait_count(1)
+    assert got.rcpt_tos == ["b@known.test"]
+
+
+def test_redirect_and_bcc_from_an_access_table(acted, sink):
+    m = acted
+    send(m, "a@known.test", ["b@known.test", "redir@known.test"], BODY)
+    m.wait_log(r"redirect: RCPT from .*: <redir@known\.test>: Recipient address triggers "
+               r"REDIRECT other@known\.test;")
+    wait_until(lambda: {r for g in sink.messages for r in g.rcpt_tos} == {"other@known.test"},
+             "not redirected")
+    send(m, "a@known.test", ["bcc@known.test"], BODY)
+    m.wait_log(r"bcc: RCPT from .*: <bcc@known\.test>: Recipient address triggers "
+               r"BCC archive@known\.test;")
+    wait_until(lambda: sorted(r for g in sink.messages[1:] for r in g.rcpt_tos)
+             == ["archive@known.test", "bcc@known.test"], "no BCC copy")
+
+
+def test_discard_and_a_bad_redirect_from_an_access_table(acted, sink):
+    m = acted
+    qid = send(m, "a@known.test", ["drop@known.test"], BODY)
+    m.wait_log(r"discard: RCPT from .*: <drop@known\.test>: Recipient address dropped;")
+    for q in ("incoming", "active", "deferred", "hold"):
+        assert qid not in os.listdir(os.path.join(m.queue, q))
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=60) as s:
+        s.ehlo("client.test.example")
+        s.mail("a@known.test")
+        assert s.rcpt("bad@known.test") == (451, b"4.3.5 Server configuration error")
+    m.wait_log(r"check_recipient_access texthash:.*: REDIRECT and BCC need user@domain")
