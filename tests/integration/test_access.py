@@ -5,6 +5,7 @@ their answers applied as access(5) actions, with Postfix's lookup orders
 key), and a table the lookup stage cannot answer from deferring (451 4.3.5)
 instead of being skipped."""
 import os
+import re
 import smtplib
 
 import pytest
@@ -154,3 +155,18 @@ def test_discard_and_a_bad_redirect_from_an_access_table(acted, sink):
         s.mail("a@known.test")
         assert s.rcpt("bad@known.test") == (451, b"4.3.5 Server configuration error")
     m.wait_log(r"check_recipient_access texthash:.*: REDIRECT and BCC need user@domain")
+
+
+@pytest.mark.parametrize("item,why", [
+    ("check_ccert_access texthash:/nonexistent", "moat has no TLS yet, so no client certificate"),
+    ("permit_tls_clientcerts", "moat has no TLS yet, so no client certificate"),
+    ("permit_tls_all_clientcerts", "moat has no TLS yet, so no client certificate"),
+    ("check_sasl_access texthash:/nonexistent", "moat has no SASL"),
+])
+def test_checks_that_could_never_match_stop_start_up(moat_factory, item, why):
+    m = moat_factory(main_cf_extra=f"smtpd_relay_restrictions = {item}, permit_mynetworks, "
+                                   "reject_unauth_destination\n")
+    m.start(wait=False)
+    assert m.proc.wait(timeout=30) != 0
+    err = m.read_stderr()
+    assert why in err and item.split()[0] in err and re.search(r"main\.cf:\d+: ", err), err
