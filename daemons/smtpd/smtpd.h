@@ -15,6 +15,7 @@
  *   smtpd_policy.c   check_policy_service: requests to the policy stage
  *   smtpd_check_access.c check_*_access: table lookups (lookup stage), answers applied
  *   smtpd_check_server.c their _a_/_mx_/_ns_ forms: the hosts' addresses from DNS
+ *   smtpd_domains.c  mydestination and relay_domains with their tables (lookup stage)
  *   smtpd_opts.c     reject footer, EHLO keywords, NOOP commands, client logging
  *   smtpd_cleanup.c  the channel to cleanup
  *   smtpd_dns.c      the client's host name (PTR + forward check, via the dns stage)
@@ -206,8 +207,13 @@ int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, stru
 /* smtpd_check_cmd - one list at its own command (client, helo, sender with
  * smtpd_delay_reject = no; data; end of data): CHECK_REJECT with *reply set, else CHECK_OK. */
 int smtpd_check_cmd(struct smtpd_session *s, enum smtpd_list which, struct buf *reply);
+/* smtpd_check_auth_dest, smtpd_check_is_local - 1 yes, 0 no, -1 a table of
+ * mydestination or relay_domains failed (say 451 4.3.0, never guess). */
 int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path *rcpt);
 int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *rcpt);
+/* smtpd_domains.c: a mydestination/relay_domains list with its tables; 1, 0 or -1. */
+int smtpd_domain_listed(const struct smtpd_session *s, const struct domlist *d, const char *dom);
+void smtpd_domains_clear(void);
 
 /* smtpd_rcptmaps.c: relay_recipient_maps at RCPT; -1 and reply if refused. */
 int smtpd_rcptmaps_check(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply);

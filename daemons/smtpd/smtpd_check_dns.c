@@ -188,7 +188,7 @@ static int check_whitelisted(struct smtpd_check *ck, const char *zone)
 	int relay_list = ck->which == L_RELAY
 			 || (ck->which == L_RCPT && ck->s->cf->pol.lists[L_RELAY].n == 0);
 
-	if (relay_list && ck->rcpt && !smtpd_check_auth_dest(ck->s, ck->rcpt)) {
+	if (relay_list && ck->rcpt && smtpd_check_auth_dest(ck->s, ck->rcpt) <= 0) {
 		msg_info("%s: %s listed in %s, ignored for unauthorised destination %s",
 			 ck->s->where, buf_str(&ck->s->namaddr), zone, buf_str(&ck->rcpt->addr));
 		return CHECK_DUNNO;
@@ -280,7 +280,7 @@ static int check_unknown_domain(struct smtpd_check *ck, int sender)
 	struct mailhost m;
 	int st;
 
-	if (at == NULL || at[1] == '[' || (!sender && smtpd_check_is_local(s, ck->rcpt)))
+	if (at == NULL || at[1] == '[' || (!sender && smtpd_check_is_local(s, ck->rcpt) != 0))
 		return CHECK_DUNNO;
 	st = mailhost_lookup(s, at + 1, mailhost_addr, &m);
 	if (st == DNS_OK && m.nullmx)

@@ -62,16 +62,16 @@ int smtpd_rcptmaps_check(struct smtpd_session *s, const struct addr_path *rcpt, 
 {
 	struct buf tables = BUF_INIT;
 	const char *t, *addr = buf_str(&rcpt->addr);
-	int r, code;
+	int r, code, listed = 0;
 
 	if (!conf_bool(s->st->conf, "smtpd_reject_unlisted_recipient")
 	    || (rcpt->flags & (ADDR_F_NODOMAIN | ADDR_F_LITERAL)) || smtpd_check_is_local(s, rcpt)
-	    || !domlist_match(&s->cf->pol.relay_domains, addr_domain(rcpt))
+	    || (listed = smtpd_domain_listed(s, &s->cf->pol.relay_domains, addr_domain(rcpt))) == 0
 	    || (t = rcptmaps_tables(s, &tables)) == NULL) {
 		buf_free(&tables);
 		return 0;
 	}
-	r = rcptmaps_ask(s, t, addr);
+	r = listed < 0 ? LOOKUP_FAIL : rcptmaps_ask(s, t, addr);
 	buf_free(&tables);
 	if (r == LOOKUP_FOUND)
 		return 0;

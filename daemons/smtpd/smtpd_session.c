@@ -65,6 +65,7 @@ void smtpd_mail_reset(struct smtpd_session *s)
 	buf_reset(&s->qid);
 	smtpd_rcptmaps_clear();
 	smtpd_check_access_clear();
+	smtpd_domains_clear();
 }
 
 static void session_log_disconnect(struct smtpd_session *s)

@@ -170,3 +170,33 @@ def test_checks_that_could_never_match_stop_start_up(moat_factory, item, why):
     assert m.proc.wait(timeout=30) != 0
     err = m.read_stderr()
     assert why in err and item.split()[0] in err and re.search(r"main\.cf:\d+: ", err), err
+
+
+def test_relay_domains_and_mydestination_tables(moat_factory, sink):
+    # Before: smtpd refused to start with a table in either list.
+    m = start(moat_factory, sink, {"relay": "relay.test OK\n", "ours": "ours.test OK\n"},
+              "mynetworks = 127.0.0.1/32\n"
+              "relay_domains = texthash:{relay}\nmydestination = texthash:{ours}\n"
+              "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n")
+    assert rcpt(m, source="127.0.0.5", to="b@relay.test")[0] == 250
+    assert rcpt(m, source="127.0.0.5", to="b@sub.relay.test")[0] == 250   # parent domain
+    assert rcpt(m, source="127.0.0.5", to="b@other.test") == (
+        554, "5.7.1 <b@other.test>: Relay access denied")
+    assert rcpt(m, source="127.0.0.5", to="b@ours.test") == (
+        550, "5.1.1 <b@ours.test>: Recipient address rejected: local delivery is not "
+             "supported by moat")
+    assert rcpt(m, to="b@ours.test")[0] == 550     # mynetworks relays, but never locally
+
+
+@pytest.mark.parametrize("param", ["relay_domains", "mydestination"])
+def test_a_domain_table_that_cannot_answer_defers(moat_factory, sink, param):
+    m = start(moat_factory, sink, {"doms": "/^(a+)+\\.tes$/ OK\n"},
+              f"mynetworks = 127.0.0.1/32\n{param} = pcre:{{doms}}\n"
+              "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n")
+    dom = "a" * 40 + ".test"
+    assert rcpt(m, source="127.0.0.5", to=f"b@{dom}") == (
+        451, f"4.3.0 <b@{dom}>: Temporary lookup failure")
+    # a trusted client is not asked about relay_domains, but about mydestination
+    code, msg = rcpt(m, to=f"b@{dom}")
+    assert (code == 451) == (param == "mydestination"), (code, msg)
+    m.wait_log(r"warning: pcre:.*doms: table lookup problem for \"a+\.test\"")
