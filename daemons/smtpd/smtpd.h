@@ -214,6 +214,11 @@ int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *
 /* smtpd_domains.c: a mydestination/relay_domains list with its tables; 1, 0 or -1. */
 int smtpd_domain_listed(const struct smtpd_session *s, const struct domlist *d, const char *dom);
 void smtpd_domains_clear(void);
+/* smtpd_tables_query - lookup_query for a table parameter, cached for the
+ * transaction; a failure (any status but FOUND/NOTFOUND) is logged. */
+struct lookup_key;
+struct lookup_answer;
+int smtpd_tables_query(struct stage *st, const struct lookup_key *k, struct lookup_answer *a);
 
 /* smtpd_rcptmaps.c: relay_recipient_maps at RCPT; -1 and reply if refused. */
 int smtpd_rcptmaps_check(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply);

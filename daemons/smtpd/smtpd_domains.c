@@ -5,6 +5,8 @@
  * parent_domain_matches_subdomains) or ".parent" keys (mydestination), as
  * qmgr asks the same tables (qmgr_route.c), so that smtpd and qmgr never
  * disagree on where a domain goes. Answers are cached for the transaction.
+ * smtpd_tables_query asks any other table parameter (rbl_reply_maps) on
+ * the same channel and cache.
  *
  * SECURITY: these lists decide who may relay. A table that cannot answer
  * is -1 for the caller, who turns it into a 451 4.3.0 ("Temporary lookup
@@ -20,6 +22,20 @@
 static struct lookup_client domains_client;
 static int domains_ready;
 
+int smtpd_tables_query(struct stage *st, const struct lookup_key *k, struct lookup_answer *a)
+{
+	int r;
+
+	if (!domains_ready) {
+		lookup_client_init(&domains_client, st);
+		domains_ready = 1;
+	}
+	r = lookup_query(&domains_client, k, a);
+	if (r != LOOKUP_FOUND && r != LOOKUP_NOTFOUND)
+		msg_warn("%s: table lookup problem for \"%.100s\"", k->tables, k->key);
+	return r;
+}
+
 /* domains_ask - domlist_table_fn on the lookup stage; ctx is the stage. */
 static int domains_ask(void *ctx, const char *spec, const char *domain, int parent_sub)
 {
@@ -29,16 +45,10 @@ static int domains_ask(void *ctx, const char *spec, const char *domain, int pare
 	struct lookup_answer a;
 	int r;
 
-	if (!domains_ready) {
-		lookup_client_init(&domains_client, ctx);
-		domains_ready = 1;
-	}
 	(void)buf_set(&key, domain, strlen(domain) - (domain[strlen(domain) - 1] == '.'));
 	k.key = buf_str(&key);
 	lookup_answer_init(&a);
-	r = lookup_query(&domains_client, &k, &a);
-	if (r != LOOKUP_FOUND && r != LOOKUP_NOTFOUND)
-		msg_warn("%s: table lookup problem for \"%.100s\"", spec, k.key);
+	r = smtpd_tables_query(ctx, &k, &a);
 	lookup_answer_free(&a);
 	buf_free(&key);
 	return r == LOOKUP_FOUND ? 1 : r == LOOKUP_NOTFOUND ? 0 : -1;
