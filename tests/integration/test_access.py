@@ -200,3 +200,16 @@ def test_a_domain_table_that_cannot_answer_defers(moat_factory, sink, param):
     code, msg = rcpt(m, to=f"b@{dom}")
     assert (code == 451) == (param == "mydestination"), (code, msg)
     m.wait_log(r"warning: pcre:.*doms: table lookup problem for \"a+\.test\"")
+
+
+def test_access_table_in_a_restriction_class(moat_factory, sink):
+    # RESTRICTION_CLASS_README's use: a class whose list holds its own access table
+    m = start(moat_factory, sink, {"rcpts": "b@known.test protected\n",
+                                   "senders": "boss@known.test OK\n"},
+              "smtpd_restriction_classes = protected\n"
+              "protected = check_sender_access texthash:{senders}, reject\n"
+              "smtpd_recipient_restrictions = check_recipient_access texthash:{rcpts}\n")
+    assert rcpt(m, sender="boss@known.test")[0] == 250
+    assert rcpt(m, sender="x@known.test") == (
+        554, "5.7.1 <b@known.test>: Recipient address rejected: Access denied")
+    assert rcpt(m, sender="x@known.test", to="c@known.test")[0] == 250
