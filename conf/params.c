@@ -179,7 +179,7 @@ const struct conf_param_def conf_params[] = {
 	P_INT("unknown_virtual_alias_reject_code", "550", 400, 599, 0, "reply code for recipients of virtual_alias_domains that virtual_alias_maps does not know"),
 	P_INT("maps_rbl_reject_code", "554", 400, 599, 0, "reply code of DNS blocklist rejections ($rbl_code)"),
 	P_STR("default_rbl_reply", "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}", RAW, "reply of reject_rbl_client and reject_rhsbl_*; knows $rbl_code $rbl_class $rbl_what $rbl_domain $rbl_reason, the client, helo, sender and recipient names"),
-	P_MAPS("rbl_reply_maps", "", U|FC, "per-list reply templates (" NO_TABLES ")"),
+	P_MAPS("rbl_reply_maps", "", 0, "reply templates by DNS list (as written in reject_rbl_client etc., with any =filter), else default_rbl_reply"),
 	P_ENUM("reject_tempfail_action", "defer_if_permit", "defer defer_if_permit", 0, "what a DNS lookup that failed for now does in a reject_unknown_* restriction"),
 	P_ENUM("unknown_address_tempfail_action", "$reject_tempfail_action", "defer defer_if_permit", 0, "reject_tempfail_action for reject_unknown_sender_domain and reject_unknown_recipient_domain"),
 	P_ENUM("unknown_helo_hostname_tempfail_action", "$reject_tempfail_action", "defer defer_if_permit", 0, "reject_tempfail_action for reject_unknown_helo_hostname"),

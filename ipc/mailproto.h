@@ -9,6 +9,11 @@
 #define CLEANUP_F_SMTPUTF8	0x02	/* SMTPUTF8 given on MAIL FROM */
 #define CLEANUP_F_NOTICE	0x04	/* with BOUNCE: a notice to the postmaster; dropped if it fails */
 
+/* MSG_CLEANUP_ACTION.action: what smtpd's access checks decided for the message */
+#define CLEANUP_ACT_HOLD	1	/* commit into hold/ (addr empty) */
+#define CLEANUP_ACT_REDIRECT	2	/* every recipient replaced by addr */
+#define CLEANUP_ACT_BCC		3	/* addr added as a recipient, NOTIFY=NEVER */
+
 /* DSN NOTIFY bits (RFC 3461) */
 #define DSN_NOTIFY_NEVER	0x01
 #define DSN_NOTIFY_SUCCESS	0x02
@@ -32,6 +37,7 @@
 
 /* MSG_DNS_QUERY.type */
 #define DNS_T_A		1
+#define DNS_T_NS	2
 #define DNS_T_PTR	12
 #define DNS_T_MX	15
 #define DNS_T_TXT	16

@@ -193,6 +193,7 @@ static int dns_rdata(const unsigned char *p, size_t len, const struct dns_scan *
 		rr->pref = (uint16_t)dns_u16(p + s->rdoff);
 		noff += 2;
 		/* fall through */
+	case DNS_T_NS:
 	case DNS_T_PTR:
 	case DNS_T_CNAME:
 		if (dns_pkt_name(p, len, noff, rr->value, &next) != 0 || next != s->rdoff + s->rdlen)

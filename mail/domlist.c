@@ -4,7 +4,9 @@
  * Used by smtpd's relay control: whether a recipient domain is ours
  * (mydestination) or one we relay to (relay_domains). The domain comes from
  * a client, the list from main.cf; matching only compares lower-cased
- * strings and never allocates per lookup.
+ * strings and never allocates per lookup. Table entries are the caller's
+ * to ask; a table that cannot answer is -1, which no caller may take for
+ * a match or for a miss.
  */
 #include <string.h>
 #include <strings.h>
@@ -12,7 +14,14 @@
 #include "lib/xmem.h"
 #include "mail/domlist.h"
 
-int domlist_init(struct domlist *d, char *const *items, int parent_sub, struct buf *err)
+/* domlist_table - "type:name" (after any '!'): a lookup table, not a name. */
+static int domlist_table(const char *e)
+{
+	return strchr(e, ':') != NULL;
+}
+
+static int domlist_build(struct domlist *d, char *const *items, int parent_sub, int tables,
+			 struct buf *err)
 {
 	size_t n = 0;
 
@@ -25,18 +34,29 @@ int domlist_init(struct domlist *d, char *const *items, int parent_sub, struct b
 	for (size_t i = 0; i < n; i++) {
 		const char *it = items[i];
 
-		if (strchr(it, ':') != NULL || it[0] == '/' || it[it[0] == '!'] == '/') {
-			buf_printf(err, "\"%s\": lookup tables and files are not supported here yet", it);
+		if ((!tables && domlist_table(it)) || it[0] == '/' || it[it[0] == '!'] == '/') {
+			buf_printf(err, "\"%s\": %s are not supported here yet", it,
+				   tables ? "files" : "lookup tables and files");
 			domlist_free(d);
 			return -1;
 		}
 		d->v[d->n] = xstrdup(it);
-		for (char *p = d->v[d->n]; *p; p++)
+		for (char *p = d->v[d->n]; *p && !domlist_table(it); p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
 		d->n++;
 	}
 	return 0;
+}
+
+int domlist_init(struct domlist *d, char *const *items, int parent_sub, struct buf *err)
+{
+	return domlist_build(d, items, parent_sub, 0, err);
+}
+
+int domlist_init_tables(struct domlist *d, char *const *items, int parent_sub, struct buf *err)
+{
+	return domlist_build(d, items, parent_sub, 1, err);
 }
 
 void domlist_free(struct domlist *d)
@@ -67,9 +87,11 @@ static int domlist_entry_match(const struct domlist *d, const char *e, const cha
 	       && strncasecmp(dom + len - elen, e, elen) == 0;
 }
 
-int domlist_match(const struct domlist *d, const char *domain)
+int domlist_match_tables(const struct domlist *d, const char *domain, domlist_table_fn *fn,
+			 void *ctx)
 {
 	size_t len = strlen(domain);
+	int hit;
 
 	if (len > 0 && domain[len - 1] == '.')
 		len--;
@@ -81,10 +103,19 @@ int domlist_match(const struct domlist *d, const char *domain)
 
 		if (e[neg] == 0)
 			continue;
-		if (domlist_entry_match(d, e + neg, domain, len))
+		if (!domlist_table(e))
+			hit = domlist_entry_match(d, e + neg, domain, len);
+		else if (fn == NULL || (hit = fn(ctx, e + neg, domain, d->parent_sub)) < 0)
+			return -1;
+		if (hit)
 			return !neg;
 	}
 	return 0;
+}
+
+int domlist_match(const struct domlist *d, const char *domain)
+{
+	return domlist_match_tables(d, domain, NULL, NULL) == 1;
 }
 
 int domlist_param_in(char *const *list, const char *name)

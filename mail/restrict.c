@@ -50,6 +50,22 @@ static const char *const restrict_names[RESTRICT_COUNT] = {
 	[RESTRICT_CHECK_HELO_ACCESS] = "check_helo_access",
 	[RESTRICT_CHECK_SENDER_ACCESS] = "check_sender_access",
 	[RESTRICT_CHECK_RCPT_ACCESS] = "check_recipient_access",
+	[RESTRICT_CHECK_REVERSE_ACCESS] = "check_reverse_client_hostname_access",
+	[RESTRICT_CHECK_CLIENT_A_ACCESS] = "check_client_a_access",
+	[RESTRICT_CHECK_CLIENT_MX_ACCESS] = "check_client_mx_access",
+	[RESTRICT_CHECK_CLIENT_NS_ACCESS] = "check_client_ns_access",
+	[RESTRICT_CHECK_REVERSE_A_ACCESS] = "check_reverse_client_hostname_a_access",
+	[RESTRICT_CHECK_REVERSE_MX_ACCESS] = "check_reverse_client_hostname_mx_access",
+	[RESTRICT_CHECK_REVERSE_NS_ACCESS] = "check_reverse_client_hostname_ns_access",
+	[RESTRICT_CHECK_HELO_A_ACCESS] = "check_helo_a_access",
+	[RESTRICT_CHECK_HELO_MX_ACCESS] = "check_helo_mx_access",
+	[RESTRICT_CHECK_HELO_NS_ACCESS] = "check_helo_ns_access",
+	[RESTRICT_CHECK_SENDER_A_ACCESS] = "check_sender_a_access",
+	[RESTRICT_CHECK_SENDER_MX_ACCESS] = "check_sender_mx_access",
+	[RESTRICT_CHECK_SENDER_NS_ACCESS] = "check_sender_ns_access",
+	[RESTRICT_CHECK_RCPT_A_ACCESS] = "check_recipient_a_access",
+	[RESTRICT_CHECK_RCPT_MX_ACCESS] = "check_recipient_mx_access",
+	[RESTRICT_CHECK_RCPT_NS_ACCESS] = "check_recipient_ns_access",
 	[RESTRICT_CHECK_POLICY] = "check_policy_service",
 	[RESTRICT_CLASS] = "(restriction class)",
 };
@@ -64,9 +80,11 @@ static const struct { const char *old; enum restrict_id id; } restrict_aliases[]
 
 /* Postfix names moat knows but cannot honour yet, and why. */
 static const struct { const char *prefix; const char *why; } restrict_later[] = {
+	{ "check_ccert_access", "moat has no TLS yet, so no client certificate could ever match" },
+	{ "check_sasl_access", "moat has no SASL" },
 	{ "check_", "this lookup table check is not implemented by moat yet" },
 	{ "reject_unlisted_", "lookup tables are not implemented by moat yet" },
-	{ "permit_tls_", "moat has no TLS yet" },
+	{ "permit_tls_", "moat has no TLS yet, so no client certificate could ever match" },
 	{ "reject_unverified_", "moat has no address verification" },
 	{ "reject_sender_login_mismatch", "moat has no SASL" },
 	{ "reject_authenticated_sender_login_mismatch", "moat has no SASL" },
@@ -93,6 +111,31 @@ const char *restrict_item_name(const struct restrict_item *it, const struct rest
 int restrict_takes_arg(enum restrict_id r)
 {
 	return r >= RESTRICT_REJECT_RBL_CLIENT && r <= RESTRICT_CHECK_POLICY;
+}
+
+int restrict_access(enum restrict_id r, enum restrict_subject *subj, enum restrict_server *srv)
+{
+	static const enum restrict_subject plain[] = { RS_CLIENT, RS_HELO, RS_SENDER, RS_RCPT,
+						       RS_REVERSE };
+	static const enum restrict_subject server[] = { RS_CLIENT, RS_REVERSE, RS_HELO, RS_SENDER,
+							RS_RCPT };
+	enum restrict_subject j;
+	enum restrict_server v;
+
+	if (r >= RESTRICT_CHECK_CLIENT_ACCESS && r <= RESTRICT_CHECK_REVERSE_ACCESS) {
+		j = plain[r - RESTRICT_CHECK_CLIENT_ACCESS];
+		v = RS_SELF;
+	} else if (r >= RESTRICT_CHECK_CLIENT_A_ACCESS && r <= RESTRICT_CHECK_RCPT_NS_ACCESS) {
+		j = server[(r - RESTRICT_CHECK_CLIENT_A_ACCESS) / 3];
+		v = (enum restrict_server)(RS_A + (r - RESTRICT_CHECK_CLIENT_A_ACCESS) % 3);
+	} else {
+		return 0;
+	}
+	if (subj)
+		*subj = j;
+	if (srv)
+		*srv = v;
+	return 1;
 }
 
 /* restrict_lookup - the id of a name (or old name), or RESTRICT_COUNT. */
@@ -136,7 +179,7 @@ static int restrict_arg_check(enum restrict_id r, const char *arg, struct buf *w
 	struct buf tmp = BUF_INIT;
 	int ok;
 
-	if (r >= RESTRICT_CHECK_CLIENT_ACCESS && r <= RESTRICT_CHECK_RCPT_ACCESS) {
+	if (restrict_access(r, NULL, NULL)) {
 		/* the table itself is opened and checked by the lookup stage's start-up check */
 		ok = strchr(arg, ':') != NULL && arg[0] != ':' ? 0 : -1;
 		if (ok < 0)

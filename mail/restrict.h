@@ -30,6 +30,15 @@ enum restrict_id {
 	RESTRICT_REJECT_RHSBL_HELO, RESTRICT_REJECT_RHSBL_SENDER, RESTRICT_REJECT_RHSBL_RCPT,
 	RESTRICT_PERMIT_DNSWL_CLIENT, RESTRICT_PERMIT_RHSWL_CLIENT, RESTRICT_CHECK_CLIENT_ACCESS,
 	RESTRICT_CHECK_HELO_ACCESS, RESTRICT_CHECK_SENDER_ACCESS, RESTRICT_CHECK_RCPT_ACCESS,
+	RESTRICT_CHECK_REVERSE_ACCESS,
+	/* The server forms: the subject's own addresses (_a_), its MX or NS hosts. */
+	RESTRICT_CHECK_CLIENT_A_ACCESS, RESTRICT_CHECK_CLIENT_MX_ACCESS,
+	RESTRICT_CHECK_CLIENT_NS_ACCESS, RESTRICT_CHECK_REVERSE_A_ACCESS,
+	RESTRICT_CHECK_REVERSE_MX_ACCESS, RESTRICT_CHECK_REVERSE_NS_ACCESS,
+	RESTRICT_CHECK_HELO_A_ACCESS, RESTRICT_CHECK_HELO_MX_ACCESS, RESTRICT_CHECK_HELO_NS_ACCESS,
+	RESTRICT_CHECK_SENDER_A_ACCESS, RESTRICT_CHECK_SENDER_MX_ACCESS,
+	RESTRICT_CHECK_SENDER_NS_ACCESS, RESTRICT_CHECK_RCPT_A_ACCESS,
+	RESTRICT_CHECK_RCPT_MX_ACCESS, RESTRICT_CHECK_RCPT_NS_ACCESS,
 	RESTRICT_CHECK_POLICY,
 	RESTRICT_CLASS,		/* a smtpd_restriction_classes name; item.cls says which */
 	RESTRICT_COUNT
@@ -62,6 +71,16 @@ const char *restrict_item_name(const struct restrict_item *it, const struct rest
 
 /* restrict_takes_arg - 1 if r reads the next list item as its argument. */
 int restrict_takes_arg(enum restrict_id r);
+
+/* What an access table restriction looks up: whose name or address, and how. */
+enum restrict_subject { RS_CLIENT, RS_REVERSE, RS_HELO, RS_SENDER, RS_RCPT };
+enum restrict_server { RS_SELF, RS_A, RS_MX, RS_NS };	/* RS_SELF: the subject itself */
+
+/*
+ * restrict_access - 1 if r is a check_*_access restriction (its argument a
+ * table), with its subject and server form in *subj and *srv (may be NULL).
+ */
+int restrict_access(enum restrict_id r, enum restrict_subject *subj, enum restrict_server *srv);
 
 /*
  * restrict_parse - items (NULL-terminated, as conf_list gives them) into l;

@@ -44,10 +44,10 @@ static int policy_domains(struct smtpd_policy *p, const struct conf *c, struct b
 	struct buf why = BUF_INIT;
 	const char *bad = NULL;
 
-	if (domlist_init(&p->mydest, conf_list(c, "mydestination"),
+	if (domlist_init_tables(&p->mydest, conf_list(c, "mydestination"),
 			 domlist_param_in(pdms, "mydestination"), &why) < 0)
 		bad = "mydestination";
-	else if (domlist_init(&p->relay_domains, conf_list(c, "relay_domains"),
+	else if (domlist_init_tables(&p->relay_domains, conf_list(c, "relay_domains"),
 			      domlist_param_in(pdms, "relay_domains"), &why) < 0)
 		bad = "relay_domains";
 	if (bad)

@@ -85,6 +85,15 @@ void stagecf_restriction_tables(char *const *items, const char *where, struct st
 			stagecf_tables_add(out, items[++i], where);
 }
 
+/* tables_listed - 1 if name is one of list's items. */
+static int tables_listed(char *const *list, const char *name)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		if (strcmp(list[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* tables_where - "main.cf:12: name" or "<main.cf path>: name (default)". */
 static void tables_where(const struct conf *c, const char *name, struct buf *out)
 {
@@ -109,9 +118,41 @@ static void tables_param(const struct conf *c, const char *name, struct buf *whe
 }
 
 /*
+ * tables_classes - the lists of smtpd_restriction_classes: each class is a
+ * main.cf parameter of its own (not in the table of known names), whose
+ * check_*_access items name tables as the restriction lists' do.
+ */
+static void tables_classes(const struct conf *c, struct buf *where, struct stagecf_tables *out)
+{
+	static const char sep[] = ", \t\r\n";
+	char *const *names = conf_list(c, "smtpd_restriction_classes");
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	const char *raw, *n;
+
+	for (size_t i = 0; (n = conf_extra(c, i, &raw)) != NULL; i++) {
+		char *save = NULL, **items, *t;
+		size_t k = 0;
+
+		buf_reset(&text);
+		if (!tables_listed(names, n) || conf_expand(c, raw, &text, &err) < 0)
+			continue;	/* an undefined class is refused by the policy check */
+		items = xcalloc(text.len / 2 + 2, sizeof(*items));
+		for (t = strtok_r(text.data, sep, &save); t; t = strtok_r(NULL, sep, &save))
+			items[k++] = t;
+		buf_reset(where);
+		(void)buf_printf(where, "%s: restriction class %s", conf_filename(c), n);
+		stagecf_restriction_tables(items, buf_str(where), out);
+		xfree(items);
+	}
+	buf_free(&text);
+	buf_free(&err);
+}
+
+/*
  * tables_from_conf - one configuration (main.cf, or a service's copy):
  * proxy_read_maps (which only names tables for the lookup stage), then
- * every other implemented table parameter, then the restriction lists.
+ * every other implemented table parameter, then the restriction lists and
+ * the restriction classes.
  */
 static void tables_from_conf(const struct conf *c, struct stagecf_tables *out)
 {
@@ -136,6 +177,7 @@ static void tables_from_conf(const struct conf *c, struct stagecf_tables *out)
 		tables_where(c, tables_restriction_params[i], &where);
 		stagecf_restriction_tables(conf_list(c, tables_restriction_params[i]), buf_str(&where), out);
 	}
+	tables_classes(c, &where, out);
 	buf_free(&where);
 }
 

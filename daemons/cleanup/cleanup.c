@@ -339,6 +339,9 @@ static int cleanup_dispatch(struct stage_peer *sp, struct ipc_msg *m)
 	case MSG_CLEANUP_END:
 		r = cleanup_end(p);
 		break;
+	case MSG_CLEANUP_ACTION:
+		r = cleanup_msg_action(cm, &m->u.cleanup_action);
+		break;
 	case MSG_CLEANUP_ABORT:
 		cleanup_msg_abort(cm);
 		r = 0;

@@ -7,6 +7,7 @@
  *	cleanup_msg_open(&cm, &open)    status 0: queue file created, cm.qid set
  *	cleanup_msg_rcpt(&cm, &rcpt)    any number
  *	cleanup_msg_data(&cm, p, n)     any number, any chunk boundaries
+ *	cleanup_msg_action(&cm, &act)   smtpd's HOLD/REDIRECT/BCC, any number
  *	cleanup_msg_end(&cm)            commit; status 0 = on disk, say 250
  *	(or cleanup_msg_abort(&cm) at any point: nothing stays in incoming/)
  *
@@ -28,7 +29,8 @@
  *   warn_time  15 digits                                 when delay_warning_time > 0: the epoch
  *                                                        second a delay warning is due; qmgr
  *                                                        rewrites it to zeros once it is sent
- *   After the content (queue_file_begin_extract), from header_checks:
+ *   After the content (queue_file_begin_extract), from header_checks and
+ *   smtpd's access actions (cleanup_msg_action):
  *   redirect   user@domain                               REDIRECT: queue_env sends every
  *                                                        recipient there
  *   and one recipient per BCC action, NOTIFY=NEVER. HOLD commits the file
@@ -145,6 +147,8 @@ int cleanup_msg_open(struct cleanup_msg *cm, const struct ipc_cleanup_open *o);
 int cleanup_msg_rcpt(struct cleanup_msg *cm, const struct ipc_cleanup_rcpt *r);
 int cleanup_msg_data(struct cleanup_msg *cm, const void *p, size_t n);
 int cleanup_msg_end(struct cleanup_msg *cm);
+/* cleanup_action.c: smtpd's HOLD, REDIRECT or BCC for the open message. */
+int cleanup_msg_action(struct cleanup_msg *cm, const struct ipc_cleanup_action *a);
 void cleanup_msg_abort(struct cleanup_msg *cm);
 int cleanup_msg_busy(const struct cleanup_msg *cm);
 

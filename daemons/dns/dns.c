@@ -108,7 +108,7 @@ static int dns_client_query(struct dns_client *cl, const struct ipc_dns_query *d
 	struct dns_query *q;
 
 	if (dq->type != DNS_T_A && dq->type != DNS_T_AAAA && dq->type != DNS_T_MX
-	    && dq->type != DNS_T_PTR && dq->type != DNS_T_TXT) {
+	    && dq->type != DNS_T_NS && dq->type != DNS_T_PTR && dq->type != DNS_T_TXT) {
 		struct dns_result res = { .status = DNS_PERMFAIL, .reason = "unsupported query type" };
 
 		return dns_reply(cl, dq->id, &res);

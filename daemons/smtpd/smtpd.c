@@ -69,8 +69,10 @@ static void smtpd_session_init(struct smtpd_session *s, struct stage *st,
 	s->eof = s->io_error = s->timed_out = s->reply_ok = s->rejected_rcpts = 0;
 	s->rcpt_overshoot = 0;
 	s->esmtp = s->unauth_pipelined = s->errors = s->junk = s->quit = 0;
-	s->in_mail = s->nrcpt = s->cleanup_open = s->in_data = s->discard = 0;
+	s->in_mail = s->nrcpt = s->cleanup_open = s->in_data = s->discard = s->hold = 0;
 	buf_reset(&s->prepend);
+	buf_reset(&s->redirect);
+	buf_reset(&s->bcc);
 	s->transaction = 0;
 	s->started_ms = smtpd_io_now_ms();
 	s->sender_flags = 0;
@@ -100,6 +102,8 @@ static void smtpd_buffers_init(struct smtpd_session *s)
 	buf_init(&s->line, 4096);
 	buf_init(&s->namebuf, 512);
 	buf_init(&s->prepend, 8192);
+	buf_init(&s->redirect, 600);
+	buf_init(&s->bcc, 8192);
 }
 
 /*

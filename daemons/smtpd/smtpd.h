@@ -13,6 +13,9 @@
  *   smtpd_check_dns.c DNS lists and reject_unknown_*_domain/helo (via the dns stage)
  *   smtpd_check_action.c what a policy service answers, applied (mail/access_action.h)
  *   smtpd_policy.c   check_policy_service: requests to the policy stage
+ *   smtpd_check_access.c check_*_access: table lookups (lookup stage), answers applied
+ *   smtpd_check_server.c their _a_/_mx_/_ns_ forms: the hosts' addresses from DNS
+ *   smtpd_domains.c  mydestination and relay_domains with their tables (lookup stage)
  *   smtpd_opts.c     reject footer, EHLO keywords, NOOP commands, client logging
  *   smtpd_cleanup.c  the channel to cleanup
  *   smtpd_dns.c      the client's host name (PTR + forward check, via the dns stage)
@@ -129,6 +132,9 @@ struct smtpd_session {
 	uint64_t data_bytes;
 	int in_data;			/* reading message content */
 	int discard;			/* a DISCARD action: accept, then drop the message */
+	int hold;			/* a HOLD action: cleanup commits into hold/ */
+	struct buf redirect;		/* a REDIRECT action's address, empty if none */
+	struct buf bcc;			/* BCC actions' addresses, each NUL-terminated */
 	uint32_t transaction;		/* MAIL transactions so far (policy "instance") */
 	int64_t started_ms;		/* when the session began */
 	struct buf prepend;		/* headers PREPEND actions added (CRLF-terminated) */
@@ -201,9 +207,18 @@ int smtpd_check_rcpt(struct smtpd_session *s, const struct addr_path *rcpt, stru
 /* smtpd_check_cmd - one list at its own command (client, helo, sender with
  * smtpd_delay_reject = no; data; end of data): CHECK_REJECT with *reply set, else CHECK_OK. */
 int smtpd_check_cmd(struct smtpd_session *s, enum smtpd_list which, struct buf *reply);
-/* smtpd_check_auth_dest - an authorised destination? 1, 0, or -1 (a table failed). */
+/* smtpd_check_auth_dest, smtpd_check_is_local - 1 yes, 0 no, -1 a table of
+ * mydestination or relay_domains failed (say 451 4.3.0, never guess). */
 int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path *rcpt);
 int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *rcpt);
+/* smtpd_domains.c: a mydestination/relay_domains list with its tables; 1, 0 or -1. */
+int smtpd_domain_listed(const struct smtpd_session *s, const struct domlist *d, const char *dom);
+void smtpd_domains_clear(void);
+/* smtpd_tables_query - lookup_query for a table parameter, cached for the
+ * transaction; a failure (any status but FOUND/NOTFOUND) is logged. */
+struct lookup_key;
+struct lookup_answer;
+int smtpd_tables_query(struct stage *st, const struct lookup_key *k, struct lookup_answer *a);
 
 /* smtpd_rcptmaps.c: unlisted recipients and senders at RCPT; -1 and reply if refused. */
 int smtpd_rcptmaps_check(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply);
@@ -226,6 +241,8 @@ struct smtpd_check {
 	struct buf *reply;
 	int warn;			/* warn_if_reject: the next reject is only logged */
 	int depth;			/* restriction classes and answers in use */
+	const char *subj_name;		/* set by an access check: what its replies name */
+	const char *subj_cls;		/* ... and their class ("Sender address"); NULL: the list's */
 	struct check_defer if_permit, if_reject;
 };
 /* smtpd_check_reject - set the reply "code dsn text" (the dsn's class digit
@@ -251,9 +268,19 @@ int smtpd_check_action(struct smtpd_check *ck, const char *answer, const char *f
 
 /* smtpd_policy.c: check_policy_service endpoint, through the policy stage; CHECK_*. */
 int smtpd_check_policy(struct smtpd_check *ck, const char *endpoint);
-/* smtpd_check_access.c: check_{client,helo,sender,recipient}_access; CHECK_*. */
+/* smtpd_check_access.c: every check_*_access restriction; CHECK_*. */
 int smtpd_check_access(struct smtpd_check *ck, const struct restrict_item *it);
 void smtpd_check_access_clear(void);
+/* smtpd_access_lookup - key in it's table (in order), its answer applied; *found
+ * is 0 when the table had no entry (CHECK_DUNNO). A failed lookup is a 451. */
+int smtpd_access_lookup(struct smtpd_check *ck, const struct restrict_item *it, const char *key,
+			uint32_t order, uint32_t flags, int *found);
+/* smtpd_access_parent - LOOKUP_F_PARENT if parent_domain_matches_subdomains
+ * names smtpd_access_maps. */
+uint32_t smtpd_access_parent(const struct smtpd_session *s);
+/* smtpd_check_server.c: the _a_, _mx_ and _ns_ forms, keys from DNS; CHECK_*. */
+int smtpd_check_server(struct smtpd_check *ck, const struct restrict_item *it,
+		       enum restrict_subject subj, enum restrict_server srv);
 
 /* smtpd_cleanup.c: 0 ok; -1 = no cleanup (reply set to a 4xx/5xx text). */
 int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply);

@@ -62,34 +62,34 @@ int smtpd_check_is_local(const struct smtpd_session *s, const struct addr_path *
 		return 1;
 	if (rcpt->flags & ADDR_F_LITERAL)
 		return check_literal_local(s, dom);
-	return domlist_match(&s->cf->pol.mydest, dom);
+	return smtpd_domain_listed(s, &s->cf->pol.mydest, dom);
 }
 
 int smtpd_check_auth_dest(const struct smtpd_session *s, const struct addr_path *rcpt)
 {
+	int r;
+
 	if (rcpt->flags & ADDR_F_TRICKS)
 		return 0;
-	if (smtpd_check_is_local(s, rcpt))
-		return 1;
+	if ((r = smtpd_check_is_local(s, rcpt)) != 0)
+		return r;
 	if (rcpt->flags & ADDR_F_LITERAL)
 		return 0;
-	if (domlist_match(&s->cf->pol.relay_domains, addr_domain(rcpt)))
-		return 1;
+	if ((r = smtpd_domain_listed(s, &s->cf->pol.relay_domains, addr_domain(rcpt))) != 0)
+		return r;
 	/* ours too: cleanup rewrites its addresses, qmgr bounces what is left */
 	return smtpd_rcptmaps_virtual_domain(s, addr_domain(rcpt));
-}
-
-/* check_lookup_failed - an authorised destination could not be told: 451, as Postfix. */
-static int check_lookup_failed(struct smtpd_check *ck)
-{
-	return smtpd_check_reject(ck, 451, "4.3.0", "<%s>: Recipient address rejected: "
-				  "Temporary lookup failure", buf_str(&ck->rcpt->addr));
 }
 
 void smtpd_check_subject(const struct smtpd_check *ck, struct buf *out, const char **cls)
 {
 	const struct smtpd_session *s = ck->s;
 
+	if (ck->subj_cls) {	/* an access check names what it looked up */
+		buf_append_str(out, ck->subj_name);
+		*cls = ck->subj_cls;
+		return;
+	}
 	switch (ck->which) {
 	case L_CLIENT:
 		buf_append_str(out, buf_str(&s->namaddr));
@@ -174,14 +174,32 @@ static int check_access(struct smtpd_check *ck, int code, const char *dsn, const
 	return r;
 }
 
+/* check_tempfail - a mydestination or relay_domains table failed: Postfix's 451. */
+static int check_tempfail(struct smtpd_check *ck, const char *what)
+{
+	return smtpd_check_reject(ck, 451, "4.3.0", "<%s>: Temporary lookup failure", what);
+}
+
 static int check_relay(struct smtpd_check *ck, int code)
 {
-	int auth = ck->rcpt ? smtpd_check_auth_dest(ck->s, ck->rcpt) : 1;
+	int r = ck->rcpt ? smtpd_check_auth_dest(ck->s, ck->rcpt) : 1;
 
-	if (auth != 0)
-		return auth > 0 ? CHECK_DUNNO : check_lookup_failed(ck);
+	if (r < 0)
+		return check_tempfail(ck, buf_str(&ck->rcpt->addr));
+	if (r > 0)
+		return CHECK_DUNNO;
 	return smtpd_check_reject(ck, code, "5.7.1", "<%s>: Relay access denied",
 				  buf_str(&ck->rcpt->addr));
+}
+
+/* check_permit_auth_dest - permit_auth_destination. */
+static int check_permit_auth_dest(struct smtpd_check *ck)
+{
+	int r = ck->rcpt ? smtpd_check_auth_dest(ck->s, ck->rcpt) : 0;
+
+	if (r < 0)
+		return check_tempfail(ck, buf_str(&ck->rcpt->addr));
+	return r > 0 ? CHECK_OK : CHECK_DUNNO;
 }
 
 /* check_relay_domains - Postfix 3.7's old check_relay_domains: a verified
@@ -189,14 +207,19 @@ static int check_relay(struct smtpd_check *ck, int code)
 static int check_relay_domains(struct smtpd_check *ck)
 {
 	const struct smtpd_session *s = ck->s;
-	int auth;
+	int r = s->name_status == SMTPD_PEER_OK
+		? smtpd_domain_listed(s, &s->cf->pol.relay_domains, s->name) : 0;
 
-	if (s->name_status == SMTPD_PEER_OK && domlist_match(&s->cf->pol.relay_domains, s->name))
+	if (r < 0)
+		return check_tempfail(ck, s->name);
+	if (r > 0)
 		return CHECK_OK;
 	if (ck->rcpt == NULL)
 		return CHECK_DUNNO;
-	if ((auth = smtpd_check_auth_dest(s, ck->rcpt)) != 0)
-		return auth > 0 ? CHECK_OK : check_lookup_failed(ck);
+	if ((r = smtpd_check_auth_dest(s, ck->rcpt)) < 0)
+		return check_tempfail(ck, buf_str(&ck->rcpt->addr));
+	if (r > 0)
+		return CHECK_OK;
 	return smtpd_check_reject(ck, s->cf->relay_code, "5.7.1",
 				  "<%s>: Recipient address rejected: Relay access denied",
 				  buf_str(&ck->rcpt->addr));
@@ -262,7 +285,7 @@ static int check_simple(struct smtpd_check *ck, const struct restrict_item *it)
 	case RESTRICT_DEFER_UNAUTH_DEST:
 		return check_relay(ck, cf->defer_code);
 	case RESTRICT_PERMIT_AUTH_DEST:
-		return ck->rcpt && smtpd_check_auth_dest(s, ck->rcpt) > 0 ? CHECK_OK : CHECK_DUNNO;
+		return check_permit_auth_dest(ck);
 	case RESTRICT_CHECK_RELAY_DOMAINS:
 		return check_relay_domains(ck);
 	case RESTRICT_PERMIT:
@@ -308,7 +331,7 @@ static int check_item(struct smtpd_check *ck, const struct restrict_item *it)
 		return r;
 	if (it->id == RESTRICT_CHECK_POLICY)
 		return smtpd_check_policy(ck, it->arg);
-	if (it->id >= RESTRICT_CHECK_CLIENT_ACCESS && it->id <= RESTRICT_CHECK_RCPT_ACCESS)
+	if (restrict_access(it->id, NULL, NULL))
 		return smtpd_check_access(ck, it);
 	return smtpd_check_dns(ck, it);
 }

@@ -6,17 +6,20 @@
  * Called by the policy client (smtpd_policy.c) with the answer or the
  * configured default action. OK permits, DUNNO goes on, REJECT/DEFER/4NN/
  * 5NN reject with "<subject>: Class rejected: text", DEFER_IF_* remember a
- * deferral, DISCARD accepts and later drops the message, PREPEND adds a
- * header, WARN/INFO log, a restriction list is applied in place. HOLD,
- * REDIRECT and BCC need the queue to carry them, which moat's cleanup does
- * not yet do: they defer (451 4.3.5) with a warning rather than pass mail
- * the policy meant to stop or divert.
+ * deferral, DISCARD accepts and later drops the message, HOLD, REDIRECT
+ * and BCC are remembered for the transaction and handed to cleanup with
+ * the message (smtpd_cleanup.c), PREPEND adds a header, WARN/INFO log, a
+ * restriction list is applied in place. Each logs Postfix's line
+ * ("NOQUEUE: hold: RCPT from host[addr]: <rcpt>: Recipient address
+ * triggers HOLD action; from=<...> ...").
  *
  * SECURITY: the answer comes from the policy stage, which relays a server
  * moat does not control. It is parsed strictly; anything unreadable is a
  * 451 4.3.5 "Server configuration error" and a warning, never an accept.
  * A PREPEND header is one printable line (the policy stage refuses control
- * bytes), so it cannot start the body or smuggle a second header.
+ * bytes), so it cannot start the body or smuggle a second header; a
+ * REDIRECT or BCC address is one word with an '@', shorter than the IPC
+ * field, and cleanup parses it again as a hostile address.
  */
 #include <string.h>
 
@@ -48,11 +51,71 @@ static int action_reply(struct smtpd_check *ck, const struct access_action *a,
 	return r;
 }
 
-/* action_log - Postfix's "warn:", "info:", "discard:" lines. */
+/* action_log - Postfix's "warn:", "info:" lines: the text as given. */
 static void action_log(struct smtpd_check *ck, const char *what, const char *text)
 {
 	smtpd_log_what(ck->s, what, ck->s->where, text,
 		       ck->rcpt ? buf_str(&ck->rcpt->addr) : NULL);
+}
+
+/* action_triggers - "<subject>: Class triggers HOLD action" (or the table's
+ * text) in Postfix's "hold:", "discard:", "redirect:", "bcc:" lines. */
+static void action_triggers(struct smtpd_check *ck, const char *what, const char *text)
+{
+	struct buf subj = BUF_INIT, line = BUF_INIT;
+	const char *cls;
+
+	smtpd_check_subject(ck, &subj, &cls);
+	buf_printf(&line, "<%s>: %s %s", buf_str(&subj), cls, text);
+	action_log(ck, what, buf_str(&line));
+	buf_free(&subj);
+	buf_free(&line);
+}
+
+/*
+ * action_message - HOLD, DISCARD, REDIRECT, BCC: what becomes of the whole
+ * message, so only once there is one (MAIL FROM given: not at CONNECT or
+ * HELO with smtpd_delay_reject = no, where Postfix ignores them too).
+ * REDIRECT and BCC take user@domain; cleanup checks it again.
+ */
+static int action_message(struct smtpd_check *ck, const struct access_action *a,
+			  const char *from)
+{
+	struct smtpd_session *s = ck->s;
+	static const char *const word[] = { [ACCESS_HOLD] = "HOLD", [ACCESS_DISCARD] = "DISCARD",
+					    [ACCESS_REDIRECT] = "REDIRECT", [ACCESS_BCC] = "BCC" };
+	static const char *const what[] = { [ACCESS_HOLD] = "hold", [ACCESS_DISCARD] = "discard",
+					    [ACCESS_REDIRECT] = "redirect", [ACCESS_BCC] = "bcc" };
+	struct buf text = BUF_INIT;
+	const char *at = strrchr(a->text, '@');
+
+	if (!s->in_mail && strcmp(s->where, "MAIL") != 0) {
+		msg_warn("%s: %s: action %s is unavailable before MAIL FROM (smtpd_delay_reject = no)",
+			 buf_str(&s->namaddr), from, word[a->kind]);
+		return CHECK_DUNNO;
+	}
+	if ((a->kind == ACCESS_REDIRECT || a->kind == ACCESS_BCC)
+	    && (at == NULL || at == a->text || at[1] == 0 || strpbrk(a->text, " \t") != NULL
+		|| strlen(a->text) >= 512))
+		return action_error(ck, from, "REDIRECT and BCC need user@domain");
+	if ((a->kind == ACCESS_HOLD || a->kind == ACCESS_DISCARD) && *a->text)
+		buf_append_str(&text, a->text);
+	else if (a->kind == ACCESS_HOLD || a->kind == ACCESS_DISCARD)
+		buf_printf(&text, "triggers %s action", word[a->kind]);
+	else
+		buf_printf(&text, "triggers %s %s", word[a->kind], a->text);
+	if (a->kind == ACCESS_HOLD)
+		s->hold = 1;
+	else if (a->kind == ACCESS_DISCARD)
+		s->discard = 1;
+	else if (a->kind == ACCESS_REDIRECT)
+		(void)buf_set_str(&s->redirect, a->text);	/* a later one overrides */
+	else if (buf_append(&s->bcc, a->text, strlen(a->text) + 1) < 0)
+		msg_warn("%s: %s: too many BCC actions: %s not added", buf_str(&s->namaddr), from,
+			 a->text);
+	action_triggers(ck, what[a->kind], buf_str(&text));
+	buf_free(&text);
+	return a->kind == ACCESS_DISCARD ? CHECK_OK : CHECK_DUNNO;
 }
 
 static int action_prepend(struct smtpd_check *ck, const char *header, const char *from)
@@ -110,10 +173,11 @@ int smtpd_check_action(struct smtpd_check *ck, const char *answer, const char *f
 		return action_reply(ck, &a, &ck->if_permit);
 	case ACCESS_DEFER_IF_REJECT:
 		return action_reply(ck, &a, &ck->if_reject);
+	case ACCESS_HOLD:
 	case ACCESS_DISCARD:
-		action_log(ck, "discard", *a.text ? a.text : "discard");
-		ck->s->discard = 1;
-		return CHECK_OK;
+	case ACCESS_REDIRECT:
+	case ACCESS_BCC:
+		return action_message(ck, &a, from);
 	case ACCESS_PREPEND:
 		return action_prepend(ck, a.text, from);
 	case ACCESS_WARN:
@@ -124,11 +188,6 @@ int smtpd_check_action(struct smtpd_check *ck, const char *answer, const char *f
 		return CHECK_DUNNO;
 	case ACCESS_RESTRICTIONS:
 		return action_list(ck, a.text, from);
-	case ACCESS_HOLD:
-	case ACCESS_REDIRECT:
-	case ACCESS_BCC:
-		break;
 	}
-	return action_error(ck, from, "HOLD, REDIRECT and BCC answers are not supported by "
-			    "moat yet (the message is deferred instead)");
+	return r;
 }

@@ -20,10 +20,12 @@
 #include <string.h>
 
 #include "daemons/smtpd/smtpd.h"
+#include "ipc/lookupproto.h"
 #include "ipc/mailproto.h"
 #include "lib/msg.h"
 #include "lib/strnum.h"
 #include "mail/dnsbl.h"
+#include "skeleton/stage_lookup.h"
 
 #define CHECK_DNS_MS	15000	/* one lookup, all the dns stage's retries included */
 
@@ -121,17 +123,47 @@ static const char *dnsbl_var(const char *name, void *ctx)
 	return dnsbl_var_known(name, NULL);
 }
 
-/* dnsbl_reject - default_rbl_reply, expanded: "code text"; the dsn is 5.7.1 (4.7.1). */
-static int dnsbl_reject(struct dnsbl_vars *v)
+/*
+ * dnsbl_template - the reply template for the list as written (zone, with
+ * its =filter): rbl_reply_maps' answer, else default_rbl_reply. -1 when
+ * the table failed (Postfix's server error: 451 4.3.5).
+ */
+static int dnsbl_template(struct smtpd_check *ck, const char *list, struct buf *tmpl,
+			  const char **from)
 {
-	struct buf out = BUF_INIT, why = BUF_INIT;
+	const char *maps = conf_str(ck->s->st->conf, "rbl_reply_maps");
+	struct lookup_key k = { .tables = maps, .key = list, .order = LOOKUP_ORDER_KEY,
+				.delim = "" };
+	struct lookup_answer a;
+	int r = LOOKUP_NOTFOUND;
+
+	*from = "default_rbl_reply";
+	if (*maps) {
+		lookup_answer_init(&a);
+		if ((r = smtpd_tables_query(ck->s->st, &k, &a)) == LOOKUP_FOUND
+		    && buf_set(tmpl, a.value.data, a.value.len) == 0)
+			*from = "rbl_reply_maps";
+		lookup_answer_free(&a);
+	}
+	if (r == LOOKUP_NOTFOUND)
+		(void)buf_set_str(tmpl, ck->s->cf->pol.rbl_reply);
+	return r == LOOKUP_FOUND || r == LOOKUP_NOTFOUND ? 0 : -1;
+}
+
+/* dnsbl_reject - the list's template, expanded: "code text"; the dsn is 5.7.1 (4.7.1). */
+static int dnsbl_reject(struct dnsbl_vars *v, const char *list)
+{
+	struct buf out = BUF_INIT, why = BUF_INIT, tmpl = BUF_INIT;
+	const char *from;
 	int code = 0, r;
 
 	snprintf(v->code, sizeof(v->code), "%d", v->ck->s->cf->rbl_code);
-	if (dnsbl_expand(v->ck->s->cf->pol.rbl_reply, dnsbl_var, v, &out, &why) < 0
-	    || out.len < 5 || out.data[3] != ' '
-	    || strnum_u64n(out.data, 3, 400, 599, &(uint64_t){ 0 }) < 0) {
-		msg_warn("default_rbl_reply: %s does not give \"4NN text\" or \"5NN text\"",
+	if (dnsbl_template(v->ck, list, &tmpl, &from) < 0) {
+		r = smtpd_check_reject(v->ck, 451, "4.3.5", "Server configuration error");
+	} else if (dnsbl_expand(buf_str(&tmpl), dnsbl_var, v, &out, &why) < 0
+		   || out.len < 5 || out.data[3] != ' '
+		   || strnum_u64n(out.data, 3, 400, 599, &(uint64_t){ 0 }) < 0) {
+		msg_warn("%s: %s does not give \"4NN text\" or \"5NN text\"", from,
 			 why.len ? buf_str(&why) : "the template");
 		r = smtpd_check_reject(v->ck, 451, "4.3.5", "Server configuration error");
 	} else {
@@ -149,6 +181,7 @@ static int dnsbl_reject(struct dnsbl_vars *v)
 	}
 	buf_free(&out);
 	buf_free(&why);
+	buf_free(&tmpl);
 	return r;
 }
 
@@ -188,7 +221,7 @@ static int check_whitelisted(struct smtpd_check *ck, const char *zone)
 	int relay_list = ck->which == L_RELAY
 			 || (ck->which == L_RCPT && ck->s->cf->pol.lists[L_RELAY].n == 0);
 
-	if (relay_list && ck->rcpt && !smtpd_check_auth_dest(ck->s, ck->rcpt)) {
+	if (relay_list && ck->rcpt && smtpd_check_auth_dest(ck->s, ck->rcpt) <= 0) {
 		msg_info("%s: %s listed in %s, ignored for unauthorised destination %s",
 			 ck->s->where, buf_str(&ck->s->namaddr), zone, buf_str(&ck->rcpt->addr));
 		return CHECK_DUNNO;
@@ -225,7 +258,7 @@ static int check_dnsbl(struct smtpd_check *ck, const struct restrict_item *it)
 		v.what = subject;
 		v.domain = site.zone;
 		v.reason = buf_str(&hit.reason);
-		r = dnsbl_reject(&v);
+		r = dnsbl_reject(&v, it->arg);
 	}
 out:
 	dnsbl_site_free(&site);
@@ -280,7 +313,7 @@ static int check_unknown_domain(struct smtpd_check *ck, int sender)
 	struct mailhost m;
 	int st;
 
-	if (at == NULL || at[1] == '[' || (!sender && smtpd_check_is_local(s, ck->rcpt)))
+	if (at == NULL || at[1] == '[' || (!sender && smtpd_check_is_local(s, ck->rcpt) != 0))
 		return CHECK_DUNNO;
 	st = mailhost_lookup(s, at + 1, mailhost_addr, &m);
 	if (st == DNS_OK && m.nullmx)

@@ -8,8 +8,8 @@
  * of its own while cleanup's maxproc allows and shares processes beyond
  * that, so an idle smtpd holding a channel never starves a busy one. Per
  * message: OPEN (wait for OPENED: the queue id), RCPT per accepted
- * recipient and DATA chunks without waiting, END (wait for DONE: cleanup
- * has fsynced), or ABORT. A missing or broken cleanup is a 451 4.3.0 for
+ * recipient and DATA chunks without waiting, the access actions' HOLD,
+ * REDIRECT and BCC, END (wait for DONE: cleanup has fsynced), or ABORT. A missing or broken cleanup is a 451 4.3.0 for
  * the client, never a crash; the message is then not queued.
  *
  * SECURITY: cleanup is a moat stage, but its replies are still checked by
@@ -163,6 +163,26 @@ int smtpd_cleanup_data(struct smtpd_session *s, const char *p, size_t n)
 	return cln_send(MSG_CLEANUP_DATA, &d);
 }
 
+/* cln_actions - the access actions' HOLD, REDIRECT and BCC for this message. */
+static int cln_actions(const struct smtpd_session *s)
+{
+	struct ipc_cleanup_action a = { .action = CLEANUP_ACT_HOLD, .addr = "" };
+
+	if (s->hold && cln_send(MSG_CLEANUP_ACTION, &a) < 0)
+		return -1;
+	a.action = CLEANUP_ACT_REDIRECT;
+	a.addr = buf_str(&s->redirect);
+	if (s->redirect.len && cln_send(MSG_CLEANUP_ACTION, &a) < 0)
+		return -1;
+	a.action = CLEANUP_ACT_BCC;
+	for (size_t off = 0; off < s->bcc.len; off += strlen(s->bcc.data + off) + 1) {
+		a.addr = s->bcc.data + off;
+		if (cln_send(MSG_CLEANUP_ACTION, &a) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply)
 {
 	struct ipc_cleanup_end e = { 0 };
@@ -170,7 +190,8 @@ int smtpd_cleanup_end(struct smtpd_session *s, struct buf *reply)
 
 	s->cleanup_open = 0;
 	cln_msg_open = 0;
-	if (cln_send(MSG_CLEANUP_END, &e) < 0 || cln_recv(MSG_CLEANUP_DONE) < 0) {
+	if (cln_actions(s) < 0 || cln_send(MSG_CLEANUP_END, &e) < 0
+	    || cln_recv(MSG_CLEANUP_DONE) < 0) {
 		buf_set_str(reply, CLN_TEMPFAIL);
 		return -1;
 	}

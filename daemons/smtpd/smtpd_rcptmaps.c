@@ -45,7 +45,7 @@ enum { RM_KNOWN, RM_REJECT, RM_TEMP, RM_LOCAL };
 struct rcptmaps_addr {
 	const char *addr;
 	const char *domain;	/* "" if none */
-	int local;		/* mydestination, no domain, a literal of this host */
+	int local;		/* mydestination, no domain, a literal of this host; -1: a table failed */
 	int sender;		/* the sender: "Sender address", 5.1.0 */
 	int code;		/* RM_REJECT: the reply code */
 	const char *dsn;	/* RM_REJECT: "5.1.1" */
@@ -188,8 +188,10 @@ static int rcptmaps_classify(const struct smtpd_session *s, struct rcptmaps_addr
 	if (virt)
 		return rcptmaps_refuse(a, (int)conf_int(c, "unknown_virtual_alias_reject_code"),
 				       "5.1.1", "User unknown in virtual alias table");
-	if (a->domain[0] == '[' || !domlist_match(&s->cf->pol.relay_domains, a->domain))
+	if (a->domain[0] == '[')
 		return RM_KNOWN;
+	if ((r = smtpd_domain_listed(s, &s->cf->pol.relay_domains, a->domain)) <= 0)
+		return r < 0 ? RM_TEMP : RM_KNOWN;
 	if ((r = rcptmaps_param(s, "relay_recipient_maps", a->addr, LOOKUP_ORDER_REWRITE, 0,
 				NULL)) < 0)
 		return RM_TEMP;
@@ -211,7 +213,8 @@ static void rcptmaps_reply(const struct rcptmaps_addr *a, struct buf *reply)
 static int rcptmaps_run(const struct smtpd_session *s, struct rcptmaps_addr *a, int unlisted,
 			struct buf *reply)
 {
-	int r = unlisted ? rcptmaps_classify(s, a) : a->local ? RM_LOCAL : RM_KNOWN;
+	int r = a->local < 0 ? RM_TEMP : unlisted ? rcptmaps_classify(s, a)
+		: a->local ? RM_LOCAL : RM_KNOWN;
 
 	if (r == RM_LOCAL && !unlisted) {
 		/* only the local refusal is left: an alias still makes the address ours */
@@ -241,7 +244,7 @@ static void rcptmaps_sender(const struct smtpd_session *s, struct rcptmaps_addr 
 	memset(a, 0, sizeof(*a));
 	a->addr = buf_str(&s->sender);
 	a->domain = at ? at + 1 : "";
-	a->local = at == NULL || (at[1] != '[' && domlist_match(&s->cf->pol.mydest, at + 1));
+	a->local = at == NULL ? 1 : at[1] == '[' ? 0 : smtpd_domain_listed(s, &s->cf->pol.mydest, at + 1);
 	a->sender = 1;
 }
 

@@ -57,12 +57,15 @@ void smtpd_mail_reset(struct smtpd_session *s)
 	s->nrcpt = 0;
 	s->rejected_rcpts = 0;
 	s->rcpt_overshoot = 0;
-	s->discard = 0;
+	s->discard = s->hold = 0;
 	s->transaction++;
 	buf_reset(&s->prepend);
+	buf_reset(&s->redirect);
+	buf_reset(&s->bcc);
 	buf_reset(&s->qid);
 	smtpd_rcptmaps_clear();
 	smtpd_check_access_clear();
+	smtpd_domains_clear();
 }
 
 static void session_log_disconnect(struct smtpd_session *s)

@@ -150,6 +150,9 @@ static void verbs_mail(struct smtpd_session *s, const char *arg, size_t alen, si
 	}
 	buf_set(&s->sender, p.addr.data ? p.addr.data : "", p.addr.len);
 	s->sender_flags = p.flags;
+	s->discard = s->hold = 0;	/* actions of a MAIL FROM refused before */
+	buf_reset(&s->redirect);
+	buf_reset(&s->bcc);
 	s->mp = mp;
 	if (verbs_early(s, L_CLIENT, "MAIL") < 0 || verbs_early(s, L_SENDER, "MAIL") < 0) {
 		buf_reset(&s->sender);

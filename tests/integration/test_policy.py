@@ -82,6 +82,7 @@ def by_localpart(attrs):
         "numeric": "521 5.7.0 numeric answer", "prepend": "PREPEND X-Policy: seen",
         "discard": "DISCARD", "warn": "WARN odd", "cls": "blocker", "hold": "HOLD",
         "filter": "FILTER smtp:[127.0.0.1]:10025", "list": "reject_non_fqdn_sender permit",
+        "redir": "REDIRECT other@r.test", "bcc": "BCC archive@r.test",
     }.get(local, "DUNNO")
 
 
@@ -134,13 +135,13 @@ def test_actions(moat_factory, sink):
         assert got[3] == (521, "5.7.0 <numeric@r.test>: Recipient address rejected: "
                                "numeric answer")
         assert got[4] == (554, "5.7.1 <cls@r.test>: Recipient address rejected: Access denied")
-        assert got[5] == (451, "4.3.5 Server configuration error")
+        assert got[5][0] == 250, got                     # HOLD: the message is held
         assert got[6] == (451, "4.3.5 Server configuration error")
         assert got[7][0] == 250 and got[8][0] == 250 and got[9][0] == 250, got
-        m.wait_log(r"NOQUEUE: warn: RCPT from unknown\[127\.0\.0\.1\]: odd; from=<a@known\.test> "
+        m.wait_log(r": warn: RCPT from unknown\[127\.0\.0\.1\]: odd; from=<a@known\.test> "
                    r"to=<warn@r\.test>")
-        m.wait_log(r"warning: unknown\[127\.0\.0\.1\]: check_policy_service inet:.*: HOLD, "
-                   r"REDIRECT and BCC answers are not supported")
+        m.wait_log(r": hold: RCPT from unknown\[127\.0\.0\.1\]: <hold@r\.test>: Recipient "
+                   r"address triggers HOLD action; from=<a@known\.test> to=<hold@r\.test>")
         m.wait_log(r"FILTER is not supported")
         a = srv.requests[0]
         assert a["request"] == "smtpd_access_policy" and a["protocol_state"] == "RCPT", a
@@ -161,7 +162,30 @@ def test_prepend_and_discard(moat_factory, sink):
         (msg,) = sink.wait_count(1)
         assert b"\r\nX-Policy: seen\r\n" in msg.content, msg.content
         assert msg.rcpt_tos == ["prepend@r.test"], msg.rcpt_tos
-        m.wait_log(r"NOQUEUE: discard: RCPT from unknown\[127\.0\.0\.1\]: discard")
+        m.wait_log(r"NOQUEUE: discard: RCPT from unknown\[127\.0\.0\.1\]: <discard@r\.test>: "
+                   r"Recipient address triggers DISCARD action; from=<a@known\.test>")
+    finally:
+        srv.close()
+
+
+def test_hold_redirect_and_bcc(moat_factory, sink):
+    srv = PolicyServer(by_localpart)
+    try:
+        m = start(moat_factory, sink, srv.endpoint)
+        reply = session(m, ["x@r.test", "hold@r.test"], data=BODY)[-1]
+        assert reply[0] == 250, reply
+        qid = reply[1].split()[-1]
+        deadline = time.time() + 30
+        while qid not in os.listdir(os.path.join(m.queue, "hold")) and time.time() < deadline:
+            time.sleep(0.1)
+        assert qid in os.listdir(os.path.join(m.queue, "hold"))
+        assert session(m, ["redir@r.test"], data=BODY)[-1][0] == 250
+        assert session(m, ["bcc@r.test"], data=BODY)[-1][0] == 250
+        got = sink.wait_count(2)
+        assert sorted(sorted(g.rcpt_tos) for g in got) == [
+            ["archive@r.test", "bcc@r.test"], ["other@r.test"]], [g.rcpt_tos for g in got]
+        m.wait_log(r"redirect: RCPT from .*: <redir@r\.test>: Recipient address triggers "
+                   r"REDIRECT other@r\.test;")
     finally:
         srv.close()
 

@@ -11,6 +11,7 @@ Clients connect from different loopback addresses (127.0.0.x): the DNS list
 bl.test lists 127.0.0.2 (reason in TXT) and 127.0.0.3 (answer 127.0.0.10),
 the whitelist wl.test lists 127.0.0.4.
 """
+import os
 import smtplib
 
 import pytest
@@ -219,3 +220,24 @@ def test_dns_failure_is_never_final(moat_factory, sink, main_cf, want):
     class Dead:
         port = free_port_udp()
     assert rcpt(start(moat_factory, sink, Dead, main_cf)) == want
+
+
+def test_rbl_reply_maps(moat_factory, sink, dns, tmp_path):
+    maps = tmp_path / "rbl_reply"
+    maps.write_text("bl.test $rbl_code 5.7.9 $rbl_class $rbl_what is in $rbl_domain"
+                    "${rbl_reason?: $rbl_reason}\n"
+                    "bl.test=127.0.0.10 no reply code here\n")
+    os.chmod(tmp_path, 0o755)
+    m = start(moat_factory, sink, dns,
+              "smtpd_client_restrictions = reject_rbl_client bl.test=127.0.0.10, "
+              "reject_rbl_client bl.test\n"
+              "smtpd_sender_restrictions = reject_rhsbl_sender dbl.test\n"
+              f"rbl_reply_maps = texthash:{maps}\n")
+    assert rcpt(m, "127.0.0.2") == (
+        554, "5.7.9 Client host 127.0.0.2 is in bl.test: Listed for testing")
+    # a list the table does not name: default_rbl_reply
+    assert rcpt(m, sender="a@spammer.test") == (
+        554, "5.7.1 Service unavailable; Sender address [spammer.test] blocked using dbl.test")
+    # the key is the list as written, filter included; a template without a code defers
+    assert rcpt(m, "127.0.0.3") == (451, "4.3.5 Server configuration error")
+    m.wait_log(r"warning: rbl_reply_maps: the template does not give \"4NN text\"")

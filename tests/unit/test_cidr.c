@@ -194,6 +194,43 @@ static void test_domlist_refuses_tables(void **state)
 	buf_free(&err);
 }
 
+/* A fake table: "Hash:/Tables" lists good.test; "fail:x" cannot answer. */
+static int fake_table(void *ctx, const char *spec, const char *domain, int parent_sub)
+{
+	int *asked = ctx;
+
+	(*asked)++;
+	assert_int_equal(parent_sub, 1);
+	if (strcmp(spec, "fail:x") == 0)
+		return -1;
+	assert_string_equal(spec, "Hash:/Tables");	/* the spec keeps its case */
+	return strcmp(domain, "good.test") == 0;
+}
+
+/* Tables in a list: asked in order, "!" applies, a failure is never a miss. */
+static void test_domlist_tables(void **state)
+{
+	char *items[] = { "!bad.good.test", "Hash:/Tables", "fail:x", "late.test", NULL };
+	char *neg[] = { "!Hash:/Tables", "good.test", NULL };
+	struct domlist d;
+	struct buf err = BUF_INIT;
+	int asked = 0;
+
+	(void)state;
+	assert_int_equal(domlist_init_tables(&d, items, 1, &err), 0);
+	assert_int_equal(domlist_match_tables(&d, "good.test", fake_table, &asked), 1);
+	assert_int_equal(asked, 1);
+	assert_int_equal(domlist_match_tables(&d, "bad.good.test", fake_table, &asked), 0);
+	assert_int_equal(asked, 1);			/* excluded before the table */
+	assert_int_equal(domlist_match_tables(&d, "late.test", fake_table, &asked), -1);
+	assert_int_equal(domlist_match(&d, "late.test"), 0);	/* no fn: never a match */
+	domlist_free(&d);
+	assert_int_equal(domlist_init_tables(&d, neg, 1, &err), 0);
+	assert_int_equal(domlist_match_tables(&d, "good.test", fake_table, &asked), 0);
+	domlist_free(&d);
+	buf_free(&err);
+}
+
 /* public - cidr_list_public of the comma-separated entries. */
 static double public(const char *entries, int family)
 {
@@ -284,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_add_addr_masks),
 		cmocka_unit_test(test_cidr_mapped_entries),
 		cmocka_unit_test(test_domlist_matching),
+		cmocka_unit_test(test_domlist_tables),
 		cmocka_unit_test(test_domlist_root_matches_nothing),
 		cmocka_unit_test(test_domlist_refuses_tables),
 		cmocka_unit_test(test_cidr_public),

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "daemons/cleanup/cleanup_action.c"
 #include "daemons/cleanup/cleanup_addr.c"
 #include "daemons/cleanup/cleanup_body.c"
 #include "daemons/cleanup/cleanup_check.c"
@@ -506,6 +507,76 @@ static void test_duplicate_filter(void **state)
 	tc_teardown(&t);
 }
 
+/* tc_open_msg - a message open with one recipient and its content sent. */
+static void tc_open_msg(struct tc *t)
+{
+	struct ipc_cleanup_open o = tc_open("192.0.2.1");
+	struct ipc_cleanup_rcpt r = { .addr = "r1@example.com", .orcpt = "", .notify = 0 };
+
+	assert_int_equal(cleanup_msg_open(&t->cm, &o), 0);
+	assert_int_equal(cleanup_msg_rcpt(&t->cm, &r), 0);
+	assert_int_equal(cleanup_msg_data(&t->cm, "Subject: x\r\n\r\nb\r\n", 17), 0);
+}
+
+/* smtpd's HOLD, REDIRECT and BCC: acted on; anything a broken smtpd could send refused. */
+static void test_smtpd_actions(void **state)
+{
+	static const struct { uint32_t action; const char *addr; } bad[] = {
+		{ CLEANUP_ACT_HOLD, "x@example.com" }, { 99, "x@example.com" },
+		{ CLEANUP_ACT_REDIRECT, "nobody" }, { CLEANUP_ACT_REDIRECT, "@example.com" },
+		{ CLEANUP_ACT_BCC, "a@example.com\r\nRSET" }, { CLEANUP_ACT_BCC, "" },
+		{ CLEANUP_ACT_REDIRECT, "a b@example.com" },
+	};
+	struct ipc_cleanup_action a = { .action = CLEANUP_ACT_HOLD, .addr = "" };
+	struct queue_env env;
+	struct buf v = BUF_INIT;
+	struct tc t;
+	int fd;
+
+	(void)state;
+	tc_setup(&t);
+	assert_int_equal(cleanup_msg_action(&t.cm, &a), -1);	/* no message open */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ipc_cleanup_action b = { .action = bad[i].action, .addr = bad[i].addr };
+
+		tc_open_msg(&t);
+		assert_int_equal(cleanup_msg_action(&t.cm, &b), -1);
+		assert_non_null(t.cm.violation);
+		cleanup_msg_abort(&t.cm);
+	}
+	assert_int_equal(tc_incoming_count(&t), 0);
+	/* REDIRECT and BCC: the address in the file, the copy asking for no DSN */
+	tc_open_msg(&t);
+	a.action = CLEANUP_ACT_REDIRECT;
+	a.addr = "other@example.com";
+	assert_int_equal(cleanup_msg_action(&t.cm, &a), 0);
+	a.action = CLEANUP_ACT_BCC;
+	a.addr = "archive@example.com";
+	assert_int_equal(cleanup_msg_action(&t.cm, &a), 0);
+	assert_int_equal(cleanup_msg_end(&t.cm), 0);
+	assert_int_equal(t.cm.status, 0);
+	tc_attr(&t, "redirect", &v);
+	assert_string_equal(buf_str(&v), "other@example.com");
+	fd = queue_file_open(t.tree.fd, QUEUE_INCOMING, t.cm.qid, O_RDONLY);
+	assert_int_equal(queue_env_read(fd, 0, &env), QUEUE_ENV_OK);
+	assert_int_equal(env.nrcpts, 2);
+	assert_string_equal(env.rcpts[1].addr, "other@example.com");	/* REDIRECT covers it */
+	assert_int_equal(env.rcpts[1].notify, QUEUE_NOTIFY_NEVER);
+	queue_env_free(&env);
+	close(fd);
+	/* HOLD: committed into hold/, not incoming/ */
+	tc_open_msg(&t);
+	a.action = CLEANUP_ACT_HOLD;
+	a.addr = "";
+	assert_int_equal(cleanup_msg_action(&t.cm, &a), 0);
+	assert_int_equal(cleanup_msg_end(&t.cm), 0);
+	fd = queue_file_open(t.tree.fd, QUEUE_HOLD, t.cm.qid, O_RDONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	buf_free(&v);
+	tc_teardown(&t);
+}
+
 /* A MIME error refuses the message with 550 5.6.0 and leaves nothing in incoming/. */
 static void test_mime_reject(void **state)
 {
@@ -623,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_original_recipient),
 		cmocka_unit_test(test_mime_reject),
 		cmocka_unit_test(test_duplicate_filter),
+		cmocka_unit_test(test_smtpd_actions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -303,6 +303,15 @@ static void test_ptr_answers(void **state)
 	assert_int_equal(r.rr[0].type, DNS_T_PTR);
 	assert_string_equal(r.rr[0].value, "mail.example.com");
 
+	/* An NS record names its server the way a PTR record does. */
+	start(&p, 6, "example.com", DNS_T_NS, 1, 0);
+	rr_hdr(&p, DNS_T_NS, 300, 17);
+	putname(&p, "ns1.example.net");
+	assert_int_equal(parse(&p, 6, "example.com", DNS_T_NS, &r), 0);
+	assert_int_equal(r.status, DNS_OK);
+	assert_int_equal(r.nrr, 1);
+	assert_string_equal(r.rr[0].value, "ns1.example.net");
+
 	/* RFC 2317 delegation: the PTR sits behind a CNAME. */
 	start(&p, 6, "4.3.2.1.in-addr.arpa", DNS_T_PTR, 2, 0);
 	rr_hdr(&p, DNS_T_CNAME, 300, 10);

@@ -45,7 +45,7 @@ static void test_restrict_parse(void **state)
 		snprintf(text, sizeof(text), "%s%s", restrict_name((enum restrict_id)r),
 			 restrict_takes_arg((enum restrict_id)r)
 			 ? (r == RESTRICT_CHECK_POLICY ? " inet:127.0.0.1:9"
-			    : r >= RESTRICT_CHECK_CLIENT_ACCESS && r <= RESTRICT_CHECK_RCPT_ACCESS
+			    : restrict_access((enum restrict_id)r, NULL, NULL)
 			    ? " hash:/etc/moat/access" : " list.example") : "");
 		assert_int_equal(parse(&l, "p", text, &why), 0);
 		assert_int_equal(l.n, 1);
@@ -61,7 +61,11 @@ static void test_restrict_parse(void **state)
 	restrict_free(&l);
 	assert_int_equal(parse(&l, "p", "check_sender_access", &why), -1);
 	assert_int_equal(parse(&l, "p", "check_ccert_access hash:/x", &why), -1);
-	assert_non_null(strstr(buf_str(&why), "not implemented by moat yet"));
+	assert_non_null(strstr(buf_str(&why), "no TLS yet"));
+	buf_reset(&why);
+	assert_int_equal(parse(&l, "p", "check_reverse_client_hostname_mx_access btree:/x", &why), 0);
+	assert_int_equal(l.v[0].id, RESTRICT_CHECK_REVERSE_MX_ACCESS);
+	restrict_free(&l);
 	assert_int_equal(parse(&l, "p", "reject_unlisted_recipient", &why), -1);
 	assert_non_null(strstr(buf_str(&why), "lookup tables"));
 	assert_int_equal(parse(&l, "p", "hash:/etc/access", &why), -1);
@@ -73,6 +77,42 @@ static void test_restrict_parse(void **state)
 	assert_int_equal(l.n, 0);
 	restrict_free(&l);
 	buf_free(&why);
+}
+
+/* Each access restriction: whose name it looks up, and through which records. */
+static void test_restrict_access_kinds(void **state)
+{
+	static const struct { const char *name; enum restrict_subject j; enum restrict_server v; } t[] = {
+		{ "check_client_access", RS_CLIENT, RS_SELF },
+		{ "check_reverse_client_hostname_access", RS_REVERSE, RS_SELF },
+		{ "check_client_a_access", RS_CLIENT, RS_A },
+		{ "check_client_ns_access", RS_CLIENT, RS_NS },
+		{ "check_reverse_client_hostname_a_access", RS_REVERSE, RS_A },
+		{ "check_helo_mx_access", RS_HELO, RS_MX },
+		{ "check_sender_a_access", RS_SENDER, RS_A },
+		{ "check_sender_ns_access", RS_SENDER, RS_NS },
+		{ "check_recipient_access", RS_RCPT, RS_SELF },
+		{ "check_recipient_mx_access", RS_RCPT, RS_MX },
+	};
+	struct restrict_list l;
+	struct buf why = BUF_INIT, text = BUF_INIT;
+	enum restrict_subject j;
+	enum restrict_server v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		buf_reset(&text);
+		buf_printf(&text, "%s cidr:/x", t[i].name);
+		assert_int_equal(parse(&l, "p", buf_str(&text), &why), 0);
+		assert_int_equal(restrict_access(l.v[0].id, &j, &v), 1);
+		assert_int_equal(j, t[i].j);
+		assert_int_equal(v, t[i].v);
+		restrict_free(&l);
+	}
+	assert_int_equal(restrict_access(RESTRICT_CHECK_POLICY, &j, &v), 0);
+	assert_int_equal(restrict_access(RESTRICT_REJECT_RBL_CLIENT, NULL, NULL), 0);
+	buf_free(&why);
+	buf_free(&text);
 }
 
 static void test_restrict_args(void **state)
@@ -277,6 +317,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_restrict_parse),
 		cmocka_unit_test(test_restrict_args),
+		cmocka_unit_test(test_restrict_access_kinds),
 		cmocka_unit_test(test_restrict_old_names),
 		cmocka_unit_test(test_restrict_classes),
 		cmocka_unit_test(test_restrict_open_relay),

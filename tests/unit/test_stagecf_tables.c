@@ -96,12 +96,28 @@ static void test_restriction_items(void **state)
 	stagecf_tables_free(&t);
 }
 
+/* A restriction class's tables count; a parameter that is no class does not. */
+static void test_restriction_classes(void **state)
+{
+	struct stagecf_tables t;
+
+	(void)state;
+	collect("smtpd_restriction_classes = c1\n"
+		"c1 = check_sender_access hash:/etc/moat/c1, reject\n"
+		"c2 = check_sender_access hash:/etc/moat/c2\n", "lookup unix - - y - 1 lookup\n", &t);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.v[0].spec, "hash:/etc/moat/c1");
+	assert_non_null(strstr(t.v[0].where, "restriction class c1"));
+	stagecf_tables_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_params_and_overrides),
 		cmocka_unit_test(test_unimplemented_left_out),
 		cmocka_unit_test(test_restriction_items),
+		cmocka_unit_test(test_restriction_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, test_conf_teardown);
