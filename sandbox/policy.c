@@ -112,6 +112,11 @@ const struct sandbox_rule sandbox_base_rules[] = {
 	  "a stage without files opens nothing: libc probes (/etc/localtime, "
 	  "/etc/gai.conf) fail softly with EACCES; the chroot is empty anyway" },
 
+	/* SANDBOX_F_TABLES: lookup. */
+	{ SANDBOX_F_TABLES, 0, "sched_getaffinity", SANDBOX_ACT_ALLOW, 1, { ARG(0, SCMP_CMP_EQ, 0, 0) }, 0,
+	  "Berkeley DB counts the CPUs at every db_create (glibc's get_nprocs, whose /sys and "
+	  "/proc probes fail in the empty root): the stage's own CPU mask, nobody else's" },
+
 	/* SANDBOX_F_ACCEPT: screen. */
 	{ SANDBOX_F_ACCEPT, 0, "accept4", SANDBOX_ACT_ALLOW, 0, { ARG(0, 0, 0, 0) }, 0,
 	  "take a connection from the listening socket the broker passed" },
@@ -269,6 +274,7 @@ static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
 		"or to maillog_file, opened by the broker and passed as an fd. It opens "
 		"nothing. One channel per running stage, hence the larger fd limit." },
 	[STAGEDEF_LOOKUP] = { .stage = "lookup", HELPER_STAGE, .private_net = 1, .nofile = 4096,
+		.features = SANDBOX_F_TABLES,
 		.why = "Holds the lookup tables (hash, btree, pcre, regexp, cidr, texthash, ...) "
 		"and answers other stages' queries about them. The broker opens every table "
 		"file read-only and passes the fds; the stage parses them but can open "

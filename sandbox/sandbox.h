@@ -55,6 +55,7 @@ struct sandbox_policy {
 #define SANDBOX_F_INET_CONNECT	0x01	/* socket(AF_INET/AF_INET6, SOCK_STREAM|SOCK_DGRAM) + connect */
 #define SANDBOX_F_ACCEPT	0x02	/* accept4 on the passed listener (screen) */
 #define SANDBOX_F_QUEUE_FILES	0x04	/* openat/rename/unlink/fsync under the queue root */
+#define SANDBOX_F_TABLES	0x08	/* Berkeley DB's CPU count: sched_getaffinity of itself */
 
 const struct sandbox_policy *sandbox_policy_lookup(const char *stage);
 

@@ -88,6 +88,38 @@ def test_moatctl_lookup_answers_from_the_running_stage(moat_factory):
                r"configuration does not name")
 
 
+def test_hash_and_btree_tables_built_by_postmap_and_moatmap_answer_from_the_stage(moat_factory):
+    """Seen by the issue 8 bench: a hash: table killed the confined lookup
+    stage (Berkeley DB counts the CPUs at every open, and glibc then asks
+    sched_getaffinity), so moatd refused to start with any .db table."""
+    m = moat_factory()
+    d = table_dir(m)
+    with open(os.path.join(d, "main.cf"), "w"):
+        pass
+    env = dict(os.environ, MAIL_CONFIG=d)
+    specs = []
+    for tool, kind in (("postmap", "hash"), ("moatmap", "hash"), ("postmap", "btree"),
+                       ("moatmap", "btree")):
+        src = os.path.join(d, f"{tool}-{kind}")
+        with open(src, "w") as f:
+            f.write("".join(f"user{i}@example.com REJECT {i}\n" for i in range(5000))
+                    + f"sender.example {tool} {kind}\n")
+        argv = (["/usr/sbin/postmap"] if tool == "postmap"
+                else [os.path.join(m.build, "bin", "moatmap"), "-c", d])
+        subprocess.run(argv + [f"{kind}:{src}"], env=env, check=True, timeout=120)
+        specs.append(f"{kind}:{src}")
+    with open(os.path.join(m.confdir, "main.cf"), "a") as f:
+        f.write("proxy_read_maps = " + ", ".join(specs) + "\n")
+    m.start()
+    for spec in specs:
+        tool, kind = os.path.basename(spec.split(":", 1)[1]).split("-")
+        r = lookup(m, spec, "Sender.Example")
+        assert (r.returncode, r.stdout) == (0, f"{tool} {kind}\n"), r.stderr + m.log()[-2000:]
+        assert lookup(m, spec, "user4999@example.com").stdout == "REJECT 4999\n"
+        assert lookup(m, spec, "user5000@example.com").returncode == 1
+    assert "killed by seccomp" not in m.log()
+
+
 def test_table_changed_on_disk_gives_the_new_answer_without_reload(moat_factory):
     m, d = moat_with_tables(moat_factory, {"texthash:{d}/transport": "example.com smtp:[10.0.0.1]\n"})
     table = f"texthash:{d}/transport"
