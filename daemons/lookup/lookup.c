@@ -43,6 +43,10 @@ struct lookup_state {
 
 static struct lookup_state lookup_state;
 
+static const char *const lookup_status_word[] = {	/* by LOOKUP_FOUND.. LOOKUP_NOTABLE */
+	"found", "not found", "failed", "no such table",
+};
+
 /* lookup_answer - the status, value and matched key of one query. */
 static int lookup_answer(struct lookup_state *ls, const struct ipc_lookup_query *q,
 			 const struct ipc_chan *ch)
@@ -66,6 +70,9 @@ static int lookup_answer(struct lookup_state *ls, const struct ipc_lookup_query 
 		buf_reset(&ls->value);
 		buf_reset(&ls->matched);
 	}
+	msg_debug("query from %s[%ld]: order %u tables %.*s key \"%.100s\": %s", ch->peer_stage,
+		  (long)ch->peer_pid, q->order, (int)strcspn(q->tables, "\n") > 100 ? 100
+		  : (int)strcspn(q->tables, "\n"), q->tables, q->key, lookup_status_word[status]);
 	return status;
 }
 
