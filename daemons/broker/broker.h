@@ -126,9 +126,8 @@ void broker_exec(const char *path, char **argv, const int *fds, int nfds) __attr
 
 /* tables.c */
 int broker_tables_open(const struct stagecf_tables *t, int *fds, int *nfds, int max, char ***args,
-		       int record, struct buf *err);
+		       struct buf *err);
 void broker_tables_close(int *fds, int nfds, char **args);
-void broker_tables_watch(struct broker *b);
 
 /* tablecheck.c */
 int broker_tables_check(struct broker *b, const struct conf *c, const struct master_cf *m,

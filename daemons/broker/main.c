@@ -283,7 +283,6 @@ static void main_tick(void *ctx)
 		for (struct child *c = b->children; c; c = c->next)
 			(void)kill(c->pid, SIGKILL);
 	}
-	broker_tables_watch(b);
 	broker_ensure(b);
 	broker_lines_flush(b);
 	(void)event_timer_add(b->loop, 500, main_tick, b);

@@ -226,7 +226,7 @@ static int spawn_tables(struct broker *b, struct service *svc, int *fds, int *nf
 	*ntab = 0;
 	if (!(svc->def->flags & STAGEDEF_F_TABLES))
 		return 0;
-	if (broker_tables_open(&b->tables, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, 1, &err) < 0) {
+	if (broker_tables_open(&b->tables, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, &err) < 0) {
 		int64_t pause = conf_time(b->conf, "service_throttle_time") * 1000;
 
 		svc->next_spawn = event_now_ms() + pause;

@@ -115,8 +115,8 @@ static int check_start(struct broker *b, const struct conf *c, const struct mast
 	struct buf path = BUF_INIT;
 	char **args, **argv;
 
-	if (broker_tables_open(t, fds + STAGE_FD_EXTRA, &ntab, FDPLACE_MAX - STAGE_FD_EXTRA, &args, 0,
-			       err) < 0)
+	if (broker_tables_open(t, fds + STAGE_FD_EXTRA, &ntab, FDPLACE_MAX - STAGE_FD_EXTRA, &args, err)
+	    < 0)
 		return -1;
 	if (broker_socketpair(IPC_CHAN_BROKER, ctl) < 0 || broker_socketpair(IPC_CHAN_LOG, logp) < 0) {
 		(void)buf_printf(err, "table check: socketpair: %m");
