@@ -18,18 +18,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
-#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemons/broker/broker.h"
-#include "lib/iox.h"
+#include "lib/daemon.h"
 #include "lib/unixdiag.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
@@ -75,6 +72,28 @@ static void main_raise_nofile(void)
 		msg_warn("raise the hard RLIMIT_NOFILE to 65536: %m");
 }
 
+/* main_pidfile - write or remove <queue>/pid/moatd.pid. */
+static void main_pidfile(struct broker *b, int remove)
+{
+	struct buf path = BUF_INIT;
+
+	(void)buf_printf(&path, "%s/pid/moatd.pid", b->queue_dir);
+	daemon_pidfile(buf_str(&path), remove);
+	buf_free(&path);
+}
+
+/* main_lock - one moatd per queue directory. */
+static void main_lock(struct broker *b)
+{
+	struct buf path = BUF_INIT, busy = BUF_INIT;
+
+	(void)buf_printf(&path, "%s/pid/moatd.lock", b->queue_dir);
+	(void)buf_printf(&busy, "another moatd is running on queue directory %s", b->queue_dir);
+	b->lockfd = daemon_lock(buf_str(&path), buf_str(&busy));
+	buf_free(&path);
+	buf_free(&busy);
+}
+
 static void main_load(struct broker *b)
 {
 	struct buf err = BUF_INIT;
@@ -89,20 +108,6 @@ static void main_load(struct broker *b)
 	    || stagecf_check(b->conf, b->master, &err) < 0)
 		msg_fatal("%s", buf_str(&err));
 	buf_free(&err);
-}
-
-/* main_lock - one moatd per queue directory. */
-static void main_lock(struct broker *b)
-{
-	struct buf path = BUF_INIT;
-
-	(void)buf_printf(&path, "%s/pid/moatd.lock", b->queue_dir);
-	b->lockfd = open(buf_str(&path), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (b->lockfd < 0)
-		msg_fatal("%s: %m", buf_str(&path));
-	if (flock(b->lockfd, LOCK_EX | LOCK_NB) < 0)
-		msg_fatal("another moatd is running on queue directory %s", b->queue_dir);
-	buf_free(&path);
 }
 
 /*
@@ -144,48 +149,6 @@ static void main_tables(struct broker *b)
 		msg_fatal("%s", buf_str(&err));
 	main_dac(1);
 	buf_free(&err);
-}
-
-static void main_daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		msg_fatal("fork: %m");
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		msg_fatal("setsid: %m");
-	if ((fd = open("/dev/null", O_RDWR)) < 0)
-		msg_fatal("/dev/null: %m");
-	for (int i = 0; i < 3; i++)
-		if (dup2(fd, i) < 0)
-			msg_fatal("dup2: %m");
-	if (fd > 2)
-		close(fd);
-}
-
-/* main_pidfile - write (whole, by rename) or remove pid/moatd.pid. */
-static void main_pidfile(struct broker *b, int remove)
-{
-	struct buf path = BUF_INIT, tmp = BUF_INIT, text = BUF_INIT;
-	int fd;
-
-	(void)buf_printf(&path, "%s/pid/moatd.pid", b->queue_dir);
-	(void)buf_printf(&tmp, "%s.tmp", buf_str(&path));
-	if (remove) {
-		(void)unlink(buf_str(&path));
-	} else {
-		(void)buf_printf(&text, "%ld\n", (long)getpid());
-		fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0 || iox_write_full(fd, text.data, text.len) < 0 || close(fd) < 0
-		    || rename(buf_str(&tmp), buf_str(&path)) < 0)
-			msg_fatal("%s: %m", buf_str(&path));
-	}
-	buf_free(&path);
-	buf_free(&tmp);
-	buf_free(&text);
 }
 
 static void main_signals(struct broker *b)
@@ -329,7 +292,7 @@ int main(int argc, char **argv)
 	main_tables(b);
 	b->services = main_log_first(broker_services_build(b, b->master, NULL));
 	if (!b->foreground)
-		main_daemonize();
+		daemon_detach();
 	main_pidfile(b, 0);
 	main_signals(b);
 	broker_control_open(b);
