@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -60,4 +61,15 @@ void daemon_pidfile(const char *path, int remove)
 		msg_fatal("%s: %m", path);
 	buf_free(&tmp);
 	buf_free(&text);
+}
+
+void daemon_raise_nofile(unsigned long max)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= max)
+		return;
+	rl.rlim_max = max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		msg_warn("raise the hard RLIMIT_NOFILE to %lu: %m", max);
 }

@@ -1,6 +1,6 @@
 /*
  * daemon.h - the chores of a program that runs as a daemon: one instance
- * per lock file, leaving the terminal, a pid file.
+ * per lock file, its fd limit, leaving the terminal, a pid file.
  *
  * Used by moatd (main.c). These never read anything a peer sends; errors
  * are fatal (msg_fatal) with the path, as they come before any work.
@@ -12,6 +12,10 @@
  * through a symlink) and keep its fd open for life; fatal with busy_text
  * if another process holds it. Returns the fd. */
 int daemon_lock(const char *path, const char *busy_text);
+
+/* daemon_raise_nofile - raise the hard RLIMIT_NOFILE (never the soft one)
+ * to at least max; a warning if that is not allowed. */
+void daemon_raise_nofile(unsigned long max);
 
 /* daemon_detach - fork (the parent exits 0), a new session, fds 0, 1 and 2
  * on /dev/null. */

@@ -19,9 +19,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/signalfd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,21 +53,6 @@ static struct service *main_log_first(struct service *list)
 		}
 	}
 	return list;
-}
-
-/*
- * main_raise_nofile - raise the hard fd limit (never the soft one) to what
- * screen may hold: a stage's limit is at most the broker's hard limit.
- */
-static void main_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= 65536)
-		return;
-	rl.rlim_max = 65536;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		msg_warn("raise the hard RLIMIT_NOFILE to 65536: %m");
 }
 
 /* main_pidfile - write or remove <queue>/pid/moatd.pid. */
@@ -122,32 +105,15 @@ static void main_open_fds(struct broker *b)
 		msg_warn("NETLINK_SOCK_DIAG: %m: granted channels count as open until their process ends");
 }
 
-/*
- * main_dac - CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH on or off in the
- * effective set. The start-up table check opens the tables as the broker
- * will after sandbox_broker_enter, which keeps neither: a table root can
- * read only by override must fail here, not at the lookup stage's start.
- */
-static void main_dac(int on)
-{
-	static const cap_value_t dac[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
-	cap_t caps = cap_get_proc();
-
-	if (caps == NULL || cap_set_flag(caps, CAP_EFFECTIVE, 2, dac, on ? CAP_SET : CAP_CLEAR) < 0
-	    || cap_set_proc(caps) < 0)
-		msg_fatal("capabilities: %m");
-	cap_free(caps);
-}
-
 /* main_tables - every table opens and parses, checked confined, before any stage starts. */
 static void main_tables(struct broker *b)
 {
 	struct buf err = BUF_INIT;
 
-	main_dac(0);
+	sandbox_broker_dac(0);	/* the tables open as they will after sandbox_broker_enter */
 	if (broker_tables_check(b, b->conf, b->master, &b->tables, &err) < 0)
 		msg_fatal("%s", buf_str(&err));
-	main_dac(1);
+	sandbox_broker_dac(1);
 	buf_free(&err);
 }
 
@@ -284,7 +250,7 @@ int main(int argc, char **argv)
 	if (geteuid() != 0)
 		msg_fatal("moatd must be started as root (it drops privileges per stage)");
 	umask(022);
-	main_raise_nofile();
+	daemon_raise_nofile(65536);	/* what screen may hold: a stage's limit is at most ours */
 	main_load(b);
 	main_lock(b);
 	broker_output_open(b);
