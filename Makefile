@@ -10,6 +10,7 @@
 #   make fuzz       libFuzzer targets with clang into build/fuzz/bin
 #   make fuzz-run   FUZZ_SECONDS=600 [FUZZ_TARGETS=...]: run them on their corpora
 #   make bench      moat against a private Postfix instance, same run
+#                   (BENCH_ARGS="--messages 300 --scenarios tables", "--verify")
 #   make load       moat under 1,000 then 10,000 held hostile connections
 #                   (banner time, throughput ratio, total PSS)
 #   make clean
@@ -168,7 +169,7 @@ fuzz-merge: fuzz
 	sh tests/fuzz/run.sh -m -j $(FUZZ_JOBS) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: deps all
-	sh bench/run.sh $(CURDIR)/build/bin
+	sh bench/run.sh $(CURDIR)/build/bin $(BENCH_ARGS)
 
 load: deps all
 	/usr/bin/python3 bench/load.py $(CURDIR)/build/bin

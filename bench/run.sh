@@ -1,7 +1,11 @@
 #!/bin/sh
-# run.sh BINDIR - build the disk probe and run the moat-vs-Postfix benchmark.
+# run.sh BINDIR [bench.py options] - build the disk probe and run the
+# moat-vs-Postfix benchmark (options: --messages N, --scenarios plain,tables,
+# --verify; see bench.py).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+bindir=$1
+shift
 mkdir -p "$top/build/bench"
 cc -O2 -Wall -o "$top/build/bench/disk_commit" "$top/bench/disk_commit.c"
-exec /usr/bin/python3 "$top/bench/bench.py" "$1" "$top/build/bench/disk_commit"
+exec /usr/bin/python3 "$top/bench/bench.py" "$bindir" "$top/build/bench/disk_commit" "$@"

@@ -184,5 +184,8 @@ void master_free(struct master_cf *m);
 /* master_load_text - the same from memory (filename is used in messages). */
 struct master_cf *master_load_text(const char *text, size_t len, const char *filename,
 				   const struct conf *c, struct buf *err);
+/* master_service_disabled - does c's master_service_disable name sv: its
+ * type, or name/type (Postfix)? */
+int master_service_disabled(const struct conf *c, const struct master_service *sv);
 
 #endif

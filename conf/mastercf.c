@@ -428,3 +428,16 @@ struct master_cf *master_load(const char *dir, const struct conf *c, struct buf 
 	buf_free(&text);
 	return m;
 }
+
+int master_service_disabled(const struct conf *c, const struct master_service *sv)
+{
+	size_t nlen = strlen(sv->name);
+
+	for (char *const *d = conf_list(c, "master_service_disable"); d && *d; d++) {
+		if (strcmp(*d, sv->type) == 0)
+			return 1;
+		if (strncmp(*d, sv->name, nlen) == 0 && (*d)[nlen] == '/' && strcmp(*d + nlen + 1, sv->type) == 0)
+			return 1;
+	}
+	return 0;
+}

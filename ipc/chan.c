@@ -59,6 +59,19 @@ int ipc_chan_guard(int fd, enum ipc_chan_kind kind, enum ipc_side side)
 	return setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
 }
 
+/* ipc_chan_pair - a new channel of kind, both ends guarded before either leaves (see ipc.h). */
+int ipc_chan_pair(enum ipc_chan_kind kind, int sv[2])
+{
+	static int warned;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if ((ipc_chan_guard(sv[0], kind, IPC_SIDE_A) < 0 || ipc_chan_guard(sv[1], kind, IPC_SIDE_B) < 0)
+	    && !warned++)
+		msg_warn("SO_PASSRIGHTS: %m: unwanted fds are refused only after they arrive");
+	return 0;
+}
+
 /* ipc_chan_init - one end on fd; the peer's identity comes from the caller. */
 void ipc_chan_init(struct ipc_chan *ch, int fd, enum ipc_chan_kind kind, enum ipc_side side,
 		   const char *peer_stage, pid_t peer_pid)

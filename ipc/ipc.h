@@ -167,6 +167,7 @@ typedef int ipc_msg_fn(struct ipc_msg *m, void *ctx);
 int ipc_chan_drain(struct ipc_chan *ch, struct ipc_msg *m, ipc_msg_fn *fn, void *ctx);
 int ipc_chan_hello(struct ipc_chan *ch);
 int ipc_chan_guard(int fd, enum ipc_chan_kind kind, enum ipc_side side);
+int ipc_chan_pair(enum ipc_chan_kind kind, int sv[2]);
 /*
  * ipc_chan_send: 0, or -1 with ch->why set (refused type: a bug on our side;
  * encoding error: a bug on our side; I/O error). A non-blocking fd whose
@@ -180,6 +181,10 @@ int ipc_chan_guard(int fd, enum ipc_chan_kind kind, enum ipc_side side);
  * creator of a socketpair (the broker) calls it on both ends before it hands
  * either out, so no fd can be queued before the guard is up and no confined
  * stage needs the setsockopt.
+ * ipc_chan_pair: a new channel of kind (socketpair, close-on-exec): sv[0]
+ * side A (the client, or the stage on its broker channel), sv[1] side B,
+ * both guarded (a kernel without SO_PASSRIGHTS is warned about once). 0, or
+ * -1 with errno.
  * ipc_chan_recv: consumes the peer's MSG_HELLO itself and checks it; after
  * IPC_RECV_VIOLATION or IPC_RECV_ERROR the channel is dead: close it.
  * Not thread-safe: one packet buffer per process (stages are single-threaded).

@@ -1,10 +1,14 @@
 /*
  * policy_endpoint.c - check_policy_service's endpoint text into a socket
- * address (see policy_endpoint.h). Pure: no socket is made here.
+ * address, and a non-blocking connect to one (see policy_endpoint.h).
+ * Parsing makes no socket; only policy_endpoint_connect does, for the
+ * broker (the policy stage may make none).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/strnum.h"
 #include "mail/policy_endpoint.h"
@@ -80,4 +84,20 @@ int policy_endpoint_parse(const char *text, struct policy_endpoint *e, struct bu
 		return endpoint_inet(text + 5, e, why);
 	buf_append_str(why, "expected inet:host:port or unix:/path");
 	return -1;
+}
+
+int policy_endpoint_connect(const struct policy_endpoint *e)
+{
+	int fd = socket(e->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&e->addr, e->len) < 0 && errno != EINPROGRESS) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }

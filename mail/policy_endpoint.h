@@ -5,7 +5,7 @@
  *
  * Read by the start-up check (a bad endpoint stops moatd with file and
  * line) and by the broker, which connects the policy stage to exactly
- * these endpoints and nothing else. No name is ever resolved: the broker
+ * these endpoints and nothing else (policy_endpoint_connect). No name is ever resolved: the broker
  * sends no DNS query, and a policy server named by DNS could be moved by
  * whoever controls that name.
  */
@@ -24,5 +24,9 @@ struct policy_endpoint {
 
 /* policy_endpoint_parse - 0 with *e filled, or -1 and a reason in why. */
 int policy_endpoint_parse(const char *text, struct policy_endpoint *e, struct buf *why);
+/* policy_endpoint_connect - a non-blocking socket connecting (or connected)
+ * to e, close-on-exec: whoever gets it sees the connect finish or fail; -1
+ * with errno. Never waits. */
+int policy_endpoint_connect(const struct policy_endpoint *e);
 
 #endif

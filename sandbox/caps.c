@@ -8,7 +8,8 @@
  * so this is the step that empties them). Each half verifies what it did by
  * reading the state back; it must never return with a capability left.
  * sandbox_caps_broker (called by sandbox_broker_enter) keeps in the broker
- * only the capabilities policy.c lists, and verifies that too.
+ * only the capabilities policy.c lists, and verifies that too;
+ * sandbox_broker_dac lets it try file access as it will have it then.
  */
 #include <errno.h>
 #include <sys/capability.h>
@@ -166,4 +167,15 @@ void sandbox_caps_broker(const struct sandbox_broker_cap *keep)
 	cap_free(caps);
 	sandbox_caps_clear_ambient();
 	sandbox_caps_check_broker(keep);
+}
+
+void sandbox_broker_dac(int on)
+{
+	static const cap_value_t dac[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+	cap_t caps = cap_get_proc();
+
+	if (caps == NULL || cap_set_flag(caps, CAP_EFFECTIVE, 2, dac, on ? CAP_SET : CAP_CLEAR) < 0
+	    || cap_set_proc(caps) < 0)
+		msg_fatal("capabilities: %m");
+	cap_free(caps);
 }

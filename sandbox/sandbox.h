@@ -92,5 +92,9 @@ const char *sandbox_syscall_name(unsigned nr, unsigned arch);
 
 /* sandbox_broker_enter - the broker's own, wider seccomp filter. */
 void sandbox_broker_enter(void);
+/* sandbox_broker_dac - CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH on or off in
+ * the effective set. Off, the broker opens files as it will after
+ * sandbox_broker_enter, which keeps neither (the start-up table check). */
+void sandbox_broker_dac(int on);
 
 #endif

@@ -8,7 +8,7 @@ set -eu
 PKGS="gcc make libc6-dev libssl-dev libseccomp-dev libcap-dev libdb-dev libpcre2-dev
 libsasl2-dev libcmocka-dev clang libclang-rt-14-dev python3 python3-pytest
 python3-aiosmtpd swaks postfix pflogsumm dnsmasq-base sasl2-bin openssl iproute2 procps
-postgrey postfix-policyd-spf-python"
+postgrey postfix-policyd-spf-python postfix-pcre"
 
 missing=""
 for p in $PKGS; do

@@ -118,17 +118,11 @@ void broker_policy_connect(struct broker *b, struct child *c,
 /* spawn.c */
 struct child *broker_spawn(struct broker *b, struct service *svc);
 int broker_may_spawn(const struct broker *b, const struct service *svc);
-int broker_socketpair(enum ipc_chan_kind kind, int sv[2]);
-char **broker_argv(const struct broker *b, const char *daemon_dir, const char *service,
-		   const char *stage, char **overrides, int nextra, char **args, struct buf *path);
-void broker_free_argv(char **argv);
-void broker_exec(const char *path, char **argv, const int *fds, int nfds) __attribute__((noreturn));
 
 /* tables.c */
 int broker_tables_open(const struct stagecf_tables *t, int *fds, int *nfds, int max, char ***args,
-		       int record, struct buf *err);
+		       struct buf *err);
 void broker_tables_close(int *fds, int nfds, char **args);
-void broker_tables_watch(struct broker *b);
 
 /* tablecheck.c */
 int broker_tables_check(struct broker *b, const struct conf *c, const struct master_cf *m,

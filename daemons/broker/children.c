@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "daemons/broker/broker.h"
+#include "lib/ratelog.h"
 #include "lib/xmem.h"
 #include "sandbox/sandbox.h"
 
@@ -84,11 +85,8 @@ void broker_child_kill(struct broker *b, struct child *c, int sig, const char *w
 static int child_log_exit(struct broker *b, struct child *c, int status)
 {
 	const char *st = c->svc->stage;
-	uint64_t dropped = ratelimit_dropped(&c->lines);
 
-	if (dropped > 0)
-		msg_warn("%s pid %ld: %llu lines about it not logged (rate limit)", st, (long)c->pid,
-			 (unsigned long long)dropped);
+	ratelog_dropped(&c->lines, st, (long)c->pid);
 	if (b->stopping && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) {
 		msg_debug("process moat-%s pid %ld stopped", st, (long)c->pid);
 		return 0;

@@ -76,7 +76,7 @@ static int control_lookup(struct broker *b, struct ipc_chan *ch, struct buf *out
 			break;
 	if (c == NULL)
 		return buf_printf(out, "no lookup stage is running\n"), -1;
-	if (broker_socketpair(IPC_CHAN_LOOKUP, sv) < 0)
+	if (ipc_chan_pair(IPC_CHAN_LOOKUP, sv) < 0)
 		return buf_printf(out, "socketpair: %m\n"), -1;
 	struct ipc_broker_peer_accept acc = { .peer_stage = "moatctl", .peer_pid = (uint32_t)ch->peer_pid,
 					      .fd = sv[1] };

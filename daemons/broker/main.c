@@ -18,18 +18,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
-#include <sys/file.h>
 #include <sys/signalfd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemons/broker/broker.h"
-#include "lib/iox.h"
+#include "lib/daemon.h"
 #include "lib/unixdiag.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
@@ -60,19 +55,26 @@ static struct service *main_log_first(struct service *list)
 	return list;
 }
 
-/*
- * main_raise_nofile - raise the hard fd limit (never the soft one) to what
- * screen may hold: a stage's limit is at most the broker's hard limit.
- */
-static void main_raise_nofile(void)
+/* main_pidfile - write or remove <queue>/pid/moatd.pid. */
+static void main_pidfile(struct broker *b, int remove)
 {
-	struct rlimit rl;
+	struct buf path = BUF_INIT;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= 65536)
-		return;
-	rl.rlim_max = 65536;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		msg_warn("raise the hard RLIMIT_NOFILE to 65536: %m");
+	(void)buf_printf(&path, "%s/pid/moatd.pid", b->queue_dir);
+	daemon_pidfile(buf_str(&path), remove);
+	buf_free(&path);
+}
+
+/* main_lock - one moatd per queue directory. */
+static void main_lock(struct broker *b)
+{
+	struct buf path = BUF_INIT, busy = BUF_INIT;
+
+	(void)buf_printf(&path, "%s/pid/moatd.lock", b->queue_dir);
+	(void)buf_printf(&busy, "another moatd is running on queue directory %s", b->queue_dir);
+	b->lockfd = daemon_lock(buf_str(&path), buf_str(&busy));
+	buf_free(&path);
+	buf_free(&busy);
 }
 
 static void main_load(struct broker *b)
@@ -91,20 +93,6 @@ static void main_load(struct broker *b)
 	buf_free(&err);
 }
 
-/* main_lock - one moatd per queue directory. */
-static void main_lock(struct broker *b)
-{
-	struct buf path = BUF_INIT;
-
-	(void)buf_printf(&path, "%s/pid/moatd.lock", b->queue_dir);
-	b->lockfd = open(buf_str(&path), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (b->lockfd < 0)
-		msg_fatal("%s: %m", buf_str(&path));
-	if (flock(b->lockfd, LOCK_EX | LOCK_NB) < 0)
-		msg_fatal("another moatd is running on queue directory %s", b->queue_dir);
-	buf_free(&path);
-}
-
 /*
  * main_open_fds - what every spawn and grant needs, opened once: a spawn can
  * then fail only in socketpair or fork, never for want of /dev/null.
@@ -117,75 +105,16 @@ static void main_open_fds(struct broker *b)
 		msg_warn("NETLINK_SOCK_DIAG: %m: granted channels count as open until their process ends");
 }
 
-/*
- * main_dac - CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH on or off in the
- * effective set. The start-up table check opens the tables as the broker
- * will after sandbox_broker_enter, which keeps neither: a table root can
- * read only by override must fail here, not at the lookup stage's start.
- */
-static void main_dac(int on)
-{
-	static const cap_value_t dac[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
-	cap_t caps = cap_get_proc();
-
-	if (caps == NULL || cap_set_flag(caps, CAP_EFFECTIVE, 2, dac, on ? CAP_SET : CAP_CLEAR) < 0
-	    || cap_set_proc(caps) < 0)
-		msg_fatal("capabilities: %m");
-	cap_free(caps);
-}
-
 /* main_tables - every table opens and parses, checked confined, before any stage starts. */
 static void main_tables(struct broker *b)
 {
 	struct buf err = BUF_INIT;
 
-	main_dac(0);
+	sandbox_broker_dac(0);	/* the tables open as they will after sandbox_broker_enter */
 	if (broker_tables_check(b, b->conf, b->master, &b->tables, &err) < 0)
 		msg_fatal("%s", buf_str(&err));
-	main_dac(1);
+	sandbox_broker_dac(1);
 	buf_free(&err);
-}
-
-static void main_daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		msg_fatal("fork: %m");
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		msg_fatal("setsid: %m");
-	if ((fd = open("/dev/null", O_RDWR)) < 0)
-		msg_fatal("/dev/null: %m");
-	for (int i = 0; i < 3; i++)
-		if (dup2(fd, i) < 0)
-			msg_fatal("dup2: %m");
-	if (fd > 2)
-		close(fd);
-}
-
-/* main_pidfile - write (whole, by rename) or remove pid/moatd.pid. */
-static void main_pidfile(struct broker *b, int remove)
-{
-	struct buf path = BUF_INIT, tmp = BUF_INIT, text = BUF_INIT;
-	int fd;
-
-	(void)buf_printf(&path, "%s/pid/moatd.pid", b->queue_dir);
-	(void)buf_printf(&tmp, "%s.tmp", buf_str(&path));
-	if (remove) {
-		(void)unlink(buf_str(&path));
-	} else {
-		(void)buf_printf(&text, "%ld\n", (long)getpid());
-		fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0 || iox_write_full(fd, text.data, text.len) < 0 || close(fd) < 0
-		    || rename(buf_str(&tmp), buf_str(&path)) < 0)
-			msg_fatal("%s: %m", buf_str(&path));
-	}
-	buf_free(&path);
-	buf_free(&tmp);
-	buf_free(&text);
 }
 
 static void main_signals(struct broker *b)
@@ -283,7 +212,6 @@ static void main_tick(void *ctx)
 		for (struct child *c = b->children; c; c = c->next)
 			(void)kill(c->pid, SIGKILL);
 	}
-	broker_tables_watch(b);
 	broker_ensure(b);
 	broker_lines_flush(b);
 	(void)event_timer_add(b->loop, 500, main_tick, b);
@@ -322,7 +250,7 @@ int main(int argc, char **argv)
 	if (geteuid() != 0)
 		msg_fatal("moatd must be started as root (it drops privileges per stage)");
 	umask(022);
-	main_raise_nofile();
+	daemon_raise_nofile(65536);	/* what screen may hold: a stage's limit is at most ours */
 	main_load(b);
 	main_lock(b);
 	broker_output_open(b);
@@ -330,7 +258,7 @@ int main(int argc, char **argv)
 	main_tables(b);
 	b->services = main_log_first(broker_services_build(b, b->master, NULL));
 	if (!b->foreground)
-		main_daemonize();
+		daemon_detach();
 	main_pidfile(b, 0);
 	main_signals(b);
 	broker_control_open(b);

@@ -180,7 +180,7 @@ void broker_peer_request(struct broker *b, struct child *c, const struct ipc_bro
 		peers_deny(c, r, why);
 		return;
 	}
-	if (broker_socketpair(kind, sv) < 0) {
+	if (ipc_chan_pair(kind, sv) < 0) {
 		broker_child_log(c, MSG_WARN, "channel for %s pid %ld: socketpair: %m", c->svc->stage,
 				 (long)c->pid);
 		peers_deny(c, r, "broker out of resources");

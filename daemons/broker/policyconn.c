@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemons/broker/broker.h"
@@ -26,23 +25,6 @@ static void policyconn_fail(struct child *c, uint32_t id, const char *why)
 	if (ipc_chan_send(&c->ch, MSG_BROKER_POLICY_FAIL, &f) < 0)
 		broker_child_log(c, MSG_WARN, "policy refusal to pid %ld: %s", (long)c->pid,
 				 buf_str(&c->ch.why));
-}
-
-/* policyconn_open - a connecting (or connected) socket to e; -1 with errno. */
-static int policyconn_open(const struct policy_endpoint *e)
-{
-	int fd = socket(e->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (const struct sockaddr *)&e->addr, e->len) < 0 && errno != EINPROGRESS) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
 }
 
 void broker_policy_connect(struct broker *b, struct child *c,
@@ -60,7 +42,7 @@ void broker_policy_connect(struct broker *b, struct child *c,
 		policyconn_fail(c, r->request_id, "no smtpd restriction names that endpoint");
 	else if (policy_endpoint_parse(r->endpoint, &e, &why) < 0)
 		policyconn_fail(c, r->request_id, buf_str(&why));
-	else if ((s.fd = policyconn_open(&e)) < 0)
+	else if ((s.fd = policy_endpoint_connect(&e)) < 0)
 		policyconn_fail(c, r->request_id, strerror(errno));
 	else {
 		if (ipc_chan_send(&c->ch, MSG_BROKER_POLICY_SOCKET, &s) < 0)

@@ -5,7 +5,9 @@
  * programs that exist as <daemon_directory>/moat-<stage> and have a sandbox
  * policy, so master.cf can never make the root broker exec something else.
  * Every service has a finite maxproc: 0, which Postfix reads as "no limit",
- * means default_process_limit here.
+ * means default_process_limit here. Each line was checked by stagecf_check
+ * first (a known stage program that exists, no arguments, inet exactly for
+ * a SCREENED stage), at start-up and at every reload.
  *
  * An inet service ("2525 inet n - y - 20 smtpd") becomes two services of
  * the same name: the screen stage, one process that holds the listeners
@@ -13,7 +15,6 @@
  * line's maxproc; both get the line's -o overrides. smtpd then gets
  * connections only from its screen, over channels screen asks for.
  */
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,15 +57,11 @@ static struct service *services_new(struct broker *b, const struct master_servic
 				    const char *stage, int maxproc)
 {
 	const struct stagedef *def = stagedef_lookup(stage);
-	struct service *svc = xcalloc(1, sizeof(*svc));
-	struct buf path = BUF_INIT;
+	struct service *svc;
 
-	if (def == NULL || sandbox_policy_lookup(stage) == NULL)
-		msg_fatal("%s: service %s: unknown stage program \"%s\"", ms->where, ms->name, stage);
-	(void)buf_printf(&path, "%s/moat-%s", b->daemon_dir, stage);
-	if (access(buf_str(&path), X_OK) < 0)
-		msg_fatal("%s: service %s: %s: %m", ms->where, ms->name, buf_str(&path));
-	buf_free(&path);
+	if (def == NULL || sandbox_policy_lookup(stage) == NULL)	/* stagecf_check refused it */
+		msg_panic("%s: service %s: unknown stage program \"%s\"", ms->where, ms->name, stage);
+	svc = xcalloc(1, sizeof(*svc));
 	svc->name = xstrdup(ms->name);
 	svc->stage = xstrdup(stage);
 	svc->def = def;
@@ -83,20 +80,10 @@ static struct service *services_new(struct broker *b, const struct master_servic
 static struct service *services_one(struct broker *b, const struct master_service *ms,
 				    struct service *old)
 {
-	const struct stagedef *def = stagedef_lookup(ms->command);
-	int inet = strcmp(ms->type, "inet") == 0;
 	struct service *svc;
 
-	if (ms->args && ms->args[0])
-		msg_fatal("%s: service %s: unexpected argument \"%s\" (use -o name=value)",
-			  ms->where, ms->name, ms->args[0]);
-	if (!inet && def && (def->flags & (STAGEDEF_F_LISTENS | STAGEDEF_F_SCREENED)))
-		msg_fatal("%s: %s needs an inet service", ms->where, ms->command);
-	if (!inet)
+	if (strcmp(ms->type, "inet") != 0)
 		return services_new(b, ms, ms->command, ms->maxproc);
-	if (def == NULL || !(def->flags & STAGEDEF_F_SCREENED))
-		msg_fatal("%s: inet service %s runs %s, which serves no client", ms->where,
-			  ms->name, ms->command);
 	svc = services_new(b, ms, stagedef_listener()->name, 1);
 	svc->next = services_new(b, ms, ms->command, ms->maxproc);
 	if (services_take_listeners(svc, old) < 0 && broker_listen_service(b, svc, ms) < 0) {
@@ -110,20 +97,6 @@ static struct service *services_one(struct broker *b, const struct master_servic
 	return svc;
 }
 
-/* services_disabled - master_service_disable names ms: its type, or name/type (Postfix). */
-static int services_disabled(const struct broker *b, const struct master_service *ms)
-{
-	size_t nlen = strlen(ms->name);
-
-	for (char *const *d = conf_list(b->conf, "master_service_disable"); d && *d; d++) {
-		if (strcmp(*d, ms->type) == 0)
-			return 1;
-		if (strncmp(*d, ms->name, nlen) == 0 && (*d)[nlen] == '/' && strcmp(*d + nlen + 1, ms->type) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* broker_services_build - one struct service per master.cf line not disabled;
  * listeners of services in old with the same name move over instead of
  * binding again. */
@@ -133,7 +106,7 @@ struct service *broker_services_build(struct broker *b, const struct master_cf *
 	struct service *head = NULL, **tail = &head;
 
 	for (size_t i = 0; i < m->nsvc; i++) {
-		if (services_disabled(b, &m->svc[i])) {
+		if (master_service_disabled(b->conf, &m->svc[i])) {
 			msg_info("%s: service %s/%s disabled by master_service_disable", m->svc[i].where,
 				 m->svc[i].name, m->svc[i].type);
 			continue;

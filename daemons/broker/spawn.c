@@ -1,13 +1,11 @@
 /*
  * spawn.c - fork and exec one stage process with its fds at fixed numbers.
  *
- * Child layout (skeleton/stage.h): 0, 1 and 2 /dev/null (a stage never
- * writes on the broker's terminal or log file); 3 its broker channel; 4 its
- * log channel; 5.. the service's listeners (the LISTENS stage, screen) or the log
- * output (the LOG_SINK stage). Nothing else survives the exec: every other
- * fd is closed, and the environment is empty (the test build passes
- * MOAT_TEST_ATTACK through, and nothing else). The child runs in its own
- * session so terminal signals reach only the broker.
+ * Child layout (skeleton/stage.h): 0, 1 and 2 /dev/null; 3 its broker
+ * channel; 4 its log channel; 5.. the service's listeners (the LISTENS
+ * stage, screen), the log output (the LOG_SINK stage) or the table files
+ * (the TABLES stage). skeleton/stage_exec.c writes the argv and execs with
+ * nothing else open and an empty environment.
  *
  * A start that fails for lack of resources (socketpair, fork: EMFILE,
  * EAGAIN, ENOMEM) never ends the broker: the service is throttled for
@@ -17,12 +15,7 @@
  * while SPAWN_PENDING_MAX of its processes are still starting.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemons/broker/broker.h"
@@ -32,6 +25,7 @@
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "skeleton/stage.h"
+#include "skeleton/stage_launch.h"
 
 #define SPAWN_MAX_FDS FDPLACE_MAX
 #define SPAWN_PENDING_MAX 8	/* processes of one service started and not yet ready */
@@ -43,98 +37,11 @@ int broker_may_spawn(const struct broker *b, const struct service *svc)
 	       && broker_starting(b, svc) < SPAWN_PENDING_MAX;
 }
 
-/*
- * broker_argv - argv of a stage program: -c -s -n [-v] [-o name=value]...
- * [-a arg]...; path gets <daemon_directory>/moat-<stage>.
- */
-char **broker_argv(const struct broker *b, const char *daemon_dir, const char *service,
-		   const char *stage, char **overrides, int nextra, char **args, struct buf *path)
-{
-	size_t n = 0, cap = 12;
-	char **argv;
-	char nbuf[16];
-
-	for (char **o = overrides; *o; o++)
-		cap += 2;
-	for (char **a = args; a && *a; a++)
-		cap += 2;
-	argv = xcalloc(cap, sizeof(char *));
-	(void)buf_printf(path, "%s/moat-%s", daemon_dir, stage);
-	snprintf(nbuf, sizeof(nbuf), "%d", nextra);
-	argv[n++] = xstrdup(strrchr(buf_str(path), '/') + 1);
-	argv[n++] = xstrdup("-c");
-	argv[n++] = xstrdup(b->confdir);
-	argv[n++] = xstrdup("-s");
-	argv[n++] = xstrdup(service);
-	argv[n++] = xstrdup("-n");
-	argv[n++] = xstrdup(nbuf);
-	if (msg_verbose)
-		argv[n++] = xstrdup("-v");
-	for (char **o = overrides; *o; o++) {
-		argv[n++] = xstrdup("-o");
-		argv[n++] = xstrdup(*o);
-	}
-	for (char **a = args; a && *a; a++) {
-		argv[n++] = xstrdup("-a");
-		argv[n++] = xstrdup(*a);
-	}
-	return argv;
-}
-
-void broker_free_argv(char **argv)
-{
-	for (char **a = argv; *a; a++)
-		xfree(*a);
-	xfree(argv);
-}
-
-/* broker_exec - in the child: fds in place, then exec; never returns. */
-void broker_exec(const char *path, char **argv, const int *fds, int nfds)
-{
-	char *envp[2] = { NULL, NULL };
-	sigset_t none;
-
-#ifdef MOAT_TEST_HOOKS
-	static char attack[512];
-	const char *a = getenv("MOAT_TEST_ATTACK");
-
-	if (a && strlen(a) < sizeof(attack) - 20) {
-		snprintf(attack, sizeof(attack), "MOAT_TEST_ATTACK=%s", a);
-		envp[0] = attack;
-	}
-#endif
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	(void)setsid();
-	if (fdplace(fds, nfds) < 0)	/* room is made first: works near the fd limit */
-		_exit(126);
-	execve(path, argv, envp);
-	dprintf(2, "moatd: exec %s: %s\n", path, strerror(errno));
-	_exit(127);
-}
-
-/*
- * broker_socketpair - a new channel of kind: sv[0] side A (the client, or
- * the stage on its broker channel), sv[1] side B; the kernel refuses fds on
- * an end whose peer may send none, before either end leaves the broker.
- */
-int broker_socketpair(enum ipc_chan_kind kind, int sv[2])
-{
-	static int warned;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	if ((ipc_chan_guard(sv[0], kind, IPC_SIDE_A) < 0 || ipc_chan_guard(sv[1], kind, IPC_SIDE_B) < 0)
-	    && !warned++)
-		msg_warn("SO_PASSRIGHTS: %m: unwanted fds are refused only after they arrive");
-	return 0;
-}
-
 /* spawn_log_channel - a channel for the new stage to the log stage, if any. */
 static int spawn_log_channel(struct broker *b, struct service *svc, int pair[2], struct child **logc)
 {
 	*logc = NULL;
-	if (broker_socketpair(IPC_CHAN_LOG, pair) < 0)
+	if (ipc_chan_pair(IPC_CHAN_LOG, pair) < 0)
 		return -1;
 	if (svc->def->flags & STAGEDEF_F_LOG_SINK)
 		return 0;
@@ -226,7 +133,7 @@ static int spawn_tables(struct broker *b, struct service *svc, int *fds, int *nf
 	*ntab = 0;
 	if (!(svc->def->flags & STAGEDEF_F_TABLES))
 		return 0;
-	if (broker_tables_open(&b->tables, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, 1, &err) < 0) {
+	if (broker_tables_open(&b->tables, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, &err) < 0) {
 		int64_t pause = conf_time(b->conf, "service_throttle_time") * 1000;
 
 		svc->next_spawn = event_now_ms() + pause;
@@ -248,7 +155,7 @@ struct child *broker_spawn(struct broker *b, struct service *svc)
 	char **argv;
 	pid_t pid;
 
-	if (broker_socketpair(IPC_CHAN_BROKER, ctl) < 0)
+	if (ipc_chan_pair(IPC_CHAN_BROKER, ctl) < 0)
 		return spawn_failed(b, svc, "socketpair");
 	if (spawn_log_channel(b, svc, logp, &logc) < 0) {
 		int saved = errno;
@@ -271,16 +178,16 @@ struct child *broker_spawn(struct broker *b, struct service *svc)
 		spawn_close_pairs(ctl, logp);
 		return NULL;
 	}
-	argv = broker_argv(b, b->daemon_dir, svc->name, svc->stage, svc->overrides,
-			   nfds - STAGE_FD_EXTRA, targs, &path);
+	argv = stage_launch_argv(b->daemon_dir, b->confdir, svc->name, svc->stage, svc->overrides,
+				 nfds - STAGE_FD_EXTRA, targs, &path);
 	if ((pid = fork()) == 0)
-		broker_exec(buf_str(&path), argv, fds, nfds);
+		stage_launch_exec(buf_str(&path), argv, fds, nfds);
 	int saved = errno;
 
 	close(ctl[0]);
 	close(logp[0]);
 	broker_tables_close(fds + nfds - ntab, ntab, targs);
-	broker_free_argv(argv);
+	stage_launch_free_argv(argv);
 	buf_free(&path);
 	if (pid < 0) {
 		close(ctl[1]);

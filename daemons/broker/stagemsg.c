@@ -26,6 +26,7 @@
 #include <stdarg.h>
 
 #include "daemons/broker/broker.h"
+#include "lib/ratelog.h"
 #include "sandbox/sandbox.h"
 
 #define CHILD_MSGS_PER_WAKEUP	32
@@ -50,26 +51,6 @@ void broker_service_limits(struct service *s, int64_t now)
 	ratelimit_init(&s->lines, LINES_BURST, LINES_INTERVAL_MS, now);
 }
 
-/* log_dropped - say how many lines r dropped since it last said so. */
-static void log_dropped(struct ratelimit *r, const char *who, long pid)
-{
-	uint64_t dropped = ratelimit_dropped(r);
-
-	if (dropped > 0)
-		msg_warn("%s%s%ld: %llu lines about it not logged (rate limit)", who,
-			 pid ? " pid " : "", pid, (unsigned long long)dropped);
-}
-
-/* log_limited - one line through r; first say how many r dropped since. */
-static void log_limited(struct ratelimit *r, const char *who, long pid, enum msg_level level,
-			const char *fmt, va_list ap)
-{
-	if (!ratelimit_take(r, event_now_ms()))
-		return;
-	log_dropped(r, who, pid);
-	msg_vlog(level, fmt, ap);
-}
-
 /* broker_lines_flush - the timer's turn: say what was dropped, when the limit allows. */
 void broker_lines_flush(struct broker *b)
 {
@@ -77,7 +58,7 @@ void broker_lines_flush(struct broker *b)
 
 	for (struct child *c = b->children; c; c = c->next)
 		if (c->lines.dropped > 0 && ratelimit_take(&c->lines, now))
-			log_dropped(&c->lines, c->svc->stage, (long)c->pid);
+			ratelog_dropped(&c->lines, c->svc->stage, (long)c->pid);
 }
 
 /* broker_child_log - a line about c, within c's own rate limit. */
@@ -86,7 +67,7 @@ void broker_child_log(struct child *c, enum msg_level level, const char *fmt, ..
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_limited(&c->lines, c->svc->stage, (long)c->pid, level, fmt, ap);
+	ratelog_v(&c->lines, event_now_ms(), c->svc->stage, (long)c->pid, level, fmt, ap);
 	va_end(ap);
 }
 
@@ -96,7 +77,7 @@ void broker_service_log(struct service *s, enum msg_level level, const char *fmt
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_limited(&s->lines, s->name, 0, level, fmt, ap);
+	ratelog_v(&s->lines, event_now_ms(), s->name, 0, level, fmt, ap);
 	va_end(ap);
 }
 

@@ -8,8 +8,9 @@
  * smtp and moatctl with MSG_LOOKUP_REPLY{id, status, value, matched}. Run with
  * STAGE_START_CHECK it opens the tables, logs what is wrong with each, and
  * exits 0 or 1: moatd's start-up and reload check, in the same sandbox.
- * The broker restarts it when a table file changes on disk; clients then
- * ask again on a new channel.
+ * Every LOOKUP_WATCH_MS it looks whether a table file it holds changed on
+ * disk (lookup_watch.c); if one did, it leaves and the broker starts a new
+ * process on the new files; clients then ask again on a new channel.
  *
  * SECURITY: runs as helper_user (owns no file), chrooted in <queue>/empty,
  * no capabilities, an empty network namespace; it cannot open a file or a
@@ -43,6 +44,12 @@ struct lookup_state {
 
 static struct lookup_state lookup_state;
 
+#define LOOKUP_WATCH_MS	2000	/* how often the table files are looked at */
+
+static const char *const lookup_status_word[] = {	/* by LOOKUP_FOUND.. LOOKUP_NOTABLE */
+	"found", "not found", "failed", "no such table",
+};
+
 /* lookup_answer - the status, value and matched key of one query. */
 static int lookup_answer(struct lookup_state *ls, const struct ipc_lookup_query *q,
 			 const struct ipc_chan *ch)
@@ -66,6 +73,9 @@ static int lookup_answer(struct lookup_state *ls, const struct ipc_lookup_query 
 		buf_reset(&ls->value);
 		buf_reset(&ls->matched);
 	}
+	msg_debug("query from %s[%ld]: order %u tables %.*s key \"%.100s\": %s", ch->peer_stage,
+		  (long)ch->peer_pid, q->order, (int)strcspn(q->tables, "\n") > 100 ? 100
+		  : (int)strcspn(q->tables, "\n"), q->tables, q->key, lookup_status_word[status]);
 	return status;
 }
 
@@ -119,6 +129,20 @@ static void lookup_check(struct lookup_state *ls)
 	exit(0);
 }
 
+/* lookup_watch_tick - a table changed on disk: leave; the next process opens it anew. */
+static void lookup_watch_tick(void *ctx)
+{
+	struct stage *st = ctx;
+	const char *changed = lookup_watch_changed(&lookup_state.tables);
+
+	if (changed == NULL) {
+		(void)event_timer_add(lookup_state.loop, LOOKUP_WATCH_MS, lookup_watch_tick, st);
+		return;
+	}
+	msg_info("table %s has changed -- restarting", changed);
+	(void)stage_leave(st, 0);
+}
+
 static void lookup_run(struct stage *st)
 {
 	struct lookup_state *ls = &lookup_state;
@@ -132,6 +156,7 @@ static void lookup_run(struct stage *st)
 			 "needs them is deferred) until they are fixed", ls->tables.broken, ls->tables.n);
 	if (event_add(ls->loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("event loop: %m");
+	(void)event_timer_add(ls->loop, LOOKUP_WATCH_MS, lookup_watch_tick, st);
 	/* Stopped (a table changed, a reload): no query is ever half done
 	 * between two turns, so exit now; clients ask the new process. */
 	while (!st->stopping)

@@ -46,8 +46,11 @@ void lookup_tables_open(struct stage *st, struct lookup_tables *t)
 		tables_parse_arg(st->args[i], &nfds, &tb->where, &tb->spec);
 		if (next + nfds > end)
 			msg_fatal("the broker handed %d table fds, the tables need more", st->nextra);
-		for (int j = 0; j < nfds; j++)
+		for (int j = 0; j < nfds; j++) {
 			fds[j] = next++;
+			if (!(st->start_flags & STAGE_START_CHECK))
+				lookup_watch_add(t, t->n - 1, fds[j]);
+		}
 		buf_reset(&err);
 		tb->map = map_open(tb->spec, NULL, fds, (size_t)nfds, 0, &err);
 		if (tb->map == NULL) {
