@@ -38,6 +38,7 @@ static const char *const restrict_names[RESTRICT_COUNT] = {
 	[RESTRICT_REJECT_UNKNOWN_HELO] = "reject_unknown_helo_hostname",
 	[RESTRICT_CHECK_RELAY_DOMAINS] = "check_relay_domains",
 	[RESTRICT_REJECT_UNLISTED_SENDER] = "reject_unlisted_sender",
+	[RESTRICT_REJECT_UNLISTED_RCPT] = "reject_unlisted_recipient",
 	[RESTRICT_REJECT_RBL_CLIENT] = "reject_rbl_client",
 	[RESTRICT_REJECT_RHSBL_CLIENT] = "reject_rhsbl_client",
 	[RESTRICT_REJECT_RHSBL_REVERSE] = "reject_rhsbl_reverse_client",
@@ -76,6 +77,7 @@ static const struct { const char *old; enum restrict_id id; } restrict_aliases[]
 	{ "reject_non_fqdn_hostname", RESTRICT_REJECT_NON_FQDN_HELO },
 	{ "reject_unknown_hostname", RESTRICT_REJECT_UNKNOWN_HELO },
 	{ "reject_unknown_client", RESTRICT_REJECT_UNKNOWN_CLIENT },
+	{ "check_recipient_maps", RESTRICT_REJECT_UNLISTED_RCPT },
 };
 
 /* Postfix names moat knows but cannot honour yet, and why. */
@@ -83,7 +85,6 @@ static const struct { const char *prefix; const char *why; } restrict_later[] = 
 	{ "check_ccert_access", "moat has no TLS yet, so no client certificate could ever match" },
 	{ "check_sasl_access", "moat has no SASL" },
 	{ "check_", "this lookup table check is not implemented by moat yet" },
-	{ "reject_unlisted_", "lookup tables are not implemented by moat yet" },
 	{ "permit_tls_", "moat has no TLS yet, so no client certificate could ever match" },
 	{ "reject_unverified_", "moat has no address verification" },
 	{ "reject_sender_login_mismatch", "moat has no SASL" },

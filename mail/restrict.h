@@ -7,7 +7,7 @@
  * One parser for the smtpd stage, for moatd's start-up check and for the
  * restriction lists a policy service (or, later, an access table) answers
  * with, so they can never disagree on what a list means. A name moat does
- * not implement (check_*_access, reject_unlisted_*, a typo) is an error,
+ * not implement (check_ccert_access, permit_mx_backup, a typo) is an error,
  * never skipped: a policy is never silently weaker than written.
  */
 #ifndef MOAT_MAIL_RESTRICT_H
@@ -25,6 +25,7 @@ enum restrict_id {
 	RESTRICT_REJECT_UNKNOWN_CLIENT, RESTRICT_REJECT_UNKNOWN_REVERSE, RESTRICT_WARN_IF_REJECT,
 	RESTRICT_REJECT_UNKNOWN_SENDER_DOMAIN, RESTRICT_REJECT_UNKNOWN_RCPT_DOMAIN,
 	RESTRICT_REJECT_UNKNOWN_HELO, RESTRICT_CHECK_RELAY_DOMAINS, RESTRICT_REJECT_UNLISTED_SENDER,
+	RESTRICT_REJECT_UNLISTED_RCPT,
 	/* These take one argument, the next item of the list. */
 	RESTRICT_REJECT_RBL_CLIENT, RESTRICT_REJECT_RHSBL_CLIENT, RESTRICT_REJECT_RHSBL_REVERSE,
 	RESTRICT_REJECT_RHSBL_HELO, RESTRICT_REJECT_RHSBL_SENDER, RESTRICT_REJECT_RHSBL_RCPT,

@@ -249,8 +249,9 @@ struct smtpd_check {
  * follows the code); CHECK_REJECT, or CHECK_DUNNO when only warned. */
 int smtpd_check_reject(struct smtpd_check *ck, int code, const char *dsn, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* smtpd_rcptmaps_unlisted_sender - the reject_unlisted_sender restriction (smtpd_rcptmaps.c). */
-int smtpd_rcptmaps_unlisted_sender(struct smtpd_check *ck);
+/* smtpd_rcptmaps_unlisted - the reject_unlisted_sender (sender = 1) and
+ * reject_unlisted_recipient restrictions (smtpd_rcptmaps.c); CHECK_*. */
+int smtpd_rcptmaps_unlisted(struct smtpd_check *ck, int sender);
 /* smtpd_check_defer_if - remember a DEFER_IF_PERMIT/_REJECT reply (the first counts). */
 void smtpd_check_defer_if(struct smtpd_check *ck, struct check_defer *d, int code,
 			  const char *dsn, const char *fmt, ...)

@@ -316,7 +316,9 @@ static int check_simple(struct smtpd_check *ck, const struct restrict_item *it)
 	case RESTRICT_CLASS:
 		return check_class(ck, it);
 	case RESTRICT_REJECT_UNLISTED_SENDER:
-		return smtpd_rcptmaps_unlisted_sender(ck);
+		return smtpd_rcptmaps_unlisted(ck, 1);
+	case RESTRICT_REJECT_UNLISTED_RCPT:
+		return smtpd_rcptmaps_unlisted(ck, 0);
 	default:
 		return -1;
 	}

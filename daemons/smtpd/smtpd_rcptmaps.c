@@ -1,9 +1,11 @@
 /*
  * smtpd_rcptmaps.c - addresses refused at RCPT because the tables of their
  * address class do not list them (Postfix's check_rcpt_maps):
- * smtpd_reject_unlisted_recipient after the restriction lists, and for
- * the sender smtpd_reject_unlisted_sender and the reject_unlisted_sender
- * restriction.
+ * smtpd_reject_unlisted_recipient and smtpd_reject_unlisted_sender after
+ * the restriction lists, and the reject_unlisted_recipient (old name
+ * check_recipient_maps) and reject_unlisted_sender restrictions where a
+ * list names them (the same checks; the parameters are their implicit
+ * form, which passes again, from the cache, what the restriction passed).
  *
  * In Postfix's order: an address virtual_alias_maps knows is accepted
  * (cleanup rewrites it); one in relocated_maps is refused with 5.1.6 "User
@@ -20,7 +22,7 @@
  * table is asked for the domain alone; "!name" excludes.
  *
  * Called by the RCPT handler after smtpd_check_rcpt passed, and by the
- * restriction engine (smtpd_check.c) for reject_unlisted_sender and for
+ * restriction engine (smtpd_check.c) for reject_unlisted_* and for
  * the virtual alias domains reject_unauth_destination accepts. Answers are
  * cached for the transaction (smtpd_rcptmaps_clear at its end).
  *
@@ -248,13 +250,23 @@ static void rcptmaps_sender(const struct smtpd_session *s, struct rcptmaps_addr 
 	a->sender = 1;
 }
 
+/* rcptmaps_recipient - a recipient's address and class. */
+static void rcptmaps_recipient(const struct smtpd_session *s, const struct addr_path *rcpt,
+			       struct rcptmaps_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->addr = buf_str(&rcpt->addr);
+	a->domain = addr_domain(rcpt);
+	a->local = smtpd_check_is_local(s, rcpt);
+}
+
 int smtpd_rcptmaps_check(struct smtpd_session *s, const struct addr_path *rcpt, struct buf *reply)
 {
-	struct rcptmaps_addr a = {
-		.addr = buf_str(&rcpt->addr), .domain = addr_domain(rcpt),
-		.local = smtpd_check_is_local(s, rcpt),
-	};
-	int r = rcptmaps_run(s, &a, conf_bool(s->st->conf, "smtpd_reject_unlisted_recipient"), reply);
+	struct rcptmaps_addr a;
+	int r;
+
+	rcptmaps_recipient(s, rcpt, &a);
+	r = rcptmaps_run(s, &a, conf_bool(s->st->conf, "smtpd_reject_unlisted_recipient"), reply);
 
 	buf_free(&a.why);
 	if (r == 0 && s->sender.len && conf_bool(s->st->conf, "smtpd_reject_unlisted_sender")) {
@@ -265,18 +277,21 @@ int smtpd_rcptmaps_check(struct smtpd_session *s, const struct addr_path *rcpt, 
 	return r;
 }
 
-int smtpd_rcptmaps_unlisted_sender(struct smtpd_check *ck)
+int smtpd_rcptmaps_unlisted(struct smtpd_check *ck, int sender)
 {
 	struct rcptmaps_addr a;
 	struct buf reply = BUF_INIT;
 	int r = CHECK_DUNNO;
 
-	if (ck->s->sender.len == 0)
-		return CHECK_DUNNO;
-	rcptmaps_sender(ck->s, &a);
+	if (sender ? ck->s->sender.len == 0 : ck->rcpt == NULL)
+		return CHECK_DUNNO;	/* not known yet (or the null sender): nothing to check */
+	if (sender)
+		rcptmaps_sender(ck->s, &a);
+	else
+		rcptmaps_recipient(ck->s, ck->rcpt, &a);
 	if (rcptmaps_run(ck->s, &a, 1, &reply) < 0)
-		r = smtpd_check_reject(ck, a.code, a.dsn, "<%s>: Sender address rejected: %s",
-				       a.addr, buf_str(&a.why));
+		r = smtpd_check_reject(ck, a.code, a.dsn, "<%s>: %s address rejected: %s", a.addr,
+				       sender ? "Sender" : "Recipient", buf_str(&a.why));
 	buf_free(&a.why);
 	buf_free(&reply);
 	return r;

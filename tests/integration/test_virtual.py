@@ -1,6 +1,6 @@
 """Virtual aliases (issue 8): virtual_alias_maps expanded by cleanup before
 the message is queued, virtual_alias_domains refused at RCPT when no alias
-knows the recipient, reject_unlisted_sender, relocated_maps at RCPT and in
+knows the recipient, reject_unlisted_sender and _recipient, relocated_maps at RCPT and in
 the queue, and the start-up warning for postmaster@ and abuse@. Real SMTP
 into moat, real tables through the lookup stage, a recording sink as
 relayhost showing where each message went."""
@@ -310,6 +310,59 @@ def test_unlisted_sender_of_a_relay_domain_and_warn_if_reject(moat_factory):
         assert rcpt_replies(m, ["u@out.example"], sender="nobody@inside.example")[0][0] == 250
         m.wait_log(r"reject_warning: RCPT from \S+: 550 5\.1\.0 <nobody@inside\.example>: "
                    r"Sender address rejected: User unknown in relay recipient table")
+
+
+@pytest.mark.parametrize("rcpt_restrictions,refused", [
+    ("reject_unlisted_recipient, permit", True),
+    ("check_recipient_maps, permit", True),       # its old name
+    ("permit, reject_unlisted_recipient", False),  # the permit decided first
+])
+def test_reject_unlisted_recipient_where_the_list_puts_it(moat_factory, rcpt_restrictions,
+                                                           refused):
+    """With the implicit check off (smtpd_reject_unlisted_recipient = no),
+    the restriction refuses an unknown user of a virtual alias domain or of
+    a relay domain with relay_recipient_maps, with Postfix's replies, only
+    when the list reaches it; known users and other domains pass."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "relay_domains = inside.example\n"
+                         "relay_recipient_maps = texthash:{rr}\n"
+                         "smtpd_reject_unlisted_recipient = no\n"
+                         f"smtpd_recipient_restrictions = {rcpt_restrictions}\n",
+                         {"virtual": VALIAS, "rr": "known@inside.example x\n"})
+        got = rcpt_replies(m, ["nobody@valias.example", "nobody@inside.example",
+                               "known@valias.example", "known@inside.example",
+                               "x@elsewhere.example"])
+        if not refused:
+            assert [c for c, _ in got] == [250] * 5, got
+            return
+        assert got[:2] == [
+            (550, "5.1.1 <nobody@valias.example>: Recipient address rejected: "
+                  "User unknown in virtual alias table"),
+            (550, "5.1.1 <nobody@inside.example>: Recipient address rejected: "
+                  "User unknown in relay recipient table")], got
+        assert [c for c, _ in got[2:]] == [250, 250, 250], got
+
+
+def test_reject_unlisted_recipient_in_another_list_and_warn_if_reject(moat_factory):
+    """In smtpd_client_restrictions (applied at RCPT, smtpd_delay_reject =
+    yes) it checks the recipient too; after warn_if_reject it only logs."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "smtpd_reject_unlisted_recipient = no\n"
+                         "smtpd_client_restrictions = reject_unlisted_recipient\n"
+                         "smtpd_recipient_restrictions = warn_if_reject "
+                         "reject_unlisted_recipient\n", {"virtual": VALIAS})
+        got = rcpt_replies(m, ["nobody@valias.example", "known@valias.example"])
+        assert [c for c, _ in got] == [550, 250], got
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "smtpd_reject_unlisted_recipient = no\n"
+                         "smtpd_recipient_restrictions = warn_if_reject "
+                         "reject_unlisted_recipient\n", {"virtual": VALIAS})
+        assert rcpt_replies(m, ["nobody@valias.example"])[0][0] == 250
+        m.wait_log(r"reject_warning: RCPT from \S+: 550 5\.1\.1 <nobody@valias\.example>: "
+                   r"Recipient address rejected: User unknown in virtual alias table")
 
 
 RELOCATED = ("old@corp.example   new@else.example\n"

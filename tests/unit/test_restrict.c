@@ -66,8 +66,13 @@ static void test_restrict_parse(void **state)
 	assert_int_equal(parse(&l, "p", "check_reverse_client_hostname_mx_access btree:/x", &why), 0);
 	assert_int_equal(l.v[0].id, RESTRICT_CHECK_REVERSE_MX_ACCESS);
 	restrict_free(&l);
-	assert_int_equal(parse(&l, "p", "reject_unlisted_recipient", &why), -1);
-	assert_non_null(strstr(buf_str(&why), "lookup tables"));
+	assert_int_equal(parse(&l, "p", "reject_unlisted_recipient check_recipient_maps", &why), 0);
+	assert_int_equal(l.v[0].id, RESTRICT_REJECT_UNLISTED_RCPT);
+	assert_int_equal(l.v[1].id, RESTRICT_REJECT_UNLISTED_RCPT);	/* the old name */
+	restrict_free(&l);
+	assert_int_equal(parse(&l, "p", "permit_mx_backup", &why), -1);
+	assert_non_null(strstr(buf_str(&why), "MX-backup"));
+	buf_reset(&why);
 	assert_int_equal(parse(&l, "p", "hash:/etc/access", &why), -1);
 	assert_non_null(strstr(buf_str(&why), "lookup tables"));
 	assert_int_equal(parse(&l, "p", "Permit REJECT", &why), 0);	/* strcasecmp, as Postfix */
