@@ -6,6 +6,7 @@
  *   qmgr_msg.c      one message: activation, recipient outcomes, the end of
  *                   an attempt (remove, defer with backoff, expire, bounce)
  *   qmgr_deliver.c  channels to the smtp services: jobs out, results in
+ *   qmgr_dup.c      one delivery per address per message (shadow records)
  *   qmgr_bounce.c   the channel to the bounce stage
  *   qmgr_sched.c    the scheduling core (no I/O)
  */
@@ -31,8 +32,14 @@
 #define QR_BOUNCED	2
 #define QR_DEFERRED	3
 
+#define QMGR_NO_DUP	UINT32_MAX
+
 struct qmgr_rcpt {
 	unsigned char state;
+	unsigned char shadow;	/* shares the delivery of record first (qmgr_dup.c) */
+	uint32_t first;		/* a shadow: that record; else the head of its address group */
+	uint32_t dup_next;	/* next record with the same address, or QMGR_NO_DUP */
+	struct sched_dest *dest;	/* where it was scheduled; valid during activation only */
 	char *dsn, *reason;	/* last defer, kept for expiry */
 };
 
@@ -116,6 +123,19 @@ void qmgr_msg_check_done(struct qmgr_msg *m);
 void qmgr_msg_bounced(struct qmgr_msg *m, int ok);
 void qmgr_msg_warned(struct qmgr_msg *m, int ok);
 uint32_t qmgr_notify_dsn(unsigned queue_notify);
+/* qmgr_log_rcpt - the per-recipient log line for an outcome qmgr settles itself. */
+void qmgr_log_rcpt(struct qmgr_msg *m, uint32_t i, const char *status, const char *dsn,
+		   const char *reason, const char *relay);
+
+/* qmgr_dup.c */
+/* qmgr_dup_group - chain the records that are not done by address (at activation). */
+void qmgr_dup_group(struct qmgr_msg *m);
+/* qmgr_dup_shadow - 1 if an earlier record with i's address is scheduled
+ * to service/nexthop: i then shares its delivery and is not scheduled. */
+int qmgr_dup_shadow(struct qmgr_msg *m, uint32_t i, const char *service, const char *nexthop);
+/* qmgr_dup_settle - give i's shadows the outcome i just had (DELIVER_*). */
+void qmgr_dup_settle(struct qmgr_msg *m, uint32_t i, uint32_t status, const char *dsn,
+		     const char *reason, const char *relay);
 
 /* qmgr_deliver.c */
 void qmgr_deliver_kick(struct qmgr *q);

@@ -73,6 +73,7 @@ static void qmgr_job_finish(struct qmgr *q, struct sched_job *j, int how, const 
 		if (!j->seen[k]) {
 			j->seen[k] = 1;
 			qmgr_rcpt_defer(m, j->idx[k], dsn, reason, "none", log_it);
+			qmgr_dup_settle(m, j->idx[k], DELIVER_DEFER, dsn, reason, "none");
 		}
 	sched_job_done(q->sched, j, how, dsn, reason, qmgr_now_ms());
 	qmgr_msg_idle(m);
@@ -316,6 +317,7 @@ static void qmgr_chan_status(struct qmgr_chan *c, const struct ipc_deliver_statu
 		(void)buf_set_str(&c->why, s->reply);
 		break;
 	}
+	qmgr_dup_settle(m, i, s->status, s->dsn, s->reply, s->relay);
 }
 
 static void qmgr_chan_done(struct qmgr_chan *c, const struct ipc_deliver_done *d)

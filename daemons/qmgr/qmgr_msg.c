@@ -79,8 +79,7 @@ static void qmgr_fmt_delay(char *out, size_t size, int64_t us)
 	snprintf(out, size, "%" PRId64 "%s%.*s", ip, nd ? "." : "", nd, d);
 }
 
-/* qmgr_log_rcpt - the per-recipient line for outcomes decided without smtp. */
-static void qmgr_log_rcpt(struct qmgr_msg *m, uint32_t i, const char *status, const char *dsn,
+void qmgr_log_rcpt(struct qmgr_msg *m, uint32_t i, const char *status, const char *dsn,
 			  const char *reason, const char *relay)
 {
 	const struct queue_rcpt *rc = &m->env.rcpts[i];
@@ -429,9 +428,11 @@ static void qmgr_clog_check(struct qmgr *q, struct sched_dest *d)
 			 "from %d", d->tr->name, d->tr->conc_limit);
 }
 
-/* qmgr_msg_resolve - schedule, or settle at once, each recipient not done. */
+/* qmgr_msg_resolve - schedule, or settle at once, each recipient not done;
+ * a second record of one address shares the first one's delivery. */
 static void qmgr_msg_resolve(struct qmgr *q, struct qmgr_msg *m)
 {
+	qmgr_dup_group(m);
 	for (uint32_t i = 0; i < m->env.nrcpts; i++) {
 		if (m->env.rcpts[i].done)
 			continue;
@@ -450,8 +451,11 @@ static void qmgr_msg_resolve(struct qmgr *q, struct qmgr_msg *m)
 			qmgr_rcpt_defer(m, i, q->rr.dsn, q->rr.reason, "none", 1);
 			break;
 		default:
-			qmgr_clog_check(q, sched_add_rcpt(q->sched, &m->sm, q->rr.service,
-							  q->rr.nexthop, i));
+			if (qmgr_dup_shadow(m, i, q->rr.service, q->rr.nexthop))
+				break;
+			m->r[i].dest = sched_add_rcpt(q->sched, &m->sm, q->rr.service,
+						      q->rr.nexthop, i);
+			qmgr_clog_check(q, m->r[i].dest);
 			break;
 		}
 	}

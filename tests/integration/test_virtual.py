@@ -108,6 +108,57 @@ def test_without_virtual_alias_maps_recipients_are_unchanged(moat_factory):
         assert rcpts_of(sink) == ["a@corp.example", "sales@corp.example"]
 
 
+def sent_lines(m, qid, addr):
+    """The status=sent log lines of queue id qid for addr (case folded)."""
+    return [l for l in m.log().splitlines() if f"{qid}: to=<" in l and "status=sent" in l
+            and f"to=<{addr}>".lower() in l.lower()]
+
+
+def test_one_rcpt_to_per_address_and_a_log_line_per_record(moat_factory):
+    """Three original recipients that aliases send to one address (one in
+    other case): cleanup keeps a record for each (their orig_to differ, as
+    Postfix's duplicate filter keys them), but the next hop gets that
+    address in one RCPT TO, once; every record still has its status=sent
+    line, the shared ones naming their original recipient."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n", {
+            "virtual": "a@corp.example x@out.example\nb@corp.example x@out.example\n"
+                       "c@corp.example X@OUT.example\n"})
+        qid = send(m, "s@src.example", ["a@corp.example", "b@corp.example", "c@corp.example",
+                                        "y@out.example"], "Subject: t\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        m.wait_log(rf"{qid}: removed")
+        assert sorted(sink.messages[0].rcpt_tos) == ["x@out.example", "y@out.example"], \
+            sink.messages[0].rcpt_tos
+        assert len(sink.messages) == 1
+        lines = sent_lines(m, qid, "x@out.example")
+        assert len(lines) == 3, lines
+        assert any("orig_to=<b@corp.example>" in l for l in lines), lines
+        assert any("orig_to=<c@corp.example>" in l for l in lines), lines
+
+
+def test_redirect_of_three_recipients_is_one_delivery(moat_factory):
+    """header_checks REDIRECT sends every recipient to one address (each
+    keeps its record): the next hop sees that address once; a 4xx from it
+    defers every record, and the retry again names it once."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "header_checks = regexp:{hc}\n",
+                         {"hc": "/^Subject: redirect-me/ REDIRECT other@out.example\n"})
+        sink.handler.data_rules = [(451, "4.3.0 try later")]
+        qid = send(m, "s@src.example", ["r1@out.example", "r2@out.example", "r3@out.example"],
+                   "Subject: redirect-me\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        m.wait_log(rf"{qid}: removed")
+        assert sink.messages[0].rcpt_tos == ["other@out.example"], sink.messages[0].rcpt_tos
+        assert len(sink.messages) == 1
+        deferred = [l for l in m.log().splitlines()
+                    if f"{qid}: to=<other@out.example>" in l and "status=deferred" in l]
+        assert len(deferred) == 3 and all("try later" in l for l in deferred), deferred
+        lines = sent_lines(m, qid, "other@out.example")
+        assert len(lines) == 3, lines
+        assert all(f"orig_to=<r{k}@out.example>" in "".join(lines) for k in (2, 3)), lines
+
+
 def test_virtual_alias_loop_is_deferred_at_end_of_data(moat_factory):
     """A loop (a -> b -> a) goes past virtual_alias_recursion_limit: Postfix's
     warning, 451 at the end of DATA, nothing queued, nothing delivered."""
