@@ -6,9 +6,10 @@
  * (cleanup keeps a record per original recipient while
  * enable_original_recipient is on, as Postfix's cleanup does, so that each
  * keeps its own log line and DSN), or every recipient of a message that a
- * REDIRECT action sent to one address. Postfix's smtp client then names
- * the address once per record, and a next hop that does not drop
- * duplicates itself delivers twice. moat names it once: the first record
+ * REDIRECT action sent to one address. Postfix's qmgr assigns every
+ * record to the delivery (its REDIRECT keeps only the first recipient),
+ * so a next hop that does not drop duplicates itself would deliver twice.
+ * moat names the address once: the first record
  * routed to a destination goes into the job, and each later record with
  * the same address (case folded, as cleanup's duplicate filter compares)
  * and the same route becomes its shadow. When the first record's outcome
