@@ -8,7 +8,9 @@
  * in parallel processes), but the event loop serves any number. Per client
  * one message at a time: OPEN -> OPENED, RCPT*, DATA*, END -> DONE (or
  * ABORT, or EOF: the file is removed). The core is cleanup_msg.c and
- * cleanup_hdr.c (headers) and cleanup_mime.c (MIME checks). After DONE
+ * cleanup_hdr.c (headers) and cleanup_mime.c (MIME checks); address
+ * rewriting and BCC are cleanup_canon*.c, cleanup_masq.c and
+ * cleanup_bcc.c (cleanup_canon.h). After DONE
  * with status 0, MSG_QMGR_NEW goes to qmgr over a channel asked for once;
  * if qmgr is away the file waits in incoming/ for its start-up scan, and
  * the message never fails for that. qmgr's answers name spare files and
@@ -58,7 +60,8 @@ struct cleanup_srv {
 	int64_t flow_delay_ms;
 	unsigned unanswered;	/* notices qmgr has not answered since its last answer */
 	struct cleanup_peer *waiting;	/* clients whose OPENED waits for a token */
-	struct lookup_client lookup;	/* content checks' tables (cfg.checks.lc) */
+	struct lookup_client lookup;	/* content checks' and rewriting's tables */
+	int lookup_on;			/* lookup is initialised */
 };
 
 struct cleanup_peer {
@@ -190,8 +193,8 @@ static int cleanup_end(struct cleanup_peer *p)
 
 	if (cleanup_msg_end(cm) < 0)
 		return -1;
-	if (p->cs->cfg.checks.lc)
-		lookup_client_clear(p->cs->cfg.checks.lc);	/* Postfix's per-message cache */
+	if (p->cs->lookup_on)
+		lookup_client_clear(&p->cs->lookup);	/* Postfix's per-message cache */
 	if (cm->status != 0 && cm->qid[0] && !(cm->check & CM_CHECK_LOGGED))
 		msg_info("%s: reject: %u %s", cm->qid, cm->status, buf_str(&cm->reason));
 	if (cleanup_reply(p, MSG_CLEANUP_DONE) < 0)
@@ -392,17 +395,13 @@ static void cleanup_mime_configure(struct cleanup_cfg *cfg, const struct conf *c
 		| (conf_bool(c, "strict_mime_encoding_domain") ? CLEANUP_MIME_ERR_DOMAIN : 0);
 }
 
-/* cleanup_checks_table - a parameter's table specs joined for the lookup stage, or NULL. */
-static char *cleanup_checks_table(char *const *items)
+/* cleanup_lookup_client - the one lookup client, for whichever feature asks first. */
+static struct lookup_client *cleanup_lookup_client(struct cleanup_srv *cs)
 {
-	struct buf b = BUF_INIT;
-
-	for (size_t i = 0; items && items[i]; i++) {
-		if (i > 0)
-			buf_putc(&b, LOOKUP_TABLE_SEP);
-		buf_append_str(&b, items[i]);
-	}
-	return b.len ? buf_steal(&b) : NULL;
+	if (!cs->lookup_on)
+		lookup_client_init(&cs->lookup, cs->st);
+	cs->lookup_on = 1;
+	return &cs->lookup;
 }
 
 /*
@@ -416,11 +415,22 @@ static void cleanup_checks_configure(struct cleanup_srv *cs, const struct conf *
 {
 	struct cleanup_checks *k = &cs->cfg.checks;
 
-	k->tables[CHECK_HEADER] = cleanup_checks_table(conf_list(c, "header_checks"));
+	k->tables[CHECK_HEADER] = canon_tables_join(conf_list(c, "header_checks"));
 	if (k->tables[CHECK_HEADER] == NULL)
 		return;
-	lookup_client_init(&cs->lookup, cs->st);
-	k->lc = &cs->lookup;
+	k->lc = cleanup_lookup_client(cs);
+}
+
+/* cleanup_canon_configure - canonical maps, masquerading, BCC (stagecf/canon.h). */
+static void cleanup_canon_configure(struct cleanup_srv *cs, const struct conf *c)
+{
+	struct buf err = BUF_INIT;
+
+	if (canon_load(&cs->cfg.canon, c, &err) < 0)
+		msg_fatal("%s", buf_str(&err));	/* moatd's start-up check said so first */
+	buf_free(&err);
+	if (canon_any_table(&cs->cfg.canon))
+		cs->cfg.canon_lc = cleanup_lookup_client(cs);
 }
 
 /* cleanup_pre_jail - settings, and the time zone while /etc/localtime is in reach. */
@@ -447,6 +457,7 @@ static void cleanup_pre_jail(struct stage *st)
 	cfg->original_recipient = conf_bool(st->conf, "enable_original_recipient");
 	cleanup_mime_configure(cfg, st->conf);
 	cleanup_checks_configure(cs, st->conf);
+	cleanup_canon_configure(cs, st->conf);
 	cs->max_use = conf_int(st->conf, "max_use");
 	cs->max_idle = conf_time(st->conf, "max_idle");
 	cs->flow_delay_ms = conf_time(st->conf, "in_flow_delay") * 1000;

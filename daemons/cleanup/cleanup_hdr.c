@@ -115,8 +115,8 @@ static int cleanup_hdr_note(struct cleanup_msg *cm, const char *h, size_t n)
 }
 
 /*
- * cleanup_hdr_write - one primary header through header_checks, then noted
- * and written as the checks left it. MIME headers of the message go there
+ * cleanup_hdr_write - one primary header through header_checks, then its
+ * addresses rewritten (cleanup_canon_hdr.c), then noted and written. MIME headers of the message go there
  * too: mime_header_checks defaults to the same tables and cannot be set to
  * others until the headers of MIME parts are checked (conf/params.c).
  */
@@ -126,6 +126,10 @@ static void cleanup_hdr_write(struct cleanup_msg *cm, const char *h, size_t n)
 		cleanup_check(cm, CHECK_HEADER, h, n, &cm->chk_out);
 		h = cm->chk_out.data;
 		n = cm->chk_out.len;
+	}
+	if (n > 0 && cleanup_canon_header(cm, h, n)) {
+		h = cm->rw.out.data;
+		n = cm->rw.out.len;
 	}
 	if (n > 0 && cleanup_hdr_note(cm, h, n) == 0)
 		cleanup_out(cm, h, n);

@@ -42,6 +42,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "daemons/cleanup/cleanup_canon.h"
 #include "daemons/cleanup/cleanup_check.h"
 #include "daemons/cleanup/cleanup_mime.h"
 #include "ipc/ipc.h"
@@ -64,6 +65,8 @@ struct cleanup_cfg {
 	struct cleanup_mime_params mime;	/* limits and strict_* checks */
 	int original_recipient;		/* enable_original_recipient */
 	struct cleanup_checks checks;	/* header_checks(5) */
+	struct canon_params canon;	/* canonical maps, masquerading, BCC (cleanup_canon.h) */
+	struct lookup_client *canon_lc;	/* NULL: canon names no table */
 };
 
 enum cleanup_state { CM_IDLE, CM_ENVELOPE, CM_HEADERS, CM_BODY, CM_FAILED };
@@ -98,6 +101,7 @@ struct cleanup_msg {
 	unsigned check;			/* CM_CHECK_* */
 	struct buf redirect;		/* REDIRECT address, empty if none */
 	struct buf bcc;			/* BCC addresses, each NUL-terminated */
+	struct cleanup_rw rw;		/* address rewriting (cleanup_canon.h) */
 	/* outcome */
 	uint32_t status;		/* 0, or an SMTP code */
 	struct buf reason;		/* "4.3.0 text" */
