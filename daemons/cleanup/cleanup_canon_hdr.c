@@ -88,8 +88,10 @@ int cleanup_canon_header(struct cleanup_msg *cm, const char *raw, size_t len)
 	struct hdr_rewrite h = { .cm = cm };
 	size_t colon;
 
+	/* a header message_drop_headers removes (Bcc) costs no lookup */
 	if (!cm->rw.hdr_rewrite || cm->status != 0 || (h.cls = hdr_class(raw, len)) == 0
-	    || !hdr_class_on(p, h.cls) || header_name_len(raw, len, &colon) == 0)
+	    || !hdr_class_on(p, h.cls) || header_name_len(raw, len, &colon) == 0
+	    || header_in_list(raw, len, cm->cfg->drop_headers))
 		return 0;
 	h.value = raw + colon + 1;
 	buf_reset(&cm->rw.out);

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from mailpeers import Netns, free_port
 from relayenv import FAST_RETRY, relay_main_cf, send
 from test_header_checks import write_table
 from test_lookup import start_fails
@@ -24,13 +25,15 @@ CANONICAL = ("old@src.example new@src.example\n"
              "@legacy.example @dst.example\n")
 
 
-def rewriting_moat(moat_factory, sink, tables, extra=""):
-    """A relay to sink with main.cf's {param: text} texthash tables and extra lines."""
+def rewriting_moat(moat_factory, sink, tables, extra="", start=True):
+    """A relay to sink with main.cf's {param: text} tables (texthash, or
+    "type:" before the text) and extra lines."""
     m = moat_factory(main_cf_extra=relay_main_cf(sink.port, FAST_RETRY + extra))
     with open(os.path.join(m.confdir, "main.cf"), "a") as f:
         for param, text in tables.items():
-            f.write(f"{param} = texthash:{write_table(m, param, text)}\n")
-    return m.start()
+            typ, text = text.split(":", 1) if text.startswith("regexp:") else ("texthash", text)
+            f.write(f"{param} = {typ}:{write_table(m, param, text)}\n")
+    return m.start() if start else m
 
 
 def headers_of(msg):
@@ -321,3 +324,39 @@ def test_bcc_copy_asks_for_no_dsn(moat_factory, sink):
     assert b"archive@arch.example" not in bounces[0].content
     # the bounce itself is moat's own mail: no archive copy of it
     assert rcpt_count(sink, ARCHIVE) == 0
+
+
+def test_remote_client_headers_stay_envelope_is_rewritten(moat_factory, sink):
+    """As Postfix (local_header_rewrite_clients = permit_inet_interfaces,
+    remote_header_rewrite_domain empty): the headers of mail from a remote
+    client keep their addresses; its envelope is rewritten all the same."""
+    with Netns() as ns:
+        port = free_port()
+        m = rewriting_moat(moat_factory, sink, {"canonical_maps": CANONICAL},
+                           f"mynetworks = {ns.peer_addr}/32\n", start=False)
+        with open(os.path.join(m.confdir, "master.cf"), "a") as f:
+            f.write(f"{ns.host_addr}:{port} inet n - y - 2 smtpd\n")
+        m.start()
+
+        def remote_send():
+            with smtplib.SMTP(ns.host_addr, port, timeout=30) as c:
+                c.ehlo("remote.test.example")
+                c.sendmail("old@src.example", ["bob@dst.example"], HEADERS + b"\r\nbody\r\n")
+        ns.run(remote_send)
+        got = sink.wait_count(1)[0]
+        assert got.mail_from == "new@src.example" and got.rcpt_tos == ["robert@dst.example"]
+        assert header(got, b"From") == OLD_FROM
+        assert header(got, b"To") == OLD_TO
+
+
+def test_header_checks_redirect_takes_the_bcc_copies_too(moat_factory, sink):
+    """Postfix's REDIRECT overrides every recipient of the message, the
+    automatic BCC copies included: the archive gets nothing, the redirect
+    target gets the message (moat does as Postfix here)."""
+    m = rewriting_moat(moat_factory, sink, {
+        "header_checks": "regexp:/^Subject: redirect-me/ REDIRECT jail@dst.example\n"},
+        f"always_bcc = {ARCHIVE}\n")
+    send(m, "a@src.example", ["r@dst.example"], b"Subject: redirect-me\r\n\r\nbody\r\n")
+    wait_removed(m, 1)
+    got = [r for g in sink.messages for r in g.rcpt_tos]
+    assert ARCHIVE not in got and set(got) == {"jail@dst.example"}
