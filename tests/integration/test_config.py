@@ -88,7 +88,6 @@ FAIL_CLOSED = [
     "smtpd_milters = inet:127.0.0.1:8891",
     "content_filter = amavis:[127.0.0.1]:10024",
     "virtual_alias_maps = hash:/etc/moat/virtual",
-    "sender_bcc_maps = hash:/etc/moat/bcc",
 ]
 
 
