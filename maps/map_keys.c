@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "lib/xmem.h"
+#include "mail/addr_ext.h"
 #include "maps/map_keys.h"
 
 void map_keys_init(struct map_keys *k)
@@ -46,22 +47,7 @@ static void map_keys_addn(struct map_keys *k, const char *a, size_t alen, const 
 
 size_t map_keys_split(const char *addr, const char *delims)
 {
-	const char *at = strrchr(addr, '@');
-	size_t len = at ? (size_t)(at - addr) : strlen(addr), user;
-
-	if (delims == NULL || *delims == 0 || len == 0)
-		return 0;
-	if ((len == 10 && strncasecmp(addr, "postmaster", 10) == 0) ||
-	    (len == 13 && strncasecmp(addr, "mailer-daemon", 13) == 0) ||
-	    (len == 13 && strncasecmp(addr, "double-bounce", 13) == 0))
-		return 0;
-	if (strchr(delims, '-') != NULL &&
-	    ((len > 6 && strncasecmp(addr, "owner-", 6) == 0) ||
-	     (len > 8 && strncasecmp(addr + len - 8, "-request", 8) == 0)))
-		return 0;
-	for (user = 0; user < len && strchr(delims, addr[user]) == NULL; user++)
-		;
-	return user < len ? user : 0;
+	return addr_ext_split(addr, delims);
 }
 
 /* map_keys_note_ext - remember the extension the split removed. */

@@ -35,7 +35,7 @@ void map_keys_init(struct map_keys *k);
 void map_keys_free(struct map_keys *k);
 
 /*
- * map_keys_split - the localpart of addr split at the first of the
+ * map_keys_split - (mail/addr_ext.c) the localpart of addr split at the first of the
  * recipient_delimiter characters delims, as Postfix splits it: never the
  * null address, postmaster, mailer-daemon or double-bounce, and with '-'
  * among the delimiters never owner-foo or foo-request; never a split that

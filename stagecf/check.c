@@ -17,6 +17,7 @@
 #include "mail/resolve.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/stagedef.h"
+#include "stagecf/canon.h"
 #include "stagecf/check.h"
 #include "stagecf/routes.h"
 #include "stagecf/smtpd_policy.h"
@@ -173,6 +174,12 @@ static int check_stage(const struct conf *sc, const struct master_cf *m,
 		if (routes_load(&r, sc, err) < 0)
 			return -1;
 		resolve_free(&r);
+	} else if (def->id == STAGEDEF_CLEANUP) {
+		struct canon_params cp;
+
+		if (canon_load(&cp, sc, err) < 0)
+			return -1;
+		canon_free(&cp);
 	}
 	return 0;
 }

@@ -9,7 +9,9 @@
  * one message at a time: OPEN -> OPENED, RCPT*, DATA*, END -> DONE (or
  * ABORT, or EOF: the file is removed). The core is cleanup_msg.c and
  * cleanup_hdr.c (headers), cleanup_body.c (the rest), cleanup_mime.c (MIME
- * structure) and cleanup_check.c (content checks). After DONE
+ * structure) and cleanup_check.c (content checks); address rewriting and
+ * BCC are cleanup_canon*.c, cleanup_masq.c, cleanup_bcc.c (cleanup_canon.h)
+ * and cleanup_virtual.c. After DONE
  * with status 0, MSG_QMGR_NEW goes to qmgr over a channel asked for once;
  * if qmgr is away the file waits in incoming/ for its start-up scan, and
  * the message never fails for that. qmgr's answers name spare files and
@@ -59,7 +61,7 @@ struct cleanup_srv {
 	int64_t flow_delay_ms;
 	unsigned unanswered;	/* notices qmgr has not answered since its last answer */
 	struct cleanup_peer *waiting;	/* clients whose OPENED waits for a token */
-	struct lookup_client lookup;	/* content checks' and virtual_alias_maps' tables */
+	struct lookup_client lookup;	/* content checks', rewriting's and virtual_alias_maps' tables */
 };
 
 struct cleanup_peer {
@@ -191,7 +193,7 @@ static int cleanup_end(struct cleanup_peer *p)
 
 	if (cleanup_msg_end(cm) < 0)
 		return -1;
-	if (p->cs->cfg.checks.lc || p->cs->cfg.virt.lc)
+	if (p->cs->cfg.checks.lc || p->cs->cfg.virt.lc || p->cs->cfg.canon_lc)
 		lookup_client_clear(&p->cs->lookup);	/* Postfix's per-message cache */
 	if (cm->status != 0 && cm->qid[0] && !(cm->check & CM_CHECK_LOGGED))
 		msg_info("%s: reject: %u %s", cm->qid, cm->status, buf_str(&cm->reason));
@@ -396,19 +398,6 @@ static void cleanup_mime_configure(struct cleanup_cfg *cfg, const struct conf *c
 		| (conf_bool(c, "strict_mime_encoding_domain") ? CLEANUP_MIME_ERR_DOMAIN : 0);
 }
 
-/* cleanup_checks_table - a parameter's table specs joined for the lookup stage, or NULL. */
-static char *cleanup_checks_table(char *const *items)
-{
-	struct buf b = BUF_INIT;
-
-	for (size_t i = 0; items && items[i]; i++) {
-		if (i > 0)
-			buf_putc(&b, LOOKUP_TABLE_SEP);
-		buf_append_str(&b, items[i]);
-	}
-	return b.len ? buf_steal(&b) : NULL;
-}
-
 /*
  * cleanup_checks_configure - header_checks(5) tables (header_checks,
  * mime_header_checks, nested_header_checks, body_checks), asked through
@@ -427,12 +416,24 @@ static void cleanup_checks_configure(struct cleanup_srv *cs, const struct conf *
 
 	cs->cfg.body_checks_size_limit = conf_size(c, "body_checks_size_limit");
 	for (int i = 0; i < CHECK_NCLASS; i++) {
-		k->tables[i] = cleanup_checks_table(conf_list(c, param[i]));
+		k->tables[i] = canon_tables_join(conf_list(c, param[i]));
 		any |= k->tables[i] != NULL;
 	}
 	if (!any)
 		return;
 	k->lc = &cs->lookup;
+}
+
+/* cleanup_canon_configure - canonical maps, masquerading, BCC (stagecf/canon.h). */
+static void cleanup_canon_configure(struct cleanup_srv *cs, const struct conf *c)
+{
+	struct buf err = BUF_INIT;
+
+	if (canon_load(&cs->cfg.canon, c, &err) < 0)
+		msg_fatal("%s", buf_str(&err));	/* moatd's start-up check said so first */
+	buf_free(&err);
+	if (canon_any_table(&cs->cfg.canon))
+		cs->cfg.canon_lc = &cs->lookup;
 }
 
 /* cleanup_pre_jail - settings, and the time zone while /etc/localtime is in reach. */
@@ -461,6 +462,7 @@ static void cleanup_pre_jail(struct stage *st)
 	lookup_client_init(&cs->lookup, st);	/* connects on its first query only */
 	cleanup_checks_configure(cs, st->conf);
 	cleanup_virtual_configure(&cfg->virt, st->conf, &cs->lookup);
+	cleanup_canon_configure(cs, st->conf);
 	cs->max_use = conf_int(st->conf, "max_use");
 	cs->max_idle = conf_time(st->conf, "max_idle");
 	cs->flow_delay_ms = conf_time(st->conf, "in_flow_delay") * 1000;

@@ -117,7 +117,8 @@ static int cleanup_hdr_note(struct cleanup_msg *cm, const char *h, size_t n)
 /*
  * cleanup_hdr_write - one primary header through header_checks, or
  * mime_header_checks for a MIME header (Postfix sends those there even
- * with MIME processing off), then noted and written as the checks left it.
+ * with MIME processing off), then its addresses rewritten
+ * (cleanup_canon_hdr.c), then noted and written as the checks left it.
  */
 static void cleanup_hdr_write(struct cleanup_msg *cm, const char *h, size_t n)
 {
@@ -127,6 +128,10 @@ static void cleanup_hdr_write(struct cleanup_msg *cm, const char *h, size_t n)
 		cleanup_check(cm, cls, h, n, 0, &cm->chk_out);
 		h = cm->chk_out.data;
 		n = cm->chk_out.len;
+	}
+	if (n > 0 && cleanup_canon_header(cm, h, n)) {
+		h = cm->rw.out.data;
+		n = cm->rw.out.len;
 	}
 	if (n > 0 && cleanup_hdr_note(cm, h, n) == 0)
 		cleanup_out(cm, h, n);

@@ -53,6 +53,7 @@ void cleanup_msg_init(struct cleanup_msg *cm, const struct cleanup_cfg *cfg)
 	buf_init(&cm->body.hdr, cfg->header_size_limit + 2);
 	cleanup_virtual_seen_init(&cm->rcpt_seen);
 	cleanup_mime_init(&cm->mime, &cfg->mime);
+	cleanup_rw_init(&cm->rw);
 }
 
 void cleanup_msg_free(struct cleanup_msg *cm)
@@ -76,6 +77,7 @@ void cleanup_msg_free(struct cleanup_msg *cm)
 	buf_free(&cm->body.hdr);
 	cleanup_virtual_seen_free(&cm->rcpt_seen);
 	cleanup_mime_free(&cm->mime);
+	cleanup_rw_free(&cm->rw);
 }
 
 int cleanup_msg_busy(const struct cleanup_msg *cm)
@@ -223,6 +225,7 @@ static void cleanup_reset(struct cleanup_msg *cm)
 	buf_reset(&cm->hdr);
 	buf_reset(&cm->out);
 	buf_reset(&cm->msgid);
+	cleanup_rw_reset(&cm->rw);
 }
 
 /*
@@ -288,9 +291,12 @@ int cleanup_msg_open(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)
 	cleanup_clean(&cm->client_addr, o->client_addr);
 	cleanup_clean(&cm->protocol, *o->protocol ? o->protocol : "SMTP");
 	cleanup_clean(&cm->sender, o->sender);
-	if (queue_file_put_time(cm->qf, &cm->arrival) < 0
-	    || queue_file_put_sender(cm->qf, o->sender) < 0 || cleanup_put_attrs(cm, o) < 0) {
-		cleanup_io_fail(cm, errno);
+	cm->rw.hdr_rewrite = cleanup_is_local(o);
+	if (cleanup_canon_addr(cm, CANON_ENV_FROM, &cm->sender) < 0
+	    || queue_file_put_time(cm->qf, &cm->arrival) < 0
+	    || queue_file_put_sender(cm->qf, buf_str(&cm->sender)) < 0 || cleanup_put_attrs(cm, o) < 0) {
+		if (cm->status == 0)	/* else the rewriting failed, and said why */
+			cleanup_io_fail(cm, errno);
 		queue_file_abort(cm->qf);
 		cm->qf = NULL;
 		cm->qid[0] = 0;
@@ -333,9 +339,13 @@ int cleanup_msg_rcpt(struct cleanup_msg *cm, const struct ipc_cleanup_rcpt *r)
 		cm->violation = NULL;
 		return 0;
 	}
+	buf_set_str(&cm->rw.addr, r->addr);
+	(void)cleanup_canon_addr(cm, CANON_ENV_RCPT, &cm->rw.addr);	/* a failure is in status */
 	if (cm->status == 0
-	    && cleanup_virtual_rcpt(cm, r->addr, r->orcpt, cleanup_notify(r->notify)) < 0)
+	    && cleanup_virtual_rcpt(cm, buf_str(&cm->rw.addr), r->addr, r->orcpt,
+				    cleanup_notify(r->notify)) < 0)
 		cleanup_io_fail(cm, errno);
+	cleanup_bcc_rcpt(cm, buf_str(&cm->rw.addr));
 	if (cm->nrcpt++ == 0)
 		cleanup_clean(&cm->rcpt1, r->addr);
 	return 0;
@@ -344,6 +354,7 @@ int cleanup_msg_rcpt(struct cleanup_msg *cm, const struct ipc_cleanup_rcpt *r)
 /* cleanup_begin - the first content byte is near: start the content section. */
 static void cleanup_begin(struct cleanup_msg *cm)
 {
+	cleanup_bcc_envelope_end(cm);
 	if (cm->status == 0 && queue_file_begin_content(cm->qf) < 0)
 		cleanup_io_fail(cm, errno);
 	cm->state = CM_HEADERS;

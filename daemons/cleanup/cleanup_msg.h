@@ -44,6 +44,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "daemons/cleanup/cleanup_canon.h"
 #include "daemons/cleanup/cleanup_check.h"
 #include "daemons/cleanup/cleanup_mime.h"
 #include "daemons/cleanup/cleanup_virtual.h"
@@ -69,6 +70,8 @@ struct cleanup_cfg {
 	struct cleanup_checks checks;	/* header_checks(5) */
 	uint64_t body_checks_size_limit;	/* bytes of each body segment body_checks see; 0: all */
 	struct cleanup_virtual_cfg virt;	/* virtual_alias_maps, the duplicate filter */
+	struct canon_params canon;	/* canonical maps, masquerading, BCC (cleanup_canon.h) */
+	struct lookup_client *canon_lc;	/* NULL: canon names no table */
 };
 
 /* The content after the message's headers, line by line (cleanup_body.c). */
@@ -122,6 +125,7 @@ struct cleanup_msg {
 	struct buf redirect;		/* REDIRECT address, empty if none */
 	struct buf bcc;			/* BCC addresses, each NUL-terminated */
 	struct cleanup_virtual_seen rcpt_seen;	/* recipients written (cleanup_virtual.c) */
+	struct cleanup_rw rw;		/* address rewriting (cleanup_canon.h) */
 	/* outcome */
 	uint32_t status;		/* 0, or an SMTP code */
 	struct buf reason;		/* "4.3.0 text" */

@@ -411,13 +411,13 @@ static int virt_put(struct cleanup_msg *cm, const char *addr, const char *orig,
 	return queue_file_put_rcpt(cm->qf, addr, orig, orcpt, notify);
 }
 
-int cleanup_virtual_rcpt(struct cleanup_msg *cm, const char *addr, const char *orcpt,
-			 unsigned notify)
+int cleanup_virtual_rcpt(struct cleanup_msg *cm, const char *addr, const char *orig,
+			 const char *orcpt, unsigned notify)
 {
 	struct virt_list l = { 0 };
-	const char *orig = cm->cfg->original_recipient ? addr : "";
 	int r = 0;
 
+	orig = cm->cfg->original_recipient ? orig : "";
 	if (cm->status == 0 && virt_expand(cm, addr, &l) == 0) {
 		if ((notify & QUEUE_NOTIFY_SUCCESS) && (l.n > 1 || strcmp(l.v[0], addr) != 0))
 			notify = notify == QUEUE_NOTIFY_SUCCESS ? QUEUE_NOTIFY_NEVER

@@ -3,10 +3,11 @@
  * envelope recipients of one message, and the duplicate filter every
  * recipient goes through before it is written.
  *
- *	cleanup_virtual_rcpt(cm, addr, orcpt, notify)
+ *	cleanup_virtual_rcpt(cm, addr, orig, orcpt, notify)
  *
- * expands addr recursively through the lookup stage and writes each
- * resulting address into the queue file, with addr as its original
+ * expands addr (the recipient after canonical mapping) recursively through
+ * the lookup stage and writes each resulting address into the queue file,
+ * with orig (the recipient as the client gave it) as its original
  * recipient (enable_original_recipient) and the client's ORCPT. A table
  * that fails, a loop deeper than virtual_alias_recursion_limit, an
  * expansion larger than virtual_alias_expansion_limit or a result that is
@@ -57,7 +58,7 @@ void cleanup_virtual_seen_free(struct cleanup_virtual_seen *s);
  * QUEUE_NOTIFY_*). A failed expansion goes to cm->status; -1 (errno set)
  * only when the queue file could not be written.
  */
-int cleanup_virtual_rcpt(struct cleanup_msg *cm, const char *addr, const char *orcpt,
-			 unsigned notify);
+int cleanup_virtual_rcpt(struct cleanup_msg *cm, const char *addr, const char *orig,
+			 const char *orcpt, unsigned notify);
 
 #endif

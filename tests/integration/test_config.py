@@ -84,7 +84,7 @@ FAIL_CLOSED = [
     "smtp_tls_policy_maps = hash:/etc/moat/tls_policy",
     "smtpd_milters = inet:127.0.0.1:8891",
     "content_filter = amavis:[127.0.0.1]:10024",
-    "sender_bcc_maps = hash:/etc/moat/bcc",
+    "smtpd_sender_login_maps = hash:/etc/moat/logins",
 ]
 
 

@@ -13,9 +13,13 @@
 
 #include "daemons/cleanup/cleanup_action.c"
 #include "daemons/cleanup/cleanup_addr.c"
+#include "daemons/cleanup/cleanup_bcc.c"
 #include "daemons/cleanup/cleanup_body.c"
+#include "daemons/cleanup/cleanup_canon.c"
+#include "daemons/cleanup/cleanup_canon_hdr.c"
 #include "daemons/cleanup/cleanup_check.c"
 #include "daemons/cleanup/cleanup_hdr.c"
+#include "daemons/cleanup/cleanup_masq.c"
 #include "daemons/cleanup/cleanup_virtual.c"
 #include "daemons/cleanup/cleanup_mime.c"
 #include "daemons/cleanup/cleanup_msg.c"

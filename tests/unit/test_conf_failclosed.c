@@ -23,7 +23,7 @@ static void test_failclosed_refused(void **state)
 		{ "smtp_sasl_password_maps = regexp:/etc/moat/h\n", "parameter smtp_sasl_password_maps = regexp:/etc/moat/h: not implemented" },
 		{ "smtp_tls_policy_maps = pcre:/b\n", "parameter smtp_tls_policy_maps = pcre:/b: not implemented" },
 		{ "smtpd_milters = inet:localhost:8891\n", "parameter smtpd_milters = inet:localhost:8891: not implemented" },
-		{ "sender_bcc_maps = hash:/etc/moat/bcc\n", "parameter sender_bcc_maps = hash:/etc/moat/bcc: not implemented" },
+		{ "smtp_tls_policy_maps = hash:/etc/moat/tls\n", "parameter smtp_tls_policy_maps = hash:/etc/moat/tls: not implemented" },
 		{ "t = hash:/v\nsmtpd_sender_login_maps = $t\n", "main.cf:2: parameter smtpd_sender_login_maps = hash:/v: not implemented" },
 		{ "smtp_tls_security_level = may encrypt\n", "not implemented" },
 		/* a syntax error in such a value is named as one */
