@@ -341,7 +341,7 @@ const struct conf_param_def conf_params[] = {
 	P_LISTC("canonical_classes", "envelope_sender, envelope_recipient, header_sender, header_recipient", "envelope_sender envelope_recipient header_sender header_recipient", 0, "what canonical_maps rewrites (headers only of mail from local clients, as Postfix)"),
 	P_LISTC("sender_canonical_classes", "envelope_sender, header_sender", "envelope_sender envelope_recipient header_sender header_recipient", 0, "what sender_canonical_maps rewrites"),
 	P_LISTC("recipient_canonical_classes", "envelope_recipient, header_recipient", "envelope_sender envelope_recipient header_sender header_recipient", 0, "what recipient_canonical_maps rewrites"),
-	P_LISTC("propagate_unmatched_extensions", "canonical, virtual", "canonical virtual alias forward include generic", 0, "rewriting that keeps an address extension its table did not match (moat: canonical; alias, forward, include need local delivery)"),
+	P_LISTC("propagate_unmatched_extensions", "canonical, virtual", "canonical virtual alias forward include generic", 0, "rewriting that keeps an address extension its table did not match (moat: canonical, virtual; alias, forward, include need local delivery)"),
 	P_MAPS("sender_bcc_maps", "", 0, "envelope sender (user@domain, @domain) to a BCC address added by cleanup, NOTIFY=NEVER"),
 	P_MAPS("recipient_bcc_maps", "", 0, "envelope recipient (user@domain, @domain) to a BCC address added by cleanup, NOTIFY=NEVER"),
 	P_STR("always_bcc", "", 0, "address that gets a copy of every message cleanup accepts from outside (NOTIFY=NEVER; not of moat's own notices)"),

@@ -10,8 +10,9 @@
  * $mydestination, @domain). Postfix semantics kept: a result is a list of
  * addresses separated by commas or blanks; "@other" keeps the localpart;
  * a result without a domain gets @$myorigin; an extension the matching key
- * did not carry is propagated to each result (Postfix's default
- * propagate_unmatched_extensions names virtual); an address that appears in
+ * did not carry is propagated to each result when
+ * propagate_unmatched_extensions names virtual (its default), else it is
+ * dropped, from "@other" results too; an address that appears in
  * its own expansion is not expanded again (that is how recursion stops);
  * the duplicate filter drops a recipient whose address, original
  * recipient, ORCPT and NOTIFY were all written already (case folded, as
@@ -81,6 +82,9 @@ void cleanup_virtual_configure(struct cleanup_virtual_cfg *v, const struct conf 
 	v->recursion_limit = (unsigned)conf_int(c, "virtual_alias_recursion_limit");
 	v->expansion_limit = (size_t)conf_int(c, "virtual_alias_expansion_limit");
 	v->dup_limit = (size_t)conf_int(c, "duplicate_filter_limit");
+	v->propagate = 0;
+	for (char *const *e = conf_list(c, "propagate_unmatched_extensions"); e && *e; e++)
+		v->propagate |= strcmp(*e, "virtual") == 0;
 	while (dest && dest[n])
 		n++;
 	names = xcalloc(n + 1, sizeof(*names));
@@ -258,7 +262,7 @@ static const char *virt_result(struct cleanup_msg *cm, const char *lhs, size_t e
 	const char *at = strrchr(lhs, '@');
 	size_t lhs_local = at ? (size_t)(at - lhs) : strlen(lhs);
 	const char *e = lhs + ext;
-	size_t elen = lhs_local - ext;
+	size_t elen = v->propagate ? lhs_local - ext : 0;	/* the unmatched extension */
 	const char *tat;
 
 	if (len >= 2 && tok[0] == '<' && tok[len - 1] == '>')

@@ -35,6 +35,7 @@ struct cleanup_virtual_cfg {
 	unsigned recursion_limit;	/* virtual_alias_recursion_limit */
 	size_t expansion_limit;		/* virtual_alias_expansion_limit */
 	size_t dup_limit;		/* duplicate_filter_limit: 0 = no limit, as Postfix */
+	int propagate;			/* propagate_unmatched_extensions names virtual */
 };
 
 /* The duplicate filter of one message: SipHash-keyed, at most dup_limit entries (if not 0). */

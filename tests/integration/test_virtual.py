@@ -108,6 +108,33 @@ def test_without_virtual_alias_maps_recipients_are_unchanged(moat_factory):
         assert rcpts_of(sink) == ["a@corp.example", "sales@corp.example"]
 
 
+@pytest.mark.parametrize("setting,virtual_keeps,canonical_keeps", [
+    ("", False, False),
+    ("canonical", False, True),
+    ("virtual", True, False),
+])
+def test_propagate_unmatched_extensions(moat_factory, setting, virtual_keeps, canonical_keeps):
+    """propagate_unmatched_extensions (default "canonical, virtual"; the
+    default is the first test's): a class it does not name drops the
+    extension its table did not match, by an @domain key (catch-all with
+    an @other result), a user@domain key, or a canonical key."""
+    with RecordingSink() as sink:
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n"
+                         "recipient_canonical_maps = texthash:{canon}\n"
+                         "recipient_delimiter = +\n"
+                         f"propagate_unmatched_extensions = {setting}\n",
+                         {"virtual": ALIASES, "canon": "old@legacy.example new@out.example\n"})
+        send(m, "s@src.example", ["x+tag@catch.example", "user+foo@ext.example",
+                                  "old+bar@legacy.example", "plain+keep@out.example"],
+             "Subject: t\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        want = (["x+tag@other.example", "u+foo@out.example"] if virtual_keeps
+                else ["x@other.example", "u@out.example"])
+        want += ["new+bar@out.example" if canonical_keeps else "new@out.example",
+                 "plain+keep@out.example"]
+        assert rcpts_of(sink) == sorted(want), rcpts_of(sink)
+
+
 def sent_lines(m, qid, addr):
     """The status=sent log lines of queue id qid for addr (case folded)."""
     return [l for l in m.log().splitlines() if f"{qid}: to=<" in l and "status=sent" in l
