@@ -164,6 +164,26 @@ def test_one_rcpt_to_per_address_and_a_log_line_per_record(moat_factory):
         assert any("orig_to=<c@corp.example>" in l for l in lines), lines
 
 
+def test_a_refused_shared_address_bounces_every_record(moat_factory):
+    """The next hop refuses the shared address (550 to its one RCPT TO):
+    both records bounce, each with its log line, and the sender's one DSN
+    names both original recipients."""
+    with RecordingSink() as sink:
+        sink.handler.rcpt_rules = {"x@out.example": (550, "5.1.1 no such user")}
+        m = virtual_moat(moat_factory, sink, "virtual_alias_maps = texthash:{virtual}\n", {
+            "virtual": "a@corp.example x@out.example\nb@corp.example x@out.example\n"})
+        qid = send(m, "s@src.example", ["a@corp.example", "b@corp.example"],
+                   "Subject: t\r\n\r\nbody\r\n")
+        sink.wait_count(1)
+        m.wait_log(rf"{qid}: removed")
+        bounced = [l for l in m.log().splitlines()
+                   if f"{qid}: to=<x@out.example>" in l and "status=bounced" in l]
+        assert len(bounced) == 2 and all("no such user" in l for l in bounced), bounced
+        dsn = sink.messages[0]
+        assert dsn.rcpt_tos == ["s@src.example"] and len(sink.messages) == 1
+        assert b"a@corp.example" in dsn.content and b"b@corp.example" in dsn.content
+
+
 def test_redirect_of_three_recipients_is_one_delivery(moat_factory):
     """header_checks REDIRECT sends every recipient to one address (each
     keeps its record): the next hop sees that address once; a 4xx from it
