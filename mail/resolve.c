@@ -388,3 +388,8 @@ void resolve_addr(const struct resolve *r, const char *sender, const char *addr,
 	if (r->transport_maps && resolve_transport_map(r, addr, res) < 0)
 		resolve_defer(res, "transport_maps");
 }
+
+int resolve_nexthop_named(const struct resolve_result *res)
+{
+	return res->nexthop != NULL && res->nexthop != buf_str(&res->domain);
+}

@@ -193,7 +193,8 @@ static int smtp_try_cached(struct smtp_state *s, struct smtp_job *job, const cha
 {
 	if (s->conn.fd < 0)
 		return SMTP_SESS_NEXT;
-	if (strcmp(s->conn.key, key) != 0) {
+	if (strcmp(s->conn.key, key) != 0 || (s->conn.inward && smtp_guard_named(s, job,
+		&s->text) != SMTP_NAMED_YES)) {
 		smtp_session_quit(s);
 		return SMTP_SESS_NEXT;
 	}
@@ -237,6 +238,7 @@ static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job, const cha
 		if (r == 0) {
 			job->conn_us = smtp_now_us();
 			snprintf(s->conn.key, sizeof(s->conn.key), "%s", key);
+			s->conn.inward = smtp_guard_inward(s, &addrs[i]);
 			if (smtp_session_deliver(s, job, 0) == SMTP_SESS_DONE)
 				goto out;
 			continue;
@@ -484,6 +486,7 @@ static void smtp_pre_jail(struct stage *st)
 	smtp_guard_init(s, st->conf);
 	st->connect_ports = s->ports;
 	st->nconnect_ports = s->nports;
+	st->connect_any_port = s->route_tables;
 }
 
 static const struct stage_ops smtp_ops = {

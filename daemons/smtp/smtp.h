@@ -9,8 +9,10 @@
 
 #include "ipc/ipc.h"
 #include "lib/buf.h"
+#include "mail/resolve.h"
 #include "mail/smtp_reply.h"
 #include "skeleton/stage.h"
+#include "stagecf/route_lookup.h"
 
 struct smtp_rcpt {
 	char *addr;
@@ -37,6 +39,7 @@ struct smtp_job {
 	struct smtp_rcpt *rcpt;
 	int site_defer;		/* no server could be reached */
 	int smtputf8;		/* received with SMTPUTF8 (queue file attribute) */
+	int named;		/* smtp_guard_named's answer; 0: not asked yet */
 	int ndone;
 };
 
@@ -52,6 +55,7 @@ struct smtp_conn {
 	struct smtp_ehlo ehlo;
 	int64_t idle_since_ms;
 	int reused;
+	int inward;		/* smtp_guard_inward: reused only for a named next hop */
 };
 
 /* One address to try. */
@@ -98,6 +102,10 @@ struct smtp_state {
 	size_t nown;
 	uint16_t ports[SMTP_PORTS_MAX];
 	size_t nports;
+	int route_tables;	/* transport_maps or sender_dependent_relayhost_maps set */
+	struct resolve res;	/* qmgr's routing, to check a next hop from a table */
+	struct resolve_result rr;
+	struct route_lookup route;
 };
 
 /* smtp_io.c: the connection's bytes, with deadlines. */
@@ -141,7 +149,13 @@ int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr 
 void smtp_guard_init(struct smtp_state *s, struct conf *c);
 int smtp_guard_configured(const struct smtp_state *s, const char *nexthop);
 int smtp_guard_is_relayhost(const struct smtp_state *s, const char *nexthop);
+#define SMTP_NAMED_YES	1
+#define SMTP_NAMED_NO	2
+#define SMTP_NAMED_FAIL	3	/* a table failed: defer */
+int smtp_guard_named(struct smtp_state *s, struct smtp_job *job, struct buf *why);
 int smtp_guard_check(const struct smtp_state *s, const struct smtp_addr *a, const char **what);
+/* smtp_guard_inward - a special address or a port but smtp_tcp_port: named hops only. */
+int smtp_guard_inward(const struct smtp_state *s, const struct smtp_addr *a);
 
 /* smtp_session.c: deliver one job over one connection. */
 #define SMTP_SESS_DONE		0	/* every recipient has a status */

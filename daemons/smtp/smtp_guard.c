@@ -14,14 +14,21 @@
  *     master.cf inet services;
  *   - the TCP ports the configured transports use (smtp_tcp_port, the ports
  *     of the configured next hops), which become the Landlock connect rules.
+ * A next hop from a table (transport_maps, sender_dependent_relayhost_maps)
+ * cannot be listed at start: smtp_guard_named believes it only when this
+ * stage, asking the lookup stage itself with qmgr's routing rules
+ * (mail/resolve.c), routes every recipient of the job to it. Such tables
+ * can name any port, so Landlock then leaves TCP connect to this file: a
+ * next hop that is not named gets only smtp_tcp_port.
  * smtp_guard_check judges one address of a next hop that is not configured:
  * loopback, unspecified and moat's own addresses "loop back to myself" as in
  * Postfix; link-local, multicast, broadcast and reserved addresses are never
  * tried either.
  *
  * SECURITY: the next hop comes from qmgr and the addresses from DNS or from
- * a recipient's address literal; neither is trusted here. Nothing in this
- * file widens what the sandbox allows.
+ * a recipient's address literal; neither is trusted here: what qmgr says
+ * about where a recipient goes is checked against the configuration and the
+ * lookup stage's answers, never taken as a proof that a hop is named.
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -30,6 +37,7 @@
 #include <string.h>
 
 #include "daemons/smtp/smtp.h"
+#include "stagecf/routes.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "mail/ipclass.h"
@@ -164,6 +172,23 @@ static void guard_transport_hop(struct smtp_state *s, const char *transport)
 	buf_free(&hop);
 }
 
+/* guard_routes - qmgr's routing, to check next hops that come from tables. */
+static void guard_routes(struct smtp_state *s, struct conf *c)
+{
+	struct buf err = BUF_INIT;
+	char *const *tm = conf_list(c, "transport_maps");
+	char *const *sdr = conf_list(c, "sender_dependent_relayhost_maps");
+
+	s->route_tables = (tm && *tm) || (sdr && *sdr);
+	if (!s->route_tables)
+		return;
+	if (routes_load(&s->res, c, &err) < 0)	/* moatd checked it: main.cf changed since */
+		msg_fatal("%s", buf_str(&err));
+	resolve_result_init(&s->rr);
+	route_lookup_init(&s->route, s->st, &s->res);
+	buf_free(&err);
+}
+
 void smtp_guard_init(struct smtp_state *s, struct conf *c)
 {
 	char *const *ifs = conf_list(c, "inet_interfaces");
@@ -185,6 +210,7 @@ void smtp_guard_init(struct smtp_state *s, struct conf *c)
 	for (; proxy && *proxy; proxy++)
 		guard_own_text(s, *proxy);
 	guard_own_master(s, c);
+	guard_routes(s, c);
 }
 
 int smtp_guard_configured(const struct smtp_state *s, const char *nexthop)
@@ -193,6 +219,37 @@ int smtp_guard_configured(const struct smtp_state *s, const char *nexthop)
 		if (strcmp(s->hops[i], nexthop) == 0)
 			return 1;
 	return 0;
+}
+
+/* guard_rcpt_routed - does this stage route rcpt to job's next hop too? */
+static int guard_rcpt_routed(struct smtp_state *s, struct smtp_job *job, const char *rcpt,
+			     struct buf *why)
+{
+	resolve_addr(&s->res, job->sender, rcpt, &s->rr);
+	if (s->rr.cls == RESOLVE_DEFER && strcmp(s->rr.dsn, "4.3.0") == 0) {
+		(void)buf_set_str(why, s->rr.reason);
+		return SMTP_NAMED_FAIL;
+	}
+	if ((s->rr.cls != RESOLVE_RELAY && s->rr.cls != RESOLVE_DEFAULT)
+	    || !resolve_nexthop_named(&s->rr) || strcmp(s->rr.service, job->transport) != 0
+	    || strcmp(s->rr.nexthop, job->nexthop) != 0)
+		return SMTP_NAMED_NO;
+	return SMTP_NAMED_YES;
+}
+
+int smtp_guard_named(struct smtp_state *s, struct smtp_job *job, struct buf *why)
+{
+	if (job->named)
+		return job->named;
+	job->named = smtp_guard_configured(s, job->nexthop) ? SMTP_NAMED_YES : SMTP_NAMED_NO;
+	if (job->named == SMTP_NAMED_YES || !s->route_tables)
+		return job->named;
+	for (uint32_t i = 0; i < job->nrcpt; i++)
+		if (!job->rcpt[i].done
+		    && (job->named = guard_rcpt_routed(s, job, job->rcpt[i].addr, why)) != SMTP_NAMED_YES)
+			break;
+	route_lookup_done(&s->route);
+	return job->named;
 }
 
 int smtp_guard_is_relayhost(const struct smtp_state *s, const char *nexthop)
@@ -216,6 +273,13 @@ static int guard_is_own(const struct smtp_state *s, const struct smtp_addr *a)
 		if (memcmp(s->own[i], b, 16) == 0)
 			return 1;
 	return 0;
+}
+
+int smtp_guard_inward(const struct smtp_state *s, const struct smtp_addr *a)
+{
+	const char *what;
+
+	return a->port != s->default_port || smtp_guard_check(s, a, &what) != SMTP_GUARD_OK;
 }
 
 int smtp_guard_check(const struct smtp_state *s, const struct smtp_addr *a, const char **what)

@@ -1,0 +1,101 @@
+"""The smtp client's routing and rewriting (issue 8): inside next hops that
+the configuration names (transport_maps to loopback or another port),
+smtp_fallback_relay, smtp_generic_maps. Real tables through the lookup
+stage, real sinks; a compromised qmgr in the test build."""
+import os
+import re
+
+import pytest
+
+from conftest import HOOKS_BUILD
+from mailpeers import Dnsmasq, RecordingSink
+from relayenv import FAST_RETRY, send
+from test_route import rcpts_of, table
+from test_smtp_guard import connected, idle_listener
+
+BODY = "Subject: t\r\n\r\nbody\r\n"
+
+
+def moat_with(moat_factory, main_cf, tables, build=None, env=None):
+    """A relay with main_cf ({name} is the path of tables[name]) and the
+    default services."""
+    kw = {"build": build} if build else {}
+    m = moat_factory(main_cf_extra="mynetworks = 127.0.0.0/8\n" + FAST_RETRY,
+                     env_extra=env or {}, **kw)
+    paths = {name: table(m, name, text) for name, text in tables.items()}
+    with open(os.path.join(m.confdir, "main.cf"), "a") as f:
+        f.write(main_cf.format(**paths))
+    return m.start()
+
+
+# --- next hops from transport_maps ------------------------------------------
+
+def test_transport_maps_inside_hops_on_loopback_and_other_ports(moat_factory):
+    """A firewall relay's transport_maps names [127.0.0.1]:port hops (a
+    content filter, an inside server on a port but 25): they are the
+    administrator's, so the guard lets them through and Landlock does not
+    stop the port. Before: bounced 5.4.6 "loops back to myself"."""
+    with RecordingSink() as a, RecordingSink() as b, RecordingSink() as dflt:
+        m = moat_with(moat_factory, f"relayhost = [127.0.0.1]:{dflt.port}\n"
+                      "transport_maps = texthash:{transport}\n", {
+                          "transport": (f"inside.example smtp:[127.0.0.1]:{a.port}\n"
+                                        f".inside.example smtp:[127.0.0.1]:{a.port}\n"
+                                        f"filter.example :[127.0.0.1]:{b.port}\n")})
+        qid = send(m, "s@src.example", ["u@inside.example", "u@sub.inside.example",
+                                        "v@filter.example", "w@out.example"], BODY)
+        a.wait_count(1)
+        b.wait_count(1)
+        dflt.wait_count(1)
+        assert rcpts_of(a) == ["u@inside.example", "u@sub.inside.example"]
+        assert rcpts_of(b) == ["v@filter.example"]
+        assert rcpts_of(dflt) == ["w@out.example"]
+        m.wait_log(rf"{qid}: to=<u@inside\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{a.port}"
+                   r".*status=sent")
+        assert "loops back to myself" not in m.log()
+
+
+@pytest.mark.parametrize("lie", ["named", "unnamed"])
+def test_qmgr_naming_a_loopback_hop_is_not_believed(moat_factory, lie):
+    """A compromised qmgr (test build) puts a loopback next hop in every
+    job. The smtp stage asks the tables itself: the recipient the tables
+    route there is delivered; the one they route elsewhere never reaches
+    that hop (named: the inside sink of another domain; unnamed: a loopback
+    port nobody configured), and the delivery is refused with a warning."""
+    listener = idle_listener("127.0.0.1")
+    with RecordingSink() as a, RecordingSink() as dflt:
+        target = a.port if lie == "named" else listener.getsockname()[1]
+        m = moat_with(moat_factory, f"relayhost = [127.0.0.1]:{dflt.port}\n"
+                      "transport_maps = texthash:{transport}\n",
+                      {"transport": f"inside.example smtp:[127.0.0.1]:{a.port}\n"},
+                      build=HOOKS_BUILD, env={"MOAT_TEST_ATTACK": f"qmgr:nexthop=[127.0.0.1]:{target}"})
+        qid = send(m, "s@src.example", ["u@out.example"], BODY)
+        m.wait_log(rf"warning: {qid}: next hop \[127\.0\.0\.1\]:{target}: port {target} is not "
+                   "one the configuration names for it")
+        m.wait_log(rf"{qid}: to=<u@out\.example>, relay=none.*dsn=4\.3\.5, status=deferred "
+                   rf"\(next-hop destination \"\[127\.0\.0\.1\]:{target}\" is not in the configuration\)")
+        if lie == "named":
+            send(m, "s@src.example", ["u@inside.example"], BODY)
+            a.wait_count(1)
+            assert rcpts_of(a) == ["u@inside.example"]
+        assert dflt.messages == []
+    assert not connected(listener), "smtp connected to a loopback port nobody named"
+    listener.close()
+
+
+def test_mx_to_loopback_still_refused_with_transport_maps(moat_factory):
+    """With transport_maps, Landlock no longer limits the ports: a DNS
+    answer pointing at loopback is still refused by the guard itself."""
+    listener = idle_listener("127.0.0.1")
+    port = listener.getsockname()[1]
+    records = ["--mx-host=evil.test,mx.evil.test,10", "--host-record=mx.evil.test,127.0.0.1"]
+    with Dnsmasq(records) as dns, RecordingSink() as a:
+        m = moat_with(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
+                      f"smtp_tcp_port = {port}\n"
+                      "transport_maps = texthash:{transport}\n",
+                      {"transport": f"inside.example smtp:[127.0.0.1]:{a.port}\n"})
+        qid = send(m, "a@sender.test", ["u@evil.test"], BODY)
+        m.wait_log(rf"{qid}: to=<u@evil\.test>, relay=none.*dsn=5\.4\.6, status=bounced "
+                   r"\(mail for evil\.test loops back to myself\)")
+        assert a.messages == []
+    assert not connected(listener)
+    listener.close()
