@@ -67,7 +67,7 @@ struct smtp_addr {
 	unsigned pref;		/* MX preference (0 without MX) */
 };
 
-#define SMTP_HOPS_MAX	8
+#define SMTP_HOPS_MAX	32
 #define SMTP_OWN_MAX	256
 #define SMTP_PORTS_MAX	16
 
@@ -93,6 +93,7 @@ struct smtp_state {
 	size_t line_limit;
 	const char *helo_name, *myhostname;
 	char *const *discard_ehlo;
+	char *const *fallback;	/* smtp_fallback_relay */
 	unsigned default_port;
 	/* smtp_guard.c: configured next hops, our own addresses, allowed ports */
 	char *hops[SMTP_HOPS_MAX];
@@ -139,8 +140,8 @@ int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
 
 /* smtp_addr.c: the next hop into an ordered address list. */
 #define SMTP_ADDR_MAX	64
-int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr *out,
-		   size_t *n, struct buf *reason, char dsn[16]);
+int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, const char *nexthop,
+		   struct smtp_addr *out, size_t *n, struct buf *reason, char dsn[16]);
 
 /* smtp_guard.c: configured next hops and addresses never to try. */
 #define SMTP_GUARD_OK		0

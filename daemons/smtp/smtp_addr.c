@@ -294,21 +294,21 @@ static int addr_unnamed_port(const struct smtp_job *job, const struct nexthop *n
 	return DELIVER_DEFER;
 }
 
-int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr *out,
-		   size_t *n, struct buf *reason, char dsn[16])
+int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, const char *nexthop,
+		   struct smtp_addr *out, size_t *n, struct buf *reason, char dsn[16])
 {
 	struct nexthop nh;
 	int st, named;
 
 	*n = 0;
-	if (nexthop_parse(job->nexthop, s->default_port, &nh, reason) < 0) {
+	if (nexthop_parse(nexthop, s->default_port, &nh, reason) < 0) {
 		buf_reset(reason);
-		(void)buf_printf(reason, "malformed next-hop destination \"%s\"", job->nexthop);
+		(void)buf_printf(reason, "malformed next-hop destination \"%s\"", nexthop);
 		memcpy(dsn, "4.3.5", 6);
 		return DELIVER_DEFER;
 	}
 	st = addr_lookup(s, &nh, out, n, reason, dsn);
-	if (st != DELIVER_SENT || !addr_inward(s, &nh, out, *n))
+	if (st != DELIVER_SENT || smtp_guard_configured(s, nexthop) || !addr_inward(s, &nh, out, *n))
 		return st;
 	named = smtp_guard_named(s, job, reason);
 	if (named == SMTP_NAMED_FAIL) {

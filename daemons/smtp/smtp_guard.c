@@ -6,7 +6,8 @@
  * smtp_guard_init runs in pre_jail (as root, in the host network namespace,
  * with the configuration directory still in reach). It records:
  *   - the configured next hops: relayhost and the next hops of
- *     default_transport and relay_transport, as qmgr writes them into jobs.
+ *     default_transport and relay_transport, as qmgr writes them into jobs,
+ *     and smtp_fallback_relay.
  *     Only these may lead to special addresses (a content filter at
  *     relayhost = [127.0.0.1]:10025 is normal);
  *   - moat's own addresses: inet_interfaces (every interface address of the
@@ -151,8 +152,13 @@ static void guard_hop_add(struct smtp_state *s, const char *hop)
 	n = strlen(hop);
 	while (n > 0 && (hop[n - 1] == ' ' || hop[n - 1] == '\t'))
 		n--;
-	if (n == 0 || s->nhops >= SMTP_HOPS_MAX)
+	if (n == 0)
 		return;
+	if (s->nhops >= SMTP_HOPS_MAX) {
+		msg_warn("more than %d configured next hops: %s is guarded as one from DNS",
+			 SMTP_HOPS_MAX, hop);
+		return;
+	}
 	s->hops[s->nhops] = xmalloc(n + 1);
 	memcpy(s->hops[s->nhops], hop, n);
 	s->hops[s->nhops][n] = 0;
@@ -201,6 +207,8 @@ void smtp_guard_init(struct smtp_state *s, struct conf *c)
 		s->relayhost = -1;
 	guard_transport_hop(s, conf_str(c, "default_transport"));
 	guard_transport_hop(s, conf_str(c, "relay_transport"));
+	for (char *const *fb = conf_list(c, "smtp_fallback_relay"); fb && *fb; fb++)
+		guard_hop_add(s, *fb);
 	for (; ifs && *ifs; ifs++) {
 		if (strcmp(*ifs, "all") == 0)
 			guard_own_ifaddrs(s);

@@ -99,3 +99,64 @@ def test_mx_to_loopback_still_refused_with_transport_maps(moat_factory):
         assert a.messages == []
     assert not connected(listener)
     listener.close()
+
+
+# --- smtp_fallback_relay ----------------------------------------------------
+
+@pytest.mark.parametrize("param", ["smtp_fallback_relay", "fallback_relay"])
+def test_fallback_relays_in_order_when_the_next_hop_is_unreachable(moat_factory, param):
+    """relayhost is a closed port; the first fallback too; the second gets
+    the mail, and the log names it as the relay. fallback_relay is the old
+    name (smtp_fallback_relay's default)."""
+    closed, closed2 = idle_listener("127.0.0.1"), idle_listener("127.0.0.1")
+    dead, dead2 = closed.getsockname()[1], closed2.getsockname()[1]
+    closed.close()
+    closed2.close()
+    with RecordingSink() as fb:
+        m = moat_with(moat_factory, f"relayhost = [127.0.0.1]:{dead}\n"
+                      f"{param} = [127.0.0.1]:{dead2}, [127.0.0.1]:{fb.port}\n", {})
+        qid = send(m, "s@src.example", ["u@out.example", "v@out.example"], BODY)
+        fb.wait_count(1)
+        assert rcpts_of(fb) == ["u@out.example", "v@out.example"]
+        m.wait_log(rf"{qid}: to=<u@out\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{fb.port}"
+                   r".*dsn=2\.0\.0, status=sent")
+
+
+def test_fallback_relay_not_used_after_a_5xx(moat_factory):
+    """A server of the next hop that answers 5xx has decided: the mail
+    bounces, the fallback relay gets nothing."""
+    with RecordingSink() as primary, RecordingSink() as fb:
+        primary.handler.data_rules = [(554, "5.7.1 not here")]
+        m = moat_with(moat_factory, f"relayhost = [127.0.0.1]:{primary.port}\n"
+                      f"smtp_fallback_relay = [127.0.0.1]:{fb.port}\n", {})
+        qid = send(m, "", ["u@out.example"], BODY)
+        m.wait_log(rf"{qid}: to=<u@out\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{primary.port}"
+                   r".*dsn=5\.7\.1, status=bounced")
+        m.wait_log(rf"{qid}: removed")
+        assert fb.messages == [] and primary.messages == []
+
+
+def test_fallback_relay_not_used_when_we_are_the_mx(moat_factory):
+    """Postfix: no fallback for a destination this host is an MX host of
+    (the fallback would send it back): 5.4.6, loops back to myself."""
+    records = ["--mx-host=self.test,mx.self.test,10", "--host-record=mx.self.test,192.0.2.1"]
+    with Dnsmasq(records) as dns, RecordingSink() as fb:
+        m = moat_with(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
+                      "myhostname = mx.self.test\n"
+                      f"smtp_fallback_relay = [127.0.0.1]:{fb.port}\n", {})
+        qid = send(m, "", ["u@self.test"], BODY)
+        m.wait_log(rf"{qid}: to=<u@self\.test>, relay=none.*dsn=5\.4\.6, status=bounced "
+                   r"\(mail for self\.test loops back to myself\)")
+        assert fb.messages == []
+
+
+def test_fallback_relay_after_domain_not_found(moat_factory):
+    """A hard lookup failure (no such domain) goes to the fallback relay
+    instead of bouncing, as Postfix."""
+    with Dnsmasq(["--address=/nowhere.test/"]) as dns, RecordingSink() as fb:
+        m = moat_with(moat_factory, f"dns_resolver_address = 127.0.0.1:{dns.port}\n"
+                      f"smtp_fallback_relay = [127.0.0.1]:{fb.port}\n", {})
+        qid = send(m, "s@src.example", ["u@nowhere.test"], BODY)
+        fb.wait_count(1)
+        m.wait_log(rf"{qid}: to=<u@nowhere\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{fb.port}"
+                   r".*status=sent")
