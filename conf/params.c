@@ -339,7 +339,7 @@ const struct conf_param_def conf_params[] = {
 	P_MAPS("sender_bcc_maps", "", U|FC, "BCC by sender (" NO_TABLES "): the copies would not be made"),
 	P_MAPS("recipient_bcc_maps", "", U|FC, "BCC by recipient (" NO_TABLES "): the copies would not be made"),
 	P_STR("always_bcc", "", U|FC, "BCC of every message (not implemented yet): the copies would not be made"),
-	P_MAPS("smtp_generic_maps", "", U|FC, "outbound address rewriting (" NO_TABLES "): internal addresses would leave unrewritten"),
+	P_MAPS("smtp_generic_maps", "", 0, "generic(5) rewriting by the smtp client of the envelope sender, the recipients and the address headers it sends (the queue file unchanged)"),
 	P_STR("recipient_delimiter", "", 0, "address extension separators (user+ext): table lookups try user+ext@domain, then user@domain"),
 	P_BOOL("append_dot_mydomain", "no", U, "append .$mydomain to user@host"),
 	P_STR("append_at_myorigin", "yes", U, "append @$myorigin to bare user names"),

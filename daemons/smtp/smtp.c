@@ -17,7 +17,9 @@
  * SECURITY: runs as network_user (owns no file), chrooted in <queue>/empty,
  * no capabilities; it shares the host network namespace and may create
  * AF_INET/AF_INET6 sockets and connect them, nothing else. It opens no file:
- * the message is read from the fd qmgr passes. It trusts nothing a server
+ * the message is read from the fd qmgr passes; tables (smtp_generic_maps,
+ * and qmgr's routing tables to check a next hop from them) are asked of
+ * the lookup stage, whose answers are parsed as untrusted. It trusts nothing a server
  * sends (mail/smtp_reply.c parses replies with hard caps) and checks that
  * qmgr's messages follow the job protocol; a qmgr that breaks it is reported
  * to the broker and the channel is closed. It never connects to loopback,
@@ -100,6 +102,7 @@ static void smtp_release_fd(struct smtp_job *job)
 static void smtp_job_free(struct smtp_job *job)
 {
 	for (uint32_t i = 0; i < job->ngot; i++) {
+		xfree(job->rcpt[i].send_addr);
 		xfree(job->rcpt[i].addr);
 		xfree(job->rcpt[i].orcpt);
 	}
@@ -107,6 +110,8 @@ static void smtp_job_free(struct smtp_job *job)
 	xfree(job->transport);
 	xfree(job->nexthop);
 	xfree(job->sender);
+	xfree(job->mail_from);
+	buf_free(&job->head);
 	xfree(job->envid);
 	smtp_release_fd(job);
 	memset(job, 0, sizeof(*job));
@@ -314,7 +319,7 @@ static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job)
 	buf_free(&f.why);
 }
 
-static int smtp_has_ctl(const char *p)
+int smtp_has_ctl(const char *p)
 {
 	for (; *p; p++)
 		if ((unsigned char)*p < 32 || *p == 127)
@@ -381,7 +386,7 @@ static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 		job->file_size = (uint64_t)sb.st_size;
 		job->smtputf8 = smtp_io_smtputf8(job->fd);
 		smtp_job_screen(s, job);
-		if (job->ndone < (int)job->nrcpt
+		if (job->ndone < (int)job->nrcpt && smtp_generic_job(s, job) == 0
 		    && smtp_try_cached(s, job, buf_str(&key)) != SMTP_SESS_DONE)
 			smtp_try_addrs(s, job);
 	}
@@ -534,6 +539,7 @@ static void smtp_pre_jail(struct stage *st)
 	buf_init(&s->text, 16384);
 	smtp_reply_init(&s->reply);
 	smtp_params(s, st->conf);
+	smtp_generic_init(s, st->conf);
 	smtp_guard_init(s, st->conf);
 	st->connect_ports = s->ports;
 	st->nconnect_ports = s->nports;

@@ -16,6 +16,7 @@
 
 struct smtp_rcpt {
 	char *addr;
+	char *send_addr;	/* smtp_generic_maps' rewrite for RCPT TO, or NULL */
 	char *orcpt;
 	uint32_t notify;
 	uint32_t index;
@@ -31,6 +32,9 @@ struct smtp_job {
 	char *transport;
 	char *nexthop;
 	char *sender;
+	char *mail_from;	/* smtp_generic_maps' rewrite of sender, or NULL */
+	struct buf head;	/* rewritten header section, sent instead of... */
+	uint64_t head_skip;	/* ...this many bytes of the content (0: none) */
 	char *envid;
 	uint64_t arrival_us, active_us, recv_us, conn_us;
 	uint64_t content_offset, content_size;
@@ -106,7 +110,10 @@ struct smtp_state {
 	int route_tables;	/* transport_maps or sender_dependent_relayhost_maps set */
 	struct resolve res;	/* qmgr's routing, to check a next hop from a table */
 	struct resolve_result rr;
-	struct route_lookup route;
+	struct route_lookup route;	/* also smtp_generic_maps' lookup client */
+	/* smtp_generic.c */
+	struct buf generic;	/* smtp_generic_maps as one query's table list */
+	const char *myorigin, *delim;
 };
 
 /* smtp_io.c: the connection's bytes, with deadlines. */
@@ -122,7 +129,11 @@ struct smtp_content {
 	uint64_t off, len;	/* the content in the queue file */
 	uint64_t end;		/* the file size */
 	size_t fold_limit;	/* smtp_line_length_limit; 0 = never fold */
+	const struct buf *head;	/* sent first instead of the content's first... */
+	uint64_t skip;		/* ...skip bytes (smtp_generic_maps) */
 };
+/* smtp_io_head - the content's first bytes, through its header section or max. */
+int smtp_io_head(int fd, const struct smtp_content *ct, struct buf *out, size_t max);
 int smtp_io_content(struct smtp_conn *c, int fd, const struct smtp_content *ct,
 		    struct buf *tmp, struct buf *fold, int64_t timeout_s);
 void smtp_conn_close(struct smtp_conn *c);
@@ -157,6 +168,13 @@ int smtp_guard_named(struct smtp_state *s, struct smtp_job *job, struct buf *why
 int smtp_guard_check(const struct smtp_state *s, const struct smtp_addr *a, const char **what);
 /* smtp_guard_inward - a special address or a port but smtp_tcp_port: named hops only. */
 int smtp_guard_inward(const struct smtp_state *s, const struct smtp_addr *a);
+
+/* smtp_generic.c: smtp_generic_maps; -1 when the job was deferred. */
+void smtp_generic_init(struct smtp_state *s, struct conf *c);
+int smtp_generic_job(struct smtp_state *s, struct smtp_job *job);
+
+/* smtp.c */
+int smtp_has_ctl(const char *p);
 
 /* smtp_session.c: deliver one job over one connection. */
 #define SMTP_SESS_DONE		0	/* every recipient has a status */

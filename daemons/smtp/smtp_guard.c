@@ -186,8 +186,8 @@ static void guard_routes(struct smtp_state *s, struct conf *c)
 	char *const *sdr = conf_list(c, "sender_dependent_relayhost_maps");
 
 	s->route_tables = (tm && *tm) || (sdr && *sdr);
-	if (!s->route_tables)
-		return;
+	if (!s->route_tables && s->generic.len == 0)
+		return;		/* smtp_generic_maps needs mydestination and the client */
 	if (routes_load(&s->res, c, &err) < 0)	/* moatd checked it: main.cf changed since */
 		msg_fatal("%s", buf_str(&err));
 	resolve_result_init(&s->rr);

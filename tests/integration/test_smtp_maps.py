@@ -160,3 +160,81 @@ def test_fallback_relay_after_domain_not_found(moat_factory):
         fb.wait_count(1)
         m.wait_log(rf"{qid}: to=<u@nowhere\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{fb.port}"
                    r".*status=sent")
+
+
+# --- smtp_generic_maps ------------------------------------------------------
+
+GENERIC = ("user@inside.example   public@example.com\n"
+           "root                  hostmaster@example.com\n"
+           "@internal.example     @example.net\n"
+           "quote@inside.example  \"odd one\"@example.com\n")
+
+HEADERS = ("From: \"User, Inside\" <user@inside.example> (the boss)\r\n"
+           "To: bob@internal.example (Bob),\r\n"
+           "  friends: carol+tag@internal.example, <root@local.example>;\r\n"
+           "Cc: <user@inside.example>, other@else.example, quote@inside.example\r\n"
+           "Reply-To: <>\r\n"
+           "Subject: mail from user@inside.example\r\n"
+           "X-Note: user@inside.example\r\n")
+BODY_TEXT = "\r\nFrom: user@inside.example\r\n..dot line\r\nbob@internal.example\r\n"
+
+
+def test_generic_maps_rewrite_envelope_and_address_headers(moat_factory):
+    """generic(5) in the smtp client: MAIL FROM, RCPT TO and the address
+    headers (only their addresses: names, comments, folding, other headers
+    and the body stay byte for byte); user@domain, user (local domain:
+    myorigin), @domain (the local part kept, its extension dropped); the
+    queue file and the log keep the original addresses."""
+    with RecordingSink() as out:
+        m = moat_with(moat_factory, f"relayhost = [127.0.0.1]:{out.port}\n"
+                      "myorigin = local.example\nrecipient_delimiter = +\n"
+                      "smtp_generic_maps = texthash:{generic}\n", {"generic": GENERIC})
+        qid = send(m, "user@inside.example", ["bob@internal.example", "carol+tag@internal.example",
+                                              "root@local.example", "x@else.example"],
+                   HEADERS + BODY_TEXT)
+        (msg,) = out.wait_count(1)
+        assert msg.mail_from == "public@example.com"
+        assert sorted(msg.rcpt_tos) == ["bob@example.net", "carol@example.net",
+                                        "hostmaster@example.com", "x@else.example"]
+        text = msg.content.decode()
+        head, body = text.split("\r\n\r\n", 1)
+        assert ("From: \"User, Inside\" <public@example.com> (the boss)\r\n"
+                "To: bob@example.net (Bob),\r\n"
+                "  friends: carol@example.net, <hostmaster@example.com>;\r\n"
+                "Cc: <public@example.com>, other@else.example, \"odd one\"@example.com\r\n"
+                "Reply-To: <>\r\n"
+                "Subject: mail from user@inside.example\r\n"
+                "X-Note: user@inside.example") in head
+        assert "\r\n" + body == BODY_TEXT
+        m.wait_log(rf"{qid}: to=<carol\+tag@internal\.example>, relay=.*status=sent")
+        m.wait_log(rf"{qid}: from=<user@inside\.example>")
+
+
+def test_generic_maps_not_applied_to_an_unlisted_address_nor_the_null_sender(moat_factory):
+    with RecordingSink() as out:
+        m = moat_with(moat_factory, f"relayhost = [127.0.0.1]:{out.port}\n"
+                      "smtp_generic_maps = texthash:{generic}\n", {"generic": GENERIC})
+        body = "From: a@else.example\r\nTo: b@else.example\r\n\r\nhi\r\n"
+        send(m, "", ["b@else.example"], body)
+        (msg,) = out.wait_count(1)
+        assert msg.mail_from == "<>" and msg.rcpt_tos == ["b@else.example"]
+        text = msg.content.decode()
+        assert "\r\nFrom: a@else.example\r\nTo: b@else.example\r\n" in text
+        assert text.endswith("\r\n\r\nhi\r\n")
+
+
+def test_generic_maps_lookup_failure_defers(moat_factory):
+    """A table that fails (broken after start: the lookup stage restarts on
+    it) defers the delivery with a warning; nothing leaves unrewritten."""
+    with RecordingSink() as out:
+        m = moat_with(moat_factory, f"relayhost = [127.0.0.1]:{out.port}\n"
+                      "smtp_generic_maps = pcre:{generic}\n",
+                      {"generic": "/^user@inside\\.example$/ public@example.com\n"})
+        with open(os.path.join(m.dir, "tables", "generic"), "w") as f:
+            f.write("/unclosed( x\n")
+        m.wait_log(r"has changed -- restarting")
+        qid = send(m, "user@inside.example", ["b@else.example"], BODY)
+        m.wait_log(rf"{qid}: to=<b@else\.example>, relay=none.*dsn=4\.3\.0, status=deferred "
+                   r"\(smtp_generic_maps lookup failure\)", timeout=60)
+        assert re.search(rf"warning: {qid}: smtp_generic_maps lookup failure", m.log())
+        assert out.messages == []
