@@ -54,6 +54,21 @@ def test_transport_maps_inside_hops_on_loopback_and_other_ports(moat_factory):
         assert "loops back to myself" not in m.log()
 
 
+def test_sender_dependent_relayhost_on_loopback(moat_factory):
+    """sender_dependent_relayhost_maps names a loopback relay on its own
+    port: it is the administrator's too."""
+    with RecordingSink() as a, RecordingSink() as dflt:
+        m = moat_with(moat_factory, f"relayhost = [127.0.0.1]:{dflt.port}\n"
+                      "sender_dependent_relayhost_maps = texthash:{sdr}\n",
+                      {"sdr": f"@special.example [127.0.0.1]:{a.port}\n"})
+        send(m, "boss@special.example", ["u@out.example"], BODY)
+        send(m, "s@plain.example", ["u@out.example"], BODY)
+        a.wait_count(1)
+        dflt.wait_count(1)
+        assert a.messages[0].mail_from == "boss@special.example"
+        assert dflt.messages[0].mail_from == "s@plain.example"
+
+
 @pytest.mark.parametrize("lie", ["named", "unnamed"])
 def test_qmgr_naming_a_loopback_hop_is_not_believed(moat_factory, lie):
     """A compromised qmgr (test build) puts a loopback next hop in every
