@@ -6,8 +6,9 @@
  * fd of the queue file) and its MSG_DELIVER_RCPTs; this stage finds the
  * servers (smtp_addr.c, DNS through the dns stage), delivers
  * (smtp_session.c), then tries smtp_fallback_relay in order when no server
- * of the next hop was reached or its name was not found, reports each recipient with MSG_DELIVER_STATUS as soon
- * as its result is known and ends with MSG_DELIVER_DONE. A connection that
+ * of the next hop was reached or its name was not found, reports each
+ * recipient with MSG_DELIVER_STATUS as soon as its result is known and ends
+ * with MSG_DELIVER_DONE. A connection that
  * ended well is kept for smtp_connection_cache_time_limit and reused when the
  * next job goes to the same next hop. One job at a time: qmgr's concurrency
  * is the number of smtp processes. The process exits when qmgr closes the
@@ -19,8 +20,8 @@
  * AF_INET/AF_INET6 sockets and connect them, nothing else. It opens no file:
  * the message is read from the fd qmgr passes; tables (smtp_generic_maps,
  * and qmgr's routing tables to check a next hop from them) are asked of
- * the lookup stage, whose answers are parsed as untrusted. It trusts nothing a server
- * sends (mail/smtp_reply.c parses replies with hard caps) and checks that
+ * the lookup stage, whose answers are parsed as untrusted. It trusts
+ * nothing a server sends (mail/smtp_reply.c parses replies with hard caps) and checks that
  * qmgr's messages follow the job protocol; a qmgr that breaks it is reported
  * to the broker and the channel is closed. It never connects to loopback,
  * link-local, multicast, reserved or its own addresses unless the next hop

@@ -247,8 +247,11 @@ static int guard_rcpt_routed(struct smtp_state *s, struct smtp_job *job, const c
 
 int smtp_guard_named(struct smtp_state *s, struct smtp_job *job, struct buf *why)
 {
-	if (job->named)
+	if (job->named) {
+		if (job->named == SMTP_NAMED_FAIL)	/* the reason is still the last resolve's */
+			(void)buf_set_str(why, s->rr.reason ? s->rr.reason : "table lookup failure");
 		return job->named;
+	}
 	job->named = smtp_guard_configured(s, job->nexthop) ? SMTP_NAMED_YES : SMTP_NAMED_NO;
 	if (job->named == SMTP_NAMED_YES || !s->route_tables)
 		return job->named;
