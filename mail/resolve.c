@@ -439,3 +439,8 @@ static void resolve_route(const struct resolve *r, const char *sender, const cha
 	if (r->transport_maps && resolve_transport_map(r, addr, res) < 0)
 		resolve_defer(res, "transport_maps");
 }
+
+int resolve_nexthop_named(const struct resolve_result *res)
+{
+	return res->nexthop != NULL && res->nexthop != buf_str(&res->domain);
+}

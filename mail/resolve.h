@@ -124,6 +124,13 @@ void resolve_addr(const struct resolve *r, const char *sender, const char *addr,
 		  struct resolve_result *res);
 
 /*
+ * resolve_nexthop_named - 1 if res's next hop comes from the configuration
+ * (relayhost, a transport's nexthop, a table's answer), 0 if it is the
+ * recipient's own domain (or there is none).
+ */
+int resolve_nexthop_named(const struct resolve_result *res);
+
+/*
  * resolve_domain_listed - is domain in list (a struct resolve list, with
  * its tables asked as which)? 1, 0, or -1 if a table failed.
  */

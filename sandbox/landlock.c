@@ -88,7 +88,7 @@ static uint64_t sandbox_ll_fs_rights(int abi)
 }
 
 /* sandbox_ll_attr_fill - what this stage's ruleset handles; returns the size to pass. */
-static size_t sandbox_ll_attr_fill(struct sandbox_ll_attr *a, int abi)
+static size_t sandbox_ll_attr_fill(struct sandbox_ll_attr *a, int abi, int connect_any)
 {
 	memset(a, 0, sizeof(*a));
 	a->handled_access_fs = sandbox_ll_fs_rights(abi);
@@ -96,6 +96,8 @@ static size_t sandbox_ll_attr_fill(struct sandbox_ll_attr *a, int abi)
 		return sizeof(a->handled_access_fs);
 	/* Handled with no rule means refused: connect only to the ports listed. */
 	a->handled_access_net = SANDBOX_LL_NET_BIND_TCP | SANDBOX_LL_NET_CONNECT_TCP;
+	if (connect_any)
+		a->handled_access_net = SANDBOX_LL_NET_BIND_TCP;
 	if (abi < 6)
 		return offsetof(struct sandbox_ll_attr, scoped);
 	a->scoped = SANDBOX_LL_SCOPE_ABSTRACT_UNIX | SANDBOX_LL_SCOPE_SIGNAL;
@@ -148,13 +150,14 @@ void sandbox_landlock_apply(const struct sandbox_policy *p, const struct sandbox
 			  "directories; chroot and seccomp only", p->stage);
 		return;
 	}
-	size = sandbox_ll_attr_fill(&attr, abi);
+	size = sandbox_ll_attr_fill(&attr, abi, sp->connect_any_port
+				    && (p->features & SANDBOX_F_INET_CONNECT));
 	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (ruleset < 0)
 		msg_fatal("sandbox: landlock: create ruleset: %m");
 	for (d = p->dirs; d != NULL && d->path != NULL; d++)
 		sandbox_ll_add_dir(ruleset, d, attr.handled_access_fs);
-	if (abi >= 4 && (p->features & SANDBOX_F_INET_CONNECT))
+	if (abi >= 4 && (p->features & SANDBOX_F_INET_CONNECT) && !sp->connect_any_port)
 		for (size_t i = 0; i < sp->nconnect_ports; i++)
 			sandbox_ll_add_port(ruleset, sp->connect_ports[i]);
 	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)

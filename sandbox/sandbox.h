@@ -77,6 +77,10 @@ struct sandbox_params {
 	 * where Landlock has network rules (ABI 4+); none listed, none allowed. */
 	const uint16_t *connect_ports;
 	size_t nconnect_ports;
+	/* ...unless the ports cannot be known at start (next hops from tables):
+	 * then Landlock leaves TCP connect alone and the stage's own check is
+	 * the only one (daemons/smtp/smtp_guard.c). */
+	int connect_any_port;
 };
 
 /* sandbox_enter - confine the calling process; returns only when all held. */

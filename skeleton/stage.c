@@ -153,6 +153,7 @@ static void stage_confine(struct stage *st)
 	sp.report_arch_off = 6;		/* ... then u32 arch (ipc.h wire format) */
 	sp.connect_ports = st->connect_ports;
 	sp.nconnect_ports = st->nconnect_ports;
+	sp.connect_any_port = st->connect_any_port;
 	sandbox_enter(p, &sp);
 	buf_free(&pkt);
 }

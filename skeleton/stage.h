@@ -63,6 +63,7 @@ struct stage {
 	/* set by pre_jail of a stage that connects out: its TCP ports (Landlock) */
 	const uint16_t *connect_ports;
 	size_t nconnect_ports;
+	int connect_any_port;	/* ports unknown at start (sandbox.h) */
 };
 
 int stage_main(int argc, char **argv, const char *name, const struct stage_ops *ops);

@@ -12,6 +12,8 @@ struct stage;
 void stage_test_attack(struct stage *st);
 /* stage_test_busy - the busy value stage_status sends (a lie under attack). */
 uint32_t stage_test_busy(uint32_t busy);
+/* stage_test_nexthop - the next hop qmgr puts in a job (a lie under attack). */
+const char *stage_test_nexthop(const char *nexthop);
 /* stage_test_lookup - the attacks on the lookup stage (stage_test_lookup.c). */
 int stage_test_lookup(struct stage *st, const char *action);
 

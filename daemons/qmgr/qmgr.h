@@ -25,6 +25,7 @@
 #include "queue/qspare.h"
 #include "skeleton/stage.h"
 #include "skeleton/stage_lookup.h"
+#include "stagecf/route_lookup.h"
 
 /* Per-recipient state of this attempt. */
 #define QR_TODO		0	/* scheduled, no outcome yet (or already done in the file) */
@@ -70,9 +71,7 @@ struct qmgr {
 	struct sched *sched;
 	struct resolve res;
 	struct resolve_result rr;
-	struct lookup_client lookup;	/* routing tables */
-	const char *delim;	/* recipient_delimiter */
-	int transport_parent;	/* transport_maps in parent_domain_matches_subdomains */
+	struct route_lookup route;	/* routing tables, on the lookup stage */
 	/* configuration */
 	unsigned active_limit;
 	size_t rcpt_limit;	/* qmgr_message_recipient_limit: recipients in memory */

@@ -35,6 +35,7 @@
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "queue/qfile.h"
+#include "skeleton/stage_test.h"
 
 #define QMGR_CHAN_IDLE_MS	30000	/* close a channel unused this long */
 #define QMGR_SEND_WAIT_MS	10000	/* a full channel must drain within this */
@@ -161,7 +162,7 @@ static int qmgr_job_send(struct qmgr *q, struct qmgr_chan *c, struct sched_job *
 	dj.queue_id = m->id;
 	dj.fd = fd;
 	dj.transport = c->tr->name;
-	dj.nexthop = j->dest->nexthop;
+	dj.nexthop = stage_test_nexthop(j->dest->nexthop);
 	dj.sender = m->env.sender;
 	dj.arrival_us = (uint64_t)m->arrival_us;
 	dj.active_us = (uint64_t)m->active_us;

@@ -32,13 +32,13 @@ static int postmaster_ask(struct qmgr *q, const char *tables, const char *addr, 
 {
 	struct lookup_key k = {
 		.tables = tables, .key = addr, .order = LOOKUP_ORDER_REWRITE,
-		.flags = local ? LOOKUP_F_LOCAL : 0, .delim = q->delim,
+		.flags = local ? LOOKUP_F_LOCAL : 0, .delim = q->route.delim,
 	};
 	struct lookup_answer a;
 	int r;
 
 	lookup_answer_init(&a);
-	r = lookup_query(&q->lookup, &k, &a);
+	r = lookup_query(&q->route.lc, &k, &a);
 	lookup_answer_free(&a);
 	return r == LOOKUP_FOUND ? 1 : r == LOOKUP_NOTFOUND ? 0 : -1;
 }
@@ -85,7 +85,7 @@ void qmgr_postmaster_check(struct qmgr *q)
 	if (failed)
 		msg_warn("virtual_alias_maps lookup failure: cannot tell whether postmaster@ and "
 			 "abuse@ of this host's domains are taken");
-	lookup_client_clear(&q->lookup);
+	route_lookup_done(&q->route);
 	buf_free(&tables);
 	buf_free(&out);
 }

@@ -5,8 +5,10 @@
  * (IPC_CHAN_DELIVER, side B). qmgr sends MSG_DELIVER_JOB (with a read-only
  * fd of the queue file) and its MSG_DELIVER_RCPTs; this stage finds the
  * servers (smtp_addr.c, DNS through the dns stage), delivers
- * (smtp_session.c), reports each recipient with MSG_DELIVER_STATUS as soon
- * as its result is known and ends with MSG_DELIVER_DONE. A connection that
+ * (smtp_session.c), then tries smtp_fallback_relay in order when no server
+ * of the next hop was reached or its name was not found, reports each
+ * recipient with MSG_DELIVER_STATUS as soon as its result is known and ends
+ * with MSG_DELIVER_DONE. A connection that
  * ended well is kept for smtp_connection_cache_time_limit and reused when the
  * next job goes to the same next hop. One job at a time: qmgr's concurrency
  * is the number of smtp processes. The process exits when qmgr closes the
@@ -16,8 +18,10 @@
  * SECURITY: runs as network_user (owns no file), chrooted in <queue>/empty,
  * no capabilities; it shares the host network namespace and may create
  * AF_INET/AF_INET6 sockets and connect them, nothing else. It opens no file:
- * the message is read from the fd qmgr passes. It trusts nothing a server
- * sends (mail/smtp_reply.c parses replies with hard caps) and checks that
+ * the message is read from the fd qmgr passes; tables (smtp_generic_maps,
+ * and qmgr's routing tables to check a next hop from them) are asked of
+ * the lookup stage, whose answers are parsed as untrusted. It trusts
+ * nothing a server sends (mail/smtp_reply.c parses replies with hard caps) and checks that
  * qmgr's messages follow the job protocol; a qmgr that breaks it is reported
  * to the broker and the channel is closed. It never connects to loopback,
  * link-local, multicast, reserved or its own addresses unless the next hop
@@ -99,6 +103,7 @@ static void smtp_release_fd(struct smtp_job *job)
 static void smtp_job_free(struct smtp_job *job)
 {
 	for (uint32_t i = 0; i < job->ngot; i++) {
+		xfree(job->rcpt[i].send_addr);
 		xfree(job->rcpt[i].addr);
 		xfree(job->rcpt[i].orcpt);
 	}
@@ -106,6 +111,8 @@ static void smtp_job_free(struct smtp_job *job)
 	xfree(job->transport);
 	xfree(job->nexthop);
 	xfree(job->sender);
+	xfree(job->mail_from);
+	buf_free(&job->head);
 	xfree(job->envid);
 	smtp_release_fd(job);
 	memset(job, 0, sizeof(*job));
@@ -193,7 +200,8 @@ static int smtp_try_cached(struct smtp_state *s, struct smtp_job *job, const cha
 {
 	if (s->conn.fd < 0)
 		return SMTP_SESS_NEXT;
-	if (strcmp(s->conn.key, key) != 0) {
+	if (strcmp(s->conn.key, key) != 0 || (s->conn.inward && smtp_guard_named(s, job,
+		&s->text) != SMTP_NAMED_YES)) {
 		smtp_session_quit(s);
 		return SMTP_SESS_NEXT;
 	}
@@ -206,63 +214,113 @@ static int smtp_try_cached(struct smtp_state *s, struct smtp_job *job, const cha
  * refuses us or loops back is a configuration problem, so the mail waits
  * (4.3.5, the diagnostic kept) instead of bouncing.
  */
-static int smtp_relayhost_soft(struct smtp_state *s, struct smtp_job *job, int status,
-			       char dsn[16])
+static int smtp_relayhost_soft(struct smtp_state *s, const char *nexthop, const char *queue_id,
+			       int status, char dsn[16])
 {
-	if (status != DELIVER_BOUNCE || !smtp_guard_is_relayhost(s, job->nexthop))
+	if (status != DELIVER_BOUNCE || !smtp_guard_is_relayhost(s, nexthop))
 		return status;
-	msg_warn("%s: relayhost configuration problem", job->queue_id);
+	msg_warn("%s: relayhost configuration problem", queue_id);
 	memcpy(dsn, "4.3.5", 6);
 	return DELIVER_DEFER;
 }
 
-/* smtp_try_addrs - every address in order, until one session delivers. */
-static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job, const char *key)
+/* One next hop that left recipients without a status. */
+struct smtp_fail {
+	int status;		/* DELIVER_DEFER or DELIVER_BOUNCE */
+	char dsn[16];
+	char relay[320];
+	struct buf why;
+	int fallback_ok;	/* smtp_fallback_relay may have the rest */
+	int site;		/* no server could be reached */
+};
+
+/*
+ * smtp_fail_lookup - the next hop gave no address. As Postfix, the fallback
+ * relays are tried after a lookup failure, even a hard one (domain or host
+ * not found), but not when the mail would loop back to us (we are an MX
+ * host of the destination), a null MX refuses mail, or the next hop is
+ * not in the configuration; a fallback relay's own lookup failure defers.
+ */
+static void smtp_fail_lookup(struct smtp_state *s, struct smtp_job *job, const char *nexthop,
+			     int fallback, int st, struct smtp_fail *f)
+{
+	f->fallback_ok = strcmp(f->dsn, "5.4.6") != 0 && strcmp(f->dsn, "5.1.10") != 0
+		&& strncmp(f->dsn, "4.3.", 4) != 0;
+	if (fallback && st == DELIVER_BOUNCE) {
+		f->dsn[0] = '4';
+		st = DELIVER_DEFER;
+	}
+	f->status = smtp_relayhost_soft(s, nexthop, job->queue_id, st, f->dsn);
+}
+
+/* smtp_try_hop - every address of one next hop in order, until one session
+ * delivers; 0 when every recipient has a status, else -1 and f. */
+static int smtp_try_hop(struct smtp_state *s, struct smtp_job *job, const char *nexthop,
+			int fallback, struct smtp_fail *f)
 {
 	struct smtp_addr *addrs = xcalloc(SMTP_ADDR_MAX, sizeof(*addrs));
-	struct buf why = BUF_INIT;
-	char dsn[16] = "4.4.1", relay[320] = "none";
 	size_t n = 0;
 	int st, sessions = 0;
 
-	st = smtp_addr_list(s, job, addrs, &n, &why, dsn);
+	memcpy(f->dsn, "4.4.1", 6);
+	snprintf(f->relay, sizeof(f->relay), "none");
+	buf_reset(&f->why);
+	st = smtp_addr_list(s, job, nexthop, addrs, &n, &f->why, f->dsn);
 	if (st != DELIVER_SENT) {
-		smtp_status_rest(s, job, smtp_relayhost_soft(s, job, st, dsn), dsn, "none",
-				 buf_str(&why));
+		smtp_fail_lookup(s, job, nexthop, fallback, st, f);
 		goto out;
 	}
 	for (size_t i = 0; i < n && job->ndone < (int)job->nrcpt; i++) {
-		int r = smtp_session_open(s, job, &addrs[i], &why, dsn);
+		int r = smtp_session_open(s, job, &addrs[i], &f->why, f->dsn);
 
 		if (r == 0) {
 			job->conn_us = smtp_now_us();
-			snprintf(s->conn.key, sizeof(s->conn.key), "%s", key);
+			snprintf(s->conn.key, sizeof(s->conn.key), "%s/%s", job->transport, nexthop);
+			s->conn.inward = smtp_guard_inward(s, &addrs[i]);
 			if (smtp_session_deliver(s, job, 0) == SMTP_SESS_DONE)
 				goto out;
 			continue;
 		}
 		if (r == 2) {	/* a 5xx that rejects the whole session */
-			smtp_status_rest(s, job, smtp_relayhost_soft(s, job, DELIVER_BOUNCE, dsn),
-					 dsn, s->conn.relay, buf_str(&why));
+			f->status = smtp_relayhost_soft(s, nexthop, job->queue_id, DELIVER_BOUNCE, f->dsn);
+			snprintf(f->relay, sizeof(f->relay), "%s", s->conn.relay);
+			f->fallback_ok = 0;
 			goto out;
 		}
-		if (strncmp(buf_str(&why), "connect to ", 11) != 0) {
-			snprintf(relay, sizeof(relay), "%s", s->conn.relay);
+		if (strncmp(buf_str(&f->why), "connect to ", 11) != 0) {
+			snprintf(f->relay, sizeof(f->relay), "%s", s->conn.relay);
 			sessions++;
 		}
 		if (s->session_limit > 0 && sessions >= s->session_limit)
 			break;
 	}
-	if (job->ndone < (int)job->nrcpt) {
-		job->site_defer = 1;
-		smtp_status_rest(s, job, DELIVER_DEFER, dsn, relay, buf_str(&why));
-	}
+	f->status = DELIVER_DEFER;
+	f->site = f->fallback_ok = 1;
 out:
-	buf_free(&why);
 	xfree(addrs);
+	return job->ndone < (int)job->nrcpt ? -1 : 0;
 }
 
-static int smtp_has_ctl(const char *p)
+/*
+ * smtp_try_addrs - the job's next hop, then while what is left may go
+ * there, each of smtp_fallback_relay in order (not the next hop itself).
+ */
+static void smtp_try_addrs(struct smtp_state *s, struct smtp_job *job)
+{
+	struct smtp_fail f = { .why = BUF_INIT };
+	int failed = smtp_try_hop(s, job, job->nexthop, 0, &f) < 0;
+
+	for (char *const *fb = s->fallback; failed && f.fallback_ok && fb && *fb; fb++)
+		if (strcmp(*fb, job->nexthop) != 0)
+			failed = smtp_try_hop(s, job, *fb, 1, &f) < 0;
+	if (failed) {
+		job->site_defer = f.site && f.status == DELIVER_DEFER;
+		smtp_status_rest(s, job, f.status, f.dsn, f.relay, buf_str(&f.why));
+	}
+	buf_free(&f.why);
+}
+
+int smtp_has_ctl(const char *p)
 {
 	for (; *p; p++)
 		if ((unsigned char)*p < 32 || *p == 127)
@@ -329,9 +387,9 @@ static void smtp_deliver(struct smtp_state *s, struct smtp_job *job)
 		job->file_size = (uint64_t)sb.st_size;
 		job->smtputf8 = smtp_io_smtputf8(job->fd);
 		smtp_job_screen(s, job);
-		if (job->ndone < (int)job->nrcpt
+		if (job->ndone < (int)job->nrcpt && smtp_generic_job(s, job) == 0
 		    && smtp_try_cached(s, job, buf_str(&key)) != SMTP_SESS_DONE)
-			smtp_try_addrs(s, job, buf_str(&key));
+			smtp_try_addrs(s, job);
 	}
 	if (s->conn.fd >= 0 && !smtp_cache_wanted(s, job))
 		smtp_session_quit(s);
@@ -387,6 +445,7 @@ static void smtp_params(struct smtp_state *s, struct conf *c)
 		msg_fatal("smtp_helo_name = \"%s\": not a host name", s->helo_name);
 	s->myhostname = conf_str(c, "myhostname");
 	s->discard_ehlo = conf_list(c, "smtp_discard_ehlo_keywords");
+	s->fallback = conf_list(c, "smtp_fallback_relay");
 	for (; proto && *proto; proto++) {
 		if (strcmp(*proto, "all") == 0)
 			s->want4 = s->want6 = 1;
@@ -481,9 +540,11 @@ static void smtp_pre_jail(struct stage *st)
 	buf_init(&s->text, 16384);
 	smtp_reply_init(&s->reply);
 	smtp_params(s, st->conf);
+	smtp_generic_init(s, st->conf);
 	smtp_guard_init(s, st->conf);
 	st->connect_ports = s->ports;
 	st->nconnect_ports = s->nports;
+	st->connect_any_port = s->route_tables;
 }
 
 static const struct stage_ops smtp_ops = {

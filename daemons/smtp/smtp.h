@@ -9,11 +9,14 @@
 
 #include "ipc/ipc.h"
 #include "lib/buf.h"
+#include "mail/resolve.h"
 #include "mail/smtp_reply.h"
 #include "skeleton/stage.h"
+#include "stagecf/route_lookup.h"
 
 struct smtp_rcpt {
 	char *addr;
+	char *send_addr;	/* smtp_generic_maps' rewrite for RCPT TO, or NULL */
 	char *orcpt;
 	uint32_t notify;
 	uint32_t index;
@@ -29,6 +32,9 @@ struct smtp_job {
 	char *transport;
 	char *nexthop;
 	char *sender;
+	char *mail_from;	/* smtp_generic_maps' rewrite of sender, or NULL */
+	struct buf head;	/* rewritten header section, sent instead of... */
+	uint64_t head_skip;	/* ...this many bytes of the content (0: none) */
 	char *envid;
 	uint64_t arrival_us, active_us, recv_us, conn_us;
 	uint64_t content_offset, content_size;
@@ -37,6 +43,7 @@ struct smtp_job {
 	struct smtp_rcpt *rcpt;
 	int site_defer;		/* no server could be reached */
 	int smtputf8;		/* received with SMTPUTF8 (queue file attribute) */
+	int named;		/* smtp_guard_named's answer; 0: not asked yet */
 	int ndone;
 };
 
@@ -52,6 +59,7 @@ struct smtp_conn {
 	struct smtp_ehlo ehlo;
 	int64_t idle_since_ms;
 	int reused;
+	int inward;		/* smtp_guard_inward: reused only for a named next hop */
 };
 
 /* One address to try. */
@@ -63,7 +71,7 @@ struct smtp_addr {
 	unsigned pref;		/* MX preference (0 without MX) */
 };
 
-#define SMTP_HOPS_MAX	8
+#define SMTP_HOPS_MAX	32
 #define SMTP_OWN_MAX	256
 #define SMTP_PORTS_MAX	16
 
@@ -89,6 +97,7 @@ struct smtp_state {
 	size_t line_limit;
 	const char *helo_name, *myhostname;
 	char *const *discard_ehlo;
+	char *const *fallback;	/* smtp_fallback_relay */
 	unsigned default_port;
 	/* smtp_guard.c: configured next hops, our own addresses, allowed ports */
 	char *hops[SMTP_HOPS_MAX];
@@ -98,6 +107,13 @@ struct smtp_state {
 	size_t nown;
 	uint16_t ports[SMTP_PORTS_MAX];
 	size_t nports;
+	int route_tables;	/* transport_maps or sender_dependent_relayhost_maps set */
+	struct resolve res;	/* qmgr's routing, to check a next hop from a table */
+	struct resolve_result rr;
+	struct route_lookup route;	/* also smtp_generic_maps' lookup client */
+	/* smtp_generic.c */
+	struct buf generic;	/* smtp_generic_maps as one query's table list */
+	const char *myorigin, *delim;
 };
 
 /* smtp_io.c: the connection's bytes, with deadlines. */
@@ -113,7 +129,11 @@ struct smtp_content {
 	uint64_t off, len;	/* the content in the queue file */
 	uint64_t end;		/* the file size */
 	size_t fold_limit;	/* smtp_line_length_limit; 0 = never fold */
+	const struct buf *head;	/* sent first instead of the content's first... */
+	uint64_t skip;		/* ...skip bytes (smtp_generic_maps) */
 };
+/* smtp_io_head - the content's first bytes, through its header section or max. */
+int smtp_io_head(int fd, const struct smtp_content *ct, struct buf *out, size_t max);
 int smtp_io_content(struct smtp_conn *c, int fd, const struct smtp_content *ct,
 		    struct buf *tmp, struct buf *fold, int64_t timeout_s);
 void smtp_conn_close(struct smtp_conn *c);
@@ -131,8 +151,8 @@ int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
 
 /* smtp_addr.c: the next hop into an ordered address list. */
 #define SMTP_ADDR_MAX	64
-int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr *out,
-		   size_t *n, struct buf *reason, char dsn[16]);
+int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, const char *nexthop,
+		   struct smtp_addr *out, size_t *n, struct buf *reason, char dsn[16]);
 
 /* smtp_guard.c: configured next hops and addresses never to try. */
 #define SMTP_GUARD_OK		0
@@ -141,7 +161,20 @@ int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr 
 void smtp_guard_init(struct smtp_state *s, struct conf *c);
 int smtp_guard_configured(const struct smtp_state *s, const char *nexthop);
 int smtp_guard_is_relayhost(const struct smtp_state *s, const char *nexthop);
+#define SMTP_NAMED_YES	1
+#define SMTP_NAMED_NO	2
+#define SMTP_NAMED_FAIL	3	/* a table failed: defer */
+int smtp_guard_named(struct smtp_state *s, struct smtp_job *job, struct buf *why);
 int smtp_guard_check(const struct smtp_state *s, const struct smtp_addr *a, const char **what);
+/* smtp_guard_inward - a special address or a port but smtp_tcp_port: named hops only. */
+int smtp_guard_inward(const struct smtp_state *s, const struct smtp_addr *a);
+
+/* smtp_generic.c: smtp_generic_maps; -1 when the job was deferred. */
+void smtp_generic_init(struct smtp_state *s, struct conf *c);
+int smtp_generic_job(struct smtp_state *s, struct smtp_job *job);
+
+/* smtp.c */
+int smtp_has_ctl(const char *p);
 
 /* smtp_session.c: deliver one job over one connection. */
 #define SMTP_SESS_DONE		0	/* every recipient has a status */

@@ -12,7 +12,9 @@
  * reason and DSN code. A next hop that the configuration does not name
  * (smtp_guard.c) never leads to loopback, link-local, multicast, reserved
  * or our own addresses: they are dropped, and when none is left the mail
- * "loops back to myself".
+ * "loops back to myself"; nor to a port but smtp_tcp_port. Whether a next
+ * hop from a table is named is asked only when it leads to such an address
+ * or port, so mail to public MX hosts costs no lookups here.
  *
  * SECURITY: names and addresses come from DNS via the dns stage and are
  * untrusted; host names are checked, addresses parsed with inet_pton later.
@@ -267,21 +269,58 @@ static int addr_lookup(struct smtp_state *s, const struct nexthop *nh, struct sm
 	return st == DNS_TEMPFAIL ? DELIVER_DEFER : DELIVER_BOUNCE;
 }
 
-int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, struct smtp_addr *out,
-		   size_t *n, struct buf *reason, char dsn[16])
+/* addr_inward - an address or a port only a named next hop may lead to? */
+static int addr_inward(const struct smtp_state *s, const struct nexthop *nh,
+		       const struct smtp_addr *out, size_t n)
+{
+	if (nh->port != s->default_port)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (smtp_guard_inward(s, &out[i]))
+			return 1;
+	return 0;
+}
+
+/* addr_unnamed_port - a port the configuration does not give this next hop. */
+static int addr_unnamed_port(const struct smtp_job *job, const struct nexthop *nh,
+			     struct buf *reason, char dsn[16])
+{
+	msg_warn("%s: next hop %s: port %u is not one the configuration names for it",
+		 job->queue_id, job->nexthop, nh->port);
+	buf_reset(reason);
+	(void)buf_printf(reason, "next-hop destination \"%s\" is not in the configuration",
+			 job->nexthop);
+	memcpy(dsn, "4.3.5", 6);
+	return DELIVER_DEFER;
+}
+
+int smtp_addr_list(struct smtp_state *s, struct smtp_job *job, const char *nexthop,
+		   struct smtp_addr *out, size_t *n, struct buf *reason, char dsn[16])
 {
 	struct nexthop nh;
-	int st;
+	int st, named;
 
 	*n = 0;
-	if (nexthop_parse(job->nexthop, s->default_port, &nh, reason) < 0) {
+	if (nexthop_parse(nexthop, s->default_port, &nh, reason) < 0) {
 		buf_reset(reason);
-		(void)buf_printf(reason, "malformed next-hop destination \"%s\"", job->nexthop);
+		(void)buf_printf(reason, "malformed next-hop destination \"%s\"", nexthop);
 		memcpy(dsn, "4.3.5", 6);
 		return DELIVER_DEFER;
 	}
 	st = addr_lookup(s, &nh, out, n, reason, dsn);
-	if (st != DELIVER_SENT || smtp_guard_configured(s, job->nexthop))
+	if (st != DELIVER_SENT || smtp_guard_configured(s, nexthop) || !addr_inward(s, &nh, out, *n))
 		return st;
+	named = smtp_guard_named(s, job, reason);
+	if (named == SMTP_NAMED_FAIL) {
+		*n = 0;
+		memcpy(dsn, "4.3.0", 6);
+		return DELIVER_DEFER;
+	}
+	if (named == SMTP_NAMED_YES)
+		return st;
+	if (nh.port != s->default_port) {
+		*n = 0;
+		return addr_unnamed_port(job, &nh, reason, dsn);
+	}
 	return addr_guard(s, job, nh.host, out, n, reason, dsn);
 }

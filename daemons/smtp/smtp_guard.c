@@ -6,7 +6,8 @@
  * smtp_guard_init runs in pre_jail (as root, in the host network namespace,
  * with the configuration directory still in reach). It records:
  *   - the configured next hops: relayhost and the next hops of
- *     default_transport and relay_transport, as qmgr writes them into jobs.
+ *     default_transport and relay_transport, as qmgr writes them into jobs,
+ *     and smtp_fallback_relay.
  *     Only these may lead to special addresses (a content filter at
  *     relayhost = [127.0.0.1]:10025 is normal);
  *   - moat's own addresses: inet_interfaces (every interface address of the
@@ -14,14 +15,21 @@
  *     master.cf inet services;
  *   - the TCP ports the configured transports use (smtp_tcp_port, the ports
  *     of the configured next hops), which become the Landlock connect rules.
+ * A next hop from a table (transport_maps, sender_dependent_relayhost_maps)
+ * cannot be listed at start: smtp_guard_named believes it only when this
+ * stage, asking the lookup stage itself with qmgr's routing rules
+ * (mail/resolve.c), routes every recipient of the job to it. Such tables
+ * can name any port, so Landlock then leaves TCP connect to this file: a
+ * next hop that is not named gets only smtp_tcp_port.
  * smtp_guard_check judges one address of a next hop that is not configured:
  * loopback, unspecified and moat's own addresses "loop back to myself" as in
  * Postfix; link-local, multicast, broadcast and reserved addresses are never
  * tried either.
  *
  * SECURITY: the next hop comes from qmgr and the addresses from DNS or from
- * a recipient's address literal; neither is trusted here. Nothing in this
- * file widens what the sandbox allows.
+ * a recipient's address literal; neither is trusted here: what qmgr says
+ * about where a recipient goes is checked against the configuration and the
+ * lookup stage's answers, never taken as a proof that a hop is named.
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -30,6 +38,7 @@
 #include <string.h>
 
 #include "daemons/smtp/smtp.h"
+#include "stagecf/routes.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
 #include "mail/ipclass.h"
@@ -143,8 +152,13 @@ static void guard_hop_add(struct smtp_state *s, const char *hop)
 	n = strlen(hop);
 	while (n > 0 && (hop[n - 1] == ' ' || hop[n - 1] == '\t'))
 		n--;
-	if (n == 0 || s->nhops >= SMTP_HOPS_MAX)
+	if (n == 0)
 		return;
+	if (s->nhops >= SMTP_HOPS_MAX) {
+		msg_warn("more than %d configured next hops: %s is guarded as one from DNS",
+			 SMTP_HOPS_MAX, hop);
+		return;
+	}
 	s->hops[s->nhops] = xmalloc(n + 1);
 	memcpy(s->hops[s->nhops], hop, n);
 	s->hops[s->nhops][n] = 0;
@@ -164,6 +178,23 @@ static void guard_transport_hop(struct smtp_state *s, const char *transport)
 	buf_free(&hop);
 }
 
+/* guard_routes - qmgr's routing, to check next hops that come from tables. */
+static void guard_routes(struct smtp_state *s, struct conf *c)
+{
+	struct buf err = BUF_INIT;
+	char *const *tm = conf_list(c, "transport_maps");
+	char *const *sdr = conf_list(c, "sender_dependent_relayhost_maps");
+
+	s->route_tables = (tm && *tm) || (sdr && *sdr);
+	if (!s->route_tables && s->generic.len == 0)
+		return;		/* smtp_generic_maps needs mydestination and the client */
+	if (routes_load(&s->res, c, &err) < 0)	/* moatd checked it: main.cf changed since */
+		msg_fatal("%s", buf_str(&err));
+	resolve_result_init(&s->rr);
+	route_lookup_init(&s->route, s->st, &s->res);
+	buf_free(&err);
+}
+
 void smtp_guard_init(struct smtp_state *s, struct conf *c)
 {
 	char *const *ifs = conf_list(c, "inet_interfaces");
@@ -176,6 +207,8 @@ void smtp_guard_init(struct smtp_state *s, struct conf *c)
 		s->relayhost = -1;
 	guard_transport_hop(s, conf_str(c, "default_transport"));
 	guard_transport_hop(s, conf_str(c, "relay_transport"));
+	for (char *const *fb = conf_list(c, "smtp_fallback_relay"); fb && *fb; fb++)
+		guard_hop_add(s, *fb);
 	for (; ifs && *ifs; ifs++) {
 		if (strcmp(*ifs, "all") == 0)
 			guard_own_ifaddrs(s);
@@ -185,6 +218,7 @@ void smtp_guard_init(struct smtp_state *s, struct conf *c)
 	for (; proxy && *proxy; proxy++)
 		guard_own_text(s, *proxy);
 	guard_own_master(s, c);
+	guard_routes(s, c);
 }
 
 int smtp_guard_configured(const struct smtp_state *s, const char *nexthop)
@@ -193,6 +227,40 @@ int smtp_guard_configured(const struct smtp_state *s, const char *nexthop)
 		if (strcmp(s->hops[i], nexthop) == 0)
 			return 1;
 	return 0;
+}
+
+/* guard_rcpt_routed - does this stage route rcpt to job's next hop too? */
+static int guard_rcpt_routed(struct smtp_state *s, struct smtp_job *job, const char *rcpt,
+			     struct buf *why)
+{
+	resolve_addr(&s->res, job->sender, rcpt, &s->rr);
+	if (s->rr.cls == RESOLVE_DEFER && strcmp(s->rr.dsn, "4.3.0") == 0) {
+		(void)buf_set_str(why, s->rr.reason);
+		return SMTP_NAMED_FAIL;
+	}
+	if ((s->rr.cls != RESOLVE_RELAY && s->rr.cls != RESOLVE_DEFAULT)
+	    || !resolve_nexthop_named(&s->rr) || strcmp(s->rr.service, job->transport) != 0
+	    || strcmp(s->rr.nexthop, job->nexthop) != 0)
+		return SMTP_NAMED_NO;
+	return SMTP_NAMED_YES;
+}
+
+int smtp_guard_named(struct smtp_state *s, struct smtp_job *job, struct buf *why)
+{
+	if (job->named) {
+		if (job->named == SMTP_NAMED_FAIL)	/* the reason is still the last resolve's */
+			(void)buf_set_str(why, s->rr.reason ? s->rr.reason : "table lookup failure");
+		return job->named;
+	}
+	job->named = smtp_guard_configured(s, job->nexthop) ? SMTP_NAMED_YES : SMTP_NAMED_NO;
+	if (job->named == SMTP_NAMED_YES || !s->route_tables)
+		return job->named;
+	for (uint32_t i = 0; i < job->nrcpt; i++)
+		if (!job->rcpt[i].done
+		    && (job->named = guard_rcpt_routed(s, job, job->rcpt[i].addr, why)) != SMTP_NAMED_YES)
+			break;
+	route_lookup_done(&s->route);
+	return job->named;
 }
 
 int smtp_guard_is_relayhost(const struct smtp_state *s, const char *nexthop)
@@ -216,6 +284,13 @@ static int guard_is_own(const struct smtp_state *s, const struct smtp_addr *a)
 		if (memcmp(s->own[i], b, 16) == 0)
 			return 1;
 	return 0;
+}
+
+int smtp_guard_inward(const struct smtp_state *s, const struct smtp_addr *a)
+{
+	const char *what;
+
+	return a->port != s->default_port || smtp_guard_check(s, a, &what) != SMTP_GUARD_OK;
 }
 
 int smtp_guard_check(const struct smtp_state *s, const struct smtp_addr *a, const char **what)

@@ -257,6 +257,46 @@ int smtp_io_smtputf8(int fd)
 	return r;
 }
 
+int smtp_io_head(int fd, const struct smtp_content *ct, struct buf *out, size_t max)
+{
+	struct queue_env env;
+	struct queue_content qc;
+
+	memset(&env, 0, sizeof(env));
+	env.data_offset = (off_t)ct->off;
+	env.data_end = (off_t)ct->end;
+	env.content_length = ct->len;
+	queue_content_init(&qc, fd, &env);
+	buf_reset(out);
+	while (qc.left > 0 && out->len < max) {
+		size_t want = max - out->len < SMTP_IO_CHUNK ? max - out->len : SMTP_IO_CHUNK;
+		ssize_t n;
+
+		if (buf_reserve(out, want + 1) < 0)
+			return -1;
+		if ((n = queue_content_read(&qc, out->data + out->len, want)) <= 0)
+			return -1;
+		out->len += (size_t)n;
+		out->data[out->len] = 0;
+		if (memmem(out->data, out->len, "\r\n\r\n", 4) != NULL)
+			break;
+	}
+	return 0;
+}
+
+/* io_content_skip - read past n bytes (what a rewritten head replaces). */
+static int io_content_skip(struct queue_content *qc, struct buf *tmp, uint64_t n)
+{
+	while (n > 0) {
+		ssize_t r = queue_content_read(qc, tmp->data, n < SMTP_IO_CHUNK ? (size_t)n : SMTP_IO_CHUNK);
+
+		if (r <= 0)
+			return -1;
+		n -= (uint64_t)r;
+	}
+	return 0;
+}
+
 /* io_content_out - the bytes to write for this chunk: tmp itself, or
  * folded into fold when lines must stay within smtp_line_length_limit. */
 static const struct buf *io_content_out(struct linefold *lf, struct buf *tmp, struct buf *fold,
@@ -278,7 +318,8 @@ static const struct buf *io_content_out(struct linefold *lf, struct buf *tmp, st
  * to SMTP_IO_CHUNK bytes; a content that does not end in CRLF gets one
  * (RFC 5321 4.1.1.4). Lines longer than fold_limit (unless 0) are folded
  * with CRLF SPACE (mail/linefold.h), as Postfix does. end is the file size:
- * the reader checks every record header against it and against len.
+ * the reader checks every record header against it and against len. With
+ * ct->head, those bytes go first in place of the content's first ct->skip.
  */
 int smtp_io_content(struct smtp_conn *c, int fd, const struct smtp_content *ct,
 		    struct buf *tmp, struct buf *fold, int64_t timeout_s)
@@ -295,13 +336,17 @@ int smtp_io_content(struct smtp_conn *c, int fd, const struct smtp_content *ct,
 	env.content_length = ct->len;
 	queue_content_init(&qc, fd, &env);
 	linefold_init(&lf, ct->fold_limit);
-	if (buf_reserve(tmp, SMTP_IO_CHUNK + 8) < 0)
+	if (buf_reserve(tmp, SMTP_IO_CHUNK + 8) < 0
+	    || (ct->head && io_content_skip(&qc, tmp, ct->skip) < 0))
 		return SMTP_IO_FILE;
-	for (;;) {
+	for (int first = 1;; first = 0) {
 		const struct buf *out;
 		int r;
 
 		buf_reset(tmp);
+		if (first && ct->head && (buf_append(tmp, ct->head->data, ct->head->len) < 0
+					  || buf_reserve(tmp, SMTP_IO_CHUNK + 8) < 0))
+			return SMTP_IO_FILE;
 		while (qc.left > 0 && tmp->len < SMTP_IO_CHUNK) {
 			ssize_t n = queue_content_read(&qc, tmp->data + tmp->len, SMTP_IO_CHUNK - tmp->len);
 

@@ -198,11 +198,12 @@ static void sess_mail_cmd(struct smtp_state *s, struct smtp_job *job, struct buf
 {
 	unsigned ext = s->conn.ehlo.flags;
 
-	(void)buf_printf(w, "MAIL FROM:<%s>", job->sender);
+	(void)buf_printf(w, "MAIL FROM:<%s>", job->mail_from ? job->mail_from : job->sender);
 	if ((ext & SMTP_EXT_SMTPUTF8) && job->smtputf8)
 		(void)buf_append_str(w, " SMTPUTF8");
 	if (ext & SMTP_EXT_SIZE)
-		(void)buf_printf(w, " SIZE=%llu", (unsigned long long)job->content_size);
+		(void)buf_printf(w, " SIZE=%llu", (unsigned long long)(job->content_size
+							- job->head_skip + (job->head_skip ? job->head.len : 0)));
 	if ((ext & SMTP_EXT_8BITMIME) && job->body_type == BODY_8BITMIME)
 		(void)buf_append_str(w, " BODY=8BITMIME");
 	if (ext & SMTP_EXT_DSN) {
@@ -218,7 +219,7 @@ static void sess_mail_cmd(struct smtp_state *s, struct smtp_job *job, struct buf
 
 static void sess_rcpt_cmd(struct smtp_state *s, struct smtp_rcpt *r, struct buf *w)
 {
-	(void)buf_printf(w, "RCPT TO:<%s>", r->addr);
+	(void)buf_printf(w, "RCPT TO:<%s>", r->send_addr ? r->send_addr : r->addr);
 	if ((s->conn.ehlo.flags & SMTP_EXT_DSN) && r->notify) {
 		if (r->notify & DSN_NOTIFY_NEVER)
 			(void)buf_append_str(w, " NOTIFY=NEVER");
@@ -467,7 +468,8 @@ static int sess_8bit(const char *p)
  */
 static int sess_utf8_refused(struct smtp_state *s, struct smtp_job *job, struct buf *why)
 {
-	struct smtp_content ct = { job->content_offset, job->content_size, job->file_size, 0 };
+	struct smtp_content ct = { .off = job->content_offset, .len = job->content_size,
+				   .end = job->file_size };
 	int need = sess_8bit(job->sender);
 
 	if (!job->smtputf8 || (s->conn.ehlo.flags & SMTP_EXT_SMTPUTF8))
@@ -520,6 +522,8 @@ int smtp_session_deliver(struct smtp_state *s, struct smtp_job *job, int reused)
 	ct.len = job->content_size;
 	ct.end = job->file_size;
 	ct.fold_limit = s->line_limit;
+	ct.head = job->head_skip ? &job->head : NULL;
+	ct.skip = job->head_skip;
 	io = smtp_io_content(&s->conn, job->fd, &ct, &s->wbuf, &s->fold, s->t_data_xfer);
 	if (io == SMTP_IO_FILE) {
 		buf_set_str(&tx.why, "error reading the queue file");
