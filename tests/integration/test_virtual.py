@@ -12,6 +12,7 @@ import pytest
 
 from mailpeers import RecordingSink
 from relayenv import FAST_RETRY, send
+from test_lookup import lookup
 from test_route import table
 
 
@@ -267,7 +268,11 @@ def test_virtual_alias_lookup_failure_defers_never_delivers_unrewritten(moat_fac
         m = virtual_moat(moat_factory, sink, "virtual_alias_maps = pcre:{virtual}\n"
                          "smtpd_reject_unlisted_recipient = no\n",   # smtpd asks nothing
                          {"virtual": "/^a@corp\\.example$/ b@out.example\n"})
-        with open(os.path.join(m.dir, "tables", "virtual"), "w") as f:
+        path = os.path.join(m.dir, "tables", "virtual")
+        # the lookup stage holds the good table before it is broken (else
+        # it would open the broken one and never say "has changed")
+        assert lookup(m, f"pcre:{path}", "a@corp.example").stdout == "b@out.example\n"
+        with open(path, "w") as f:
             f.write("/unclosed( x\n")
         m.wait_log(r"has changed -- restarting")
         code, text = data_reply(m, ["a@corp.example"])
@@ -347,7 +352,11 @@ def test_virtual_alias_table_failure_at_rcpt_is_451(moat_factory):
     with RecordingSink() as sink:
         m = virtual_moat(moat_factory, sink, "virtual_alias_maps = pcre:{virtual}\n" + STRANGER,
                          {"virtual": "/^known@valias\\.example$/ k@out.example\n"})
-        with open(os.path.join(m.dir, "tables", "virtual"), "w") as f:
+        path = os.path.join(m.dir, "tables", "virtual")
+        # the lookup stage holds the good table before it is broken (else
+        # it would open the broken one and never say "has changed")
+        assert lookup(m, f"pcre:{path}", "a@corp.example").stdout == "b@out.example\n"
+        with open(path, "w") as f:
             f.write("/unclosed( x\n")
         m.wait_log(r"has changed -- restarting")
         got = rcpt_replies(m, ["known@valias.example"])
