@@ -46,27 +46,38 @@ void cleanup_out(struct cleanup_msg *cm, const char *p, size_t n)
 		cleanup_flush(cm);
 }
 
-/* cleanup_received - our trace header, Postfix's shape. */
+/*
+ * cleanup_received - our trace header, Postfix's shape. It goes through
+ * header_checks like the client's headers, as Postfix's own does (a rule
+ * on "Received: from ... [10." must see it); its addresses are not
+ * rewritten and it counts as one hop.
+ */
 static void cleanup_received(struct cleanup_msg *cm)
 {
 	const char *addr = buf_str(&cm->client_addr);
 	const struct cleanup_cfg *cfg = cm->cfg;
-	struct buf *o = &cm->out;
+	struct buf o = BUF_INIT;
 
 	if (*addr)
-		buf_printf(o, "Received: from %s (%s [%s%s])\r\n\tby %s (%s) with %s id %s",
+		buf_printf(&o, "Received: from %s (%s [%s%s])\r\n\tby %s (%s) with %s id %s",
 			   cm->helo.len ? buf_str(&cm->helo) : buf_str(&cm->client_name),
 			   buf_str(&cm->client_name), strchr(addr, ':') ? "IPv6:" : "", addr,
 			   cfg->myhostname, cfg->mail_name, buf_str(&cm->protocol), cm->qid);
 	else
-		buf_printf(o, "Received: by %s (%s) with %s id %s", cfg->myhostname,
+		buf_printf(&o, "Received: by %s (%s) with %s id %s", cfg->myhostname,
 			   cfg->mail_name, buf_str(&cm->protocol), cm->qid);
 	if (cm->nrcpt == 1)
-		buf_printf(o, "\r\n\tfor <%s>; ", buf_str(&cm->rcpt1));
+		buf_printf(&o, "\r\n\tfor <%s>; ", buf_str(&cm->rcpt1));
 	else
-		buf_append_str(o, ";\r\n\t");
-	rfc822date_append(o, cm->arrival.tv_sec);
-	buf_append_str(o, "\r\n");
+		buf_append_str(&o, ";\r\n\t");
+	rfc822date_append(&o, cm->arrival.tv_sec);
+	buf_append_str(&o, "\r\n");
+	if (cleanup_check_on(cm, CHECK_HEADER)) {
+		cleanup_check(cm, CHECK_HEADER, o.data, o.len, 0, &cm->chk_out);
+		buf_set(&o, cm->chk_out.data, cm->chk_out.len);
+	}
+	cleanup_out(cm, o.data, o.len);
+	buf_free(&o);
 	cm->hops++;
 }
 

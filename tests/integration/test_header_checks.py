@@ -189,6 +189,19 @@ def test_pcre_table_and_dollar_expansion(moat_factory, sink):
     assert (code, msg) == (550, b"5.7.1 no pills here")
 
 
+def test_our_own_received_header_is_checked(moat_factory, sink):
+    """header_checks see the Received header moat adds, as Postfix's own:
+    a rule on the client's address in it rejects; another edits it."""
+    m = checks_moat(moat_factory, sink, {"header_checks": ("pcre",
+        "/^Received: from .*\\(unknown \\[127\\.0\\.0\\.1\\]\\).*by .* with ESMTP id (\\w+)/ "
+        "REJECT no mail from loopback ($1)\n")})
+    code, msg = data_reply(m, message(b"r"))
+    assert code == 550 and re.match(rb"5\.7\.1 no mail from loopback \(\w+\)$", msg), (code, msg)
+    m.wait_log(r": reject: header Received: from client\.test\.example \(unknown "
+               r"\[127\.0\.0\.1\]\)")
+    assert queue_files(m, "incoming") == []
+
+
 def test_catastrophic_pattern_on_a_1mb_header_defers_and_mail_keeps_flowing(moat_factory, sink):
     """/^(a+)+$/ against a header of a's that ends in '!': the pcre match
     limit stops it; the message gets 451 (never accepted past a check that
