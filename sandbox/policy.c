@@ -282,6 +282,14 @@ static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
 		"pattern match is bounded by PCRE2 match and depth limits, JIT off (no "
 		"executable memory). Many clients (every smtpd, cleanup, smtp and qmgr "
 		"process), hence the larger fd limit." },
+	[STAGEDEF_TLSKEY] = { .stage = "tlskey", HELPER_STAGE, .private_net = 1, .nofile = 4096,
+		.why = "Holds the TLS private keys and signs handshake digests for smtpd and "
+		"smtp; no other process has the keys. The broker opens the key files "
+		"read-only and passes the fds; the stage parses them confined and can open "
+		"nothing itself (no openat, no socket, a network namespace with no "
+		"interface). OpenSSL needs only what every stage has: getrandom for RSA "
+		"blinding and ECDSA nonces, futex and madvise; openssl.cnf is read before "
+		"the chroot. A channel per smtpd and smtp process, hence the larger fd limit." },
 };
 
 /*

@@ -332,6 +332,8 @@ static int stage_test_one(struct stage *st, const char *action)
 		return stage_test_bad_rcpt(st);
 	if (strncmp(action, "lookup-", 7) == 0)
 		return stage_test_lookup(st, action);
+	if (strncmp(action, "tlskey-", 7) == 0)
+		return stage_test_tlskey(st, action);
 	if (strncmp(action, "connect:", 8) == 0)
 		return stage_test_connect(action + 8);
 	if (strcmp(action, "open") == 0)

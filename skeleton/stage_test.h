@@ -16,5 +16,7 @@ uint32_t stage_test_busy(uint32_t busy);
 const char *stage_test_nexthop(const char *nexthop);
 /* stage_test_lookup - the attacks on the lookup stage (stage_test_lookup.c). */
 int stage_test_lookup(struct stage *st, const char *action);
+/* stage_test_tlskey - the attacks on the tlskey stage (stage_test_tlskey.c). */
+int stage_test_tlskey(struct stage *st, const char *action);
 
 #endif

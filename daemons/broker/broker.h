@@ -17,6 +17,7 @@
 #include "lib/ratelimit.h"
 #include "sandbox/stagedef.h"
 #include "stagecf/tables.h"
+#include "stagecf/tlskeys.h"
 
 struct service {
 	char *name;		/* master.cf service */

@@ -122,8 +122,9 @@ static void spawn_close_pairs(int ctl[2], int logp[2])
 /*
  * spawn_tables - a TABLES stage gets the files of every table after its
  * other fds, opened now (a table replaced since the last start is the new
- * file). A file that cannot be opened throttles the service, as a failed
- * fork does: the lookup stage starts again when it can.
+ * file), a KEYS stage the TLS key files. A file that cannot be opened
+ * throttles the service, as a failed fork does: the stage starts again
+ * when it can.
  */
 static int spawn_tables(struct broker *b, struct service *svc, int *fds, int *nfds, char ***targs,
 			int *ntab)
@@ -131,9 +132,11 @@ static int spawn_tables(struct broker *b, struct service *svc, int *fds, int *nf
 	struct buf err = BUF_INIT;
 
 	*ntab = 0;
-	if (!(svc->def->flags & STAGEDEF_F_TABLES))
+	if (!(svc->def->flags & (STAGEDEF_F_TABLES | STAGEDEF_F_KEYS)))
 		return 0;
-	if (broker_tables_open(&b->tables, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, &err) < 0) {
+	if (((svc->def->flags & STAGEDEF_F_TABLES)
+	     ? broker_tables_open(&b->tables, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, &err)
+	     : stagecf_tls_keys_open(b->conf, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, &err)) < 0) {
 		int64_t pause = conf_time(b->conf, "service_throttle_time") * 1000;
 
 		svc->next_spawn = event_now_ms() + pause;

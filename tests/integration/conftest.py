@@ -153,6 +153,8 @@ class MoatInstance:
             text += "dns unix - - y - 1 dns\n"
         if os.path.exists(os.path.join(self.build, "bin", "moat-policy")):
             text += "policy unix - - y - 1 policy\n"
+        if os.path.exists(os.path.join(self.build, "bin", "moat-tlskey")):
+            text += "tlskey unix - - y - 1 tlskey\n"
         return text
 
     def start(self, wait=True):
