@@ -51,7 +51,7 @@ MAPS_PROGS := moatmap moat-lookup moatd
 $(foreach p,$(MAPS_PROGS),$(eval PRELIBS_$(p) := $(B)/libmoatmaps.a)$(eval LDLIBS_$(p) += $(MAPS_LIBS)))
 
 STAGES := $(filter-out broker,$(notdir $(wildcard daemons/*)))
-TOOLS := $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c))))
+TOOLS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c)))))
 PROGS := $(B)/bin/moatd $(addprefix $(B)/bin/moat-,$(STAGES)) $(addprefix $(B)/bin/,$(TOOLS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
