@@ -37,7 +37,6 @@
 
 #define NO_LOCAL "moat has no local delivery"
 #define NO_TLS "moat has no TLS yet, issue 9"
-#define NO_TABLES "moat reads no lookup tables yet, issue 8"
 
 const struct conf_param_def conf_params[] = {
 	/* Identity, paths, users. */
@@ -318,11 +317,11 @@ const struct conf_param_def conf_params[] = {
 	P_STR("smtpd_sasl_local_domain", "", U, "SASL realm"),
 	P_BOOL("smtpd_sasl_authenticated_header", "no", U, "record the SASL login in Received:"),
 	P_LIST("smtpd_sasl_exceptions_networks", "", U, "clients not offered AUTH"),
-	P_MAPS("smtpd_sender_login_maps", "", U|FC, "owners of MAIL FROM addresses (" NO_TABLES ")"),
+	P_MAPS("smtpd_sender_login_maps", "", U|FC, "owners of MAIL FROM addresses (moat has no SASL yet): senders would go unchecked"),
 	P_BOOL("broken_sasl_auth_clients", "no", U, "also announce AUTH=mechanisms"),
 	P_BOOL("smtp_sasl_auth_enable", "no", U, "authenticate to servers"),
 	P_STR("smtp_sasl_type", "cyrus", U, "SASL plug-in of the client"),
-	P_MAPS("smtp_sasl_password_maps", "", U|FC, "credentials per server (" NO_TABLES ")"),
+	P_MAPS("smtp_sasl_password_maps", "", U|FC, "credentials per server (moat has no client SASL yet): nothing would be sent"),
 	P_LIST("smtp_sasl_security_options", "noplaintext, noanonymous", U, "client SASL mechanism restrictions"),
 	P_LIST("smtp_sasl_tls_security_options", "$smtp_sasl_security_options", U, "client SASL restrictions under TLS"),
 	P_LIST("smtp_sasl_mechanism_filter", "", U, "server mechanisms the client may use"),
