@@ -113,11 +113,16 @@ static int peer_hex_eq(const char *want, const unsigned char *md, unsigned len)
 /* peer_fpt_match - the certificate's or its public key's digest is listed. */
 static int peer_fpt_match(const struct smtp_state *s, X509 *cert)
 {
-	unsigned char c_md[EVP_MAX_MD_SIZE], k_md[EVP_MAX_MD_SIZE];
+	unsigned char c_md[EVP_MAX_MD_SIZE], k_md[EVP_MAX_MD_SIZE], *spki = NULL;
 	unsigned c_len = 0, k_len = 0;
+	/* The key's fingerprint is over its whole SubjectPublicKeyInfo, as
+	 * Postfix's (and DANE's SPKI selector), not the bare key bits. */
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
+	int ok = n > 0 && X509_digest(cert, s->tls_fpt_md, c_md, &c_len)
+		&& EVP_Digest(spki, (size_t)n, k_md, &k_len, s->tls_fpt_md, NULL);
 
-	if (!X509_digest(cert, s->tls_fpt_md, c_md, &c_len)
-	    || !X509_pubkey_digest(cert, s->tls_fpt_md, k_md, &k_len))
+	OPENSSL_free(spki);
+	if (!ok)
 		return 0;
 	for (char *const *m = s->tls_match; m && *m; m++)
 		if (peer_hex_eq(*m, c_md, c_len) || peer_hex_eq(*m, k_md, k_len))

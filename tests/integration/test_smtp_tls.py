@@ -202,3 +202,114 @@ def test_starttls_timeout(moat_factory, pki):
         lst.close()
         for c in held:
             c.close()
+
+
+# --- verify, secure, fingerprint: who the server is -------------------------
+
+def sni_ctx(pki, names):
+    """A server context that records the SNI each client sent (None: none)."""
+    ctx = server_ctx(pki)
+    ctx.sni_callback = lambda sock, name, c: names.append(name)
+    return ctx
+
+
+def cert_digest(pki, algo, pubkey=False):
+    pem = (pki / "server.pem").read_text()
+    der = ssl.PEM_cert_to_DER_cert(pem)
+    if pubkey:
+        der = subprocess.run(["openssl", "x509", "-in", pki / "server.pem", "-noout", "-pubkey"],
+                             check=True, capture_output=True).stdout
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=der,
+                             check=True, capture_output=True).stdout
+    h = hashlib.new(algo, der).hexdigest().upper()
+    return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+@pytest.mark.parametrize("conf", [
+    "smtp_tls_security_level = verify\nsmtp_tls_verify_cert_match = mx.tls.test\n"
+    "smtp_tls_CAfile = {pki}/ca.pem\n",
+    "smtp_tls_security_level = verify\nsmtp_tls_verify_cert_match = nomatch.test, .tls.test\n"
+    "smtp_tls_CApath = {pki}/capath\n",
+    "smtp_tls_security_level = secure\nsmtp_tls_secure_cert_match = mx.tls.test\n"
+    "smtp_tls_CAfile = {pki}/ca.pem\n",
+    "smtp_enforce_tls = yes\nsmtp_tls_verify_cert_match = mx.tls.test\n"
+    "smtp_tls_CAfile = {pki}/ca.pem\n",
+], ids=["verify-cafile", "verify-capath-dot", "secure", "enforce-tls-is-verify"])
+def test_verified_server_gets_the_mail(moat_factory, pki, conf):
+    with RecordingSink(tls_context=server_ctx(pki)) as sink:
+        m = relay(moat_factory, sink, conf.format(pki=pki) + "smtp_tls_loglevel = 1\n")
+        send(m, "a@sender.test", ["b@remote.test"], BODY)
+        (msg,) = sink.wait_count(1)
+        m.wait_log(r"Verified TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]")
+    assert msg.tls
+
+
+@pytest.mark.parametrize("conf,reason", [
+    ("smtp_tls_security_level = verify\nsmtp_tls_verify_cert_match = other.tls.test\n"
+     "smtp_tls_CAfile = {pki}/ca.pem\n", "Server certificate not verified"),
+    ("smtp_tls_security_level = verify\nsmtp_tls_verify_cert_match = mx.tls.test\n"
+     "smtp_tls_CAfile = {pki}/otherca.pem\n", "Server certificate not trusted"),
+    ("smtp_tls_security_level = verify\nsmtp_tls_verify_cert_match = mx.tls.test\n",
+     "Server certificate not trusted"),
+    # secure's default match is the next hop (here 127.0.0.1), not the MX name
+    ("smtp_tls_security_level = secure\nsmtp_tls_CAfile = {pki}/ca.pem\n",
+     "Server certificate not verified"),
+    ("smtp_enforce_tls = yes\nsmtp_tls_verify_cert_match = mx.tls.test\n",
+     "Server certificate not trusted"),
+    ("smtp_tls_security_level = fingerprint\n"
+     "smtp_tls_fingerprint_cert_match = 00:11:22:33\n", "Server certificate not verified"),
+], ids=["wrong-name", "other-ca", "no-ca", "secure-default-match", "enforce-tls", "fingerprint"])
+def test_downgrade_unverified_server_defers_and_gets_nothing(moat_factory, pki, conf, reason):
+    with RecordingSink(tls_context=server_ctx(pki)) as sink:
+        m = relay(moat_factory, sink, conf.format(pki=pki))
+        qid = send(m, "a@sender.test", ["b@remote.test"], BODY)
+        deferred(m, qid, reason)
+        assert sink.messages == []
+
+
+@pytest.mark.parametrize("digest,pubkey", [("sha256", False), ("sha256", True),
+                                           ("sha1", False)])
+def test_fingerprint_level(moat_factory, pki, digest, pubkey):
+    fp = cert_digest(pki, digest, pubkey)
+    if pubkey:
+        fp = fp.replace(":", "").lower()    # Postfix accepts either spelling
+    conf = ("smtp_tls_security_level = fingerprint\nsmtp_tls_loglevel = 1\n"
+            f"smtp_tls_fingerprint_cert_match = 00:11, {fp}\n")
+    if digest != "sha256":
+        conf += f"smtp_tls_fingerprint_digest = {digest}\n"
+    with RecordingSink(tls_context=server_ctx(pki)) as sink:
+        m = relay(moat_factory, sink, conf)
+        send(m, "a@sender.test", ["b@remote.test"], BODY)
+        (msg,) = sink.wait_count(1)
+        m.wait_log(r"Verified TLS connection established to")
+    assert msg.tls
+
+
+def test_trusted_at_may_with_a_ca(moat_factory, pki):
+    with RecordingSink(tls_context=server_ctx(pki)) as sink:
+        m = relay(moat_factory, sink, "smtp_tls_security_level = may\nsmtp_tls_loglevel = 1\n"
+                                      f"smtp_tls_CAfile = {pki}/ca.pem\n")
+        send(m, "a@sender.test", ["b@remote.test"], BODY)
+        sink.wait_count(1)
+        m.wait_log(r"Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]")
+
+
+@pytest.mark.parametrize("servername,sent", [("", None), ("mx.tls.test", "mx.tls.test"),
+                                             ("nexthop", None)])
+def test_servername(moat_factory, pki, servername, sent):
+    """SNI: none by default; a name as given; the next hop's name, never an
+    address literal (here the next hop is [127.0.0.1])."""
+    names = []
+    with RecordingSink(tls_context=sni_ctx(pki, names)) as sink:
+        m = relay(moat_factory, sink, "smtp_tls_security_level = encrypt\n"
+                                      f"smtp_tls_servername = {servername}\n")
+        send(m, "a@sender.test", ["b@remote.test"], BODY)
+        sink.wait_count(1)
+    assert names == [sent]
+
+
+def test_dane_is_refused_at_start(moat_factory):
+    m = moat_factory(main_cf_extra="smtp_tls_security_level = dane\n")
+    with pytest.raises(AssertionError, match=r"main\.cf.*smtp_tls_security_level: bad value "
+                                             r"\"dane\""):
+        m.start()
