@@ -50,6 +50,15 @@ MAPS_LIBS := -ldb -lpcre2-8
 MAPS_PROGS := moatmap moat-lookup moatd
 $(foreach p,$(MAPS_PROGS),$(eval PRELIBS_$(p) := $(B)/libmoatmaps.a)$(eval LDLIBS_$(p) += $(MAPS_LIBS)))
 
+# TLS (tls/: Postfix's TLS vocabulary over OpenSSL 3) is a library of its
+# own too: only the programs in TLS_PROGS and the test_tls_* unit tests link
+# it and libssl/libcrypto; a stage that does no TLS carries no OpenSSL.
+TLS_SRCS := $(wildcard tls/*.c)
+TLS_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(TLS_SRCS))
+TLS_LIBS := -lssl -lcrypto
+TLS_PROGS := moat-smtp
+$(foreach p,$(TLS_PROGS),$(eval PRELIBS_$(p) += $(B)/libmoattls.a)$(eval LDLIBS_$(p) += $(TLS_LIBS)))
+
 STAGES := $(filter-out broker,$(notdir $(wildcard daemons/*)))
 TOOLS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c)))))
 PROGS := $(B)/bin/moatd $(addprefix $(B)/bin/moat-,$(STAGES)) $(addprefix $(B)/bin/,$(TOOLS))
@@ -74,6 +83,11 @@ $(B)/libmoatmaps.a: $(MAPS_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+$(B)/libmoattls.a: $(TLS_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
 # prog_rule(binary name, source dir)
 define prog_rule
 $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(2)/*.c)) $(PRELIBS_$(1)) $(B)/libmoat.a
@@ -94,6 +108,11 @@ MAP_UNIT_BINS := $(filter $(B)/tests/test_map_%,$(UNIT_BINS))
 $(MAP_UNIT_BINS): $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmoatmaps.a $(B)/libmoat.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/libmoatmaps.a $(B)/libmoat.a -lcmocka $(MAPS_LIBS) $(LDLIBS_ALL)
+
+TLS_UNIT_BINS := $(filter $(B)/tests/test_tls_%,$(UNIT_BINS))
+$(TLS_UNIT_BINS): $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmoattls.a $(B)/libmoat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/libmoattls.a $(B)/libmoat.a -lcmocka $(TLS_LIBS) $(LDLIBS_ALL)
 
 deps:
 	@sh tools/install-deps.sh

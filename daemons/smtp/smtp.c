@@ -262,6 +262,7 @@ static int smtp_try_hop(struct smtp_state *s, struct smtp_job *job, const char *
 	size_t n = 0;
 	int st, sessions = 0;
 
+	s->hop = nexthop;
 	memcpy(f->dsn, "4.4.1", 6);
 	snprintf(f->relay, sizeof(f->relay), "none");
 	buf_reset(&f->why);
@@ -542,6 +543,7 @@ static void smtp_pre_jail(struct stage *st)
 	smtp_params(s, st->conf);
 	smtp_generic_init(s, st->conf);
 	smtp_guard_init(s, st->conf);
+	smtp_tls_init(s, st->conf);
 	st->connect_ports = s->ports;
 	st->nconnect_ports = s->nports;
 	st->connect_any_port = s->route_tables;
