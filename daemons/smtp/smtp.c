@@ -493,6 +493,9 @@ static void smtp_run(struct stage *st)
 	uint32_t max_use = (uint32_t)conf_int(st->conf, "max_use");
 	struct smtp_job job;
 
+	if (st->start_flags & STAGE_START_CHECK)
+		exit(0);	/* pre_jail took the settings (moatd's check run: tablecheck.c) */
+
 	memset(&job, 0, sizeof(job));
 	job.fd = -1;
 	while (!st->stopping) {

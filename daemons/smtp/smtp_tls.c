@@ -40,19 +40,29 @@
 #include "tls/tls_log.h"
 #include "tls/tls_proto.h"
 
-/* tls_load_ca - the CA certificates into ctx's store, now. */
-static void tls_load_ca(SSL_CTX *ctx, const char *file, const char *dir)
+/* tls_refuse - a setting OpenSSL or moat cannot honour: "main.cf:12: name: why", and exit
+ * (at start-up this is moatd's check run, which quotes the line in its refusal). */
+static void tls_refuse(const struct conf *c, const char *name, const char *why)
 {
+	const char *w = conf_where(c, name);
+
+	msg_fatal("%s%s%s: %s", w ? w : "", w ? ": " : "", name, why);
+}
+
+/* tls_load_ca - the CA certificates into ctx's store, now. */
+static void tls_load_ca(SSL_CTX *ctx, const struct conf *c)
+{
+	const char *file = conf_str(c, "smtp_tls_CAfile"), *dir = conf_str(c, "smtp_tls_CApath");
 	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
 	DIR *d;
 	struct dirent *e;
 
 	if (*file && X509_STORE_load_file(st, file) != 1)
-		msg_fatal("smtp_tls_CAfile = %s: cannot load CA certificates", file);
+		tls_refuse(c, "smtp_tls_CAfile", "cannot load CA certificates");
 	if (*dir == 0)
 		return;
 	if ((d = opendir(dir)) == NULL)
-		msg_fatal("smtp_tls_CApath = %s: %m", dir);
+		tls_refuse(c, "smtp_tls_CApath", strerror(errno));
 	/* Every PEM file, not the hash lookup OpenSSL does later: there is no
 	 * later, the directory is outside the jail. Non-certificates are skipped. */
 	while ((e = readdir(d)) != NULL) {
@@ -70,25 +80,32 @@ static void tls_load_ca(SSL_CTX *ctx, const char *file, const char *dir)
 static SSL_CTX *tls_ctx(struct conf *c, const char *protos, const char *grade)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	struct buf why = BUF_INIT;
+	struct buf why = BUF_INIT, list = BUF_INIT;
 	unsigned mask;
 
 	if (ctx == NULL)
 		msg_fatal("cannot create a TLS context");
 	if (tls_proto_parse(conf_list(c, protos), &mask, &why) < 0
 	    || tls_proto_apply(ctx, mask) < 0)
-		msg_fatal("%s: %s", protos, why.len ? buf_str(&why) : "refused by OpenSSL");
+		tls_refuse(c, protos, why.len ? buf_str(&why) : "refused by OpenSSL");
+	/* the grade, then the exclusions, each named by the parameter at fault */
+	if (tls_cipher_list(conf_str(c, grade), NULL, &list, &why) < 0)
+		tls_refuse(c, grade, buf_str(&why));
+	if (tls_cipher_list(conf_str(c, grade), conf_list(c, "smtp_tls_exclude_ciphers"), &list,
+			    &why) < 0)
+		tls_refuse(c, "smtp_tls_exclude_ciphers", buf_str(&why));
 	if (tls_cipher_apply(ctx, conf_str(c, grade), conf_list(c, "smtp_tls_exclude_ciphers"),
 			     &why) < 0)
-		msg_fatal("%s = %s: %s", grade, conf_str(c, grade), buf_str(&why));
+		tls_refuse(c, grade, buf_str(&why));
 	/* The chain is checked by OpenSSL in every handshake; whether it must
 	 * be trusted is the level's business, decided after it (smtp_tls_peer.c). */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	(void)SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
 				  | SSL_OP_NO_TICKET);
-	tls_load_ca(ctx, conf_str(c, "smtp_tls_CAfile"), conf_str(c, "smtp_tls_CApath"));
+	tls_load_ca(ctx, c);
 	buf_free(&why);
+	buf_free(&list);
 	return ctx;
 }
 

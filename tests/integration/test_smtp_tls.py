@@ -14,6 +14,7 @@ import pytest
 
 from mailpeers import RecordingSink
 from relayenv import send
+from test_lookup import start_fails
 from test_smtp import BODY, LINE, start
 
 SERVER_NAME = "mx.tls.test"
@@ -313,3 +314,18 @@ def test_dane_is_refused_at_start(moat_factory):
     with pytest.raises(AssertionError, match=r"main\.cf.*smtp_tls_security_level: bad value "
                                              r"\"dane\""):
         m.start()
+
+
+@pytest.mark.parametrize("setting,why", [
+    ("smtp_tls_protocols = >=TLSv9", r"smtp_tls_protocols: "),
+    ("smtp_tls_exclude_ciphers = a:b", r"smtp_tls_exclude_ciphers: bad cipher exclusion"),
+    ("smtp_tls_CAfile = /nonexistent/ca.pem", r"smtp_tls_CAfile: cannot load CA certificates"),
+    ("smtp_tls_CApath = /nonexistent-ca-dir", r"smtp_tls_CApath: No such file or directory"),
+])
+def test_tls_settings_openssl_refuses_stop_start_up_with_file_and_line(moat_factory, setting, why):
+    """What only OpenSSL can judge is judged before any stage starts: moatd
+    runs the smtp program once in check mode (moatd links no OpenSSL) and
+    refuses with the main.cf line."""
+    m = moat_factory(main_cf_extra="smtp_tls_security_level = may\n" + setting + "\n")
+    err = start_fails(m)
+    assert re.search(r"main\.cf:\d+: " + why, err), err
