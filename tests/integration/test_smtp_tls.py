@@ -164,6 +164,24 @@ def test_cipher_grade(moat_factory, pki, grade, over_tls):
         assert msg.tls[0] == "ECDHE-RSA-AES128-SHA"
 
 
+@pytest.mark.parametrize("grade,delivered", [("medium", False), ("low", True)])
+def test_mandatory_cipher_grade(moat_factory, pki, grade, delivered):
+    """At encrypt the grade is smtp_tls_mandatory_ciphers: medium refuses a
+    SHA-1 CBC-only server (deferred, nothing sent), low takes it over TLS."""
+    ctx = server_ctx(pki, ssl.TLSVersion.TLSv1_2, "ECDHE-RSA-AES128-SHA")
+    with RecordingSink(tls_context=ctx) as sink:
+        m = relay(moat_factory, sink, "smtp_tls_security_level = encrypt\n"
+                                      f"smtp_tls_mandatory_ciphers = {grade}\n"
+                                      "smtp_tls_ciphers = low\n")
+        send(m, "a@sender.test", ["b@remote.test"], BODY)
+        if delivered:
+            (msg,) = sink.wait_count(1)
+            assert msg.tls[0] == "ECDHE-RSA-AES128-SHA", msg.tls
+        else:
+            m.wait_log(r"to=<b@remote\.test>.*status=deferred")
+            assert sink.messages == []
+
+
 def test_starttls_timeout(moat_factory, pki):
     """A server that answers STARTTLS and then says nothing: the handshake
     ends at smtp_starttls_timeout, not at a later step's limit."""
