@@ -50,16 +50,17 @@ MAPS_LIBS := -ldb -lpcre2-8
 MAPS_PROGS := moatmap moat-lookup moatd
 $(foreach p,$(MAPS_PROGS),$(eval PRELIBS_$(p) := $(B)/libmoatmaps.a)$(eval LDLIBS_$(p) += $(MAPS_LIBS)))
 
-# TLS (tls/) is a library of its own too: only the programs in TLS_PROGS and
-# the test_tls_* unit tests link it and OpenSSL.
+# TLS (tls/: Postfix's TLS vocabulary over OpenSSL 3) is a library of its
+# own too: only the programs in TLS_PROGS and the test_tls_* unit tests link
+# it and libssl/libcrypto; a stage that does no TLS carries no OpenSSL.
 TLS_SRCS := $(wildcard tls/*.c)
 TLS_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(TLS_SRCS))
 TLS_LIBS := -lssl -lcrypto
-TLS_PROGS := moat-tlskey
+TLS_PROGS := moat-smtp moat-tlskey
 $(foreach p,$(TLS_PROGS),$(eval PRELIBS_$(p) += $(B)/libmoattls.a)$(eval LDLIBS_$(p) += $(TLS_LIBS)))
 
 STAGES := $(filter-out broker,$(notdir $(wildcard daemons/*)))
-TOOLS := $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c))))
+TOOLS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/*.c)))))
 PROGS := $(B)/bin/moatd $(addprefix $(B)/bin/moat-,$(STAGES)) $(addprefix $(B)/bin/,$(TOOLS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))

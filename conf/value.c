@@ -242,7 +242,9 @@ int conf_value_check(const struct conf_param_def *d, struct conf_val *v, struct 
 	t = xstrndup(s, n);
 	switch (d->type) {
 	case CONF_STR:
-		if (d->choices && !conf_word_in(t, d->choices)) {
+		/* An empty default is a value of its own (smtp_tls_security_level:
+		 * "ask the obsolete parameters"), allowed again when set. */
+		if (d->choices && !(n == 0 && d->defval[0] == 0) && !conf_word_in(t, d->choices)) {
 			buf_printf(why, "bad value \"%.*s\" (expected one of: %s)", CONF_SHOW_MAX, t, d->choices);
 			r = -1;
 		}

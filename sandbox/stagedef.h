@@ -15,6 +15,7 @@
 #define STAGEDEF_F_SCREENED	0x20
 #define STAGEDEF_F_TABLES	0x40
 #define STAGEDEF_F_KEYS		0x80
+#define STAGEDEF_F_CHECKED	0x100	/* moatd runs it once in check mode before start and reload */
 
 /* Open channels a stage without FANS_OUT may hold to one service. */
 #define STAGEDEF_PEER_CHANNELS	2

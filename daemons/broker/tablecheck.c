@@ -5,7 +5,10 @@
  * The broker must not parse tables, so the check is the lookup program
  * itself, run once with STAGE_START_CHECK (skeleton/stage_check.c): same
  * argv, same fds, same sandbox as the real stage. Its error lines become
- * the reason the configuration is refused.
+ * the reason the configuration is refused. Stages whose settings only
+ * their own libraries can judge (STAGEDEF_F_CHECKED: smtp's TLS protocols,
+ * ciphers and CA files, which OpenSSL reads and moatd does not link) get
+ * the same check run, once per master.cf service with its -o overrides.
  */
 #include <unistd.h>
 
@@ -42,6 +45,25 @@ static int check_run(struct broker *b, const struct conf *c, const struct master
 	return r;
 }
 
+/* checked_services - a check run of each CHECKED stage's service; 0, or -1 and err. */
+static int checked_services(struct broker *b, const struct conf *c, const struct master_cf *m,
+			    struct buf *err)
+{
+	for (size_t i = 0; i < m->nsvc; i++) {
+		const struct master_service *sv = &m->svc[i];
+		const struct stagedef *d = stagedef_lookup(sv->command);
+		struct stage_check run = { .daemon_dir = conf_str(c, "daemon_directory"),
+					   .confdir = b->confdir, .service = sv->name,
+					   .stage = sv->command, .overrides = sv->overrides,
+					   .devnull = b->devnull };
+
+		if (d && (d->flags & STAGEDEF_F_CHECKED) && !master_service_disabled(c, sv)
+		    && stage_check_run(&run, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * broker_tables_check - the tables c and m name, into out, checked by a
  * run of the lookup program. -1 and err (out empty) if one cannot be opened
@@ -57,7 +79,8 @@ int broker_tables_check(struct broker *b, const struct conf *c, const struct mas
 	if (out->n > 0 && sv == NULL) {
 		(void)buf_printf(err, "%s: table %s: master.cf runs no lookup service to serve it",
 				 out->v[0].where, out->v[0].spec);
-	} else if (out->n == 0 || check_run(b, c, sv, out, err) == 0) {
+	} else if ((out->n == 0 || check_run(b, c, sv, out, err) == 0)
+		   && checked_services(b, c, m, err) == 0) {
 		return 0;
 	}
 	stagecf_tables_free(out);

@@ -262,6 +262,7 @@ static int smtp_try_hop(struct smtp_state *s, struct smtp_job *job, const char *
 	size_t n = 0;
 	int st, sessions = 0;
 
+	s->hop = nexthop;
 	memcpy(f->dsn, "4.4.1", 6);
 	snprintf(f->relay, sizeof(f->relay), "none");
 	buf_reset(&f->why);
@@ -492,6 +493,9 @@ static void smtp_run(struct stage *st)
 	uint32_t max_use = (uint32_t)conf_int(st->conf, "max_use");
 	struct smtp_job job;
 
+	if (st->start_flags & STAGE_START_CHECK)
+		exit(0);	/* pre_jail took the settings (moatd's check run: tablecheck.c) */
+
 	memset(&job, 0, sizeof(job));
 	job.fd = -1;
 	while (!st->stopping) {
@@ -542,6 +546,7 @@ static void smtp_pre_jail(struct stage *st)
 	smtp_params(s, st->conf);
 	smtp_generic_init(s, st->conf);
 	smtp_guard_init(s, st->conf);
+	smtp_tls_init(s, st->conf);
 	st->connect_ports = s->ports;
 	st->nconnect_ports = s->nports;
 	st->connect_any_port = s->route_tables;

@@ -60,6 +60,8 @@ struct smtp_conn {
 	int64_t idle_since_ms;
 	int reused;
 	int inward;		/* smtp_guard_inward: reused only for a named next hop */
+	struct ssl_st *ssl;	/* after STARTTLS: every byte goes through it */
+	int tls;		/* TLS is up (for the log and the cache) */
 };
 
 /* One address to try. */
@@ -111,6 +113,16 @@ struct smtp_state {
 	struct resolve res;	/* qmgr's routing, to check a next hop from a table */
 	struct resolve_result rr;
 	struct route_lookup route;	/* also smtp_generic_maps' lookup client */
+	/* smtp_tls.c */
+	int tls_level;		/* enum tls_level */
+	int tls_loglevel, tls_note_offer;
+	int64_t t_starttls;
+	struct ssl_ctx_st *tls_ctx_may;	/* smtp_tls_protocols, smtp_tls_ciphers */
+	struct ssl_ctx_st *tls_ctx_must;	/* the _mandatory_ ones */
+	char *const *tls_match;	/* the level's *_cert_match */
+	const char *tls_servername;
+	const struct evp_md_st *tls_fpt_md;	/* smtp_tls_fingerprint_digest */
+	const char *hop;	/* the next hop being tried (job's or a fallback relay) */
 	/* smtp_generic.c */
 	struct buf generic;	/* smtp_generic_maps as one query's table list */
 	const char *myorigin, *delim;
@@ -122,6 +134,8 @@ struct smtp_state {
 #define SMTP_IO_LOST	(-2)
 #define SMTP_IO_BAD	(-3)
 #define SMTP_IO_FILE	(-4)	/* the queue file could not be read */
+int64_t smtp_io_deadline(int64_t timeout_s);
+int smtp_io_wait(int fd, short ev, int64_t deadline_ms);
 int smtp_io_connect(const struct smtp_addr *a, int64_t timeout_s, struct buf *why);
 int smtp_io_write(struct smtp_conn *c, const void *p, size_t n, int64_t timeout_s);
 int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, struct buf *why);
@@ -172,6 +186,18 @@ int smtp_guard_inward(const struct smtp_state *s, const struct smtp_addr *a);
 /* smtp_generic.c: smtp_generic_maps; -1 when the job was deferred. */
 void smtp_generic_init(struct smtp_state *s, struct conf *c);
 int smtp_generic_job(struct smtp_state *s, struct smtp_job *job);
+
+/* smtp_tls.c: STARTTLS after EHLO, by smtp_tls_security_level. */
+void smtp_tls_init(struct smtp_state *s, struct conf *c);
+#define SMTP_TLS_PLAIN	3	/* may: the handshake failed, retry in plaintext */
+int smtp_tls_session(struct smtp_state *s, const char *hop, int plain, struct buf *why,
+		     char dsn[16]);
+
+/* smtp_tls_peer.c: who the server is, by the level's *_cert_match. */
+void smtp_tls_peer_init(struct smtp_state *s, struct conf *c);
+void smtp_tls_servername(const struct smtp_state *s, const char *hop, char *out, size_t n);
+/* smtp_tls_peer_check - log the handshake; 0, or -1 with Postfix's reason. */
+int smtp_tls_peer_check(struct smtp_state *s, const char *hop, struct buf *why);
 
 /* smtp.c */
 int smtp_has_ctl(const char *p);

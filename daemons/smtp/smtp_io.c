@@ -9,7 +9,10 @@
  * server can make us buffer. Content is read from the queue file fd with
  * pread in large chunks through queue/qcontent.c (one write per 64 KB; the
  * last write carries the final ".\r\n"), never line by line: it is stored
- * in wire form already.
+ * in wire form already. After STARTTLS (smtp_tls.c) the same functions go
+ * through the connection's SSL object: a read or write that OpenSSL says
+ * must wait for the other direction waits for that one, on the same
+ * deadline.
  *
  * SECURITY: everything read here comes from a server and is hostile.
  */
@@ -22,6 +25,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "daemons/smtp/smtp.h"
 #include "lib/iox.h"
@@ -48,8 +54,13 @@ static int64_t io_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* io_wait - poll one fd until deadline_ms; 1 ready, 0 timeout, -1 error. */
-static int io_wait(int fd, short ev, int64_t deadline_ms)
+int64_t smtp_io_deadline(int64_t timeout_s)
+{
+	return io_mono_ms() + timeout_s * 1000;
+}
+
+/* smtp_io_wait - poll one fd until deadline_ms; 1 ready, 0 timeout, -1 error. */
+int smtp_io_wait(int fd, short ev, int64_t deadline_ms)
 {
 	for (;;) {
 		struct pollfd p = { fd, ev, 0 };
@@ -66,8 +77,42 @@ static int io_wait(int fd, short ev, int64_t deadline_ms)
 	}
 }
 
+/*
+ * io_xfer - one send or recv, in the clear or through TLS. Returns bytes
+ * moved, 0 for end of stream, -1 with errno (EAGAIN: *ev says which
+ * direction to wait for; else the connection is lost).
+ */
+static ssize_t io_xfer(struct smtp_conn *c, void *p, size_t n, int out, short *ev)
+{
+	int r, e;
+
+	*ev = out ? POLLOUT : POLLIN;
+	if (c->ssl == NULL)
+		return out ? send(c->fd, p, n, MSG_NOSIGNAL) : recv(c->fd, p, n, MSG_DONTWAIT);
+	ERR_clear_error();
+	r = out ? SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n)
+		: SSL_read(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+	if (r > 0)
+		return r;
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		*ev = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		errno = EAGAIN;
+		return -1;
+	}
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	errno = EPIPE;
+	return -1;
+}
+
 void smtp_conn_close(struct smtp_conn *c)
 {
+	if (c->ssl) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	c->tls = 0;
 	if (c->fd >= 0)
 		(void)close(c->fd);
 	c->fd = -1;
@@ -113,7 +158,7 @@ int smtp_io_connect(const struct smtp_addr *a, int64_t timeout_s, struct buf *wh
 			(void)close(fd);
 			return -1;
 		}
-		switch (io_wait(fd, POLLOUT, io_mono_ms() + (timeout_s > 0 ? timeout_s : 75) * 1000)) {
+		switch (smtp_io_wait(fd, POLLOUT, io_mono_ms() + (timeout_s > 0 ? timeout_s : 75) * 1000)) {
 		case 0:
 			buf_set_str(why, "Connection timed out");
 			(void)close(fd);
@@ -142,7 +187,8 @@ int smtp_io_write(struct smtp_conn *c, const void *p, size_t n, int64_t timeout_
 	int64_t deadline = io_mono_ms() + timeout_s * 1000;
 
 	while (n > 0) {
-		ssize_t w = send(c->fd, b, n, MSG_NOSIGNAL);
+		short ev;
+		ssize_t w = io_xfer(c, (void *)b, n, 1, &ev);
 
 		if (w > 0) {
 			b += w;
@@ -153,7 +199,7 @@ int smtp_io_write(struct smtp_conn *c, const void *p, size_t n, int64_t timeout_
 			continue;
 		if (w < 0 && errno != EAGAIN)
 			return SMTP_IO_LOST;
-		switch (io_wait(c->fd, POLLOUT, deadline)) {
+		switch (smtp_io_wait(c->fd, ev, deadline)) {
 		case 0:
 			return SMTP_IO_TIMEOUT;
 		case -1:
@@ -171,6 +217,7 @@ int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, 
 		size_t used = 0;
 		int pr = smtp_reply_parse(r, c->rbuf.data ? c->rbuf.data : "", c->rbuf.len, &used, why);
 		char tmp[16384];
+		short ev;
 		ssize_t n;
 
 		if (pr == SMTP_REPLY_DONE) {
@@ -179,7 +226,7 @@ int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, 
 		}
 		if (pr == SMTP_REPLY_BAD)
 			return SMTP_IO_BAD;
-		n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		n = io_xfer(c, tmp, sizeof(tmp), 0, &ev);
 		if (n > 0) {
 			if (buf_append(&c->rbuf, tmp, (size_t)n) < 0) {
 				buf_set_str(why, "server sent too much");
@@ -193,7 +240,7 @@ int smtp_io_reply(struct smtp_conn *c, struct smtp_reply *r, int64_t timeout_s, 
 			continue;
 		if (errno != EAGAIN)
 			return SMTP_IO_LOST;
-		switch (io_wait(c->fd, POLLIN, deadline)) {
+		switch (smtp_io_wait(c->fd, ev, deadline)) {
 		case 0:
 			return SMTP_IO_TIMEOUT;
 		case -1:

@@ -111,14 +111,15 @@ static int sess_helo(struct smtp_state *s, int esmtp, struct buf *why, char dsn[
 	return code / 100 == 5 ? 2 : SMTP_SESS_NEXT;
 }
 
-int smtp_session_open(struct smtp_state *s, struct smtp_job *job, const struct smtp_addr *a,
-		      struct buf *why, char dsn[16])
+/* sess_open - connect, greeting, EHLO, STARTTLS by the TLS level (unless
+ * plain), and EHLO again over TLS. */
+static int sess_open(struct smtp_state *s, const struct smtp_addr *a, int plain, struct buf *why,
+		     char dsn[16])
 {
 	struct smtp_conn *c = &s->conn;
 	struct buf err = BUF_INIT;
 	int fd, io, code;
 
-	(void)job;
 	buf_reset(why);
 	fd = smtp_io_connect(a, s->t_connect, &err);
 	snprintf(c->host, sizeof(c->host), "%s", a->host);
@@ -160,10 +161,30 @@ int smtp_session_open(struct smtp_state *s, struct smtp_job *job, const struct s
 		smtp_session_quit(s);
 		return io;
 	}
+	if ((io = smtp_tls_session(s, s->hop, plain, why, dsn)) != 0)
+		return io;	/* the connection is closed */
+	/* RFC 3207 4.2: what the server said before TLS is forgotten. */
+	if (c->tls && (io = sess_helo(s, 1, why, dsn)) != 0) {
+		smtp_session_quit(s);
+		return io;
+	}
 	return 0;
 next:
 	smtp_conn_close(c);
 	return SMTP_SESS_NEXT;
+}
+
+int smtp_session_open(struct smtp_state *s, struct smtp_job *job, const struct smtp_addr *a,
+		      struct buf *why, char dsn[16])
+{
+	int r = sess_open(s, a, 0, why, dsn);
+
+	(void)job;
+	/* Opportunistic TLS whose handshake failed: as Postfix, the same
+	 * server again in plaintext. */
+	if (r == SMTP_TLS_PLAIN)
+		r = sess_open(s, a, 1, why, dsn);
+	return r;
 }
 
 /* smtp_session_quit - QUIT without waiting long for the answer, then close. */

@@ -33,6 +33,9 @@ class Received:
         self.when = time.time()
         self.helo = session.host_name if session else None
         self.esmtp = session.extended_smtp if session else None
+        # The negotiated (name, version, bits) after STARTTLS, else None.
+        ssl_obj = (session.ssl or {}).get("ssl_object") if session else None
+        self.tls = ssl_obj.cipher() if ssl_obj else None
 
 
 class RecordingHandler:
@@ -85,11 +88,12 @@ class RecordingSink:
     """An aiosmtpd server on 127.0.0.1:port recording every message (or on
     addr:port inside a Netns, when netns is given)."""
 
-    def __init__(self, port=None, netns=None, addr=None, smtputf8=False, ident=None):
+    def __init__(self, port=None, netns=None, addr=None, smtputf8=False, ident=None,
+                 tls_context=None):
         self.handler = RecordingHandler()
         kw = {"data_size_limit": 64 * 1024 * 1024,
               "server_kwargs": {"decode_data": False, "enable_SMTPUTF8": smtputf8,
-                                "ident": ident}}
+                                "ident": ident, "tls_context": tls_context}}
         if netns is None and addr is None:
             self.port = port or free_port()
             self.addr = "127.0.0.1"

@@ -13,7 +13,7 @@ import pytest
 from mailpeers import Netns, free_port
 from relayenv import FAST_RETRY, relay_main_cf, send
 from test_header_checks import write_table
-from test_lookup import start_fails
+from test_lookup import hold_table, start_fails
 
 HEADERS = (b"From: \"Old Name\" <old@src.example>\r\n"
            b"To: Bob <bob@dst.example>, x+tag@legacy.example (a comment)\r\n"
@@ -184,6 +184,7 @@ def test_failing_table_defers_never_passes_unrewritten(moat_factory, sink, param
     with open(os.path.join(m.confdir, "main.cf"), "a") as f:
         f.write(f"{param} = pcre:{path}\n")
     m.start()
+    hold_table(m, f"pcre:{path}")
     with open(path, "w") as f:
         f.write("/unclosed( x@y\n")
     m.wait_log(r"has changed -- restarting")

@@ -73,11 +73,9 @@ def code(lines):
 # --- 3. fail closed: what moat cannot honour stops start-up ----------------
 
 FAIL_CLOSED = [
-    "smtp_tls_security_level = encrypt",        # seen: warning, then mail in cleartext
-    "smtp_tls_security_level = dane",
+    "smtp_tls_wrappermode = yes",
     "smtpd_tls_security_level = encrypt",
     "lmtp_tls_security_level = verify",
-    "smtp_enforce_tls = yes",
     "smtpd_enforce_tls = yes",
     "smtpd_tls_auth_only = yes",
     "smtpd_tls_req_ccert = yes",
@@ -106,14 +104,14 @@ def test_fail_closed_through_a_macro(moat_factory):
 
 
 def test_fail_closed_in_a_master_cf_override(moat_factory):
-    master = MASTER + "relay unix - - y - 4 smtp -o smtp_tls_security_level=secure\n"
+    master = MASTER + "relay unix - - y - 4 smtp -o lmtp_tls_security_level=secure\n"
     m = make(moat_factory, master=master)
     err = refused(m)
-    assert re.search(r"master\.cf:4: parameter smtp_tls_security_level = secure: not implemented",
+    assert re.search(r"master\.cf:4: parameter lmtp_tls_security_level = secure: not implemented",
                      err), err
 
 
-@pytest.mark.parametrize("setting", ["smtp_tls_security_level = may",
+@pytest.mark.parametrize("setting", ["lmtp_tls_security_level = may",
                                      "smtpd_tls_security_level = none",
                                      "smtpd_tls_auth_only = no", "smtp_sasl_password_maps ="])
 def test_safe_value_of_unimplemented_parameter_warns(moat_factory, setting):

@@ -30,6 +30,13 @@ def lookup(m, table, key, *order):
     return m.ctl("lookup", table, key, *order, check=False)
 
 
+def hold_table(m, spec):
+    """Wait until the running lookup stage holds spec (a query it answers,
+    found or not): a test that then breaks the file sees "has changed"."""
+    r = lookup(m, spec, "moat-test-probe")
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+
+
 def lookup_pid(m):
     pids = [p for p, s in m.stage_pids().items() if s == "lookup"]
     assert len(pids) == 1, m.ctl("status", check=False).stdout

@@ -12,6 +12,7 @@ import pytest
 
 from mailpeers import Netns, RecordingSink
 from relayenv import FAST_RETRY, send
+from test_lookup import hold_table
 
 
 @contextlib.contextmanager
@@ -130,6 +131,7 @@ def test_broken_transport_table_defers_and_keeps_the_mail(moat_factory):
             "transport": f"/@x\\.example$/ smtp:{a.hop}\n",
         })
         path = os.path.join(m.dir, "tables", "transport")
+        hold_table(m, f"pcre:{path}")
         with open(path, "w") as f:
             f.write("/unclosed( smtp:\n")
         m.wait_log(r"has changed -- restarting")
@@ -191,6 +193,7 @@ def test_relay_recipient_table_failure_is_a_temporary_reject(moat_factory):
         m = routed_moat(moat_factory, dflt,
                         "relay_domains = inside.example\n"
                         "relay_recipient_maps = pcre:{rr}\n", {"rr": "/^known@/ x\n"})
+        hold_table(m, f"pcre:{os.path.join(m.dir, 'tables', 'rr')}")
         with open(os.path.join(m.dir, "tables", "rr"), "w") as f:
             f.write("/unclosed( x\n")
         m.wait_log(r"has changed -- restarting")

@@ -5,6 +5,7 @@ import os
 import re
 import smtplib
 import socket
+import time
 
 import pytest
 
@@ -107,9 +108,16 @@ def craft_deferred(m, old, new):
     """Stop moat, then replace bytes in its one deferred queue file (a
     record's length is unchanged: len(old) == len(new))."""
     assert len(old) == len(new)
-    m.stop()
     d = os.path.join(m.queue, "deferred")
-    files = [os.path.join(root, f) for root, _, fs in os.walk(d) for f in fs]
+
+    def deferred_files():
+        return [os.path.join(root, f) for root, _, fs in os.walk(d) for f in fs]
+    # the last recipient's log line comes before qmgr moves the file there
+    deadline = time.time() + 30
+    while not deferred_files() and time.time() < deadline:
+        time.sleep(0.05)
+    m.stop()
+    files = deferred_files()
     assert len(files) == 1, files
     with open(files[0], "r+b") as f:
         data = f.read()

@@ -10,6 +10,7 @@ import pytest
 from conftest import HOOKS_BUILD
 from mailpeers import Dnsmasq, RecordingSink
 from relayenv import FAST_RETRY, send
+from test_lookup import hold_table
 from test_route import rcpts_of, table
 from test_smtp_guard import connected, idle_listener
 
@@ -245,6 +246,7 @@ def test_generic_maps_lookup_failure_defers(moat_factory):
         m = moat_with(moat_factory, f"relayhost = [127.0.0.1]:{out.port}\n"
                       "smtp_generic_maps = pcre:{generic}\n",
                       {"generic": "/^user@inside\\.example$/ public@example.com\n"})
+        hold_table(m, f"pcre:{os.path.join(m.dir, 'tables', 'generic')}")
         with open(os.path.join(m.dir, "tables", "generic"), "w") as f:
             f.write("/unclosed( x\n")
         m.wait_log(r"has changed -- restarting")

@@ -16,16 +16,18 @@ static void test_failclosed_refused(void **state)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{ "smtp_tls_security_level = encrypt\n", "main.cf:1: parameter smtp_tls_security_level = encrypt: not implemented by moat, and moat will not run without what it asks for (SMTP client TLS level" },
+		{ "lmtp_tls_security_level = encrypt\n", "main.cf:1: parameter lmtp_tls_security_level = encrypt: not implemented by moat, and moat will not run without what it asks for (LMTP client TLS level" },
 		{ "# tls\n\nsmtpd_tls_security_level = encrypt\n", "main.cf:3: parameter smtpd_tls_security_level = encrypt: not implemented" },
-		{ "smtp_enforce_tls = yes\n", "main.cf:1: parameter smtp_enforce_tls = yes: not implemented" },
+		{ "smtp_tls_wrappermode = yes\n", "main.cf:1: parameter smtp_tls_wrappermode = yes: not implemented" },
+		/* a TLS level moat lacks is refused as a bad value */
+		{ "smtp_tls_security_level = dane\n", "main.cf:1: parameter smtp_tls_security_level: bad value \"dane\"" },
 		{ "smtpd_tls_auth_only = true\n", "parameter smtpd_tls_auth_only = true: not implemented" },
 		{ "smtp_sasl_password_maps = regexp:/etc/moat/h\n", "parameter smtp_sasl_password_maps = regexp:/etc/moat/h: not implemented" },
 		{ "smtp_tls_policy_maps = pcre:/b\n", "parameter smtp_tls_policy_maps = pcre:/b: not implemented" },
 		{ "smtpd_milters = inet:localhost:8891\n", "parameter smtpd_milters = inet:localhost:8891: not implemented" },
 		{ "smtp_tls_policy_maps = hash:/etc/moat/tls\n", "parameter smtp_tls_policy_maps = hash:/etc/moat/tls: not implemented" },
 		{ "t = hash:/v\nsmtpd_sender_login_maps = $t\n", "main.cf:2: parameter smtpd_sender_login_maps = hash:/v: not implemented" },
-		{ "smtp_tls_security_level = may encrypt\n", "not implemented" },
+		{ "lmtp_tls_security_level = may encrypt\n", "not implemented" },
 		/* a syntax error in such a value is named as one */
 		{ "transport_maps = /etc/moat/transport\n", "main.cf:1: parameter transport_maps: bad table \"/etc/moat/transport\" (expected type:name)" },
 		{ "transport_maps = hash:/a, lmdb:/etc/x\n", "table type \"lmdb\" is not supported by moat" },
@@ -54,20 +56,20 @@ static void test_failclosed_safe(void **state)
 
 	(void)state;
 	test_capture();
-	c = test_load("smtp_tls_security_level = may\n"
+	c = test_load("lmtp_tls_security_level = may\n"
 		      "smtpd_tls_security_level = NONE\n"
 		      "smtpd_enforce_tls = no\n"
 		      "smtp_sasl_password_maps =\n"
 		      "smtp_tls_policy_maps = ${nothing}\n", &err);
 	if (!c)
 		fail_msg("%s", buf_str(&err));
-	assert_true(test_warned("main.cf:1: parameter smtp_tls_security_level is not implemented by moat; ignored"));
+	assert_true(test_warned("main.cf:1: parameter lmtp_tls_security_level is not implemented by moat; ignored"));
 	assert_true(test_warned("main.cf:2: parameter smtpd_tls_security_level is not implemented"));
 	assert_true(test_warned("main.cf:3: parameter smtpd_enforce_tls is not implemented"));
 	assert_true(test_warned("main.cf:4: parameter smtp_sasl_password_maps is not implemented"));
 	assert_true(test_warned("main.cf:5: parameter smtp_tls_policy_maps is not implemented"));
-	assert_string_equal(conf_str(c, "smtp_tls_security_level"), "");
-	assert_string_equal(conf_raw(c, "smtp_tls_security_level"), "may");
+	assert_string_equal(conf_str(c, "lmtp_tls_security_level"), "");
+	assert_string_equal(conf_raw(c, "lmtp_tls_security_level"), "may");
 	conf_free(c);
 	buf_free(&err);
 }
@@ -82,11 +84,11 @@ static void test_failclosed_override(void **state)
 	(void)state;
 	test_capture();
 	c = test_load("", &err);
-	assert_int_equal(conf_set(c, "smtp_tls_security_level", "verify", "master.cf:7", &err), -1);
-	assert_non_null(strstr(buf_str(&err), "master.cf:7: parameter smtp_tls_security_level = verify: not implemented"));
-	assert_false(conf_is_set(c, "smtp_tls_security_level"));
-	assert_int_equal(conf_set(c, "smtp_tls_security_level", "may", "master.cf:8", &err), 0);
-	assert_true(test_warned("master.cf:8: parameter smtp_tls_security_level is not implemented by moat; ignored"));
+	assert_int_equal(conf_set(c, "lmtp_tls_security_level", "verify", "master.cf:7", &err), -1);
+	assert_non_null(strstr(buf_str(&err), "master.cf:7: parameter lmtp_tls_security_level = verify: not implemented"));
+	assert_false(conf_is_set(c, "lmtp_tls_security_level"));
+	assert_int_equal(conf_set(c, "lmtp_tls_security_level", "may", "master.cf:8", &err), 0);
+	assert_true(test_warned("master.cf:8: parameter lmtp_tls_security_level is not implemented by moat; ignored"));
 	assert_int_equal(conf_set(c, "smtp_tls_policy_maps", "regexp:/x", "master.cf:9", &err), -1);
 	assert_int_equal(conf_set(c, "alias_maps", "hash:/etc/aliases", "master.cf:10", &err), 0);
 	assert_true(test_warned("master.cf:10: parameter alias_maps is not implemented"));
