@@ -56,7 +56,7 @@ $(foreach p,$(MAPS_PROGS),$(eval PRELIBS_$(p) := $(B)/libmoatmaps.a)$(eval LDLIB
 TLS_SRCS := $(wildcard tls/*.c)
 TLS_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(TLS_SRCS))
 TLS_LIBS := -lssl -lcrypto
-TLS_PROGS := moat-smtp moat-tlskey
+TLS_PROGS := moat-smtp moat-smtpd moat-tlskey
 $(foreach p,$(TLS_PROGS),$(eval PRELIBS_$(p) += $(B)/libmoattls.a)$(eval LDLIBS_$(p) += $(TLS_LIBS)))
 
 STAGES := $(filter-out broker,$(notdir $(wildcard daemons/*)))

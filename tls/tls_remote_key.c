@@ -135,6 +135,19 @@ EVP_PKEY *tls_remote_key_new(X509 *cert, tls_remote_signer fn, void *arg)
 	return key;
 }
 
+int tls_remote_key_id(EVP_PKEY *pub, unsigned char id[TLS_REMOTE_KEY_ID_LEN])
+{
+	unsigned char *der = NULL;
+	unsigned int len = 0;
+	int n = i2d_PUBKEY(pub, &der), ok;
+
+	if (n <= 0)
+		return -1;
+	ok = EVP_Digest(der, (size_t)n, id, &len, EVP_sha256(), NULL) && len == TLS_REMOTE_KEY_ID_LEN;
+	OPENSSL_free(der);
+	return ok ? 0 : -1;
+}
+
 static const struct {
 	unsigned md;
 	const char *name;

@@ -58,6 +58,14 @@ typedef int (*tls_remote_signer)(void *arg, const struct tls_sign_req *req,
 /* NULL (with a warning) if the certificate's key is neither RSA nor EC. */
 EVP_PKEY *tls_remote_key_new(X509 *cert, tls_remote_signer fn, void *arg);
 
+/*
+ * tls_remote_key_id - how a key is named between its holder and its users:
+ * SHA-256 of the SubjectPublicKeyInfo (the same from the private key and
+ * from the certificate). 0, or -1 on error.
+ */
+#define TLS_REMOTE_KEY_ID_LEN 32
+int tls_remote_key_id(EVP_PKEY *pub, unsigned char id[TLS_REMOTE_KEY_ID_LEN]);
+
 /* 0 if req is a request TLS could make, else -1 (*why says what is wrong). */
 int tls_sign_req_check(const struct tls_sign_req *req, const char **why);
 

@@ -44,6 +44,7 @@ static struct smtpd_session smtpd_sess;
 static void smtpd_pre_jail(struct stage *st)
 {
 	smtpd_conf_load(&smtpd_conf, st);
+	smtpd_tls_init(&smtpd_conf, st);
 }
 
 /* smtpd_session_init - reset the one session struct for a new client (buffers are kept). */
@@ -63,6 +64,7 @@ static void smtpd_session_init(struct smtpd_session *s, struct stage *st,
 		buf_reset(&s->in);	/* cannot happen: the IPC field is smaller than the buffer */
 	s->inpos = 0;
 	buf_reset(&s->out);
+	s->ssl = NULL;
 	buf_reset(&s->helo);
 	buf_reset(&s->sender);
 	buf_reset(&s->qid);
@@ -135,6 +137,7 @@ static void smtpd_serve(struct stage *st, const struct smtpd_conn *conn, uint32_
 		smtpd_dns_client_name(&smtpd_sess);
 		smtpd_session_run(&smtpd_sess);
 		smtpd_cleanup_release();
+		smtpd_tls_end(&smtpd_sess);
 	}
 	if (close(conn->fd) < 0)
 		msg_warn("close client socket: %m");

@@ -18,6 +18,7 @@
  *   smtpd_domains.c  mydestination and relay_domains with their tables (lookup stage)
  *   smtpd_opts.c     reject footer, EHLO keywords, NOOP commands, client logging
  *   smtpd_cleanup.c  the channel to cleanup
+ *   smtpd_tls.c      STARTTLS: the server context (key in the tlskey stage), the handshake
  *   smtpd_dns.c      the client's host name (PTR + forward check, via the dns stage)
  *   smtpd_cmd.c      command-line parsing (pure)
  *   smtpd_data.c     DATA terminator/normalisation state machine (pure)
@@ -71,6 +72,9 @@ struct smtpd_conf {
 	int mail_rate_limit;		/* smtpd_client_message_rate_limit */
 	int rcpt_rate_limit;		/* smtpd_client_recipient_rate_limit */
 	int port_logging;		/* smtpd_client_port_logging */
+	struct ssl_ctx_st *tls_ctx;	/* NULL: no STARTTLS (smtpd_tls_security_level = none) */
+	int tls_level;			/* enum tls_level */
+	int tls_loglevel;		/* smtpd_tls_loglevel */
 };
 
 /* How a client name lookup ended (Postfix's SMTPD_PEER_CODE_*). */
@@ -108,6 +112,7 @@ struct smtpd_session {
 	struct buf in;			/* raw input; bytes before inpos are used */
 	size_t inpos;
 	struct buf out;			/* pending replies */
+	struct ssl_st *ssl;		/* after STARTTLS: all I/O goes through it */
 	struct buf reply;		/* one reply being formatted */
 	int eof, io_error, timed_out;
 	int64_t deadline;		/* ms: the request being read must be complete by then */
@@ -298,6 +303,11 @@ int smtpd_opts_noop(const struct smtpd_session *s, const char *line, size_t len)
 void smtpd_opts_ehlo(struct smtpd_session *s);
 void smtpd_opts_trace(struct smtpd_session *s, size_t start);
 void smtpd_opts_footer(struct smtpd_session *s, size_t start);
+
+/* smtpd_tls.c: the context before the jail; STARTTLS; the end of a TLS session. */
+void smtpd_tls_init(struct smtpd_conf *cf, struct stage *st);
+void smtpd_tls_cmd(struct smtpd_session *s, size_t alen);
+void smtpd_tls_end(struct smtpd_session *s);
 
 /* smtpd_dns.c: sets name, reverse_name and their status (lookup bounded in time). */
 void smtpd_dns_client_name(struct smtpd_session *s);

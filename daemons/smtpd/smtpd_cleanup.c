@@ -120,7 +120,8 @@ int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply)
 	o.client_addr = s->addr;
 	o.client_port = s->port;
 	o.helo = buf_str(&s->helo);
-	o.protocol = s->esmtp ? "ESMTP" : "SMTP";
+	/* RFC 3848: ESMTPS over TLS, in the Received header */
+	o.protocol = s->esmtp ? (s->ssl ? "ESMTPS" : "ESMTP") : "SMTP";
 	o.sasl_user = "";
 	o.sender = buf_str(&s->sender);
 	o.envid = "";

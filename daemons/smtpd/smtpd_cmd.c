@@ -17,7 +17,7 @@
 
 const char *const smtpd_verb_names[V_COUNT] = {
 	"UNKNOWN", "HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT",
-	"HELP", "VRFY", "EXPN",
+	"HELP", "VRFY", "EXPN", "STARTTLS",
 };
 
 static size_t cmd_skip_blanks(const char *s, size_t len, size_t i)
@@ -47,7 +47,7 @@ enum smtpd_verb smtpd_cmd_verb(const char *line, size_t len, size_t *arg, int *s
 	while (w < len && line[w] != ' ' && line[w] != '\t')
 		w++;
 	for (int k = V_HELO; k < V_COUNT; k++)
-		if (w == 4 && strncasecmp(line, smtpd_verb_names[k], 4) == 0)
+		if (w == strlen(smtpd_verb_names[k]) && strncasecmp(line, smtpd_verb_names[k], w) == 0)
 			v = (enum smtpd_verb)k;
 	if (v == V_UNKNOWN)
 		return v;

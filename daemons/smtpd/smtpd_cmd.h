@@ -24,7 +24,7 @@
 
 enum smtpd_verb {
 	V_UNKNOWN, V_HELO, V_EHLO, V_MAIL, V_RCPT, V_DATA, V_RSET, V_NOOP, V_QUIT,
-	V_HELP, V_VRFY, V_EXPN, V_COUNT
+	V_HELP, V_VRFY, V_EXPN, V_STARTTLS, V_COUNT
 };
 
 extern const char *const smtpd_verb_names[V_COUNT];

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "daemons/smtpd/smtpd.h"
 #include "lib/msg.h"
 
@@ -65,7 +67,7 @@ static int io_wait(struct smtpd_session *s)
 	struct pollfd p = { s->fd, POLLIN, 0 };
 	int r;
 
-	if (!s->lim->deadline || s->deadline == 0)
+	if (!s->lim->deadline || s->deadline == 0 || (s->ssl && SSL_pending(s->ssl) > 0))
 		return 1;
 	left = s->deadline - smtpd_io_now_ms();
 	if (left > 0 && left >= full - (full / 10 < 1000 ? full / 10 : 1000))
@@ -93,6 +95,43 @@ static void io_data_credit(struct smtpd_session *s, size_t n)
 		s->deadline = cap;
 }
 
+/*
+ * io_read, io_send - the socket, or the TLS session on it after STARTTLS,
+ * with read()/send()'s results: -1 and errno EAGAIN when the socket's
+ * timeout passed, EPIPE for any other failure of TLS, 0 at the end.
+ */
+static ssize_t io_read(struct smtpd_session *s, void *p, size_t n)
+{
+	size_t got = 0;
+	int e;
+
+	if (s->ssl == NULL)
+		return read(s->fd, p, n);
+	if (SSL_read_ex(s->ssl, p, n, &got))
+		return (ssize_t)got;
+	e = SSL_get_error(s->ssl, 0);
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	if (e != SSL_ERROR_SYSCALL || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		errno = EPIPE;
+	return -1;
+}
+
+static ssize_t io_send(struct smtpd_session *s, const void *p, size_t n)
+{
+	size_t put = 0;
+	int e;
+
+	if (s->ssl == NULL)
+		return send(s->fd, p, n, MSG_NOSIGNAL);
+	if (SSL_write_ex(s->ssl, p, n, &put))
+		return (ssize_t)put;
+	e = SSL_get_error(s->ssl, 0);
+	if (e != SSL_ERROR_SYSCALL || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		errno = EPIPE;
+	return -1;
+}
+
 /* smtpd_io_fill - read what the client sent: 1 data, 0 EOF, -1 error or timeout. */
 int smtpd_io_fill(struct smtpd_session *s)
 {
@@ -108,7 +147,7 @@ int smtpd_io_fill(struct smtpd_session *s)
 	if (smtpd_flush(s) < 0 || io_wait(s) < 0)
 		return -1;
 	for (;;) {
-		n = read(s->fd, s->in.data + s->in.len, SMTPD_IN_SIZE - s->in.len);
+		n = io_read(s, s->in.data + s->in.len, SMTPD_IN_SIZE - s->in.len);
 		if (n > 0) {
 			s->in.len += (size_t)n;
 			s->in.data[s->in.len] = 0;
@@ -248,7 +287,7 @@ int smtpd_flush(struct smtpd_session *s)
 
 	while (off < s->out.len) {
 		/* blocking, bounded by SO_SNDTIMEO = smtpd_timeout (smtpd.c) */
-		ssize_t n = send(s->fd, s->out.data + off, s->out.len - off, MSG_NOSIGNAL);
+		ssize_t n = io_send(s, s->out.data + off, s->out.len - off);
 
 		if (n > 0) {
 			off += (size_t)n;

@@ -71,13 +71,15 @@ static int opts_discarded(const struct smtpd_session *s, const char *keyword)
 void smtpd_opts_ehlo(struct smtpd_session *s)
 {
 	static const char *const keywords[] = {
-		"PIPELINING", "SIZE", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", NULL,
+		"PIPELINING", "SIZE", "STARTTLS", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", NULL,
 	};
 	struct buf r = BUF_INIT, gone = BUF_INIT;
 	size_t last = 0;
 
 	buf_printf(&r, "-%s", s->cf->myhostname);	/* after "250" */
 	for (int i = 0; keywords[i]; i++) {
+		if (strcmp(keywords[i], "STARTTLS") == 0 && (s->cf->tls_ctx == NULL || s->ssl))
+			continue;
 		if (opts_discarded(s, keywords[i])) {
 			buf_printf(&gone, "%s%s", gone.len ? " " : "", keywords[i]);
 			continue;

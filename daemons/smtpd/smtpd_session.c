@@ -71,7 +71,7 @@ void smtpd_mail_reset(struct smtpd_session *s)
 static void session_log_disconnect(struct smtpd_session *s)
 {
 	static const enum smtpd_verb order[] = {
-		V_HELO, V_EHLO, V_MAIL, V_RCPT, V_DATA, V_RSET, V_NOOP, V_VRFY, V_EXPN, V_HELP,
+		V_HELO, V_EHLO, V_STARTTLS, V_MAIL, V_RCPT, V_DATA, V_RSET, V_NOOP, V_VRFY, V_EXPN, V_HELP,
 		V_QUIT, V_UNKNOWN, V_COUNT,
 	};
 	struct buf *l = &s->line;

@@ -284,6 +284,9 @@ void smtpd_verb_run(struct smtpd_session *s, enum smtpd_verb v, const char *arg,
 	case V_EXPN:
 		smtpd_reply(s, "502 5.5.1 EXPN command is disabled");
 		break;
+	case V_STARTTLS:
+		smtpd_tls_cmd(s, alen);
+		break;
 	case V_UNKNOWN:
 	case V_COUNT:
 		smtpd_reply(s, "502 5.5.2 Error: command not recognized");

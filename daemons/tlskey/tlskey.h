@@ -27,7 +27,5 @@ void tlskey_keys_load(struct stage *st, struct tlskey_keys *k);
 /* tlskey_keys_find - the key whose id is id (id_len bytes), or NULL. */
 const struct tlskey_key *tlskey_keys_find(const struct tlskey_keys *k, const unsigned char *id,
 					  size_t id_len);
-/* tlskey_key_id - the id of a key: SHA-256 of its SubjectPublicKeyInfo; -1 on error. */
-int tlskey_key_id(EVP_PKEY *key, unsigned char id[TLSKEY_ID_LEN]);
 
 #endif

@@ -19,21 +19,9 @@
 #include "lib/buf.h"
 #include "lib/msg.h"
 #include "lib/xmem.h"
+#include "tls/tls_remote_key.h"
 
 #define TLSKEY_FILE_MAX	((size_t)1 << 20)	/* a PEM file of keys and a chain */
-
-int tlskey_key_id(EVP_PKEY *key, unsigned char id[TLSKEY_ID_LEN])
-{
-	unsigned char *der = NULL;
-	unsigned int len = 0;
-	int n = i2d_PUBKEY(key, &der), ok;
-
-	if (n <= 0)
-		return -1;
-	ok = EVP_Digest(der, (size_t)n, id, &len, EVP_sha256(), NULL) && len == TLSKEY_ID_LEN;
-	OPENSSL_free(der);
-	return ok ? 0 : -1;
-}
 
 /* keys_read - the whole file behind fd into b; -1 (errno) or too big. */
 static int keys_read(int fd, struct buf *b)
@@ -64,7 +52,7 @@ static void keys_add(struct tlskey_keys *k, EVP_PKEY *key, const char *where)
 	}
 	k->v = xreallocarray(k->v, k->n + 1, sizeof(*k->v));
 	tk = &k->v[k->n];
-	if (tlskey_key_id(key, tk->id) < 0 || !EVP_PKEY_up_ref(key)) {
+	if (tls_remote_key_id(key, tk->id) < 0 || !EVP_PKEY_up_ref(key)) {
 		msg_error("%s: cannot compute the key's public key id", where);
 		return;
 	}

@@ -74,7 +74,6 @@ def code(lines):
 
 FAIL_CLOSED = [
     "smtp_tls_wrappermode = yes",
-    "smtpd_tls_security_level = encrypt",
     "lmtp_tls_security_level = verify",
     "smtpd_enforce_tls = yes",
     "smtpd_tls_auth_only = yes",

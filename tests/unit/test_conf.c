@@ -316,17 +316,17 @@ static void test_unknown_unimplemented(void **state)
 	c = test_load("transport_map = hash:/etc/moat/transport\n"
 		      "alias_maps = hash:/etc/aliases\n"
 		      "home_mailbox = Maildir/\n"
-		      "smtpd_tls_security_level = may\n"
+		      "lmtp_tls_security_level = may\n"
 		      "zzzzzzzzzzzz = 1\n", &err);
 	assert_non_null(c);
 	assert_true(test_warned("warning: main.cf:1: unknown parameter transport_map (did you mean transport_maps?)"));
 	assert_true(test_warned("main.cf:2: parameter alias_maps is not implemented by moat; ignored"));
 	assert_true(test_warned("main.cf:3: parameter home_mailbox is not implemented by moat; ignored"));
-	assert_true(test_warned("main.cf:4: parameter smtpd_tls_security_level is not implemented"));
+	assert_true(test_warned("main.cf:4: parameter lmtp_tls_security_level is not implemented"));
 	assert_true(test_warned("main.cf:5: unknown parameter zzzzzzzzzzzz\n"));
 	assert_true(conf_is_set(c, "alias_maps"));
 	assert_string_equal(conf_raw(c, "alias_maps"), "hash:/etc/aliases");
-	assert_string_equal(conf_str(c, "smtpd_tls_security_level"), "");	/* ignored */
+	assert_string_equal(conf_str(c, "lmtp_tls_security_level"), "");	/* ignored */
 	assert_string_equal(conf_str(c, "transport_maps"), "");
 	conf_free(c);
 	buf_free(&err);

@@ -101,7 +101,7 @@ static void test_params_unimplemented(void **state)
 {
 	static const char *const names[] = {
 		"alias_maps", "alias_database", "local_recipient_maps", "home_mailbox", "mailbox_command",
-		"smtpd_tls_security_level", "smtpd_tls_cert_file",
+		"smtpd_tls_req_ccert", "smtpd_tls_CAfile",
 		"lmtp_tls_security_level", "smtpd_sasl_auth_enable", "smtpd_sasl_security_options",
 		"content_filter", "smtpd_milters", "lmtp_tcp_port", "smtp_bind_address",
 	};

@@ -41,7 +41,9 @@ static void test_cmd_verbs(void **state)
 	assert_int_equal(verb("QUIT", &arg, &syn), V_QUIT);
 	assert_int_equal(verb("DATAX", &arg, &syn), V_UNKNOWN);
 	assert_int_equal(syn, 0);
-	assert_int_equal(verb("STARTTLS", &arg, &syn), V_UNKNOWN);
+	assert_int_equal(verb("starttls", &arg, &syn), V_STARTTLS);
+	assert_int_equal(verb("STARTTLSX", &arg, &syn), V_UNKNOWN);
+	assert_int_equal(verb("START", &arg, &syn), V_UNKNOWN);
 	assert_int_equal(verb("", &arg, &syn), V_UNKNOWN);
 	assert_int_equal(verb("MAIL <a@b>", &arg, &syn), V_UNKNOWN);
 	assert_int_equal(syn, 1);

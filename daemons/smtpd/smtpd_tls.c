@@ -1,0 +1,282 @@
+/*
+ * smtpd_tls.c - STARTTLS for the SMTP server (RFC 3207), with a key it
+ * does not hold.
+ *
+ * smtpd_tls_init builds the server context before the jail: protocols and
+ * ciphers (tls/), the certificate chain of smtpd_tls_cert_file, and as its
+ * private key a remote key (tls/tls_remote_key.h) whose every signature is
+ * made by the tlskey stage over the IPC_CHAN_TLSKEY channel. smtpd_tls_cmd
+ * runs the STARTTLS command: 220, the handshake on the client socket, and
+ * a session reset (the client must say EHLO again; no envelope survives).
+ *
+ * SECURITY: the private key never enters this process. Only the
+ * certificate blocks of smtpd_tls_cert_file are parsed; the file's bytes,
+ * which may hold the key too (smtpd_tls_key_file's default is the same
+ * file), are wiped before the jail. Whatever the client pipelined after
+ * STARTTLS is discarded unread, never executed as if it came over TLS
+ * (CVE-2011-0411). A failed handshake ends the session.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include "daemons/smtpd/smtpd.h"
+#include "lib/msg.h"
+#include "skeleton/stage_tlskey.h"
+#include "tls/tls_cipher.h"
+#include "tls/tls_level.h"
+#include "tls/tls_log.h"
+#include "tls/tls_proto.h"
+#include "tls/tls_remote_key.h"
+
+#define TLS_CERT_FILE_MAX	((size_t)1 << 20)
+
+/* The one signer of this process: the tlskey stage, for the certificate's key. */
+static struct tlskey_client tls_keyholder;
+static unsigned char tls_key_id[TLS_REMOTE_KEY_ID_LEN];
+
+static int tls_sign(void *arg, const struct tls_sign_req *req, unsigned char *sig,
+		    size_t sig_max, size_t *sig_len)
+{
+	struct tlskey_request r = { tls_key_id, req->alg, req->md, req->digest, req->digest_len };
+	int st = tlskey_client_sign(arg, &r, sig, sig_max, sig_len);
+
+	if (st == TLSKEY_OK)
+		return 0;
+	msg_warn("TLS key stage: no signature (status %d)", st);
+	return -1;
+}
+
+/* tls_refuse - a setting moat cannot honour: "main.cf:12: name: why", exit. */
+static void tls_refuse(const struct conf *c, const char *name, const char *why)
+{
+	const char *w = conf_where(c, name);
+
+	msg_fatal("%s%s%s: %s", w ? w : "", w ? ": " : "", name, why);
+}
+
+/* tls_read_file - the whole file into b (at most TLS_CERT_FILE_MAX); -1 and errno. */
+static int tls_read_file(const char *path, struct buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (buf_reserve(b, 4096) < 0) {
+			errno = EFBIG;
+			r = -1;
+			break;
+		}
+		n = read(fd, b->data + b->len, 4096);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -1 : 0;
+			break;
+		}
+		b->len += (size_t)n;
+	}
+	(void)close(fd);
+	return r;
+}
+
+/*
+ * tls_certs_only - the CERTIFICATE blocks of PEM text, copied to out: the
+ * rest (a private key, when the key shares the file) is never parsed.
+ */
+static void tls_certs_only(const struct buf *pem, struct buf *out)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+	const char *p = pem->data, *lim = pem->data + pem->len;
+
+	while (p && p < lim) {
+		const char *b = memmem(p, (size_t)(lim - p), begin, sizeof(begin) - 1), *e;
+
+		if (b == NULL || (e = memmem(b, (size_t)(lim - b), end, sizeof(end) - 1)) == NULL)
+			break;
+		e += sizeof(end) - 1;
+		(void)buf_append(out, b, (size_t)(e - b));
+		(void)buf_append(out, "\n", 1);
+		p = e;
+	}
+}
+
+/* tls_use_chain - the certificate (first block) and its chain into ctx, with the remote key. */
+static void tls_use_chain(SSL_CTX *ctx, const struct conf *c, const struct buf *pem)
+{
+	BIO *bio = BIO_new_mem_buf(pem->data, (int)pem->len);
+	X509 *leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL, *x;
+	EVP_PKEY *key;
+
+	if (leaf == NULL)
+		tls_refuse(c, "smtpd_tls_cert_file", "no certificate in the file");
+	if (!SSL_CTX_use_certificate(ctx, leaf))
+		tls_refuse(c, "smtpd_tls_cert_file", "certificate refused by OpenSSL");
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!SSL_CTX_add0_chain_cert(ctx, x))
+			tls_refuse(c, "smtpd_tls_cert_file", "chain certificate refused by OpenSSL");
+	ERR_clear_error();
+	if (tls_remote_key_id(X509_get0_pubkey(leaf), tls_key_id) < 0
+	    || (key = tls_remote_key_new(leaf, tls_sign, &tls_keyholder)) == NULL)
+		tls_refuse(c, "smtpd_tls_cert_file", "the certificate's key cannot be used remotely");
+	if (!SSL_CTX_use_PrivateKey(ctx, key))
+		tls_refuse(c, "smtpd_tls_cert_file", "OpenSSL refused the certificate's key");
+	EVP_PKEY_free(key);
+	X509_free(leaf);
+	BIO_free(bio);
+}
+
+static void tls_load_cert(SSL_CTX *ctx, const struct conf *c)
+{
+	const char *path = conf_str(c, "smtpd_tls_cert_file");
+	struct buf raw, certs;
+
+	buf_init(&raw, TLS_CERT_FILE_MAX);
+	buf_init(&certs, TLS_CERT_FILE_MAX);
+	if (tls_read_file(path, &raw) < 0)
+		tls_refuse(c, "smtpd_tls_cert_file", strerror(errno));
+	tls_certs_only(&raw, &certs);
+	OPENSSL_cleanse(raw.data, raw.len);	/* it may hold the private key */
+	buf_free(&raw);
+	tls_use_chain(ctx, c, &certs);
+	buf_free(&certs);
+}
+
+static SSL_CTX *tls_ctx(const struct conf *c)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	struct buf why = BUF_INIT;
+	unsigned mask;
+	char *const *excl = conf_list(c, "smtpd_tls_exclude_ciphers");
+
+	if (ctx == NULL)
+		msg_fatal("cannot create a TLS context");
+	if (tls_proto_parse(conf_list(c, "smtpd_tls_protocols"), &mask, &why) < 0
+	    || tls_proto_apply(ctx, mask) < 0)
+		tls_refuse(c, "smtpd_tls_protocols", why.len ? buf_str(&why) : "refused by OpenSSL");
+	if (tls_cipher_apply(ctx, conf_str(c, "smtpd_tls_ciphers"), excl, &why) < 0)
+		tls_refuse(c, "smtpd_tls_ciphers", buf_str(&why));
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	(void)SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
+				  | SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* no session cache yet: every handshake is a full one */
+	(void)SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	tls_load_cert(ctx, c);
+	buf_free(&why);
+	return ctx;
+}
+
+void smtpd_tls_init(struct smtpd_conf *cf, struct stage *st)
+{
+	const struct conf *c = st->conf;
+	const char *level = conf_str(c, "smtpd_tls_security_level");
+	int lev = *level ? tls_level_parse(level)
+		: conf_bool(c, "smtpd_use_tls") ? TLS_LEV_MAY : TLS_LEV_NONE;
+
+	cf->tls_loglevel = (int)conf_int(c, "smtpd_tls_loglevel");
+	cf->tls_level = lev;
+	if (lev != TLS_LEV_NONE && lev != TLS_LEV_MAY)
+		tls_refuse(c, "smtpd_tls_security_level", "not supported");
+	if (lev == TLS_LEV_NONE)
+		return;
+	if (*conf_str(c, "smtpd_tls_cert_file") == 0)
+		tls_refuse(c, "smtpd_tls_security_level", "TLS needs smtpd_tls_cert_file");
+	/* Before the jail: OpenSSL reads its configuration file once, here. */
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL))
+		msg_fatal("cannot initialise OpenSSL");
+	tlskey_client_init(&tls_keyholder, st);
+	cf->tls_ctx = tls_ctx(c);
+}
+
+/* tls_error - OpenSSL's reason for a failed handshake, one line. */
+static void tls_error(SSL *ssl, int r, struct buf *out)
+{
+	unsigned long code = ERR_peek_last_error();
+	int e = SSL_get_error(ssl, r);
+	char text[256];
+
+	buf_reset(out);
+	if (code) {
+		ERR_error_string_n(code, text, sizeof(text));
+		(void)buf_append_str(out, text);
+	} else if (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))
+		(void)buf_append_str(out, "timeout");
+	else if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN)
+		(void)buf_append_str(out, "lost connection");
+	else
+		(void)buf_printf(out, "SSL error %d", e);
+	ERR_clear_error();
+}
+
+/* tls_accept - the handshake on the (blocking, smtpd_timeout-bound) socket; 0 or -1. */
+static int tls_accept(struct smtpd_session *s)
+{
+	int r;
+
+	if ((s->ssl = SSL_new(s->cf->tls_ctx)) == NULL || !SSL_set_fd(s->ssl, s->fd)) {
+		msg_warn("cannot create a TLS session");
+		return -1;
+	}
+	ERR_clear_error();
+	if ((r = SSL_accept(s->ssl)) == 1)
+		return 0;
+	tls_error(s->ssl, r, &s->line);
+	msg_info("SSL_accept error from %s: %s", buf_str(&s->namaddr), buf_str(&s->line));
+	SSL_free(s->ssl);
+	s->ssl = NULL;
+	return -1;
+}
+
+void smtpd_tls_cmd(struct smtpd_session *s, size_t alen)
+{
+	if (s->cf->tls_ctx == NULL) {
+		smtpd_reply(s, "502 5.5.1 Error: command not implemented");
+		return;
+	}
+	if (s->ssl) {
+		smtpd_reply(s, "554 5.5.1 Error: TLS already active");
+		return;
+	}
+	if (alen > 0) {
+		smtpd_reply(s, "501 5.5.4 Syntax: STARTTLS");
+		return;
+	}
+	smtpd_reply(s, "220 2.0.0 Ready to start TLS");
+	if (smtpd_flush(s) < 0)
+		return;
+	s->inpos = s->in.len;	/* pipelined cleartext: dropped, never run (CVE-2011-0411) */
+	if (tls_accept(s) < 0) {
+		s->io_error = 1;	/* the stream is in an unknown state: the session ends */
+		return;
+	}
+	if (s->cf->tls_loglevel >= 1) {
+		buf_reset(&s->line);
+		tls_log_summary(s->ssl, "client", &s->line);
+		msg_info("Anonymous TLS connection established from %s: %s", buf_str(&s->namaddr),
+			 buf_str(&s->line));
+	}
+	/* RFC 3207 4.2: forget all the client said before, EHLO included */
+	smtpd_mail_reset(s);
+	buf_reset(&s->helo);
+	s->esmtp = 0;
+}
+
+void smtpd_tls_end(struct smtpd_session *s)
+{
+	if (s->ssl == NULL)
+		return;
+	if (!s->io_error && !s->timed_out)
+		(void)SSL_shutdown(s->ssl);	/* close_notify, not waiting for the client's */
+	SSL_free(s->ssl);
+	s->ssl = NULL;
+	ERR_clear_error();
+}

@@ -1,0 +1,223 @@
+"""smtpd STARTTLS (issue 9): real TLS clients (Python ssl, openssl s_client,
+swaks) hand mail to moat over TLS; the private key stays in the tlskey
+stage (smtpd holds a key object whose signatures the stage makes); the
+plaintext a client pipelines after STARTTLS is never executed."""
+import os
+import re
+import smtplib
+import socket
+import ssl
+import subprocess
+
+from relayenv import send
+from test_smtp import BODY, start
+from test_tlskey import make_keys, private_exponent, readable_memory, run, OPENSSL
+
+
+def client_ctx():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def tls_moat(moat_factory, sink, conf="smtpd_tls_security_level = may\n", key="rsa"):
+    """moat relaying to sink, with a certificate and its key in separate files."""
+    m = moat_factory(main_cf_extra="mynetworks = 127.0.0.0/8\n"
+                     f"relayhost = [127.0.0.1]:{sink.port}\n" + conf)
+    keys = make_keys(os.path.join(m.dir, "keys"))
+    with open(os.path.join(m.confdir, "main.cf"), "a") as f:
+        f.write(f"smtpd_tls_cert_file = {keys[key + '_crt']}\n"
+                f"smtpd_tls_key_file = {keys[key + '_key']}\n")
+    m.start()
+    return m, keys
+
+
+def starttls_send(m, ctx=None):
+    """One message over STARTTLS with Python's smtplib; the queue id."""
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
+        s.ehlo("client.test.example")
+        assert s.has_extn("starttls"), s.esmtp_features
+        code, msg = s.starttls(context=ctx or client_ctx())
+        assert code == 220 and msg == b"2.0.0 Ready to start TLS", (code, msg)
+        s.ehlo("client.test.example")
+        assert not s.has_extn("starttls"), "STARTTLS offered again inside TLS"
+        s.mail("a@sender.test")
+        assert s.rcpt("b@remote.test")[0] == 250
+        code, msg = s.data(BODY)
+        assert code == 250, (code, msg)
+        return re.search(rb"queued as (\S+)", msg).group(1).decode()
+
+
+def test_smtplib_starttls_delivers_with_esmtps_and_logs_summary(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink, "smtpd_tls_security_level = may\n"
+                    "smtpd_tls_loglevel = 1\n")
+    qid = starttls_send(m)
+    (msg,) = sink.wait_count(1)
+    assert msg.rcpt_tos == ["b@remote.test"]
+    received = msg.content.split(b"\r\n\r\n")[0]
+    assert re.search(rb"by mx\.test\.example \(moat\) with ESMTPS id " + qid.encode(), received), \
+        received
+    m.wait_log(r"moat/smtpd\[\d+\]: Anonymous TLS connection established from "
+               r"unknown\[127\.0\.0\.1\]: TLSv1\.3 with cipher TLS_\w+ \(\d+/\d+ bits\)")
+    m.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=2 starttls=1 mail=1 rcpt=1 "
+               r"data=1 quit=1 commands=7")
+
+
+def test_ec_certificate_and_tls12(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink, "smtpd_tls_security_level = may\n"
+                    "smtpd_tls_loglevel = 1\n", key="ec")
+    ctx = client_ctx()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    starttls_send(m, ctx)
+    sink.wait_count(1)
+    m.wait_log(r"Anonymous TLS connection established from unknown\[127\.0\.0\.1\]: "
+               r"TLSv1\.2 with cipher ECDHE-ECDSA-\S+")
+
+
+def test_loglevel_0_and_plain_sessions(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink)
+    starttls_send(m)
+    send(m, "a@sender.test", ["b@remote.test"], BODY)   # no STARTTLS: still accepted
+    first, second = sink.wait_count(2)
+    assert b" with ESMTPS id " in first.content and b" with ESMTP id " in second.content
+    assert "TLS connection established" not in m.log()
+
+
+def test_level_none_offers_no_starttls(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink, "smtpd_tls_security_level = none\n")
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
+        s.ehlo("client.test.example")
+        assert not s.has_extn("starttls")
+        assert s.docmd("STARTTLS")[0] == 502
+
+
+def test_smtpd_use_tls_means_may(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink, "smtpd_use_tls = yes\n")
+    starttls_send(m)
+    sink.wait_count(1)
+
+
+def test_openssl_s_client_starttls(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink)
+    p = subprocess.Popen([OPENSSL, "s_client", "-starttls", "smtp", "-connect",
+                          f"127.0.0.1:{m.port}", "-quiet", "-nocommands", "-crlf"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    try:
+        def say(line, expect):
+            if line is not None:
+                p.stdin.write(line.encode() + b"\n")
+                p.stdin.flush()
+            while True:
+                got = p.stdout.readline().decode()
+                assert got, f"s_client ended waiting for {expect}"
+                if re.match(expect + " ", got):
+                    return got
+        say("EHLO client.test.example", "250")
+        say("MAIL FROM:<a@sender.test>", "250")
+        say("RCPT TO:<b@remote.test>", "250")
+        say("DATA", "354")
+        say("Subject: s_client\n\nover TLS\n.", "250")
+        say("QUIT", "221")
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
+        p.stdout.close()
+    (msg,) = sink.wait_count(1)
+    assert b"over TLS" in msg.content and b" with ESMTPS id " in msg.content
+
+
+def test_swaks_tls(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink)
+    out = subprocess.run(["swaks", "--tls", "--server", "127.0.0.1", "--port", str(m.port),
+                          "--from", "a@sender.test", "--to", "b@remote.test",
+                          "--helo", "client.test.example", "--body", "via swaks"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "TLS started" in out.stdout, out.stdout
+    (msg,) = sink.wait_count(1)
+    assert b"via swaks" in msg.content and b" with ESMTPS id " in msg.content
+
+
+def read_reply(f):
+    lines = []
+    while True:
+        line = f.readline()
+        assert line, lines
+        lines.append(line)
+        if line[3:4] == b" ":
+            return lines
+
+
+def test_pipelined_plaintext_after_starttls_is_discarded(moat_factory, sink):
+    """CVE-2011-0411: "STARTTLS\\r\\nRSET\\r\\n" in one write; the RSET must
+    not be answered inside TLS. The envelope given before STARTTLS is gone."""
+    m, _ = tls_moat(moat_factory, sink)
+    with socket.create_connection(("127.0.0.1", m.port), timeout=30) as raw:
+        f = raw.makefile("rb", buffering=0)
+        assert read_reply(f)[0].startswith(b"220 ")
+        raw.sendall(b"EHLO client.test.example\r\n")
+        assert b"250-STARTTLS\r\n" in read_reply(f)
+        raw.sendall(b"MAIL FROM:<a@sender.test>\r\n")
+        assert read_reply(f)[0].startswith(b"250 ")
+        raw.sendall(b"STARTTLS\r\nRSET\r\n")
+        assert read_reply(f) == [b"220 2.0.0 Ready to start TLS\r\n"]
+        with client_ctx().wrap_socket(raw) as t:
+            tf = t.makefile("rb", buffering=0)
+            t.sendall(b"RCPT TO:<b@remote.test>\r\n")
+            first = read_reply(tf)
+            assert first == [b"503 5.5.1 Error: need MAIL command\r\n"], first
+            t.sendall(b"EHLO client.test.example\r\n")
+            ehlo = read_reply(tf)
+            assert ehlo[0] == b"250-mx.test.example\r\n", ehlo
+            t.sendall(b"QUIT\r\n")
+            assert read_reply(tf)[0].startswith(b"221 ")
+    m.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=2 starttls=1 mail=1 rcpt=0/1 "
+               r"quit=1 commands=5/6")
+    assert " rset=" not in m.log()
+
+
+def test_failed_handshake_ends_the_session(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink)
+    with socket.create_connection(("127.0.0.1", m.port), timeout=30) as raw:
+        f = raw.makefile("rb", buffering=0)
+        read_reply(f)
+        raw.sendall(b"EHLO client.test.example\r\n")
+        read_reply(f)
+        raw.sendall(b"STARTTLS\r\n")
+        assert read_reply(f) == [b"220 2.0.0 Ready to start TLS\r\n"]
+        raw.sendall(b"this is not a TLS ClientHello\r\n")
+        try:
+            rest = f.read()     # an alert at most, then the end: no SMTP reply
+        except ConnectionResetError:
+            rest = b""          # closed with our junk unread
+        assert b"250" not in rest and b"500" not in rest, rest
+    m.wait_log(r"moat/smtpd\[\d+\]: SSL_accept error from unknown\[127\.0\.0\.1\]: ")
+    m.wait_log(r"lost connection after STARTTLS from unknown\[127\.0\.0\.1\]")
+    starttls_send(m)    # the next client is served as usual
+    sink.wait_count(1)
+
+
+def test_private_key_never_in_smtpd_or_smtp_memory(moat_factory, sink):
+    """After real handshakes (RSA: PSS signatures made by the tlskey stage),
+    no smtpd or smtp process holds the key in DER or PEM form, or its private
+    exponent; the tlskey stage does."""
+    m, keys = tls_moat(moat_factory, sink)
+    for _ in range(3):
+        starttls_send(m)
+    sink.wait_count(3)
+    pem = open(keys["rsa_key"], "rb").read()
+    der = run(OPENSSL, "pkey", "-in", keys["rsa_key"], "-outform", "DER")
+    d = private_exponent(keys["rsa_key"])
+    needles = [der[:64], der[-200:-100], d[:64], d[::-1][:64]]
+    needles += [ln for ln in pem.splitlines() if ln and not ln.startswith(b"-----")][2:6]
+    stages = m.stage_pids()
+    assert "smtpd" in stages.values() and "smtp" in stages.values(), stages
+    for pid, stage in stages.items():
+        mem = readable_memory(pid)
+        if stage == "tlskey":
+            assert d[::-1][:64] in mem, "the tlskey stage does not hold the key?"
+        elif stage in ("smtpd", "smtp"):
+            for n in needles:
+                assert n not in mem, f"{stage} pid {pid} holds private key bytes"
