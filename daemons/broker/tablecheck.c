@@ -6,8 +6,9 @@
  * itself, run once with STAGE_START_CHECK (skeleton/stage_check.c): same
  * argv, same fds, same sandbox as the real stage. Its error lines become
  * the reason the configuration is refused. Stages whose settings only
- * their own libraries can judge (STAGEDEF_F_CHECKED: smtp's TLS protocols,
- * ciphers and CA files, which OpenSSL reads and moatd does not link) get
+ * their own libraries can judge (STAGEDEF_F_CHECKED: smtp's and smtpd's TLS
+ * protocols, ciphers, certificates and CA files, which OpenSSL reads and
+ * moatd does not link) get
  * the same check run, once per master.cf service with its -o overrides.
  */
 #include <unistd.h>

@@ -186,6 +186,8 @@ static void smtpd_run(struct stage *st)
 	uint32_t uses = 0;
 	struct smtpd_conn conn;
 
+	if (st->start_flags & STAGE_START_CHECK)
+		exit(0);	/* pre_jail took the settings, TLS too (moatd's check run) */
 	smtpd_buffers_init(&smtpd_sess);
 	if (iox_set_nonblock(st->broker.fd, 0) < 0)
 		msg_fatal("broker channel: %m");

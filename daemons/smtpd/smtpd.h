@@ -74,6 +74,7 @@ struct smtpd_conf {
 	int port_logging;		/* smtpd_client_port_logging */
 	struct ssl_ctx_st *tls_ctx;	/* NULL: no STARTTLS (smtpd_tls_security_level = none) */
 	int tls_level;			/* enum tls_level */
+	int tls_required;		/* level encrypt: no mail without TLS */
 	int tls_loglevel;		/* smtpd_tls_loglevel */
 };
 

@@ -150,7 +150,8 @@ static void tls_load_cert(SSL_CTX *ctx, const struct conf *c)
 	buf_free(&certs);
 }
 
-static SSL_CTX *tls_ctx(const struct conf *c)
+/* tls_ctx - the context with the protocols and cipher grade these two parameters name. */
+static SSL_CTX *tls_ctx(const struct conf *c, const char *protos, const char *grade)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	struct buf why = BUF_INIT;
@@ -159,11 +160,11 @@ static SSL_CTX *tls_ctx(const struct conf *c)
 
 	if (ctx == NULL)
 		msg_fatal("cannot create a TLS context");
-	if (tls_proto_parse(conf_list(c, "smtpd_tls_protocols"), &mask, &why) < 0
+	if (tls_proto_parse(conf_list(c, protos), &mask, &why) < 0
 	    || tls_proto_apply(ctx, mask) < 0)
-		tls_refuse(c, "smtpd_tls_protocols", why.len ? buf_str(&why) : "refused by OpenSSL");
-	if (tls_cipher_apply(ctx, conf_str(c, "smtpd_tls_ciphers"), excl, &why) < 0)
-		tls_refuse(c, "smtpd_tls_ciphers", buf_str(&why));
+		tls_refuse(c, protos, why.len ? buf_str(&why) : "refused by OpenSSL");
+	if (tls_cipher_apply(ctx, conf_str(c, grade), excl, &why) < 0)
+		tls_refuse(c, grade, buf_str(&why));
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	(void)SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
 				  | SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -179,22 +180,30 @@ void smtpd_tls_init(struct smtpd_conf *cf, struct stage *st)
 {
 	const struct conf *c = st->conf;
 	const char *level = conf_str(c, "smtpd_tls_security_level");
-	int lev = *level ? tls_level_parse(level)
+	/* Postfix's mapping of the obsolete booleans, used when the level is empty */
+	int enforce = conf_bool(c, "smtpd_enforce_tls");
+	int lev = *level ? tls_level_parse(level) : enforce ? TLS_LEV_ENCRYPT
 		: conf_bool(c, "smtpd_use_tls") ? TLS_LEV_MAY : TLS_LEV_NONE;
+	const char *by = *level ? "smtpd_tls_security_level"	/* what set the level */
+		: enforce ? "smtpd_enforce_tls" : "smtpd_use_tls";
 
 	cf->tls_loglevel = (int)conf_int(c, "smtpd_tls_loglevel");
 	cf->tls_level = lev;
-	if (lev != TLS_LEV_NONE && lev != TLS_LEV_MAY)
-		tls_refuse(c, "smtpd_tls_security_level", "not supported");
+	cf->tls_required = TLS_LEV_REQUIRED(lev);
+	if (lev != TLS_LEV_NONE && lev != TLS_LEV_MAY && lev != TLS_LEV_ENCRYPT)
+		tls_refuse(c, by, "not supported");
 	if (lev == TLS_LEV_NONE)
 		return;
 	if (*conf_str(c, "smtpd_tls_cert_file") == 0)
-		tls_refuse(c, "smtpd_tls_security_level", "TLS needs smtpd_tls_cert_file");
+		tls_refuse(c, by, "TLS needs smtpd_tls_cert_file");
 	/* Before the jail: OpenSSL reads its configuration file once, here. */
 	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL))
 		msg_fatal("cannot initialise OpenSSL");
 	tlskey_client_init(&tls_keyholder, st);
-	cf->tls_ctx = tls_ctx(c);
+	cf->tls_ctx = cf->tls_required
+		? tls_ctx(c, CONF_NAME("smtpd_tls_mandatory_protocols"),
+			  CONF_NAME("smtpd_tls_mandatory_ciphers"))
+		: tls_ctx(c, CONF_NAME("smtpd_tls_protocols"), CONF_NAME("smtpd_tls_ciphers"));
 }
 
 /* tls_error - OpenSSL's reason for a failed handshake, one line. */

@@ -123,6 +123,10 @@ static void verbs_mail(struct smtpd_session *s, const char *arg, size_t alen, si
 		smtpd_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
 		return;
 	}
+	if (s->cf->tls_required && s->ssl == NULL) {	/* smtpd_tls_security_level = encrypt */
+		smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		return;
+	}
 	if (s->in_mail) {
 		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
 		return;

@@ -75,7 +75,6 @@ def code(lines):
 FAIL_CLOSED = [
     "smtp_tls_wrappermode = yes",
     "lmtp_tls_security_level = verify",
-    "smtpd_enforce_tls = yes",
     "smtpd_tls_auth_only = yes",
     "smtpd_tls_req_ccert = yes",
     "smtp_tls_policy_maps = hash:/etc/moat/tls_policy",
@@ -111,7 +110,7 @@ def test_fail_closed_in_a_master_cf_override(moat_factory):
 
 
 @pytest.mark.parametrize("setting", ["lmtp_tls_security_level = may",
-                                     "smtpd_tls_security_level = none",
+                                     "smtpd_tls_req_ccert = no",
                                      "smtpd_tls_auth_only = no", "smtp_sasl_password_maps ="])
 def test_safe_value_of_unimplemented_parameter_warns(moat_factory, setting):
     m = make(moat_factory, extra=setting + "\n").start()

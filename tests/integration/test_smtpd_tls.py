@@ -9,6 +9,8 @@ import socket
 import ssl
 import subprocess
 
+import pytest
+
 from relayenv import send
 from test_smtp import BODY, start
 from test_tlskey import make_keys, private_exponent, readable_memory, run, OPENSSL
@@ -221,3 +223,105 @@ def test_private_key_never_in_smtpd_or_smtp_memory(moat_factory, sink):
         elif stage in ("smtpd", "smtp"):
             for n in needles:
                 assert n not in mem, f"{stage} pid {pid} holds private key bytes"
+
+
+def plain_mail_reply(m):
+    with smtplib.SMTP("127.0.0.1", m.port, timeout=30) as s:
+        s.ehlo("client.test.example")
+        assert s.has_extn("starttls")
+        return s.docmd("MAIL FROM:<a@sender.test>")
+
+
+@pytest.mark.parametrize("conf", ["smtpd_tls_security_level = encrypt\n",
+                                  "smtpd_enforce_tls = yes\n",
+                                  "smtpd_use_tls = no\nsmtpd_enforce_tls = yes\n"])
+def test_encrypt_refuses_mail_before_starttls(moat_factory, sink, conf):
+    m, _ = tls_moat(moat_factory, sink, conf)
+    assert plain_mail_reply(m) == (530, b"5.7.0 Must issue a STARTTLS command first")
+    starttls_send(m)
+    (msg,) = sink.wait_count(1)
+    assert b" with ESMTPS id " in msg.content
+
+
+def test_level_may_overrides_enforce_tls(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink, "smtpd_tls_security_level = may\n"
+                    "smtpd_enforce_tls = yes\n")
+    assert plain_mail_reply(m)[0] == 250
+
+
+def negotiated(m, ctx):
+    starttls_send(m, ctx)
+    m.wait_log(r"Anonymous TLS connection established from \S+: (\S+) with cipher (\S+)")
+    return re.findall(r"Anonymous TLS connection established from \S+: (\S+) with cipher (\S+)",
+                      m.log())[-1]
+
+
+@pytest.mark.parametrize("level,version", [("may", "TLSv1.2"), ("encrypt", "TLSv1.3")])
+def test_protocols_by_level(moat_factory, sink, level, version):
+    """smtpd_tls_protocols at may, smtpd_tls_mandatory_protocols at encrypt."""
+    m, _ = tls_moat(moat_factory, sink, f"smtpd_tls_security_level = {level}\n"
+                    "smtpd_tls_loglevel = 1\n"
+                    "smtpd_tls_protocols = !TLSv1.3\n"
+                    "smtpd_tls_mandatory_protocols = >=TLSv1.3\n")
+    assert negotiated(m, client_ctx())[0] == version
+
+
+def test_protocol_refused_fails_the_handshake(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink, "smtpd_tls_security_level = may\n"
+                    "smtpd_tls_protocols = >=TLSv1.3\n")
+    ctx = client_ctx()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with pytest.raises((ssl.SSLError, smtplib.SMTPServerDisconnected, ConnectionError)):
+        starttls_send(m, ctx)
+    m.wait_log(r"SSL_accept error from unknown\[127\.0\.0\.1\]: .*(unsupported protocol|"
+               r"version)")
+
+
+def test_excluded_ciphers(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink, "smtpd_tls_security_level = may\n"
+                    "smtpd_tls_loglevel = 1\nsmtpd_tls_protocols = <=TLSv1.2\n"
+                    "smtpd_tls_exclude_ciphers = AESGCM\n")
+    assert "CHACHA20" in negotiated(m, client_ctx())[1]
+
+
+@pytest.mark.parametrize("level,grade,ok", [("may", "medium", False), ("may", "low", True),
+                                            ("encrypt", "low", True)])
+def test_cipher_grades(moat_factory, sink, level, grade, ok):
+    """A client that offers only a CBC suite with a SHA-1 MAC: the medium
+    grade refuses it, low takes it; at encrypt the mandatory grade rules."""
+    param = "smtpd_tls_mandatory_ciphers" if level == "encrypt" else "smtpd_tls_ciphers"
+    m, _ = tls_moat(moat_factory, sink, f"smtpd_tls_security_level = {level}\n"
+                    f"smtpd_tls_loglevel = 1\n{param} = {grade}\n")
+    ctx = client_ctx()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ECDHE-RSA-AES128-SHA")
+    if ok:
+        assert negotiated(m, ctx)[1] == "ECDHE-RSA-AES128-SHA"
+    else:
+        with pytest.raises((ssl.SSLError, smtplib.SMTPServerDisconnected, ConnectionError)):
+            starttls_send(m, ctx)
+        m.wait_log(r"SSL_accept error from unknown\[127\.0\.0\.1\]: .*no shared cipher")
+
+
+@pytest.mark.parametrize("setting,name", [
+    ("smtpd_tls_security_level = may", "smtpd_tls_security_level"),
+    ("smtpd_enforce_tls = yes", "smtpd_enforce_tls"),
+    ("smtpd_tls_security_level = may\nsmtpd_tls_protocols = TLSv9", "smtpd_tls_protocols"),
+    ("smtpd_tls_security_level = may\nsmtpd_tls_cert_file = /nonexistent/cert.pem",
+     "smtpd_tls_cert_file"),
+])
+def test_bad_tls_settings_stop_startup(moat_factory, tmp_path, setting, name):
+    """smtpd's check run (STAGEDEF_F_CHECKED) judges its TLS settings before
+    moatd forks anything: the refusal names the file and line."""
+    m = moat_factory(main_cf_extra=setting + "\n")
+    if name == "smtpd_tls_protocols":    # a certificate, so that only the protocol is wrong
+        keys = make_keys(str(tmp_path / "keys"))
+        with open(os.path.join(m.confdir, "main.cf"), "a") as f:
+            f.write(f"smtpd_tls_cert_file = {keys['rsa_crt']}\n"
+                    f"smtpd_tls_key_file = {keys['rsa_key']}\n")
+    m.start(wait=False)
+    assert m.proc.wait(timeout=60) != 0
+    err = m.read_stderr()
+    with open(os.path.join(m.confdir, "main.cf")) as f:
+        n = [x.split(" = ")[0] for x in f.read().splitlines()].index(name) + 1
+    assert re.search(rf"main\.cf:{n}: {name}: ", err), err

@@ -17,7 +17,7 @@ static void test_failclosed_refused(void **state)
 		const char *text, *want;
 	} cases[] = {
 		{ "lmtp_tls_security_level = encrypt\n", "main.cf:1: parameter lmtp_tls_security_level = encrypt: not implemented by moat, and moat will not run without what it asks for (LMTP client TLS level" },
-		{ "# tls\n\nsmtpd_tls_security_level = encrypt\n", "main.cf:3: parameter smtpd_tls_security_level: bad value \"encrypt\"" },
+		{ "# tls\n\nsmtpd_tls_security_level = verify\n", "main.cf:3: parameter smtpd_tls_security_level: bad value \"verify\"" },
 		{ "smtp_tls_wrappermode = yes\n", "main.cf:1: parameter smtp_tls_wrappermode = yes: not implemented" },
 		/* a TLS level moat lacks is refused as a bad value */
 		{ "smtp_tls_security_level = dane\n", "main.cf:1: parameter smtp_tls_security_level: bad value \"dane\"" },
@@ -58,14 +58,14 @@ static void test_failclosed_safe(void **state)
 	test_capture();
 	c = test_load("lmtp_tls_security_level = may\n"
 		      "smtpd_tls_req_ccert = no\n"
-		      "smtpd_enforce_tls = no\n"
+		      "smtpd_tls_ask_ccert = no\n"
 		      "smtp_sasl_password_maps =\n"
 		      "smtp_tls_policy_maps = ${nothing}\n", &err);
 	if (!c)
 		fail_msg("%s", buf_str(&err));
 	assert_true(test_warned("main.cf:1: parameter lmtp_tls_security_level is not implemented by moat; ignored"));
 	assert_true(test_warned("main.cf:2: parameter smtpd_tls_req_ccert is not implemented"));
-	assert_true(test_warned("main.cf:3: parameter smtpd_enforce_tls is not implemented"));
+	assert_true(test_warned("main.cf:3: parameter smtpd_tls_ask_ccert is not implemented"));
 	assert_true(test_warned("main.cf:4: parameter smtp_sasl_password_maps is not implemented"));
 	assert_true(test_warned("main.cf:5: parameter smtp_tls_policy_maps is not implemented"));
 	assert_string_equal(conf_str(c, "lmtp_tls_security_level"), "");
