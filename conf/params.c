@@ -121,7 +121,7 @@ const struct conf_param_def conf_params[] = {
 	P_TIME("smtpd_timeout", "${stress?{10}:{300}}s", 's', 1, 0, "time to wait for a client command or to send a reply"),
 	P_BOOL("smtpd_per_request_deadline", "yes", 0, "moat: smtpd_timeout bounds a whole request (command line, DATA), not each read (Postfix: ${stress?{yes}:{no}})"),
 	P_INT("smtpd_min_data_rate", "500", 1, I32, 0, "bytes/s of DATA that extend its deadline, up to smtpd_timeout"),
-	P_TIME("smtpd_starttls_timeout", "${stress?{10}:{300}}s", 's', 1, U, "time limit of the TLS handshake (" NO_TLS ")"),
+	P_TIME("smtpd_starttls_timeout", "${stress?{10}:{300}}s", 's', 1, 0, "time limit of each read and write of the TLS handshake"),
 	P_INT("smtpd_soft_error_limit", "10", 0, I32, 0, "client errors before each reply is delayed"),
 	P_INT("smtpd_hard_error_limit", "${stress?{1}:{20}}", 1, I32, 0, "client errors before the connection is closed"),
 	P_TIME("smtpd_error_sleep_time", "1s", 's', 0, 0, "delay per reply once the soft limit is passed"),

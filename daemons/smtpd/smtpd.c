@@ -108,23 +108,6 @@ static void smtpd_buffers_init(struct smtpd_session *s)
 	buf_init(&s->bcc, 8192);
 }
 
-/*
- * smtpd_client_timeouts - the client socket blocks, for at most
- * smtpd_timeout per read or write: one read() per command instead of a
- * poll() and a read() (smtpd_io.c treats EAGAIN as the timeout).
- */
-static int smtpd_client_timeouts(int fd, const struct smtpd_limits *l)
-{
-	struct timeval tv = { l->timeout, 0 };
-
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0
-	    || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
-		msg_warn("client socket timeouts: %m");
-		return -1;
-	}
-	return 0;
-}
-
 /* smtpd_serve - run the session screen handed over, then tell screen it is over. */
 static void smtpd_serve(struct stage *st, const struct smtpd_conn *conn, uint32_t *uses)
 {
@@ -132,7 +115,7 @@ static void smtpd_serve(struct stage *st, const struct smtpd_conn *conn, uint32_
 								    : &smtpd_conf.normal;
 
 	++*uses;
-	if (smtpd_client_timeouts(conn->fd, l) == 0) {
+	if (smtpd_io_timeouts(conn->fd, l->timeout) == 0) {
 		smtpd_session_init(&smtpd_sess, st, conn, l);
 		smtpd_dns_client_name(&smtpd_sess);
 		smtpd_session_run(&smtpd_sess);

@@ -43,6 +43,7 @@
  */
 struct smtpd_limits {
 	int timeout;		/* smtpd_timeout, seconds */
+	int starttls_timeout;	/* smtpd_starttls_timeout: each read or write of the handshake */
 	int hard_limit;		/* smtpd_hard_error_limit */
 	int junk_limit;		/* smtpd_junk_command_limit */
 	int deadline;		/* smtpd_per_request_deadline: timeout bounds a whole request */
@@ -176,6 +177,7 @@ void smtpd_conf_load(struct smtpd_conf *cf, struct stage *st);
 
 /* smtpd_io.c */
 int64_t smtpd_io_now_ms(void);
+int smtpd_io_timeouts(int fd, int seconds);
 void smtpd_io_deadline(struct smtpd_session *s);
 int smtpd_io_fill(struct smtpd_session *s);
 int smtpd_io_getline(struct smtpd_session *s, const char **line, size_t *len, size_t *wirelen);

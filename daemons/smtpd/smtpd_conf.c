@@ -25,6 +25,7 @@
 static void conf_limits(struct smtpd_limits *l, const struct conf *c)
 {
 	l->timeout = (int)conf_time(c, "smtpd_timeout");
+	l->starttls_timeout = (int)conf_time(c, "smtpd_starttls_timeout");
 	l->hard_limit = (int)conf_int(c, "smtpd_hard_error_limit");
 	l->junk_limit = (int)conf_int(c, "smtpd_junk_command_limit");
 	l->deadline = conf_bool(c, "smtpd_per_request_deadline");

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +48,24 @@ int64_t smtpd_io_now_ms(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * smtpd_io_timeouts - the client socket blocks, for at most seconds per
+ * read or write: one read() per command instead of a poll() and a read()
+ * (EAGAIN is the timeout). smtpd_timeout, or smtpd_starttls_timeout while
+ * the TLS handshake runs.
+ */
+int smtpd_io_timeouts(int fd, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0
+	    || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		msg_warn("client socket timeouts: %m");
+		return -1;
+	}
+	return 0;
 }
 
 /* smtpd_io_deadline - the request that starts now must be complete within smtpd_timeout. */

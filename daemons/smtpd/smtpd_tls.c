@@ -217,8 +217,9 @@ static void tls_error(SSL *ssl, int r, struct buf *out)
 	if (code) {
 		ERR_error_string_n(code, text, sizeof(text));
 		(void)buf_append_str(out, text);
-	} else if (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))
-		(void)buf_append_str(out, "timeout");
+	} else if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE
+		   || (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		(void)buf_append_str(out, "timeout");	/* the socket's SO_RCVTIMEO/SO_SNDTIMEO */
 	else if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN)
 		(void)buf_append_str(out, "lost connection");
 	else
@@ -226,7 +227,8 @@ static void tls_error(SSL *ssl, int r, struct buf *out)
 	ERR_clear_error();
 }
 
-/* tls_accept - the handshake on the (blocking, smtpd_timeout-bound) socket; 0 or -1. */
+/* tls_accept - the handshake on the blocking socket, each read or write bounded by
+ * smtpd_starttls_timeout; 0 or -1. */
 static int tls_accept(struct smtpd_session *s)
 {
 	int r;
@@ -236,8 +238,11 @@ static int tls_accept(struct smtpd_session *s)
 		return -1;
 	}
 	ERR_clear_error();
-	if ((r = SSL_accept(s->ssl)) == 1)
-		return 0;
+	if (smtpd_io_timeouts(s->fd, s->lim->starttls_timeout) < 0)
+		return -1;
+	r = SSL_accept(s->ssl);
+	if (r == 1)
+		return smtpd_io_timeouts(s->fd, s->lim->timeout);
 	tls_error(s->ssl, r, &s->line);
 	msg_info("SSL_accept error from %s: %s", buf_str(&s->namaddr), buf_str(&s->line));
 	SSL_free(s->ssl);

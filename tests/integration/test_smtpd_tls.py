@@ -2,6 +2,7 @@
 swaks) hand mail to moat over TLS; the private key stays in the tlskey
 stage (smtpd holds a key object whose signatures the stage makes); the
 plaintext a client pipelines after STARTTLS is never executed."""
+import contextlib
 import os
 import re
 import smtplib
@@ -180,15 +181,22 @@ def test_pipelined_plaintext_after_starttls_is_discarded(moat_factory, sink):
     assert " rset=" not in m.log()
 
 
-def test_failed_handshake_ends_the_session(moat_factory, sink):
-    m, _ = tls_moat(moat_factory, sink)
-    with socket.create_connection(("127.0.0.1", m.port), timeout=30) as raw:
+@contextlib.contextmanager
+def raw_starttls(m):
+    """A plain socket that said EHLO and STARTTLS and got the 220: (socket, reader)."""
+    with socket.create_connection(("127.0.0.1", m.port), timeout=60) as raw:
         f = raw.makefile("rb", buffering=0)
         read_reply(f)
         raw.sendall(b"EHLO client.test.example\r\n")
         read_reply(f)
         raw.sendall(b"STARTTLS\r\n")
         assert read_reply(f) == [b"220 2.0.0 Ready to start TLS\r\n"]
+        yield raw, f
+
+
+def test_failed_handshake_ends_the_session(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink)
+    with raw_starttls(m) as (raw, f):
         raw.sendall(b"this is not a TLS ClientHello\r\n")
         try:
             rest = f.read()     # an alert at most, then the end: no SMTP reply
@@ -325,3 +333,13 @@ def test_bad_tls_settings_stop_startup(moat_factory, tmp_path, setting, name):
     with open(os.path.join(m.confdir, "main.cf")) as f:
         n = [x.split(" = ")[0] for x in f.read().splitlines()].index(name) + 1
     assert re.search(rf"main\.cf:{n}: {name}: ", err), err
+
+
+def test_starttls_timeout(moat_factory, sink):
+    """A client that says STARTTLS and then nothing is dropped after
+    smtpd_starttls_timeout, not smtpd_timeout (an hour here)."""
+    m, _ = tls_moat(moat_factory, sink, "smtpd_tls_security_level = may\n"
+                    "smtpd_timeout = 3600s\nsmtpd_starttls_timeout = 2s\n")
+    with raw_starttls(m) as (raw, f):
+        m.wait_log(r"SSL_accept error from unknown\[127\.0\.0\.1\]: timeout", timeout=60)
+        assert f.read() == b""      # closed
