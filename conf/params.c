@@ -274,7 +274,7 @@ const struct conf_param_def conf_params[] = {
 	P_BOOL("smtpd_tls_auth_only", "no", U|FC, "offer AUTH only after STARTTLS (" NO_TLS "): a TLS requirement moat cannot honour"),
 	P_BOOL("smtpd_tls_ask_ccert", "no", U, "ask the client for a certificate"),
 	P_BOOL("smtpd_tls_req_ccert", "no", U|FC, "require a client certificate (" NO_TLS "): clients would not be verified"),
-	P_BOOL("smtpd_tls_received_header", "no", U, "record TLS details in Received:"),
+	P_BOOL("smtpd_tls_received_header", "no", 0, "record the protocol and cipher in the Received header"),
 	P_BOOL("smtpd_tls_wrappermode", "no", U|FC, "TLS from the first byte, port 465 (" NO_TLS "): the port would speak cleartext"),
 	P_ENUM("smtpd_tls_ciphers", "medium", "high medium low export null", 0, "cipher grade at level may"),
 	P_ENUM("smtpd_tls_mandatory_ciphers", "medium", "high medium low export null", 0, "cipher grade at level encrypt"),

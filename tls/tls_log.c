@@ -17,8 +17,15 @@ static void log_kex(SSL *ssl, struct buf *out)
 	char group[64];
 	size_t glen = 0;
 
-	if (!SSL_get_peer_tmp_key(ssl, &k) || k == NULL)
+	if (!SSL_get_peer_tmp_key(ssl, &k) || k == NULL) {
+		/* a TLS 1.2 server keeps no key of the exchange: the group's name */
+		int nid = SSL_get_negotiated_group(ssl);
+		const char *name = nid > 0 ? OBJ_nid2sn(nid) : NULL;
+
+		if (name)
+			(void)buf_printf(out, " key-exchange %s", name);
 		return;
+	}
 	if (EVP_PKEY_get_group_name(k, group, sizeof(group), &glen) && glen > 0
 	    && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC)
 		(void)buf_printf(out, " key-exchange %s", group);
@@ -27,6 +34,17 @@ static void log_kex(SSL *ssl, struct buf *out)
 	else
 		(void)buf_printf(out, " key-exchange %s", OBJ_nid2sn(EVP_PKEY_get_base_id(k)));
 	EVP_PKEY_free(k);
+}
+
+/* log_sig_of - a signature scheme (type), its key (pk) size and digest (md). */
+static void log_sig_of(EVP_PKEY *pk, int type, int md, const char *side, struct buf *out)
+{
+	(void)buf_printf(out, " %s-signature %s", side, type == EVP_PKEY_RSA_PSS ? "RSA-PSS"
+			 : type == EVP_PKEY_EC ? "ECDSA" : OBJ_nid2sn(type));
+	if (type != EVP_PKEY_ED25519 && type != EVP_PKEY_ED448)
+		(void)buf_printf(out, " (%d bits)", EVP_PKEY_get_bits(pk));
+	if (md != NID_undef)
+		(void)buf_printf(out, " %s-digest %s", side, OBJ_nid2sn(md));
 }
 
 /* log_sig - the peer's signature scheme, its key size and digest. */
@@ -38,12 +56,22 @@ static void log_sig(SSL *ssl, const char *peer, struct buf *out)
 
 	if (pk == NULL || !SSL_get_peer_signature_type_nid(ssl, &type))
 		return;
-	(void)buf_printf(out, " %s-signature %s", peer,
-			 type == EVP_PKEY_RSA_PSS ? "RSA-PSS" : OBJ_nid2sn(type));
-	if (type != EVP_PKEY_ED25519 && type != EVP_PKEY_ED448)
-		(void)buf_printf(out, " (%d bits)", EVP_PKEY_get_bits(pk));
-	if (SSL_get_peer_signature_nid(ssl, &md) && md != NID_undef)
-		(void)buf_printf(out, " %s-digest %s", peer, OBJ_nid2sn(md));
+	if (!SSL_get_peer_signature_nid(ssl, &md))
+		md = NID_undef;
+	log_sig_of(pk, type, md, peer, out);
+}
+
+void tls_log_own_sig(SSL *ssl, const char *side, struct buf *out)
+{
+	X509 *cert = SSL_get_certificate(ssl);
+	EVP_PKEY *pk = cert ? X509_get0_pubkey(cert) : NULL;
+	int type = NID_undef, md = NID_undef;
+
+	if (pk == NULL || !SSL_get_signature_type_nid(ssl, &type))
+		return;
+	if (!SSL_get_signature_nid(ssl, &md))
+		md = NID_undef;
+	log_sig_of(pk, type, md, side, out);
 }
 
 void tls_log_summary(SSL *ssl, const char *peer, struct buf *out)

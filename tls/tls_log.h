@@ -16,4 +16,11 @@
  */
 void tls_log_summary(SSL *ssl, const char *peer, struct buf *out);
 
+/*
+ * tls_log_own_sig - " server-signature RSA-PSS (2048 bits) server-digest
+ * SHA256" for the signature this end made (side: "server"), which
+ * Postfix's server appends to its summary; nothing if none was made.
+ */
+void tls_log_own_sig(SSL *ssl, const char *side, struct buf *out);
+
 #endif

@@ -46,6 +46,20 @@ void cleanup_out(struct cleanup_msg *cm, const char *p, size_t n)
 		cleanup_flush(cm);
 }
 
+/* received_tls - Postfix's smtpd_tls_received_header lines, folded where it folds them. */
+static void received_tls(const struct cleanup_msg *cm, struct buf *o)
+{
+	const char *t = buf_str(&cm->tls), *kex = strstr(t, " key-exchange ");
+
+	if (*t == 0)
+		return;
+	if (kex)
+		buf_printf(o, "(using %.*s\r\n\t %s)\r\n\t", (int)(kex - t), t, kex + 1);
+	else
+		buf_printf(o, "(using %s)\r\n\t", t);
+	buf_append_str(o, "(No client certificate requested)\r\n\t");
+}
+
 /*
  * cleanup_received - our trace header, Postfix's shape. It goes through
  * header_checks like the client's headers, as Postfix's own does (a rule
@@ -58,12 +72,14 @@ static void cleanup_received(struct cleanup_msg *cm)
 	const struct cleanup_cfg *cfg = cm->cfg;
 	struct buf o = BUF_INIT;
 
-	if (*addr)
-		buf_printf(&o, "Received: from %s (%s [%s%s])\r\n\tby %s (%s) with %s id %s",
+	if (*addr) {
+		buf_printf(&o, "Received: from %s (%s [%s%s])\r\n\t",
 			   cm->helo.len ? buf_str(&cm->helo) : buf_str(&cm->client_name),
-			   buf_str(&cm->client_name), strchr(addr, ':') ? "IPv6:" : "", addr,
-			   cfg->myhostname, cfg->mail_name, buf_str(&cm->protocol), cm->qid);
-	else
+			   buf_str(&cm->client_name), strchr(addr, ':') ? "IPv6:" : "", addr);
+		received_tls(cm, &o);
+		buf_printf(&o, "by %s (%s) with %s id %s", cfg->myhostname, cfg->mail_name,
+			   buf_str(&cm->protocol), cm->qid);
+	} else
 		buf_printf(&o, "Received: by %s (%s) with %s id %s", cfg->myhostname,
 			   cfg->mail_name, buf_str(&cm->protocol), cm->qid);
 	if (cm->nrcpt == 1)

@@ -38,6 +38,7 @@ void cleanup_msg_init(struct cleanup_msg *cm, const struct cleanup_cfg *cfg)
 	buf_init(&cm->client_name, CM_FIELD_MAX);
 	buf_init(&cm->client_addr, CM_FIELD_MAX);
 	buf_init(&cm->protocol, CM_FIELD_MAX);
+	buf_init(&cm->tls, CM_FIELD_MAX);
 	buf_init(&cm->sender, CM_FIELD_MAX);
 	buf_init(&cm->rcpt1, CM_FIELD_MAX);
 	/* Room for the CRLF that ends a truncated header. */
@@ -63,6 +64,7 @@ void cleanup_msg_free(struct cleanup_msg *cm)
 	buf_free(&cm->client_name);
 	buf_free(&cm->client_addr);
 	buf_free(&cm->protocol);
+	buf_free(&cm->tls);
 	buf_free(&cm->sender);
 	buf_free(&cm->rcpt1);
 	buf_free(&cm->hdr);
@@ -290,6 +292,7 @@ int cleanup_msg_open(struct cleanup_msg *cm, const struct ipc_cleanup_open *o)
 	cleanup_clean(&cm->client_name, *o->client_name ? o->client_name : "unknown");
 	cleanup_clean(&cm->client_addr, o->client_addr);
 	cleanup_clean(&cm->protocol, *o->protocol ? o->protocol : "SMTP");
+	cleanup_clean(&cm->tls, o->tls ? o->tls : "");
 	cleanup_clean(&cm->sender, o->sender);
 	cm->rw.hdr_rewrite = cleanup_is_local(o);
 	if (cleanup_canon_addr(cm, CANON_ENV_FROM, &cm->sender) < 0

@@ -105,6 +105,7 @@ struct cleanup_msg {
 	int local;			/* add missing headers (a local client) */
 	struct timeval arrival;
 	struct buf helo, client_name, client_addr, protocol, sender, rcpt1;
+	struct buf tls;		/* what TLS the client used, for Received (may be empty) */
 	size_t nrcpt;
 	/* header section */
 	enum cleanup_line line;

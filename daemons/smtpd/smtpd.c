@@ -102,6 +102,7 @@ static void smtpd_buffers_init(struct smtpd_session *s)
 	buf_init(&s->sender, 512);
 	buf_init(&s->qid, 64);
 	buf_init(&s->line, 4096);
+	buf_init(&s->tls, 1024);
 	buf_init(&s->namebuf, 512);
 	buf_init(&s->prepend, 8192);
 	buf_init(&s->redirect, 600);

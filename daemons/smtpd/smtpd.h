@@ -77,6 +77,7 @@ struct smtpd_conf {
 	int tls_level;			/* enum tls_level */
 	int tls_required;		/* level encrypt: no mail without TLS */
 	int tls_loglevel;		/* smtpd_tls_loglevel */
+	int tls_received_header;	/* smtpd_tls_received_header */
 };
 
 /* How a client name lookup ended (Postfix's SMTPD_PEER_CODE_*). */
@@ -115,6 +116,7 @@ struct smtpd_session {
 	size_t inpos;
 	struct buf out;			/* pending replies */
 	struct ssl_st *ssl;		/* after STARTTLS: all I/O goes through it */
+	struct buf tls;			/* after STARTTLS: "TLSv1.3 with cipher ..." */
 	struct buf reply;		/* one reply being formatted */
 	int eof, io_error, timed_out;
 	int64_t deadline;		/* ms: the request being read must be complete by then */

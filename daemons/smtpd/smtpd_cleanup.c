@@ -122,6 +122,7 @@ int smtpd_cleanup_open(struct smtpd_session *s, struct buf *reply)
 	o.helo = buf_str(&s->helo);
 	/* RFC 3848: ESMTPS over TLS, in the Received header */
 	o.protocol = s->esmtp ? (s->ssl ? "ESMTPS" : "ESMTP") : "SMTP";
+	o.tls = s->cf->tls_received_header && s->ssl ? buf_str(&s->tls) : "";
 	o.sasl_user = "";
 	o.sender = buf_str(&s->sender);
 	o.envid = "";

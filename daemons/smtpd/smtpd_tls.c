@@ -188,6 +188,7 @@ void smtpd_tls_init(struct smtpd_conf *cf, struct stage *st)
 		: enforce ? "smtpd_enforce_tls" : "smtpd_use_tls";
 
 	cf->tls_loglevel = (int)conf_int(c, "smtpd_tls_loglevel");
+	cf->tls_received_header = conf_bool(c, "smtpd_tls_received_header");
 	cf->tls_level = lev;
 	cf->tls_required = TLS_LEV_REQUIRED(lev);
 	if (lev != TLS_LEV_NONE && lev != TLS_LEV_MAY && lev != TLS_LEV_ENCRYPT)
@@ -272,12 +273,12 @@ void smtpd_tls_cmd(struct smtpd_session *s, size_t alen)
 		s->io_error = 1;	/* the stream is in an unknown state: the session ends */
 		return;
 	}
-	if (s->cf->tls_loglevel >= 1) {
-		buf_reset(&s->line);
-		tls_log_summary(s->ssl, "client", &s->line);
+	buf_reset(&s->tls);
+	tls_log_summary(s->ssl, "client", &s->tls);
+	tls_log_own_sig(s->ssl, "server", &s->tls);
+	if (s->cf->tls_loglevel >= 1)
 		msg_info("Anonymous TLS connection established from %s: %s", buf_str(&s->namaddr),
-			 buf_str(&s->line));
-	}
+			 buf_str(&s->tls));
 	/* RFC 3207 4.2: forget all the client said before, EHLO included */
 	smtpd_mail_reset(s);
 	buf_reset(&s->helo);

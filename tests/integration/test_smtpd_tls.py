@@ -62,7 +62,8 @@ def test_smtplib_starttls_delivers_with_esmtps_and_logs_summary(moat_factory, si
     assert re.search(rb"by mx\.test\.example \(moat\) with ESMTPS id " + qid.encode(), received), \
         received
     m.wait_log(r"moat/smtpd\[\d+\]: Anonymous TLS connection established from "
-               r"unknown\[127\.0\.0\.1\]: TLSv1\.3 with cipher TLS_\w+ \(\d+/\d+ bits\)")
+               r"unknown\[127\.0\.0\.1\]: TLSv1\.3 with cipher TLS_\w+ \(\d+/\d+ bits\) "
+               r"key-exchange \w+ server-signature RSA-PSS \(2048 bits\) server-digest SHA256\n")
     m.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=2 starttls=1 mail=1 rcpt=1 "
                r"data=1 quit=1 commands=7")
 
@@ -75,7 +76,8 @@ def test_ec_certificate_and_tls12(moat_factory, sink):
     starttls_send(m, ctx)
     sink.wait_count(1)
     m.wait_log(r"Anonymous TLS connection established from unknown\[127\.0\.0\.1\]: "
-               r"TLSv1\.2 with cipher ECDHE-ECDSA-\S+")
+               r"TLSv1\.2 with cipher ECDHE-ECDSA-\S+ \(\d+/\d+ bits\) key-exchange \w+ "
+               r"server-signature ECDSA \(256 bits\) server-digest SHA256\n")
 
 
 def test_loglevel_0_and_plain_sessions(moat_factory, sink):
@@ -343,3 +345,26 @@ def test_starttls_timeout(moat_factory, sink):
     with raw_starttls(m) as (raw, f):
         m.wait_log(r"SSL_accept error from unknown\[127\.0\.0\.1\]: timeout", timeout=60)
         assert f.read() == b""      # closed
+
+
+def test_tls_received_header(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink, "smtpd_tls_security_level = may\n"
+                    "smtpd_tls_received_header = yes\n")
+    qid = starttls_send(m)
+    send(m, "a@sender.test", ["b@remote.test"], BODY)     # plaintext: no TLS lines
+    tls, plain = sink.wait_count(2)
+    head = tls.content.split(b"\r\n\r\n")[0].decode()
+    assert re.search(r"^Received: from client\.test\.example \(unknown \[127\.0\.0\.1\]\)\r\n"
+                     r"\t\(using TLSv1\.3 with cipher TLS_\w+ \(\d+/\d+ bits\)\r\n"
+                     r"\t key-exchange \w+ server-signature RSA-PSS \(2048 bits\) "
+                     r"server-digest SHA256\)\r\n"
+                     r"\t\(No client certificate requested\)\r\n"
+                     rf"\tby mx\.test\.example \(moat\) with ESMTPS id {qid}", head), head
+    assert b"(using " not in plain.content.split(b"\r\n\r\n")[0]
+
+
+def test_no_tls_received_header_by_default(moat_factory, sink):
+    m, _ = tls_moat(moat_factory, sink)
+    starttls_send(m)
+    (msg,) = sink.wait_count(1)
+    assert b"(using " not in msg.content.split(b"\r\n\r\n")[0]
