@@ -211,11 +211,23 @@ def test_failed_handshake_ends_the_session(moat_factory, sink):
     sink.wait_count(1)
 
 
-def test_private_key_never_in_smtpd_or_smtp_memory(moat_factory, sink):
+@pytest.mark.parametrize("one_file", [False, True])
+def test_private_key_never_in_smtpd_or_smtp_memory(moat_factory, sink, one_file):
     """After real handshakes (RSA: PSS signatures made by the tlskey stage),
     no smtpd or smtp process holds the key in DER or PEM form, or its private
-    exponent; the tlskey stage does."""
-    m, keys = tls_moat(moat_factory, sink)
+    exponent; the tlskey stage does. one_file: key and certificate in the
+    one smtpd_tls_cert_file (smtpd_tls_key_file's default), which smtpd
+    reads for the certificate and must wipe unparsed."""
+    if one_file:
+        m = moat_factory(main_cf_extra="mynetworks = 127.0.0.0/8\n"
+                         f"relayhost = [127.0.0.1]:{sink.port}\nsmtpd_tls_security_level = may\n")
+        keys = make_keys(os.path.join(m.dir, "keys"))
+        with open(os.path.join(m.confdir, "main.cf"), "a") as f:
+            f.write(f"smtpd_tls_cert_file = {keys['client_chain']}\n")
+        keys["rsa_key"] = keys["client_chain"]     # the RSA key, with its certificate
+        m.start()
+    else:
+        m, keys = tls_moat(moat_factory, sink)
     for _ in range(3):
         starttls_send(m)
     sink.wait_count(3)
