@@ -12,6 +12,7 @@ import pytest
 
 from mailpeers import Netns, RecordingSink
 from relayenv import FAST_RETRY, send
+from test_header_checks import write_table as table
 from test_lookup import hold_table
 
 
@@ -21,15 +22,6 @@ def inside_sink():
     with Netns() as ns, RecordingSink(netns=ns, port=25) as s:
         s.hop = f"[{ns.peer_addr}]"
         yield s
-
-
-def table(m, name, text):
-    d = os.path.join(m.dir, "tables")
-    os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 def rcpts_of(sink):
