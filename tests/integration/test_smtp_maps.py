@@ -249,7 +249,7 @@ def test_generic_maps_lookup_failure_defers(moat_factory):
         hold_table(m, f"pcre:{os.path.join(m.dir, 'tables', 'generic')}")
         with open(os.path.join(m.dir, "tables", "generic"), "w") as f:
             f.write("/unclosed( x\n")
-        m.wait_log(r"has changed -- restarting")
+        m.wait_log(r"has changed -- restarting|tables could not be opened")
         qid = send(m, "user@inside.example", ["b@else.example"], BODY)
         m.wait_log(rf"{qid}: to=<b@else\.example>, relay=none.*dsn=4\.3\.0, status=deferred "
                    r"\(smtp_generic_maps lookup failure\)", timeout=60)
