@@ -17,6 +17,7 @@
  */
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +41,24 @@ struct check_run {
 	int exited;
 };
 
+/* check_keep_line - one error line for the refusal, without its "error: "
+ * or "fatal: " (moatd's own "fatal: " comes first). */
+static void check_keep_line(struct check_run *r, const char *text, size_t len)
+{
+	static const char *const prefixes[] = { "error: ", "fatal: ", "panic: " };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t plen = strlen(prefixes[i]);
+
+		if (len >= plen && memcmp(text, prefixes[i], plen) == 0) {
+			text += plen;
+			len -= plen;
+			break;
+		}
+	}
+	(void)buf_printf(&r->lines, "%s%.*s", r->lines.len ? "\n" : "", (int)len, text);
+}
+
 /* check_read_log - the check's log lines: errors (and worse) are kept. */
 static void check_read_log(struct check_run *r)
 {
@@ -53,8 +72,7 @@ static void check_read_log(struct check_run *r)
 		}
 		if (r->m.type == MSG_LOG_LINE && r->m.u.log_line.level >= MSG_ERROR
 		    && r->lines.len < CHECK_ERR_MAX)
-			(void)buf_printf(&r->lines, "%s%.*s", r->lines.len ? "\n" : "",
-					 (int)r->m.u.log_line.text_len, r->m.u.log_line.text);
+			check_keep_line(r, r->m.u.log_line.text, r->m.u.log_line.text_len);
 	}
 }
 

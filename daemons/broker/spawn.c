@@ -136,7 +136,7 @@ static int spawn_tables(struct broker *b, struct service *svc, int *fds, int *nf
 		return 0;
 	if (((svc->def->flags & STAGEDEF_F_TABLES)
 	     ? broker_tables_open(&b->tables, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, &err)
-	     : stagecf_tls_keys_open(b->conf, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, &err)) < 0) {
+	     : stagecf_tls_keys_open(b->conf, b->master, fds + *nfds, ntab, SPAWN_MAX_FDS - *nfds, targs, &err)) < 0) {
 		int64_t pause = conf_time(b->conf, "service_throttle_time") * 1000;
 
 		svc->next_spawn = event_now_ms() + pause;

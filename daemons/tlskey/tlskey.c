@@ -23,6 +23,7 @@
  * ends that channel. It never sends key material: a reply carries a
  * status and a signature, nothing else. No request can end the stage.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -140,6 +141,8 @@ static void tlskey_run(struct stage *st)
 	ts->loop = event_loop_new();
 	/* Parsed here, confined: the files are root's, but PEM is a parser. */
 	tlskey_keys_load(st, &ts->keys);
+	if (st->start_flags & STAGE_START_CHECK)
+		exit(ts->keys.broken ? 1 : 0);	/* moatd's check run: the errors are logged */
 	if (ts->keys.n == 0)
 		msg_info("no TLS private key configured: every sign request is refused");
 	if (event_add(ts->loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)

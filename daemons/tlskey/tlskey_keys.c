@@ -48,6 +48,7 @@ static void keys_add(struct tlskey_keys *k, EVP_PKEY *key, const char *where)
 	if (!EVP_PKEY_is_a(key, "RSA") && !EVP_PKEY_is_a(key, "EC")) {
 		msg_error("%s: a %s key: only RSA and EC keys sign TLS handshakes here", where,
 			  EVP_PKEY_get0_type_name(key));
+		k->broken++;
 		return;
 	}
 	k->v = xreallocarray(k->v, k->n + 1, sizeof(*k->v));

@@ -61,10 +61,10 @@ def moat_with_keys(moat_factory, build=None, attack=None):
     if attack:
         m.env["MOAT_TEST_ATTACK"] = attack(keys)
     m.start()
-    m.wait_log(r"moat/tlskey\[\d+\]: smtpd_tls_key_file .*rsa\.key: RSA key of 2048 bits loaded")
-    m.wait_log(r"moat/tlskey\[\d+\]: smtpd_tls_chain_files .*ec-chain\.pem: EC key of 256 bits loaded")
-    m.wait_log(r"moat/tlskey\[\d+\]: smtp_tls_key_file .*ec\.key: EC key of 256 bits loaded")
-    m.wait_log(r"moat/tlskey\[\d+\]: smtp_tls_chain_files .*client-chain\.pem: RSA key of 2048 bits")
+    m.wait_log(r"moat/tlskey\[\d+\]: \S+main\.cf:\d+: smtpd_tls_key_file .*rsa\.key: RSA key of 2048 bits loaded")
+    m.wait_log(r"moat/tlskey\[\d+\]: \S+main\.cf:\d+: smtpd_tls_chain_files .*ec-chain\.pem: EC key of 256 bits loaded")
+    m.wait_log(r"moat/tlskey\[\d+\]: \S+main\.cf:\d+: smtp_tls_key_file .*ec\.key: EC key of 256 bits loaded")
+    m.wait_log(r"moat/tlskey\[\d+\]: \S+main\.cf:\d+: smtp_tls_chain_files .*client-chain\.pem: RSA key of 2048 bits")
     return m, keys
 
 
