@@ -17,6 +17,8 @@ struct setup_ids {
 	gid_t net_gid;
 	uid_t helper_uid;	/* helper_user: owns no file */
 	gid_t helper_gid;
+	uid_t key_uid;		/* tlskey_user: owns no file */
+	gid_t key_gid;
 };
 
 int setup_users(const struct conf *c, int create, struct setup_ids *ids, struct buf *err);

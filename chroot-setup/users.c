@@ -1,10 +1,10 @@
 /*
  * users.c - the system users stages run as (mail_owner, network_user,
- * helper_user): look them up and, when asked, create missing ones with
+ * helper_user, tlskey_user): look them up and, when asked, create missing ones with
  * Debian's useradd as locked system accounts without home or shell.
  *
  * Called by moatd at start, as root, before anything is confined. It must
- * never accept root, a shared uid between the three roles, or a shared
+ * never accept root, a shared uid between the four roles, or a shared
  * primary group: each role's isolation rests on its own ids.
  */
 #include <errno.h>
@@ -58,20 +58,28 @@ static int setup_one_user(const struct conf *c, const char *param, int create,
 	return 0;
 }
 
-/* setup_users - resolve (and with create, make) the three stage users. */
+/* setup_users - resolve (and with create, make) the four stage users: each
+ * its own uid and primary group, so no stage can signal or trace another's. */
 int setup_users(const struct conf *c, int create, struct setup_ids *ids, struct buf *err)
 {
+	uid_t u[4];
+	gid_t g[4];
+
 	if (setup_one_user(c, CONF_NAME("mail_owner"), create, &ids->mail_uid, &ids->mail_gid, err) < 0
 	    || setup_one_user(c, CONF_NAME("network_user"), create, &ids->net_uid, &ids->net_gid, err) < 0
-	    || setup_one_user(c, CONF_NAME("helper_user"), create, &ids->helper_uid, &ids->helper_gid, err) < 0)
+	    || setup_one_user(c, CONF_NAME("helper_user"), create, &ids->helper_uid, &ids->helper_gid, err) < 0
+	    || setup_one_user(c, CONF_NAME("tlskey_user"), create, &ids->key_uid, &ids->key_gid, err) < 0)
 		return -1;
-	if (ids->mail_uid == ids->net_uid || ids->mail_uid == ids->helper_uid
-	    || ids->net_uid == ids->helper_uid)
-		return buf_printf(err, "mail_owner, network_user and helper_user must be three "
-			       "different users"), -1;
-	if (ids->mail_gid == ids->net_gid || ids->mail_gid == ids->helper_gid
-	    || ids->net_gid == ids->helper_gid)
-		return buf_printf(err, "mail_owner, network_user and helper_user must have "
-			       "different primary groups"), -1;
+	u[0] = ids->mail_uid, u[1] = ids->net_uid, u[2] = ids->helper_uid, u[3] = ids->key_uid;
+	g[0] = ids->mail_gid, g[1] = ids->net_gid, g[2] = ids->helper_gid, g[3] = ids->key_gid;
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++) {
+			if (u[i] == u[j])
+				return buf_printf(err, "mail_owner, network_user, helper_user and "
+						  "tlskey_user must be four different users"), -1;
+			if (g[i] == g[j])
+				return buf_printf(err, "mail_owner, network_user, helper_user and "
+						  "tlskey_user must have different primary groups"), -1;
+		}
 	return 0;
 }

@@ -45,6 +45,7 @@ const struct conf_param_def conf_params[] = {
 	P_STR("mail_owner", "moat", R, "moat: owner of the queue and uid of the queue stages"),
 	P_STR("network_user", "moat-net", R, "moat: uid of smtpd, smtp and dns; owns no file"),
 	P_STR("helper_user", "moat-aux", R, "moat: uid of log, lookup and the other helper stages"),
+	P_STR("tlskey_user", "moat-key", R, "moat: uid of the tlskey stage, the only holder of TLS private keys; owns no file"),
 	P_STR("myhostname", "", DYN, "fully-qualified name of this host; default from gethostname()"),
 	P_STR("mydomain", "", DYN, "domain of this host; default $myhostname minus its first label, or localdomain"),
 	P_STR("myorigin", "$myhostname", 0, "domain appended to unqualified sender addresses"),

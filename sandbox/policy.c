@@ -282,7 +282,7 @@ static const struct sandbox_policy sandbox_policies[STAGEDEF_COUNT] = {
 		"pattern match is bounded by PCRE2 match and depth limits, JIT off (no "
 		"executable memory). Many clients (every smtpd, cleanup, smtp and qmgr "
 		"process), hence the larger fd limit." },
-	[STAGEDEF_TLSKEY] = { .stage = "tlskey", HELPER_STAGE, .private_net = 1, .nofile = 4096,
+	[STAGEDEF_TLSKEY] = { .stage = "tlskey", .root = SANDBOX_ROOT_EMPTY, .user = SANDBOX_USER_KEY, .private_net = 1, .nofile = 4096,
 		.why = "Holds the TLS private keys and signs handshake digests for smtpd and "
 		"smtp; no other process has the keys. The broker opens the key files "
 		"read-only and passes the fds; the stage parses them confined and can open "

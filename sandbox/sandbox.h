@@ -26,6 +26,7 @@ enum sandbox_user {
 	SANDBOX_USER_QUEUE,	/* mail_owner: owns the queue */
 	SANDBOX_USER_NETWORK,	/* network_user: owns no file at all */
 	SANDBOX_USER_HELPER,	/* helper_user: owns no file at all */
+	SANDBOX_USER_KEY,	/* tlskey_user: owns no file; alone with the TLS keys */
 };
 
 /*

@@ -118,6 +118,7 @@ static void stage_user(const struct stage *st, const struct sandbox_policy *p,
 		[SANDBOX_USER_QUEUE] = CONF_NAME("mail_owner"),
 		[SANDBOX_USER_NETWORK] = CONF_NAME("network_user"),
 		[SANDBOX_USER_HELPER] = CONF_NAME("helper_user"),
+		[SANDBOX_USER_KEY] = CONF_NAME("tlskey_user"),
 	};
 	const char *user = conf_str(st->conf, params[p->user]);
 	struct passwd *pw = getpwnam(user);

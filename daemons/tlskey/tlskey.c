@@ -10,7 +10,7 @@
  * of one TLS handshake digest, made with tls/tls_key_sign.c. Each request
  * is logged at debug level.
  *
- * SECURITY: runs as helper_user (owns no file), chrooted in <queue>/empty,
+ * SECURITY: runs alone as tlskey_user (owns no file), chrooted in <queue>/empty,
  * no capabilities, an empty network namespace; it cannot open a file or a
  * socket. Every request comes from a network stage that may be
  * compromised, so it is validated as OpenSSH's monitor validates its

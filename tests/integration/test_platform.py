@@ -15,7 +15,8 @@ from conftest import HOOKS_BUILD, STAGE_POLICY, STAGES, pid_alive, proc_status
 
 QUEUE_STAGES = {s for s, p in STAGE_POLICY.items() if p["root"] == "queue"}
 HAS_NETWORK = {s for s, p in STAGE_POLICY.items() if not p["own_netns"]}
-USER_PARAM = {"mail_owner": "moat", "network_user": "moat-net", "helper_user": "moat-aux"}
+USER_PARAM = {"mail_owner": "moat", "network_user": "moat-net", "helper_user": "moat-aux",
+              "tlskey_user": "moat-key"}
 
 
 def uid_of(name):

@@ -4,11 +4,13 @@ cannot be read or hold no usable key (the tlskey program's check run, with
 the main.cf or master.cf line that named them), and a master.cf service's
 -o overrides name keys the tlskey stage then holds."""
 import os
+import pwd
 import re
 import smtplib
 
 import pytest
 
+from conftest import proc_status
 from test_smtp import BODY
 from test_smtpd_tls import client_ctx, starttls_send
 from test_tlskey import make_keys
@@ -115,3 +117,22 @@ def test_bad_key_in_an_override_names_master_cf(moat_factory, tmp_path):
     err = refused(m)
     assert re.search(rf"master\.cf:\d+: smtpd_tls_key_file {tmp_path}/gone\.key: "
                      r"No such file or directory", err), err
+
+
+def test_tlskey_runs_alone_under_its_own_uid(moat_factory, tmp_path):
+    """tlskey_user: no other stage has the key holder's uid; a configuration
+    that gives it helper_user's account is refused before anything starts."""
+    m = moat_factory()
+    keys = make_keys(str(tmp_path / "keys"))
+    tls_conf(m, keys["rsa_crt"], keys["rsa_key"])
+    m.start()
+    pids = m.stage_pids()
+    uid = {p: int(proc_status(p)["Uid"].split()[0]) for p in pids}
+    (key_pid,) = [p for p, s in pids.items() if s == "tlskey"]
+    assert uid[key_pid] == pwd.getpwnam("moat-key").pw_uid
+    assert [s for p, s in pids.items() if p != key_pid and uid[p] == uid[key_pid]] == []
+    m.stop()
+    shared = moat_factory(main_cf_extra="tlskey_user = moat-aux\n")
+    shared.start(wait=False)
+    assert shared.proc.wait(timeout=60) != 0
+    assert "tlskey_user must be four different users" in shared.read_stderr()

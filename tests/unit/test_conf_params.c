@@ -50,6 +50,7 @@ static void test_params_defaults(void **state)
 	static const char *const want[][2] = {
 		{ "queue_directory", "/var/spool/moat" }, { "config_directory", "/etc/moat" },
 		{ "mail_owner", "moat" }, { "network_user", "moat-net" }, { "helper_user", "moat-aux" },
+		{ "tlskey_user", "moat-key" },
 		{ "myorigin", "$myhostname" }, { "mydestination", "$myhostname, localhost.$mydomain, localhost" },
 		{ "mynetworks", "" }, { "mynetworks_style", "host" }, { "inet_interfaces", "all" },
 		{ "inet_protocols", "all" }, { "relay_domains", "" }, { "relayhost", "" },

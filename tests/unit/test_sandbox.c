@@ -771,7 +771,7 @@ static void test_policy_table(void **state)
 		{ "dns", SANDBOX_ROOT_EMPTY, SANDBOX_USER_NETWORK, 0 },
 		{ "log", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1 },
 		{ "lookup", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1 },
-		{ "tlskey", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1 },
+		{ "tlskey", SANDBOX_ROOT_EMPTY, SANDBOX_USER_KEY, 1 },
 		{ "policy", SANDBOX_ROOT_EMPTY, SANDBOX_USER_HELPER, 1 },
 		{ "cleanup", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1 },
 		{ "qmgr", SANDBOX_ROOT_QUEUE, SANDBOX_USER_QUEUE, 1 },
@@ -845,7 +845,8 @@ static void test_docs_table(void **state)
 {
 	static const char *const roots[] = { [SANDBOX_ROOT_EMPTY] = "empty", [SANDBOX_ROOT_QUEUE] = "queue" };
 	static const char *const users[] = { [SANDBOX_USER_QUEUE] = "mail_owner",
-		[SANDBOX_USER_NETWORK] = "network_user", [SANDBOX_USER_HELPER] = "helper_user" };
+		[SANDBOX_USER_NETWORK] = "network_user", [SANDBOX_USER_HELPER] = "helper_user",
+		[SANDBOX_USER_KEY] = "tlskey_user" };
 	FILE *f = fopen("docs/sandbox.md", "r");
 	char line[4096], *cell[8], nofile[16];
 	int seen[STAGEDEF_COUNT] = { 0 };
