@@ -269,6 +269,8 @@ const struct conf_param_def conf_params[] = {
 	P_STR("smtpd_tls_cert_file", "", 0, "server certificate file (and chain): read by smtpd before its jail, certificates only"),
 	P_STR("smtpd_tls_key_file", "$smtpd_tls_cert_file", 0, "server private key file (held by the tlskey stage only)"),
 	P_LIST("smtpd_tls_chain_files", "", 0, "server key and certificate chain files (keys held by the tlskey stage only)"),
+	P_STR("smtpd_tls_eccert_file", "", 0, "server ECDSA certificate file, beside the RSA one of smtpd_tls_cert_file"),
+	P_STR("smtpd_tls_eckey_file", "$smtpd_tls_eccert_file", 0, "server ECDSA private key file (held by the tlskey stage only)"),
 	P_STR("smtpd_tls_CAfile", "", U, "CA certificates for client certificates"),
 	P_STR("smtpd_tls_CApath", "", U, "directory of CA certificates"),
 	P_INT("smtpd_tls_loglevel", "0", 0, 4, 0, "TLS logging level of the server: 1 the summary line"),

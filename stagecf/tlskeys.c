@@ -30,6 +30,8 @@ static void keylist_add(struct keylist *l, const struct conf *c, const char *par
 	/* a key file by default is its certificate file: say where that was set */
 	if (where == NULL && strcmp(param, "smtpd_tls_key_file") == 0)
 		where = conf_where(c, "smtpd_tls_cert_file");
+	else if (where == NULL && strcmp(param, "smtpd_tls_eckey_file") == 0)
+		where = conf_where(c, "smtpd_tls_eccert_file");
 	else if (where == NULL && strcmp(param, "smtp_tls_key_file") == 0)
 		where = conf_where(c, "smtp_tls_cert_file");
 	(void)buf_printf(&arg, "%s%s%s\n%s", where ? where : "", where ? ": " : "", param, path);
@@ -42,7 +44,8 @@ static void keylist_add(struct keylist *l, const struct conf *c, const char *par
 static void keylist_from_conf(struct keylist *l, const struct conf *c)
 {
 	static const char *const single[] = {
-		CONF_NAME("smtpd_tls_key_file"), CONF_NAME("smtp_tls_key_file"),
+		CONF_NAME("smtpd_tls_key_file"), CONF_NAME("smtpd_tls_eckey_file"),
+		CONF_NAME("smtp_tls_key_file"),
 	};
 	static const char *const lists[] = {
 		CONF_NAME("smtpd_tls_chain_files"), CONF_NAME("smtp_tls_chain_files"),

@@ -3,16 +3,18 @@
  * does not hold.
  *
  * smtpd_tls_init builds the server context before the jail: protocols and
- * ciphers (tls/), the certificate chain of smtpd_tls_cert_file, and as its
- * private key a remote key (tls/tls_remote_key.h) whose every signature is
- * made by the tlskey stage over the IPC_CHAN_TLSKEY channel. smtpd_tls_cmd
+ * ciphers (tls/), the certificate chains (smtpd_tls_chain_files, or
+ * smtpd_tls_cert_file and smtpd_tls_eccert_file: RSA and ECDSA at once,
+ * each chain's order checked by tls/tls_chain.c), and as each one's private
+ * key a remote key (tls/tls_remote_key.h) whose every signature is made by
+ * the tlskey stage over the IPC_CHAN_TLSKEY channel. smtpd_tls_cmd
  * runs the STARTTLS command: 220, the handshake on the client socket, and
  * a session reset (the client must say EHLO again; no envelope survives).
  *
  * SECURITY: the private key never enters this process. Only the
- * certificate blocks of smtpd_tls_cert_file are parsed; the file's bytes,
- * which may hold the key too (smtpd_tls_key_file's default is the same
- * file), are wiped before the jail. Whatever the client pipelined after
+ * certificate blocks of the files are parsed; their bytes, which may hold
+ * keys too (smtpd_tls_key_file's default is the certificate file; a chain
+ * file holds keys), are wiped before the jail. Whatever the client pipelined after
  * STARTTLS is discarded unread, never executed as if it came over TLS
  * (CVE-2011-0411). A failed handshake ends the session.
  */
@@ -29,6 +31,8 @@
 #include "daemons/smtpd/smtpd.h"
 #include "lib/msg.h"
 #include "skeleton/stage_tlskey.h"
+#include "lib/xmem.h"
+#include "tls/tls_chain.h"
 #include "tls/tls_cipher.h"
 #include "tls/tls_level.h"
 #include "tls/tls_log.h"
@@ -37,15 +41,20 @@
 
 #define TLS_CERT_FILE_MAX	((size_t)1 << 20)
 
-/* The one signer of this process: the tlskey stage, for the certificate's key. */
+/* The one signer of this process: the tlskey stage, for every certificate's key. */
 static struct tlskey_client tls_keyholder;
-static unsigned char tls_key_id[TLS_REMOTE_KEY_ID_LEN];
+
+/* One certificate's key, named by its public key id (kept for the process's life). */
+struct tls_keyref {
+	unsigned char id[TLS_REMOTE_KEY_ID_LEN];
+};
 
 static int tls_sign(void *arg, const struct tls_sign_req *req, unsigned char *sig,
 		    size_t sig_max, size_t *sig_len)
 {
-	struct tlskey_request r = { tls_key_id, req->alg, req->md, req->digest, req->digest_len };
-	int st = tlskey_client_sign(arg, &r, sig, sig_max, sig_len);
+	struct tls_keyref *ref = arg;
+	struct tlskey_request r = { ref->id, req->alg, req->md, req->digest, req->digest_len };
+	int st = tlskey_client_sign(&tls_keyholder, &r, sig, sig_max, sig_len);
 
 	if (st == TLSKEY_OK)
 		return 0;
@@ -88,66 +97,86 @@ static int tls_read_file(const char *path, struct buf *b)
 	return r;
 }
 
-/*
- * tls_certs_only - the CERTIFICATE blocks of PEM text, copied to out: the
- * rest (a private key, when the key shares the file) is never parsed.
- */
-static void tls_certs_only(const struct buf *pem, struct buf *out)
+/* What the certificates of one context have taken: one chain per key type. */
+struct tls_certs {
+	SSL_CTX *ctx;
+	unsigned types;		/* 1: RSA, 2: EC */
+};
+
+/* tls_use_chain - one chain (leaf first) into the context, with a remote key. */
+static int tls_use_chain(STACK_OF(X509) *chain, void *arg, struct buf *why)
 {
-	static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
-	const char *p = pem->data, *lim = pem->data + pem->len;
+	struct tls_certs *tc = arg;
+	X509 *leaf = sk_X509_value(chain, 0);
+	EVP_PKEY *pub = X509_get0_pubkey(leaf), *key;
+	unsigned type = pub && EVP_PKEY_is_a(pub, "RSA") ? 1 : pub && EVP_PKEY_is_a(pub, "EC") ? 2 : 0;
+	struct tls_keyref *ref;
 
-	while (p && p < lim) {
-		const char *b = memmem(p, (size_t)(lim - p), begin, sizeof(begin) - 1), *e;
-
-		if (b == NULL || (e = memmem(b, (size_t)(lim - b), end, sizeof(end) - 1)) == NULL)
-			break;
-		e += sizeof(end) - 1;
-		(void)buf_append(out, b, (size_t)(e - b));
-		(void)buf_append(out, "\n", 1);
-		p = e;
+	if (type == 0)
+		return buf_append_str(why, "the certificate's key is neither RSA nor EC"), -1;
+	if (tc->types & type)
+		return buf_printf(why, "a second %s certificate (one per key type)",
+				  type == 1 ? "RSA" : "ECDSA"), -1;
+	if (!SSL_CTX_use_certificate(tc->ctx, leaf))
+		return buf_append_str(why, "certificate refused by OpenSSL"), -1;
+	for (int i = 1; i < sk_X509_num(chain); i++)
+		if (!SSL_CTX_add1_chain_cert(tc->ctx, sk_X509_value(chain, i)))
+			return buf_append_str(why, "chain certificate refused by OpenSSL"), -1;
+	ref = xcalloc(1, sizeof(*ref));
+	if (tls_remote_key_id(pub, ref->id) < 0 || (key = tls_remote_key_new(leaf, tls_sign, ref)) == NULL)
+		return xfree(ref), buf_append_str(why, "the certificate's key cannot be used remotely"), -1;
+	if (!SSL_CTX_use_PrivateKey(tc->ctx, key)) {
+		EVP_PKEY_free(key);
+		return buf_append_str(why, "OpenSSL refused the certificate's key"), -1;
 	}
-}
-
-/* tls_use_chain - the certificate (first block) and its chain into ctx, with the remote key. */
-static void tls_use_chain(SSL_CTX *ctx, const struct conf *c, const struct buf *pem)
-{
-	BIO *bio = BIO_new_mem_buf(pem->data, (int)pem->len);
-	X509 *leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL, *x;
-	EVP_PKEY *key;
-
-	if (leaf == NULL)
-		tls_refuse(c, "smtpd_tls_cert_file", "no certificate in the file");
-	if (!SSL_CTX_use_certificate(ctx, leaf))
-		tls_refuse(c, "smtpd_tls_cert_file", "certificate refused by OpenSSL");
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-		if (!SSL_CTX_add0_chain_cert(ctx, x))
-			tls_refuse(c, "smtpd_tls_cert_file", "chain certificate refused by OpenSSL");
-	ERR_clear_error();
-	if (tls_remote_key_id(X509_get0_pubkey(leaf), tls_key_id) < 0
-	    || (key = tls_remote_key_new(leaf, tls_sign, &tls_keyholder)) == NULL)
-		tls_refuse(c, "smtpd_tls_cert_file", "the certificate's key cannot be used remotely");
-	if (!SSL_CTX_use_PrivateKey(ctx, key))
-		tls_refuse(c, "smtpd_tls_cert_file", "OpenSSL refused the certificate's key");
 	EVP_PKEY_free(key);
-	X509_free(leaf);
-	BIO_free(bio);
+	tc->types |= type;
+	return 0;
 }
 
-static void tls_load_cert(SSL_CTX *ctx, const struct conf *c)
+/*
+ * tls_load_file - the certificate chains of one file named by param (a
+ * chain file with split_at_keys). The bytes may hold private keys: only
+ * certificate blocks are parsed, and the copy is wiped before the jail.
+ */
+static void tls_load_file(struct tls_certs *tc, const struct conf *c, const char *param,
+			  const char *path, int split_at_keys)
 {
-	const char *path = conf_str(c, "smtpd_tls_cert_file");
-	struct buf raw, certs;
+	struct buf raw, why = BUF_INIT, msg = BUF_INIT;
+	int r;
 
 	buf_init(&raw, TLS_CERT_FILE_MAX);
-	buf_init(&certs, TLS_CERT_FILE_MAX);
-	if (tls_read_file(path, &raw) < 0)
-		tls_refuse(c, "smtpd_tls_cert_file", strerror(errno));
-	tls_certs_only(&raw, &certs);
-	OPENSSL_cleanse(raw.data, raw.len);	/* it may hold the private key */
+	if ((r = tls_read_file(path, &raw)) < 0)
+		(void)buf_append_str(&why, strerror(errno));
+	else
+		r = tls_chain_each(raw.data, raw.len, split_at_keys, tls_use_chain, tc, &why);
+	if (raw.data != NULL)
+		OPENSSL_cleanse(raw.data, raw.cap);	/* it may hold a private key */
 	buf_free(&raw);
-	tls_use_chain(ctx, c, &certs);
-	buf_free(&certs);
+	ERR_clear_error();
+	if (r < 0) {
+		(void)buf_printf(&msg, "%s: %s", path, buf_str(&why));
+		tls_refuse(c, param, buf_str(&msg));
+	}
+	buf_free(&why);
+}
+
+/* tls_load_certs - smtpd_tls_chain_files, or else smtpd_tls_cert_file and
+ * smtpd_tls_eccert_file, as Postfix chooses between them. */
+static void tls_load_certs(SSL_CTX *ctx, const struct conf *c)
+{
+	struct tls_certs tc = { ctx, 0 };
+	char *const *chains = conf_list(c, "smtpd_tls_chain_files");
+	const char *ec = conf_str(c, "smtpd_tls_eccert_file");
+
+	if (chains && *chains) {
+		for (; *chains; chains++)
+			tls_load_file(&tc, c, CONF_NAME("smtpd_tls_chain_files"), *chains, 1);
+		return;
+	}
+	tls_load_file(&tc, c, CONF_NAME("smtpd_tls_cert_file"), conf_str(c, "smtpd_tls_cert_file"), 0);
+	if (*ec)
+		tls_load_file(&tc, c, CONF_NAME("smtpd_tls_eccert_file"), ec, 0);
 }
 
 /* tls_ctx - the context with the protocols and cipher grade these two parameters name. */
@@ -171,7 +200,7 @@ static SSL_CTX *tls_ctx(const struct conf *c, const char *protos, const char *gr
 	/* no session cache yet: every handshake is a full one */
 	(void)SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
-	tls_load_cert(ctx, c);
+	tls_load_certs(ctx, c);
 	buf_free(&why);
 	return ctx;
 }
@@ -186,6 +215,7 @@ void smtpd_tls_init(struct smtpd_conf *cf, struct stage *st)
 		: conf_bool(c, "smtpd_use_tls") ? TLS_LEV_MAY : TLS_LEV_NONE;
 	const char *by = *level ? "smtpd_tls_security_level"	/* what set the level */
 		: enforce ? "smtpd_enforce_tls" : "smtpd_use_tls";
+	char *const *chains;
 
 	cf->tls_loglevel = (int)conf_int(c, "smtpd_tls_loglevel");
 	cf->tls_received_header = conf_bool(c, "smtpd_tls_received_header");
@@ -195,8 +225,9 @@ void smtpd_tls_init(struct smtpd_conf *cf, struct stage *st)
 		tls_refuse(c, by, "not supported");
 	if (lev == TLS_LEV_NONE)
 		return;
-	if (*conf_str(c, "smtpd_tls_cert_file") == 0)
-		tls_refuse(c, by, "TLS needs smtpd_tls_cert_file");
+	chains = conf_list(c, "smtpd_tls_chain_files");
+	if (*conf_str(c, "smtpd_tls_cert_file") == 0 && (chains == NULL || *chains == NULL))
+		tls_refuse(c, by, "TLS needs smtpd_tls_cert_file or smtpd_tls_chain_files");
 	/* Before the jail: OpenSSL reads its configuration file once, here. */
 	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL))
 		msg_fatal("cannot initialise OpenSSL");

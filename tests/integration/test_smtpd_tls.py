@@ -211,19 +211,20 @@ def test_failed_handshake_ends_the_session(moat_factory, sink):
     sink.wait_count(1)
 
 
-@pytest.mark.parametrize("one_file", [False, True])
+@pytest.mark.parametrize("one_file", [False, "smtpd_tls_cert_file", "smtpd_tls_chain_files"])
 def test_private_key_never_in_smtpd_or_smtp_memory(moat_factory, sink, one_file):
     """After real handshakes (RSA: PSS signatures made by the tlskey stage),
     no smtpd or smtp process holds the key in DER or PEM form, or its private
-    exponent; the tlskey stage does. one_file: key and certificate in the
-    one smtpd_tls_cert_file (smtpd_tls_key_file's default), which smtpd
-    reads for the certificate and must wipe unparsed."""
+    exponent; the tlskey stage does. one_file: key and certificate in one
+    file, named by smtpd_tls_cert_file (smtpd_tls_key_file's default) or
+    smtpd_tls_chain_files, which smtpd reads for the certificate and must
+    wipe unparsed."""
     if one_file:
         m = moat_factory(main_cf_extra="mynetworks = 127.0.0.0/8\n"
                          f"relayhost = [127.0.0.1]:{sink.port}\nsmtpd_tls_security_level = may\n")
         keys = make_keys(os.path.join(m.dir, "keys"))
         with open(os.path.join(m.confdir, "main.cf"), "a") as f:
-            f.write(f"smtpd_tls_cert_file = {keys['client_chain']}\n")
+            f.write(f"{one_file} = {keys['client_chain']}\n")
         keys["rsa_key"] = keys["client_chain"]     # the RSA key, with its certificate
         m.start()
     else:
