@@ -74,8 +74,16 @@ static size_t keys_parse(struct tlskey_keys *k, const struct buf *pem, const cha
 	for (int i = 0; infos != NULL && i < sk_X509_INFO_num(infos); i++) {
 		X509_INFO *xi = sk_X509_INFO_value(infos, i);
 
-		if (xi->x_pkey != NULL && xi->x_pkey->dec_pkey != NULL)
-			keys_add(k, xi->x_pkey->dec_pkey, where);
+		if (xi->x_pkey == NULL || xi->x_pkey->dec_pkey == NULL)
+			continue;
+		/* a key and the certificate next to it (a chain file, or a
+		 * certificate file holding its key) must be one pair */
+		if (xi->x509 != NULL && X509_check_private_key(xi->x509, xi->x_pkey->dec_pkey) != 1) {
+			msg_error("%s: the private key does not match the certificate next to it", where);
+			k->broken++;
+			continue;
+		}
+		keys_add(k, xi->x_pkey->dec_pkey, where);
 	}
 	sk_X509_INFO_pop_free(infos, X509_INFO_free);
 	BIO_free(bio);

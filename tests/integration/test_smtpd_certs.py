@@ -136,3 +136,16 @@ def test_two_rsa_certificates_stop_start_up(moat_factory, pki):
                      f"smtpd_tls_eccert_file = {f['inter']}\nsmtpd_tls_eckey_file = {f['rsa_key']}")
     assert_refused_at(m, "smtpd_tls_eccert_file", r"smtpd_tls_eccert_file: .*inter\.crt: "
                       r"a second RSA certificate \(one per key type\)")
+
+
+def test_key_not_matching_its_certificate_stops_start_up(moat_factory, pki):
+    """The RSA key followed by the ECDSA certificate: tlskey's check run
+    refuses the pair before anything starts."""
+    d, f = pki
+    bad = os.path.join(d, "mismatch.pem")
+    with open(bad, "wb") as out:
+        out.write(pem(f["rsa_key"], f["ec_crt"], f["inter"]))
+    os.chmod(bad, 0o600)
+    m = refused_moat(moat_factory, f"smtpd_tls_chain_files = {bad}")
+    assert_refused_at(m, "smtpd_tls_chain_files", rf"smtpd_tls_chain_files {re.escape(bad)}: "
+                      r"the private key does not match the certificate next to it")
