@@ -192,9 +192,10 @@ class MoatInstance:
         services = [l for l in lines if l.startswith("service ")]
         if not services:
             return False
-        # every service has at least one process that finished starting
+        # every service has at least one process that finished starting (a
+        # "pid N idle|busy" line: the service line's "idle 0" is a count)
         blocks = r.stdout.split("service ")[1:]
-        return all(("idle" in b or "busy" in b) for b in blocks)
+        return all(re.search(r"(?m)^\s+pid \d+ (idle|busy)\b", b) for b in blocks)
 
     def wait_ready(self, timeout=20):
         deadline = time.time() + timeout
