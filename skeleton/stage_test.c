@@ -176,16 +176,29 @@ static int attack_forge_violation(struct stage *st)
 	return 0;
 }
 
-/* report-flood: get a cleanup channel, report its process, 50 times. */
+/*
+ * report-flood: get a cleanup channel, report its process, 50 times. The
+ * broker denies a channel while the killed cleanups' grants are not yet
+ * released: such a request is tried again (for at most 10 s in all), so
+ * that the 50 reports are made however fast the broker reaps.
+ */
 static int attack_report_flood(struct stage *st)
 {
-	for (int i = 0; i < 50; i++) {
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	time_t end = time(NULL) + 10;
+
+	for (int i = 0; i < 50 && time(NULL) < end; i++) {
 		pid_t pid = 0;
 		int fd = stage_request_peer(st, "cleanup", &pid);
 
 		if (fd >= 0)
 			(void)close(fd);
-		if (pid > 0 && stage_test_report(st, pid) < 0)
+		if (fd < 0 || pid <= 0) {
+			(void)nanosleep(&pause, NULL);
+			i--;
+			continue;
+		}
+		if (stage_test_report(st, pid) < 0)
 			return -1;
 	}
 	return 0;
