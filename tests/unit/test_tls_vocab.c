@@ -120,8 +120,12 @@ static void test_grades(void **state)
 	ctx = grade_ctx("medium", "", 0);
 	assert_true(offered(ctx, "ECDHE-RSA-AES256-GCM-SHA384"));
 	assert_true(offered(ctx, "TLS_AES_256_GCM_SHA384"));
-	/* What moat never offers by default: CBC-SHA1, static RSA, anonymous. */
+	/* What moat never offers by default: CBC (SHA-1 or SHA-256 MAC), CCM8,
+	 * static RSA, anonymous. */
 	assert_false(offered(ctx, "ECDHE-RSA-AES128-SHA"));
+	assert_false(offered(ctx, "ECDHE-RSA-AES128-SHA256"));
+	assert_false(offered(ctx, "ECDHE-ECDSA-AES128-CCM8"));
+	assert_true(offered(ctx, "ECDHE-ECDSA-AES128-CCM"));
 	assert_false(offered(ctx, "AES256-GCM-SHA384"));
 	assert_false(offered(ctx, "ADH-AES256-GCM-SHA384"));
 	assert_false(offered(ctx, "DES-CBC3-SHA"));
