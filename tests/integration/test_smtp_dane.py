@@ -312,3 +312,20 @@ def test_hostile_dns_stage_does_not_crash_smtp(site, pki, lie):
     assert s.sink.messages == []
     log = s.m.log()
     assert not re.search(r"smtp.*(signal|crash|dumped)", log), log[-3000:]
+
+
+@pytest.mark.parametrize("level", ["disabled", "enabled", "dnssec"])
+def test_smtp_dns_support_level(site, pki, level):
+    """disabled: no MX lookup (the domain's own address records, which
+    dane.test does not have); enabled: MX lookups without the DO bit;
+    dnssec: with it."""
+    s = site(conf=f"smtp_dns_support_level = {level}\nsmtp_tls_security_level = may\n")
+    qid = s.send()
+    if level == "disabled":
+        s.m.wait_log(rf"{qid}: to=<u@{DOMAIN}>.*status=(deferred|bounced) \(Host or domain name "
+                     rf"not found\. Name service error for name={re.escape(DOMAIN)} type=A")
+        assert ("MX", DOMAIN) not in s.dns.queries, s.dns.queries
+        return
+    s.delivered("Untrusted")
+    assert ("MX", DOMAIN) in s.dns.queries
+    assert {do for _, do in s.dns.flags} == {level == "dnssec"}, s.dns.flags
