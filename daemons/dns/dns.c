@@ -209,6 +209,8 @@ static void dns_run(struct stage *st)
 	dns_conf_text(&dns_state, &text);
 	msg_info("resolver %s", buf_str(&text));
 	buf_free(&text);
+	if (dns_state.dnssec)
+		dns_conf_warn_remote(&dns_state);
 	if (event_add(dns_state.loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
 	while (!st->stopping)

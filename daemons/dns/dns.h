@@ -71,5 +71,6 @@ void dns_cache_put(const char *name, uint16_t type, const struct dns_result *res
 /* dns_conf.c */
 int dns_conf_resolver(char *const *param, struct dns_state *ds);
 void dns_conf_text(const struct dns_state *ds, struct buf *out);
+void dns_conf_warn_remote(const struct dns_state *ds);
 
 #endif

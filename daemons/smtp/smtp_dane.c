@@ -34,7 +34,6 @@
  * what the rules above give, and no failure sends mail in cleartext at a
  * level that requires TLS.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -299,11 +298,9 @@ static void dane_hop_domain(const struct smtp_state *s, char *out, size_t n)
 {
 	struct nexthop nh;
 	struct buf why = BUF_INIT;
-	unsigned char tmp[16];
 
 	out[0] = 0;
-	if (s->hop && nexthop_parse(s->hop, s->default_port, &nh, &why) == 0 && !nh.family
-	    && inet_pton(AF_INET6, nh.host, tmp) != 1)
+	if (s->hop && nexthop_parse(s->hop, s->default_port, &nh, &why) == 0 && !nh.family)
 		snprintf(out, n, "%s", nh.host);
 	buf_free(&why);
 }

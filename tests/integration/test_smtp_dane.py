@@ -101,7 +101,8 @@ class Site:
         self.m = start(_factory(moat_factory, **kw),
                        f"dns_resolver_address = 127.0.0.1:{self.dns.port}\n"
                        f"smtp_tcp_port = {self.sink.port}\nrelay_domains = {DOMAIN}\n"
-                       "smtp_dns_support_level = dnssec\nsmtp_tls_loglevel = 1\n" + conf,
+                       "smtp_dns_support_level = dnssec\nsmtp_tls_loglevel = 1\n"
+                       + conf.replace("{dnsport}", str(self.dns.port)),
                        dns=True)
         self.relay = re.escape(f"{MX}[{self.ns.peer_addr}]:{self.sink.port}")
 
@@ -329,3 +330,13 @@ def test_smtp_dns_support_level(site, pki, level):
     s.delivered("Untrusted")
     assert ("MX", DOMAIN) in s.dns.queries
     assert {do for _, do in s.dns.flags} == {level == "dnssec"}, s.dns.flags
+
+
+def test_remote_resolver_draws_a_warning_with_dnssec(site, pki):
+    """The AD bit is believed: a resolver not on this host is warned about
+    (192.0.2.1 is never asked: the local one answers first)."""
+    s = site(tlsa=[ee_311(pki)], conf="smtp_tls_security_level = dane\n"
+             "dns_resolver_address = 127.0.0.1:{dnsport}, 192.0.2.1\n")
+    s.m.wait_log(r"warning: smtp_dns_support_level = dnssec: resolver 192\.0\.2\.1:53 is not on "
+                 r"this host")
+    assert not re.search(r"resolver 127\.0\.0\.1:\d+ is not on this host", s.m.log())
