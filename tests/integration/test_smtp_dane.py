@@ -340,3 +340,13 @@ def test_remote_resolver_draws_a_warning_with_dnssec(site, pki):
     s.m.wait_log(r"warning: smtp_dns_support_level = dnssec: resolver 192\.0\.2\.1:53 is not on "
                  r"this host")
     assert not re.search(r"resolver 127\.0\.0\.1:\d+ is not on this host", s.m.log())
+
+
+def test_dane_ta_public_key_selector(site, pki):
+    """2 1 1: the CA's public key (SubjectPublicKeyInfo) digest."""
+    ta = rdata_tlsa(2, 1, 1, sha256(der_spki(pki, "ca")))
+    s = site(tlsa=[ta], conf="smtp_tls_security_level = dane-only\nsmtp_tls_loglevel = 2\n")
+    s.send()
+    s.delivered("Verified")
+    s.m.wait_log(rf"{s.relay}: Matched DANE TA (certificate|public key verified certificate) "
+                 r"at depth 1: 2 1 1 ")
