@@ -427,7 +427,7 @@ const char *stage_test_nexthop(const char *nexthop)
 }
 
 /* stage_test_dns_lie - the dns stage's "dns:lie=what": one field of its
- * answers out of range (rr-type, tlsa-usage, secure, status). */
+ * answers out of range (rr-type, mx-pref, tlsa-usage, secure, status). */
 uint32_t stage_test_dns_lie(const char *what, uint32_t value)
 {
 	const char *spec = getenv("MOAT_TEST_ATTACK"), *p;
@@ -436,6 +436,6 @@ uint32_t stage_test_dns_lie(const char *what, uint32_t value)
 	if (spec == NULL || (p = strstr(spec, "dns:lie=")) == NULL || strncmp(p + 8, what, n) != 0
 	    || (p[8 + n] != 0 && p[8 + n] != ','))
 		return value;
-	return value + 1000;
+	return value + 0x10000;	/* past every field's wire size */
 }
 #endif

@@ -104,7 +104,7 @@ static int dns_reply(struct dns_client *cl, uint32_t id, const struct dns_result
 
 		rr.id = id;
 		rr.type = stage_test_dns_lie("rr-type", res->rr[i].type);
-		rr.pref = res->rr[i].pref;
+		rr.pref = stage_test_dns_lie("mx-pref", res->rr[i].pref);
 		rr.ttl = res->rr[i].ttl;
 		rr.value = res->rr[i].value;
 		if (dns_client_send(cl, MSG_DNS_RR, &rr) < 0)

@@ -11,8 +11,8 @@
  * every answer ends with the resolver's AD bit, kept as "secure".
  *
  * SECURITY: the dns stage is a peer: what it sends is checked by the IPC
- * schema, then here: a record of a type not asked for, a TLSA field past
- * 255, a status or secure flag out of range is a protocol violation,
+ * schema, then here: a record of a type not asked for, a TLSA field or an
+ * MX preference past its wire size, a status or secure flag out of range is a protocol violation,
  * reported to the broker; the channel is dropped and the lookup fails for
  * now (TEMPFAIL), never believed. Values are used only as host names or
  * printable addresses that are parsed again (inet_pton) before use, and
@@ -48,7 +48,7 @@ static void smtp_dns_drop(struct smtp_state *s)
 	s->have_dns = 0;
 }
 
-/* dns_bad - a dns stage that breaks the protocol: reported, channel dropped. */
+/* smtp_dns_bad - a dns stage that breaks the protocol: reported, channel dropped. */
 static int smtp_dns_bad(struct smtp_state *s, const char *what, struct buf *reason)
 {
 	stage_report_violation(s->st, &s->dns, what);
@@ -86,6 +86,8 @@ static int smtp_dns_take(const struct ipc_msg *m, const struct ipc_dns_query *q,
 	if (m->type == MSG_DNS_RR && m->u.dns_rr.id == q->id) {
 		if (m->u.dns_rr.type != q->type || a->rr == NULL)
 			*bad = "record of a type not asked for";
+		else if (m->u.dns_rr.pref > 65535)
+			*bad = "MX preference out of range";
 		else if (a->nrr < a->max) {
 			a->rr[a->nrr].pref = (uint16_t)m->u.dns_rr.pref;
 			memcpy(a->rr[a->nrr].value, m->u.dns_rr.value, m->u.dns_rr.value_len + 1);

@@ -298,18 +298,18 @@ def test_dane_without_dnssec_stops_start_up(moat_factory, conf):
 
 
 @pytest.mark.skipif(not HOOKS_BUILD, reason="needs the test-hook build")
-@pytest.mark.parametrize("lie", ["tlsa-usage", "secure", "status", "rr-type"])
+@pytest.mark.parametrize("lie", ["tlsa-usage", "secure", "status", "rr-type", "mx-pref"])
 def test_hostile_dns_stage_does_not_crash_smtp(site, pki, lie):
     """The dns stage (hooks build, MOAT_TEST_ATTACK dns:lie=...) sends answers
-    with a TLSA field past 255, a secure flag or status out of range, a
-    record of a type not asked for: smtp reports the violation, defers,
+    with a TLSA field past 255, an MX preference past 65535, a secure flag or
+    status out of range, a record of a type not asked for: smtp reports the violation, defers,
     and keeps running (no crash, nothing delivered)."""
     s = site(tlsa=[ee_311(pki)], conf="smtp_tls_security_level = dane\n",
              build=HOOKS_BUILD, env={"MOAT_TEST_ATTACK": f"dns:lie={lie}"})
     qid = s.send()
     s.m.wait_log(rf"{qid}: to=<u@{DOMAIN}>.*status=deferred \(.*\)")
     s.m.wait_log(r"warning: dns\[\d+\]: (TLSA field out of range|status or secure flag out of "
-                 r"range|record of a type not asked for)")
+                 r"range|record of a type not asked for|MX preference out of range)")
     assert s.sink.messages == []
     log = s.m.log()
     assert not re.search(r"smtp.*(signal|crash|dumped)", log), log[-3000:]
