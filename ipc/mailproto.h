@@ -46,6 +46,7 @@
 #define POLICY_OK	0	/* action is the server's answer */
 #define POLICY_FAILED	1	/* no usable answer (action says why): the default action */
 #define DNS_T_AAAA	28
+#define DNS_T_TLSA	52	/* answered with MSG_DNS_TLSA, not MSG_DNS_RR */
 
 /* MSG_DNS_END.status */
 #define DNS_OK		0

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "ipc/mailproto.h"
+#include "lib/xmem.h"
 #include "mail/dns_pkt.h"
 
 static int dns_label_char(unsigned char c)
@@ -62,6 +63,30 @@ int dns_pkt_query(struct buf *out, uint16_t id, const char *name, uint16_t type,
 	(void)buf_putc(out, 0);
 	(void)buf_putc(out, DNS_C_IN);
 	return 0;
+}
+
+void dns_pkt_dnssec(struct buf *query, int do_bit)
+{
+	/* OPT: root owner, type 41, class = UDP size, TTL = ext-rcode 0,
+	 * version 0, flags DO; no options. */
+	static const unsigned char opt[] = {
+		0, 0, DNS_T_OPT, DNS_EDNS_UDP >> 8, DNS_EDNS_UDP & 0xff, 0, 0, 0x80, 0, 0, 0,
+	};
+
+	if (query->len < DNS_PKT_HEADER)
+		return;
+	query->data[3] |= 0x20;		/* AD */
+	if (!do_bit)
+		return;
+	query->data[11] = 1;		/* ARCOUNT */
+	(void)buf_append(query, opt, sizeof(opt));
+}
+
+void dns_pkt_result_free(struct dns_result *res)
+{
+	xfree(res->blob);
+	res->blob = NULL;
+	res->blob_len = 0;
 }
 
 int dns_pkt_name(const unsigned char *p, size_t len, size_t off, char out[256], size_t *next)
@@ -167,6 +192,29 @@ static int dns_txt(const unsigned char *p, const struct dns_scan *s, struct dns_
 	return 0;
 }
 
+/* dns_tlsa - usage, selector, matching type, and the data appended to
+ * res->blob (which holds at most the packet's length); -1 if malformed. */
+static int dns_tlsa(const unsigned char *p, size_t len, const struct dns_scan *s,
+		    struct dns_rr *rr, struct dns_result *res)
+{
+	if (s->rdlen < 3)
+		return -1;
+	if (res->blob == NULL)
+		res->blob = xmalloc(len);
+	rr->type = s->type;
+	rr->ttl = s->ttl > 0x7fffffff ? 0 : s->ttl;
+	rr->pref = 0;
+	rr->value[0] = 0;
+	rr->usage = p[s->rdoff];
+	rr->selector = p[s->rdoff + 1];
+	rr->mtype = p[s->rdoff + 2];
+	rr->doff = res->blob_len;
+	rr->dlen = s->rdlen - 3;
+	memcpy(res->blob + res->blob_len, p + s->rdoff + 3, rr->dlen);
+	res->blob_len += rr->dlen;
+	return 0;
+}
+
 /* dns_rdata - the value of one record of the asked type; -1 to skip it. */
 static int dns_rdata(const unsigned char *p, size_t len, const struct dns_scan *s,
 		     struct dns_rr *rr)
@@ -176,6 +224,7 @@ static int dns_rdata(const unsigned char *p, size_t len, const struct dns_scan *
 	rr->type = s->type;
 	rr->ttl = s->ttl > 0x7fffffff ? 0 : s->ttl;	/* RFC 2181 8 */
 	rr->pref = 0;
+	rr->value[0] = 0;
 	switch (s->type) {
 	case DNS_T_A:
 		if (s->rdlen != 4)
@@ -257,6 +306,7 @@ static const char *dns_chase(const unsigned char *p, size_t len, const struct dn
 
 static void dns_fail(struct dns_result *res, int status, const char *reason)
 {
+	dns_pkt_result_free(res);
 	res->status = status;
 	res->reason = reason;
 	res->nrr = 0;
@@ -298,6 +348,7 @@ int dns_pkt_parse(const unsigned char *p, size_t len, uint16_t id, const char *q
 	memset(res, 0, sizeof(*res));
 	if (dns_check_header(p, len, id, qname, qtype, &off, why) < 0)
 		return -1;
+	res->secure = (p[3] & 0x20) != 0;
 	if (p[2] & 0x02) {
 		res->tc = 1;
 		dns_fail(res, DNS_TEMPFAIL, "truncated reply");
@@ -328,9 +379,12 @@ int dns_pkt_parse(const unsigned char *p, size_t len, uint16_t id, const char *q
 		return 0;
 	}
 	for (size_t i = 0; i < nscan && res->nrr < DNS_PKT_MAX_RR; i++) {
+		struct dns_rr *rr = &res->rr[res->nrr];
+
 		if (scan[i].type != qtype || !dns_name_eq(scan[i].owner, owner))
 			continue;
-		if (dns_rdata(p, len, &scan[i], &res->rr[res->nrr]) == 0)
+		if (qtype == DNS_T_TLSA ? dns_tlsa(p, len, &scan[i], rr, res) == 0
+		    : dns_rdata(p, len, &scan[i], rr) == 0)
 			res->nrr++;
 	}
 	if (res->nrr == 0)

@@ -29,6 +29,12 @@ const char *stage_test_nexthop(const char *nexthop)
 {
 	return nexthop;
 }
+
+uint32_t stage_test_dns_lie(const char *what, uint32_t value)
+{
+	(void)what;
+	return value;
+}
 #else
 #include <errno.h>
 #include <fcntl.h>
@@ -407,7 +413,8 @@ void stage_test_attack(struct stage *st)
 		return;
 	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		if (strncmp(item, st->name, nlen) != 0 || item[nlen] != ':'
-		    || strncmp(item + nlen + 1, "nexthop=", 8) == 0)
+		    || strncmp(item + nlen + 1, "nexthop=", 8) == 0
+		    || strncmp(item + nlen + 1, "lie=", 4) == 0)
 			continue;
 		stage_test_note(st, item + nlen + 1, stage_test_one(st, item + nlen + 1));
 	}
@@ -430,5 +437,18 @@ const char *stage_test_nexthop(const char *nexthop)
 	memcpy(lie, p, n);
 	lie[n] = 0;
 	return lie;
+}
+
+/* stage_test_dns_lie - the dns stage's "dns:lie=what": one field of its
+ * answers out of range (rr-type, mx-pref, tlsa-usage, secure, status). */
+uint32_t stage_test_dns_lie(const char *what, uint32_t value)
+{
+	const char *spec = getenv("MOAT_TEST_ATTACK"), *p;
+	size_t n = strlen(what);
+
+	if (spec == NULL || (p = strstr(spec, "dns:lie=")) == NULL || strncmp(p + 8, what, n) != 0
+	    || (p[8 + n] != 0 && p[8 + n] != ','))
+		return value;
+	return value + 0x10000;	/* past every field's wire size */
 }
 #endif

@@ -24,5 +24,7 @@ int tls_level_client(const char *level, int use_tls, int enforce_tls, int enforc
 /* Levels that never send mail in cleartext; levels that check the peer. */
 #define TLS_LEV_REQUIRED(l)	((l) >= TLS_LEV_ENCRYPT)
 #define TLS_LEV_CHECKS_CERT(l)	((l) >= TLS_LEV_FINGERPRINT)
+/* Levels whose checks come from DNSSEC TLSA records (smtp_dane.c). */
+#define TLS_LEV_DANE_BASED(l)	((l) >= TLS_LEV_DANE)
 
 #endif

@@ -4,7 +4,11 @@
  * Serves IPC_CHAN_DNS channels (side B) that the broker hands over from
  * smtp and smtpd processes. A client sends MSG_DNS_QUERY{id, name, type};
  * the answer is zero or more MSG_DNS_RR{id, ...} and one MSG_DNS_END{id,
- * status, reason}. Many queries from many clients are in flight at once in
+ * status, reason, secure}; a TLSA answer comes as MSG_DNS_TLSA records
+ * instead of MSG_DNS_RR. secure is the resolver's AD bit: every query asks
+ * for it (RFC 6840 5.7) and, with smtp_dns_support_level = dnssec, sets the
+ * DO bit too (EDNS0), as Postfix does. Trusting AD is sound only when the
+ * resolver validates and runs on this host (docs/dane.md). Many queries from many clients are in flight at once in
  * one event loop; a small cache (dns_cache.c) answers repeats. The wire work
  * is in dns_query.c, the packet format in mail/dns_pkt.c.
  *
@@ -27,6 +31,7 @@
 #include "lib/xmem.h"
 #include "skeleton/stage.h"
 #include "skeleton/stage_peer.h"
+#include "skeleton/stage_test.h"
 
 #define DNS_MAX_INFLIGHT	256	/* per client: a flood is cut off */
 
@@ -63,6 +68,26 @@ static int dns_client_send(struct dns_client *cl, enum ipc_type type, const void
 	return 0;
 }
 
+/* dns_reply_tlsa - one TLSA record; data too big for the message is left out. */
+static int dns_reply_tlsa(struct dns_client *cl, uint32_t id, const struct dns_result *res,
+			  const struct dns_rr *r)
+{
+	struct ipc_dns_tlsa t = { 0 };
+
+	if (r->dlen > DNS_TLSA_DATA_MAX) {
+		msg_info("TLSA record of %zu bytes left out (more than %d)", r->dlen,
+			 DNS_TLSA_DATA_MAX);
+		return 0;
+	}
+	t.id = id;
+	t.usage = stage_test_dns_lie("tlsa-usage", r->usage);
+	t.selector = r->selector;
+	t.mtype = r->mtype;
+	t.data = res->blob + r->doff;
+	t.data_len = (uint32_t)r->dlen;
+	return dns_client_send(cl, MSG_DNS_TLSA, &t);
+}
+
 /* dns_reply - the RRs and the END of one answer. */
 static int dns_reply(struct dns_client *cl, uint32_t id, const struct dns_result *res)
 {
@@ -71,17 +96,24 @@ static int dns_reply(struct dns_client *cl, uint32_t id, const struct dns_result
 	for (size_t i = 0; i < res->nrr; i++) {
 		struct ipc_dns_rr rr = { 0 };
 
+		if (res->rr[i].type == DNS_T_TLSA) {
+			if (dns_reply_tlsa(cl, id, res, &res->rr[i]) < 0)
+				return -1;
+			continue;
+		}
+
 		rr.id = id;
-		rr.type = res->rr[i].type;
-		rr.pref = res->rr[i].pref;
+		rr.type = stage_test_dns_lie("rr-type", res->rr[i].type);
+		rr.pref = stage_test_dns_lie("mx-pref", res->rr[i].pref);
 		rr.ttl = res->rr[i].ttl;
 		rr.value = res->rr[i].value;
 		if (dns_client_send(cl, MSG_DNS_RR, &rr) < 0)
 			return -1;
 	}
 	end.id = id;
-	end.status = (uint32_t)res->status;
+	end.status = stage_test_dns_lie("status", (uint32_t)res->status);
 	end.reason = res->status == DNS_OK ? "" : (res->reason ? res->reason : "failed");
+	end.secure = stage_test_dns_lie("secure", res->secure != 0);
 	return dns_client_send(cl, MSG_DNS_END, &end);
 }
 
@@ -108,7 +140,8 @@ static int dns_client_query(struct dns_client *cl, const struct ipc_dns_query *d
 	struct dns_query *q;
 
 	if (dq->type != DNS_T_A && dq->type != DNS_T_AAAA && dq->type != DNS_T_MX
-	    && dq->type != DNS_T_NS && dq->type != DNS_T_PTR && dq->type != DNS_T_TXT) {
+	    && dq->type != DNS_T_NS && dq->type != DNS_T_PTR && dq->type != DNS_T_TXT
+	    && dq->type != DNS_T_TLSA) {
 		struct dns_result res = { .status = DNS_PERMFAIL, .reason = "unsupported query type" };
 
 		return dns_reply(cl, dq->id, &res);
@@ -160,6 +193,8 @@ static void dns_pre_jail(struct stage *st)
 	dns_state.st = st;
 	if (dns_conf_resolver(conf_list(st->conf, "dns_resolver_address"), &dns_state) < 0)
 		msg_fatal("no usable DNS resolver address");
+	/* DO bit as Postfix's smtp_dns_support_level = dnssec (the AD bit is always asked). */
+	dns_state.dnssec = strcmp(conf_str(st->conf, "smtp_dns_support_level"), "dnssec") == 0;
 	/* TCP (truncated answers) only to the resolvers' ports. */
 	st->connect_ports = dns_state.ports;
 	st->nconnect_ports = dns_state.nports;
@@ -174,6 +209,8 @@ static void dns_run(struct stage *st)
 	dns_conf_text(&dns_state, &text);
 	msg_info("resolver %s", buf_str(&text));
 	buf_free(&text);
+	if (dns_state.dnssec)
+		dns_conf_warn_remote(&dns_state);
 	if (event_add(dns_state.loop, st->broker.fd, EVENT_READ, stage_broker_readable, st) < 0)
 		msg_fatal("broker channel: %m");
 	while (!st->stopping)

@@ -14,6 +14,7 @@
 #define DNS_NS_MAX		8	/* nameservers used, in order */
 #define DNS_TIMEOUT_MS		2000	/* per attempt, unless resolv.conf says */
 #define DNS_ATTEMPTS		2	/* rounds over all nameservers */
+#define DNS_TLSA_DATA_MAX	4096	/* MSG_DNS_TLSA's data field */
 
 struct dns_ns {
 	struct sockaddr_storage addr;
@@ -31,6 +32,7 @@ struct dns_state {
 	uint16_t ports[DNS_NS_MAX];	/* their TCP ports (Landlock connect rules) */
 	size_t nports;
 	int attempts;		/* rounds over all nameservers */
+	int dnssec;		/* smtp_dns_support_level = dnssec: queries set DO */
 };
 
 struct dns_client;
@@ -69,5 +71,6 @@ void dns_cache_put(const char *name, uint16_t type, const struct dns_result *res
 /* dns_conf.c */
 int dns_conf_resolver(char *const *param, struct dns_state *ds);
 void dns_conf_text(const struct dns_state *ds, struct buf *out);
+void dns_conf_warn_remote(const struct dns_state *ds);
 
 #endif

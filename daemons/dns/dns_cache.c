@@ -62,7 +62,9 @@ void dns_cache_put(const char *name, uint16_t type, const struct dns_result *res
 	time_t now = dns_cache_now();
 	uint32_t ttl = DNS_CACHE_MAX_TTL;
 
-	if (dns_cache == NULL || strlen(name) >= sizeof(victim->name))
+	/* TLSA data lives on the heap with the answer: not kept (the local
+	 * validating resolver that DANE needs caches it anyway). */
+	if (dns_cache == NULL || strlen(name) >= sizeof(victim->name) || res->blob != NULL)
 		return;
 	if (res->status == DNS_OK) {
 		for (size_t i = 0; i < res->nrr; i++)

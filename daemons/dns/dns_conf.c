@@ -170,3 +170,21 @@ void dns_conf_text(const struct dns_state *ds, struct buf *out)
 	(void)buf_printf(out, " (timeout %lld ms, %d attempts)", (long long)ds->timeout_ms,
 			 ds->attempts);
 }
+
+/* dns_conf_warn_remote - with DNSSEC the AD bit is believed: say so when a
+ * resolver is not on this host, where the path to it could forge the bit. */
+void dns_conf_warn_remote(const struct dns_state *ds)
+{
+	for (int i = 0; i < ds->nns; i++) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ds->ns[i].addr;
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ds->ns[i].addr;
+		int local = sin->sin_family == AF_INET
+			? (ntohl(sin->sin_addr.s_addr) >> 24) == 127
+			: IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+
+		if (!local)
+			msg_warn("smtp_dns_support_level = dnssec: resolver %s is not on this host: "
+				 "the AD bit of its answers is believed, and the network can forge it",
+				 ds->ns[i].text);
+	}
+}

@@ -133,6 +133,7 @@ static int dns_udp_send(struct dns_query *q)
 		buf_free(&why);
 		return -2;
 	}
+	dns_pkt_dnssec(&q->out, q->ds->dnssec);
 	buf_free(&why);
 	fd = socket(ns->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -205,6 +206,7 @@ static int dns_query_answer(struct dns_query *q, const unsigned char *p, size_t 
 	}
 	buf_free(&why);
 	if (res.tc && !q->tcp) {
+		dns_pkt_result_free(&res);
 		dns_tcp_start(q);
 		return 1;
 	}
@@ -212,12 +214,14 @@ static int dns_query_answer(struct dns_query *q, const unsigned char *p, size_t 
 	if (res.status == DNS_TEMPFAIL && !q->tcp && q->tries < q->ds->attempts * q->ds->nns
 	    && q->ds->nns > 1) {
 		msg_info("query %s to %s: %s", q->name, dns_query_ns(q)->text, res.reason);
+		dns_pkt_result_free(&res);
 		dns_query_next(q);
 		return 1;
 	}
 	q->ds->first = q->ns;	/* it answers: ask it first from now on */
 	dns_query_close(q);
 	dns_query_done(q, &res);
+	dns_pkt_result_free(&res);
 	return 1;
 }
 

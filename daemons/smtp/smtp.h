@@ -64,6 +64,14 @@ struct smtp_conn {
 	int tls;		/* TLS is up (for the log and the cache) */
 };
 
+/* One TLSA record (smtp_dns.c, smtp_dane.c). */
+#define SMTP_TLSA_MAX	32
+struct smtp_tlsa {
+	uint8_t usage, selector, mtype;
+	size_t len;
+	unsigned char *data;	/* heap: smtp_dns_tlsa_free */
+};
+
 /* One address to try. */
 struct smtp_addr {
 	char host[256];
@@ -71,6 +79,8 @@ struct smtp_addr {
 	int family;
 	unsigned port;
 	unsigned pref;		/* MX preference (0 without MX) */
+	int mx_secure;		/* the MX answer was validated (AD): 1, 0; -1 no MX lookup */
+	int host_secure;	/* the address answer was validated (AD) */
 };
 
 #define SMTP_HOPS_MAX	32
@@ -84,6 +94,7 @@ struct smtp_state {
 	struct ipc_chan dns;
 	int have_dns;
 	uint32_t dns_id;
+	int dns_secure;		/* the last smtp_dns_lookup's AD bit */
 	struct smtp_conn conn;
 	struct smtp_reply reply;
 	struct buf wbuf;
@@ -123,6 +134,17 @@ struct smtp_state {
 	const char *tls_servername;
 	const struct evp_md_st *tls_fpt_md;	/* smtp_tls_fingerprint_digest */
 	const char *hop;	/* the next hop being tried (job's or a fallback relay) */
+	/* smtp_dane.c: the current connection's TLSA records */
+	struct smtp_dane {
+		int dnssec;		/* smtp_dns_support_level = dnssec */
+		int insecure_mx;	/* smtp_tls_dane_insecure_mx_policy, a level */
+		unsigned char mtype_ok[256];	/* tls_dane_digests: digest length, 0 off */
+		int active;		/* this connection verifies by TLSA */
+		int trusted_only;	/* ...found through an insecure MX: "Trusted" */
+		char base[256];		/* the TLSA base domain: the MX host */
+		struct smtp_tlsa tlsa[SMTP_TLSA_MAX];
+		size_t ntlsa;
+	} dane;
 	/* smtp_generic.c */
 	struct buf generic;	/* smtp_generic_maps as one query's table list */
 	const char *myorigin, *delim;
@@ -160,8 +182,19 @@ struct smtp_dns_rr {
 	uint16_t pref;
 	char value[256];
 };
+/* smtp_dns_lookup - also sets s->dns_secure (the answer's AD bit). */
 int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
 		    struct smtp_dns_rr *rr, size_t max, size_t *nrr, struct buf *reason);
+/* One answer: rr (MX, A, ...) or tlsa list, up to max entries. */
+struct smtp_dns_answer {
+	struct smtp_dns_rr *rr;
+	struct smtp_tlsa *tlsa;
+	size_t max, nrr, ntlsa;
+	int secure;		/* the resolver validated it (AD) */
+};
+int smtp_dns_ask(struct smtp_state *s, const char *name, uint32_t type,
+		 struct smtp_dns_answer *a, struct buf *reason);
+void smtp_dns_tlsa_free(struct smtp_tlsa *t, size_t n);
 
 /* smtp_addr.c: the next hop into an ordered address list. */
 #define SMTP_ADDR_MAX	64
@@ -192,6 +225,18 @@ void smtp_tls_init(struct smtp_state *s, struct conf *c);
 #define SMTP_TLS_PLAIN	3	/* may: the handshake failed, retry in plaintext */
 int smtp_tls_session(struct smtp_state *s, const char *hop, int plain, struct buf *why,
 		     char dsn[16]);
+
+/* smtp_dane.c: DANE (RFC 7672) at levels dane and dane-only. */
+void smtp_dane_init(struct smtp_state *s, struct conf *c);
+/* smtp_dane_prepare - the TLS level of a connection to a (the level itself
+ * unless dane-based); -1: do not connect, why and dsn say why. */
+int smtp_dane_prepare(struct smtp_state *s, const struct smtp_addr *a, struct buf *why,
+		      char dsn[16]);
+void smtp_dane_clear(struct smtp_state *s);
+/* smtp_dane_ssl - arm ssl with the TLSA records (if any); -1 with err. */
+int smtp_dane_ssl(struct smtp_state *s, struct ssl_st *ssl, struct buf *err);
+/* smtp_dane_matched - the handshake's chain matched a TLSA record. */
+int smtp_dane_matched(struct smtp_state *s, struct ssl_st *ssl);
 
 /* smtp_tls_peer.c: who the server is, by the level's *_cert_match. */
 void smtp_tls_peer_init(struct smtp_state *s, struct conf *c);

@@ -98,6 +98,8 @@ static int addr_host(struct smtp_state *s, const char *host, unsigned port, unsi
 				a->family = types[t] == DNS_T_A ? AF_INET : AF_INET6;
 				a->port = port;
 				a->pref = pref;
+				a->mx_secure = -1;
+				a->host_secure = s->dns_secure;
 				found = 1;
 			}
 		} else if (st == DNS_TEMPFAIL || !tempfail) {
@@ -155,6 +157,7 @@ static int addr_mx(struct smtp_state *s, const char *domain, unsigned port, stru
 	struct buf why = BUF_INIT;
 	size_t nmx = 0;
 	int st = smtp_dns_lookup(s, domain, DNS_T_MX, mx, SMTP_MX_MAX, &nmx, &why), result;
+	int mx_secure = s->dns_secure;	/* also for NODATA: the implicit MX */
 
 	if (st == DNS_NODATA || (st == DNS_OK && nmx == 0)) {
 		/* RFC 5321 5.1: no MX records, the domain is its own MX. */
@@ -185,9 +188,13 @@ static int addr_mx(struct smtp_state *s, const char *domain, unsigned port, stru
 	result = DELIVER_BOUNCE;
 	memcpy(dsn, "5.4.4", 6);
 	for (size_t i = 0; i < nmx && *n < max; i++) {
+		size_t first = *n;
+
 		if (!nexthop_valid_hostname(mx[i].value, strlen(mx[i].value)))
 			continue;
 		st = addr_host(s, mx[i].value, port, mx[i].pref, out, n, max, reason);
+		for (size_t j = first; j < *n; j++)
+			out[j].mx_secure = mx_secure;
 		if (st == DNS_TEMPFAIL) {
 			result = DELIVER_DEFER;
 			memcpy(dsn, "4.4.3", 6);
@@ -257,6 +264,8 @@ static int addr_lookup(struct smtp_state *s, const struct nexthop *nh, struct sm
 		out[0].family = nh->family;
 		out[0].port = nh->port;
 		out[0].pref = 0;
+		out[0].mx_secure = -1;
+		out[0].host_secure = 0;		/* no name: no TLSA */
 		*n = 1;
 		return DELIVER_SENT;
 	}

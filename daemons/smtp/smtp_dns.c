@@ -7,9 +7,16 @@
  * MSG_DNS_QUERY and reads MSG_DNS_RR ... MSG_DNS_END with the same id;
  * answers to an older id (a lookup that timed out here) are skipped.
  *
+ * A TLSA lookup (smtp_dns_ask with a TLSA list) gets MSG_DNS_TLSA records;
+ * every answer ends with the resolver's AD bit, kept as "secure".
+ *
  * SECURITY: the dns stage is a peer: what it sends is checked by the IPC
- * schema; values are used only as host names or printable addresses that
- * are parsed again (inet_pton) before use.
+ * schema, then here: a record of a type not asked for, a TLSA field or an
+ * MX preference past its wire size, a status or secure flag out of range is a protocol violation,
+ * reported to the broker; the channel is dropped and the lookup fails for
+ * now (TEMPFAIL), never believed. Values are used only as host names or
+ * printable addresses that are parsed again (inet_pton) before use, and
+ * TLSA data only through OpenSSL's DANE API, which checks it.
  */
 #include <poll.h>
 #include <string.h>
@@ -17,6 +24,7 @@
 #include "daemons/smtp/smtp.h"
 #include "ipc/mailproto.h"
 #include "lib/msg.h"
+#include "lib/xmem.h"
 
 #define SMTP_DNS_TIMEOUT_MS	15000
 
@@ -40,14 +48,70 @@ static void smtp_dns_drop(struct smtp_state *s)
 	s->have_dns = 0;
 }
 
-int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
-		    struct smtp_dns_rr *rr, size_t max, size_t *nrr, struct buf *reason)
+/* smtp_dns_bad - a dns stage that breaks the protocol: reported, channel dropped. */
+static int smtp_dns_bad(struct smtp_state *s, const char *what, struct buf *reason)
+{
+	stage_report_violation(s->st, &s->dns, what);
+	smtp_dns_drop(s);
+	buf_set_str(reason, "DNS service sent a malformed answer");
+	return DNS_TEMPFAIL;
+}
+
+/* smtp_dns_tlsa_take - one MSG_DNS_TLSA; NULL or what is wrong with it. */
+static const char *smtp_dns_tlsa_take(const struct ipc_dns_tlsa *t, struct smtp_dns_answer *a)
+{
+	struct smtp_tlsa *r;
+
+	if (a->tlsa == NULL)
+		return "TLSA record for a query of another type";
+	if (t->usage > 255 || t->selector > 255 || t->mtype > 255)
+		return "TLSA field out of range";
+	if (a->ntlsa >= a->max)
+		return NULL;	/* more than we use: ignored */
+	r = &a->tlsa[a->ntlsa++];
+	r->usage = (uint8_t)t->usage;
+	r->selector = (uint8_t)t->selector;
+	r->mtype = (uint8_t)t->mtype;
+	r->len = t->data_len;
+	r->data = xmalloc(t->data_len ? t->data_len : 1);
+	memcpy(r->data, t->data, t->data_len);
+	return NULL;
+}
+
+/* smtp_dns_take - one message of the answer to q; 1 at its END, 0 go on,
+ * or NULL/what is wrong in *bad. */
+static int smtp_dns_take(const struct ipc_msg *m, const struct ipc_dns_query *q,
+			 struct smtp_dns_answer *a, const char **bad)
+{
+	if (m->type == MSG_DNS_RR && m->u.dns_rr.id == q->id) {
+		if (m->u.dns_rr.type != q->type || a->rr == NULL)
+			*bad = "record of a type not asked for";
+		else if (m->u.dns_rr.pref > 65535)
+			*bad = "MX preference out of range";
+		else if (a->nrr < a->max) {
+			a->rr[a->nrr].pref = (uint16_t)m->u.dns_rr.pref;
+			memcpy(a->rr[a->nrr].value, m->u.dns_rr.value, m->u.dns_rr.value_len + 1);
+			a->nrr++;
+		}
+	} else if (m->type == MSG_DNS_TLSA && m->u.dns_tlsa.id == q->id) {
+		*bad = smtp_dns_tlsa_take(&m->u.dns_tlsa, a);
+	} else if (m->type == MSG_DNS_END && m->u.dns_end.id == q->id) {
+		if (m->u.dns_end.status > DNS_PERMFAIL || m->u.dns_end.secure > 1)
+			*bad = "status or secure flag out of range";
+		return 1;
+	}
+	return 0;
+}
+
+int smtp_dns_ask(struct smtp_state *s, const char *name, uint32_t type,
+		 struct smtp_dns_answer *a, struct buf *reason)
 {
 	struct ipc_dns_query q = { 0 };
 	struct ipc_msg m;
 	int status = DNS_TEMPFAIL;
 
-	*nrr = 0;
+	a->nrr = a->ntlsa = 0;
+	a->secure = 0;
 	if (smtp_dns_channel(s) < 0) {
 		buf_set_str(reason, "no DNS service available");
 		return DNS_TEMPFAIL;
@@ -64,6 +128,7 @@ int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
 	ipc_msg_init(&m);
 	for (;;) {
 		struct pollfd p = { s->dns.fd, POLLIN, 0 };
+		const char *bad = NULL;
 		int r;
 
 		if (poll(&p, 1, SMTP_DNS_TIMEOUT_MS) <= 0) {
@@ -77,18 +142,40 @@ int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
 			buf_set_str(reason, "DNS service failed");
 			break;
 		}
-		if (m.type == MSG_DNS_RR && m.u.dns_rr.id == q.id && m.u.dns_rr.type == type
-		    && *nrr < max) {
-			rr[*nrr].pref = (uint16_t)m.u.dns_rr.pref;
-			memcpy(rr[*nrr].value, m.u.dns_rr.value, m.u.dns_rr.value_len + 1);
-			(*nrr)++;
-		} else if (m.type == MSG_DNS_END && m.u.dns_end.id == q.id) {
+		r = smtp_dns_take(&m, &q, a, &bad);
+		if (bad) {
+			status = smtp_dns_bad(s, bad, reason);
+			break;
+		}
+		if (r == 1) {
 			status = (int)m.u.dns_end.status;
+			a->secure = (int)m.u.dns_end.secure;
 			buf_set_str(reason, m.u.dns_end.reason);
 			break;
 		}
 		ipc_msg_reset(&m);
 	}
 	ipc_msg_free(&m);
+	if (status != DNS_OK)
+		a->secure = status == DNS_NODATA || status == DNS_NOTFOUND ? a->secure : 0;
 	return status;
+}
+
+int smtp_dns_lookup(struct smtp_state *s, const char *name, uint32_t type,
+		    struct smtp_dns_rr *rr, size_t max, size_t *nrr, struct buf *reason)
+{
+	struct smtp_dns_answer a = { .rr = rr, .max = max };
+	int st = smtp_dns_ask(s, name, type, &a, reason);
+
+	*nrr = a.nrr;
+	s->dns_secure = a.secure;
+	return st;
+}
+
+void smtp_dns_tlsa_free(struct smtp_tlsa *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		xfree(t[i].data);
+		t[i].data = NULL;
+	}
 }

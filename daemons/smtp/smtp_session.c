@@ -177,13 +177,20 @@ next:
 int smtp_session_open(struct smtp_state *s, struct smtp_job *job, const struct smtp_addr *a,
 		      struct buf *why, char dsn[16])
 {
-	int r = sess_open(s, a, 0, why, dsn);
+	/* DANE: this connection's own level, from the TLSA records of a. */
+	int level = s->tls_level, eff = smtp_dane_prepare(s, a, why, dsn), r;
 
 	(void)job;
+	if (eff < 0)
+		return SMTP_SESS_NEXT;
+	s->tls_level = eff;
+	r = sess_open(s, a, 0, why, dsn);
 	/* Opportunistic TLS whose handshake failed: as Postfix, the same
 	 * server again in plaintext. */
 	if (r == SMTP_TLS_PLAIN)
 		r = sess_open(s, a, 1, why, dsn);
+	s->tls_level = level;
+	smtp_dane_clear(s);
 	return r;
 }
 

@@ -13,8 +13,9 @@
  * to a new plaintext session when the handshake fails; encrypt and above
  * never send a command of the mail transaction in cleartext: a server that
  * does not offer STARTTLS, refuses it, fails the handshake or (fingerprint,
- * verify, secure) fails the certificate check is left with Postfix's
- * reason, and the next server, if any, is tried.
+ * verify, secure, dane) fails the certificate check is left with Postfix's
+ * reason, and the next server, if any, is tried. dane and dane-only become
+ * one of may, encrypt or dane per connection (smtp_dane.c).
  *
  * SECURITY: everything the server sends before and after the handshake is
  * hostile. Bytes it pipelined after its reply to STARTTLS are dropped,
@@ -115,7 +116,7 @@ void smtp_tls_init(struct smtp_state *s, struct conf *c)
 				   conf_bool(c, "smtp_use_tls"), conf_bool(c, "smtp_enforce_tls"),
 				   conf_bool(c, "smtp_tls_enforce_peername"));
 
-	if (lev < 0 || lev >= TLS_LEV_DANE)
+	if (lev < 0)
 		msg_fatal("smtp_tls_security_level = %s: not supported",
 			  conf_str(c, "smtp_tls_security_level"));
 	s->tls_level = lev;
@@ -127,14 +128,17 @@ void smtp_tls_init(struct smtp_state *s, struct conf *c)
 		: lev == TLS_LEV_SECURE ? conf_list(c, "smtp_tls_secure_cert_match")
 		: conf_list(c, "smtp_tls_verify_cert_match");
 	smtp_tls_peer_init(s, c);
-	if (lev == TLS_LEV_NONE)
+	if (lev == TLS_LEV_NONE) {
+		smtp_dane_init(s, c);
 		return;
+	}
 	/* Before the jail: OpenSSL reads its configuration file once, here. */
 	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL))
 		msg_fatal("cannot initialise OpenSSL");
 	s->tls_ctx_may = tls_ctx(c, CONF_NAME("smtp_tls_protocols"), CONF_NAME("smtp_tls_ciphers"));
 	s->tls_ctx_must = tls_ctx(c, CONF_NAME("smtp_tls_mandatory_protocols"),
 				CONF_NAME("smtp_tls_mandatory_ciphers"));
+	smtp_dane_init(s, c);
 }
 
 /* tls_ssl_error - OpenSSL's reason for a failed handshake, one line. */
@@ -202,6 +206,8 @@ static int tls_start(struct smtp_state *s, const char *hop, struct buf *err)
 		buf_set_str(err, "cannot create a TLS session");
 		return -1;
 	}
+	if (smtp_dane_ssl(s, c->ssl, err) < 0)
+		return -1;
 	smtp_tls_servername(s, hop, sni, sizeof(sni));
 	if (sni[0] && !SSL_set_tlsext_host_name(c->ssl, sni)) {
 		buf_printf(err, "bad smtp_tls_servername \"%s\"", sni);

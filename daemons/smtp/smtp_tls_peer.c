@@ -11,7 +11,8 @@
  * as found, from MX at verify), "nexthop" (the next hop's domain),
  * "dot-nexthop" (any name under it), or a literal name (".example.com":
  * any name under it). The log says Verified (matched), Trusted, Untrusted,
- * or Anonymous (no certificate).
+ * or Anonymous (no certificate). At dane and dane-only the chain must match
+ * a TLSA record (smtp_dane.c); through an insecure MX that is "Trusted".
  *
  * SECURITY: the certificate is the server's and hostile; it is only read
  * through OpenSSL's parsed, checked objects, and the name check is
@@ -140,16 +141,19 @@ int smtp_tls_peer_check(struct smtp_state *s, const char *hop, struct buf *why)
 
 	if (cert && lev == TLS_LEV_FINGERPRINT)
 		matched = peer_fpt_match(s, cert);
+	else if (cert && TLS_LEV_DANE_BASED(lev))
+		matched = smtp_dane_matched(s, c->ssl);
 	else if (trusted && (lev == TLS_LEV_VERIFY || lev == TLS_LEV_SECURE))
 		matched = peer_name_match(s, cert, hop);
 	if (cert && !trusted && (s->tls_loglevel >= 2 || lev == TLS_LEV_VERIFY
-				 || lev == TLS_LEV_SECURE))
+				 || lev == TLS_LEV_SECURE || TLS_LEV_DANE_BASED(lev)))
 		msg_info("server certificate verification failed for %s: num=%ld:%s", c->relay, vr,
 			 X509_verify_cert_error_string(vr));
 	if (s->tls_loglevel >= 1) {
 		tls_log_summary(c->ssl, "server", &line);
 		msg_info("%s TLS connection established to %s: %s",
-			 !cert ? "Anonymous" : matched ? "Verified" : trusted ? "Trusted" : "Untrusted",
+			 !cert ? "Anonymous" : matched && !s->dane.trusted_only ? "Verified"
+			 : matched || trusted ? "Trusted" : "Untrusted",
 			 c->relay, buf_str(&line));
 	}
 	buf_free(&line);

@@ -327,13 +327,6 @@ def test_servername(moat_factory, pki, servername, sent):
     assert names == [sent]
 
 
-def test_dane_is_refused_at_start(moat_factory):
-    m = moat_factory(main_cf_extra="smtp_tls_security_level = dane\n")
-    with pytest.raises(AssertionError, match=r"main\.cf.*smtp_tls_security_level: bad value "
-                                             r"\"dane\""):
-        m.start()
-
-
 @pytest.mark.parametrize("setting,why", [
     ("smtp_tls_protocols = >=TLSv9", r"smtp_tls_protocols: "),
     ("smtp_tls_exclude_ciphers = a:b", r"smtp_tls_exclude_ciphers: bad cipher exclusion"),

@@ -19,8 +19,8 @@ static void test_failclosed_refused(void **state)
 		{ "lmtp_tls_security_level = encrypt\n", "main.cf:1: parameter lmtp_tls_security_level = encrypt: not implemented by moat, and moat will not run without what it asks for (LMTP client TLS level" },
 		{ "# tls\n\nsmtpd_tls_security_level = verify\n", "main.cf:3: parameter smtpd_tls_security_level: bad value \"verify\"" },
 		{ "smtp_tls_wrappermode = yes\n", "main.cf:1: parameter smtp_tls_wrappermode = yes: not implemented" },
-		/* a TLS level moat lacks is refused as a bad value */
-		{ "smtp_tls_security_level = dane\n", "main.cf:1: parameter smtp_tls_security_level: bad value \"dane\"" },
+		/* a value outside the parameter's choices is refused */
+		{ "smtp_dns_support_level = yes\n", "main.cf:1: parameter smtp_dns_support_level: bad value \"yes\"" },
 		{ "smtpd_tls_auth_only = true\n", "parameter smtpd_tls_auth_only = true: not implemented" },
 		{ "smtp_sasl_password_maps = regexp:/etc/moat/h\n", "parameter smtp_sasl_password_maps = regexp:/etc/moat/h: not implemented" },
 		{ "smtp_tls_policy_maps = pcre:/b\n", "parameter smtp_tls_policy_maps = pcre:/b: not implemented" },

@@ -1,7 +1,8 @@
 /*
  * test_dns_pkt.c - unit tests for mail/dns_pkt.c: query encoding, answers,
- * CNAME chains, PTR answers, and hostile packets (compression loops,
- * truncation, lying counts, wrong id or question).
+ * CNAME chains, PTR answers, TLSA answers and the AD bit, the DNSSEC query
+ * flags, and hostile packets (compression loops, truncation, lying counts,
+ * wrong id or question).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -351,6 +352,65 @@ static void test_many_records_capped(void **state)
 	assert_int_equal(r.nrr, DNS_PKT_MAX_RR);
 }
 
+static void test_dnssec_query_flags(void **state)
+{
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	static const unsigned char opt[] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0 };
+
+	(void)state;
+	assert_int_equal(dns_pkt_query(&out, 1, "x.test", DNS_T_TLSA, &why), 0);
+	dns_pkt_dnssec(&out, 0);
+	assert_int_equal(out.data[3] & 0x20, 0x20);	/* AD asked for */
+	assert_int_equal(out.data[11], 0);		/* no OPT */
+	size_t plain = out.len;
+
+	dns_pkt_dnssec(&out, 1);
+	assert_int_equal(out.data[11], 1);		/* ARCOUNT */
+	assert_int_equal(out.len, plain + sizeof(opt));
+	assert_memory_equal(out.data + plain, opt, sizeof(opt));	/* DO, 1232 */
+	buf_free(&out);
+	buf_free(&why);
+}
+
+static void test_tlsa_answers_and_ad_bit(void **state)
+{
+	struct pkt p;
+	struct dns_result r;
+	static const unsigned char digest[32] = { 0xab, 1, 2, 3 };
+
+	(void)state;
+	start(&p, 9, "_25._tcp.mx.test", DNS_T_TLSA, 3, 0);
+	p.b[3] |= 0x20;				/* AD */
+	rr_hdr(&p, DNS_T_TLSA, 300, 3 + 32);
+	put8(&p, 3); put8(&p, 1); put8(&p, 1);
+	memcpy(p.b + p.n, digest, 32);
+	p.n += 32;
+	rr_hdr(&p, DNS_T_TLSA, 300, 2);		/* malformed: skipped */
+	put16(&p, 0x0301);
+	rr_hdr(&p, DNS_T_TLSA, 300, 4);
+	put8(&p, 2); put8(&p, 0); put8(&p, 0); put8(&p, 0x55);
+	assert_int_equal(parse(&p, 9, "_25._tcp.mx.test", DNS_T_TLSA, &r), 0);
+	assert_int_equal(r.status, DNS_OK);
+	assert_int_equal(r.secure, 1);
+	assert_int_equal(r.nrr, 2);
+	assert_int_equal(r.rr[0].usage, 3);
+	assert_int_equal(r.rr[0].selector, 1);
+	assert_int_equal(r.rr[0].mtype, 1);
+	assert_int_equal(r.rr[0].dlen, 32);
+	assert_memory_equal(r.blob + r.rr[0].doff, digest, 32);
+	assert_int_equal(r.rr[1].usage, 2);
+	assert_int_equal(r.rr[1].dlen, 1);
+	assert_int_equal(r.blob[r.rr[1].doff], 0x55);
+	dns_pkt_result_free(&r);
+	assert_null(r.blob);
+
+	start(&p, 10, "_25._tcp.mx.test", DNS_T_TLSA, 0, 0);	/* NODATA, no AD */
+	assert_int_equal(parse(&p, 10, "_25._tcp.mx.test", DNS_T_TLSA, &r), 0);
+	assert_int_equal(r.status, DNS_NODATA);
+	assert_int_equal(r.secure, 0);
+	assert_null(r.blob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +422,8 @@ int main(void)
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_ptr_answers),
 		cmocka_unit_test(test_many_records_capped),
+		cmocka_unit_test(test_dnssec_query_flags),
+		cmocka_unit_test(test_tlsa_answers_and_ad_bit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
