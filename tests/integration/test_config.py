@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 import test_smtpd
+from test_header_checks import wait_until
 
 
 MASTER = ("{port} inet n - y - 4 smtpd\n"
@@ -374,8 +375,10 @@ def test_end_of_data_restrictions(moat_factory):
     c.close()
     m.wait_log(r"reject: END-OF-MESSAGE from unknown\[127\.0\.0\.1\]: 554 5\.7\.1 "
                r"<END-OF-MESSAGE>: End-of-data rejected: Access denied; from=<s@b\.example>")
-    for d in ("incoming", "active", "deferred", "hold"):
-        assert os.listdir(os.path.join(m.queue, d)) == [], d
+    # cleanup removes the refused message's file after smtpd's answer
+    wait_until(lambda: all(os.listdir(os.path.join(m.queue, d)) == []
+                           for d in ("incoming", "active", "deferred", "hold")),
+               "the refused message stays in the queue")
 
 
 def test_noop_commands(moat_factory):
